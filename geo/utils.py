@@ -1,0 +1,35 @@
+"""Logging shared by every module."""
+
+from __future__ import annotations
+
+import logging
+
+from geo import settings
+
+_LOGGER_NAME = "chengyu"
+
+
+def log(message: str, *, level: int = logging.INFO) -> None:
+    """Write one line to the package's logger.
+
+    Parameters
+    ----------
+    message
+        What was done, with the figures that matter.
+    level
+        A ``logging`` level.
+    """
+    logger = logging.getLogger(_LOGGER_NAME)
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    logger.log(level, message)
+
+
+def configure_logging(*, level: str | int | None = None) -> None:
+    """Send the package's log lines to stderr at ``level`` (default ``settings.log_level``)."""
+    logger = logging.getLogger(_LOGGER_NAME)
+    logger.setLevel(level if level is not None else settings.log_level)
+    if not any(isinstance(handler, logging.StreamHandler) for handler in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)

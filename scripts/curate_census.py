@@ -1,0 +1,81 @@
+"""Carry the 2020 census figures of Sichuan and Chongqing into ``layers/admin_areas.csv``.
+
+A curation step, not part of the build: it reads the county table of the 7th national census
+compiled by Lei Dong et al. (MIT licence), which lies outside the product, and writes the figures
+the product needs (adcode, names, resident population) with their source into ``layers/``.
+
+Usage: ``python scripts/curate_census.py [path/to/census_county_2020_v1.xlsx]``
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TABLE = ROOT.parent / "shared" / "data" / "census" / "census_county_2020_v1.xlsx"
+SOURCE = (
+    "7th national population census (2020), county table compiled by Lei Dong et al., "
+    '"Mapping Evolving Population Geography in China" (2022), MIT licence'
+)
+PROVINCES = {"50": "重庆市", "51": "四川省"}
+# Statistical groupings in the census table that are not administrative areas.
+GROUPING_NAMES = {"市辖区", "县"}
+# Counties renamed since 2020, so that the census figure joins the current boundary.
+RENAMED = {"513425": ("会理市", "census 2020 name 会理县; a county-level city since 2021")}
+
+
+def _rows(table: Path) -> list[dict[str, object]]:
+    frame = pd.read_excel(table, usecols=[0, 1, 2, 3, 4], dtype=str)
+    frame.columns = ["adcode", "province", "prefecture", "name", "population"]
+    frame = frame[frame.adcode.str[:2].isin(PROVINCES)]
+    rows: list[dict[str, object]] = []
+    for record in frame.itertuples(index=False):
+        code = str(record.adcode)
+        if record.name in GROUPING_NAMES:
+            continue
+        if code.endswith("0000"):
+            level, parent, prefecture = "province", "", ""
+        elif code.endswith("00"):
+            level, parent, prefecture = "prefecture", code[:2] + "0000", str(record.prefecture)
+        elif str(record.name).endswith("经济开发区"):
+            # Development zones are counted apart from their host districts but have no boundary.
+            level, parent, prefecture = "zone", code[:4] + "00", str(record.prefecture)
+        else:
+            level = "county"
+            prefecture = "" if code.startswith("50") else str(record.prefecture)
+            parent = code[:2] + "0000" if code.startswith("50") else code[:4] + "00"
+        name, notes = RENAMED.get(code, (str(record.name), ""))
+        rows.append(
+            {
+                "adcode": code,
+                "level": level,
+                "name_zh": name,
+                "province_zh": record.province,
+                "prefecture_zh": prefecture,
+                "parent_adcode": parent,
+                "population_2020": int(str(record.population)),
+                "notes": notes,
+                "source": SOURCE,
+            }
+        )
+    return sorted(rows, key=lambda row: str(row["adcode"]))
+
+
+def main(argv: list[str]) -> int:
+    table = Path(argv[1]) if len(argv) > 1 else DEFAULT_TABLE
+    rows = _rows(table)
+    target = ROOT / "layers" / "admin_areas.csv"
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {len(rows)} areas to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
