@@ -67,8 +67,9 @@ class LayerSpec:
 _ID = FieldSpec("id", "id", required=True)
 _SOURCE = FieldSpec("source", required=True)
 _POSITION = (
-    FieldSpec("lon", "float", required=True, minimum=-180, maximum=180),
-    FieldSpec("lat", "float", required=True, minimum=-90, maximum=90),
+    # WGS84 ranges are checked with the position, which can tell a swapped pair.
+    FieldSpec("lon", "float", required=True),
+    FieldSpec("lat", "float", required=True),
     FieldSpec("precision_m", "int", required=True, minimum=1, maximum=200_000),
     FieldSpec(
         "position_basis",
@@ -129,7 +130,9 @@ LOGISTICS_HUBS = LayerSpec(
         FieldSpec("name_zh", required=True),
         FieldSpec("name_en", required=True),
         FieldSpec(
-            "kind", required=True, vocabulary=("national_hub", "rail_port", "river_port", "sea_port")
+            "kind",
+            required=True,
+            vocabulary=("national_hub", "rail_port", "river_port", "sea_port"),
         ),
         FieldSpec("hub_name_zh"),
         FieldSpec("hub_type", vocabulary=("production_service", "airport")),

@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 from shapely import Point
+from shapely.geometry.base import BaseGeometry
 
 from geo import admin, routing, settings
 from geo._schema import LAYER_SPECS, LAYERS, LayerSpec
@@ -39,7 +40,9 @@ def read_records(spec: LayerSpec, *, layers_dir: Path | None = None) -> list[Rec
     """
     path = Path(layers_dir or settings.layers_dir) / spec.file_name
     if not path.is_file():
-        raise LayerValidationError([Problem(path.name, "(file)", "(all)", f"{path} does not exist")])
+        raise LayerValidationError(
+            [Problem(path.name, "(file)", "(all)", f"{path} does not exist")]
+        )
     rows, problems = read_rows(path, spec)
     records, row_problems = parse_rows(rows, spec, file=path.name)
     problems += row_problems
@@ -78,7 +81,9 @@ def load_layers(
     wanted = set(names or LAYER_NAMES)
     unknown = wanted - set(LAYER_NAMES)
     if unknown:
-        raise ChengyuError(f"unknown layer(s) {sorted(unknown)}; layers are {', '.join(LAYER_NAMES)}")
+        raise ChengyuError(
+            f"unknown layer(s) {sorted(unknown)}; layers are {', '.join(LAYER_NAMES)}"
+        )
     needed = set(wanted)
     for name, dependencies in _DEPENDS_ON.items():
         if name in needed:
@@ -97,13 +102,21 @@ def load_layers(
 
     built: dict[str, gpd.GeoDataFrame] = {}
     for spec in LAYERS:
-        if spec.name not in needed:
+        # A layer whose dependency failed is not built; the dependency's problems say why.
+        if spec.name not in needed or any(d not in built for d in _DEPENDS_ON.get(spec.name, ())):
             continue
-        built[spec.name] = _BUILDERS[spec.name](records[spec.name], spec, built)
-        _check_geometry(built[spec.name], spec)
-        log(f"layer {spec.name}: {len(built[spec.name])} features")
+        try:
+            frame = _BUILDERS[spec.name](records[spec.name], spec, built)
+            _check_geometry(frame, spec)
+        except LayerValidationError as error:
+            problems += error.problems
+            continue
+        built[spec.name] = frame
+        log(f"layer {spec.name}: {len(frame)} features")
         if on_layer is not None:
             on_layer(spec.name)
+    if problems:
+        raise LayerValidationError(problems)
     return {name: frame for name, frame in built.items() if name in wanted}
 
 
@@ -130,12 +143,16 @@ def _frame(records: list[Record], spec: LayerSpec, geometry: list[object]) -> gp
     return gpd.GeoDataFrame(data, geometry=geometry, crs=settings.storage_crs)
 
 
-def _points(records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _points(
+    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
     problems = []
     for record in records:
         outside_allowed = record.get("kind") in spec.outside_region_kinds
         bounds, where = (
-            (settings.corridor_bounds, _CORRIDOR) if outside_allowed else (settings.region_bounds, _REGION)
+            (settings.corridor_bounds, _CORRIDOR)
+            if outside_allowed
+            else (settings.region_bounds, _REGION)
         )
         message = position_problem(record["lon"], record["lat"], bounds, where=where)
         if message:
@@ -145,7 +162,9 @@ def _points(records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDat
     return _frame(records, spec, [Point(record["lon"], record["lat"]) for record in records])
 
 
-def _stations(records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _stations(
+    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
     problems: list[Problem] = []
     first: dict[str, Record] = {}
     for record in records:
@@ -167,31 +186,54 @@ def _stations(records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDa
     for line_id, seqs in by_line.items():
         if sorted(seqs) != list(range(1, len(seqs) + 1)):
             problems.append(
-                Problem(spec.file_name, f"{line_id}-*", "seq", f"line {line_id!r} stops are not numbered 1…n: {sorted(seqs)}")
+                Problem(
+                    spec.file_name,
+                    f"{line_id}-*",
+                    "seq",
+                    f"line {line_id!r} stops are not numbered 1…n: {sorted(seqs)}",
+                )
             )
     if problems:
         raise LayerValidationError(problems)
     return _points(records, spec, built)
 
 
-def _rail_lines(records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _rail_lines(
+    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
     stations = built["rail_stations"]
     problems: list[Problem] = []
-    geometries = []
+    geometries: list[BaseGeometry | None] = []
     for record in records:
         on_line = stations[stations["line_id"] == record["line_id"]].set_index("seq")
         if on_line.empty:
-            problems.append(Problem(spec.file_name, record["id"], "line_id", f"no stations for line {record['line_id']!r}"))
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["id"],
+                    "line_id",
+                    f"no stations for line {record['line_id']!r}",
+                )
+            )
             geometries.append(None)
             continue
         if record["from_seq"] >= record["to_seq"]:
-            problems.append(Problem(spec.file_name, record["id"], "to_seq", "must be greater than from_seq"))
+            problems.append(
+                Problem(spec.file_name, record["id"], "to_seq", "must be greater than from_seq")
+            )
             geometries.append(None)
             continue
-        missing = [seq for seq in (record["from_seq"], record["to_seq"]) if seq not in on_line.index]
+        missing = [
+            seq for seq in (record["from_seq"], record["to_seq"]) if seq not in on_line.index
+        ]
         if missing:
             problems.append(
-                Problem(spec.file_name, record["id"], "to_seq", f"line {record['line_id']!r} has no stop {missing}")
+                Problem(
+                    spec.file_name,
+                    record["id"],
+                    "to_seq",
+                    f"line {record['line_id']!r} has no stop {missing}",
+                )
             )
             geometries.append(None)
             continue
@@ -204,7 +246,9 @@ def _rail_lines(records: list[Record], spec: LayerSpec, built: dict[str, gpd.Geo
     return frame
 
 
-def _waypoint_problems(record: Record, spec: LayerSpec, bounds: tuple[float, float, float, float], where: str) -> list[Problem]:
+def _waypoint_problems(
+    record: Record, spec: LayerSpec, bounds: tuple[float, float, float, float], where: str
+) -> list[Problem]:
     return [
         Problem(spec.file_name, record["id"], "waypoints", f"{name}: {message}")
         for name, lon, lat in record["waypoints"] or []
@@ -212,12 +256,20 @@ def _waypoint_problems(record: Record, spec: LayerSpec, bounds: tuple[float, flo
     ]
 
 
-def _expressways(records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    problems = [p for record in records for p in _waypoint_problems(record, spec, settings.region_bounds, _REGION)]
-    geometries = []
+def _expressways(
+    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    problems = [
+        p
+        for record in records
+        for p in _waypoint_problems(record, spec, settings.region_bounds, _REGION)
+    ]
+    geometries: list[BaseGeometry | None] = []
     for record in records:
         try:
-            geometries.append(routing.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]]))
+            geometries.append(
+                routing.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]])
+            )
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
     if problems:
@@ -227,15 +279,28 @@ def _expressways(records: list[Record], spec: LayerSpec, _built: dict[str, gpd.G
     return frame
 
 
-def _corridor_routes(records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _corridor_routes(
+    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
     hubs = built["logistics_hubs"].set_index("id")
-    problems = [p for record in records for p in _waypoint_problems(record, spec, settings.corridor_bounds, _CORRIDOR)]
-    geometries = []
+    problems = [
+        p
+        for record in records
+        for p in _waypoint_problems(record, spec, settings.corridor_bounds, _CORRIDOR)
+    ]
+    geometries: list[BaseGeometry | None] = []
     for record in records:
         ends = []
         for field in ("origin", "destination"):
             if record[field] not in hubs.index:
-                problems.append(Problem(spec.file_name, record["id"], field, f"{record[field]!r} is not a logistics_hubs id"))
+                problems.append(
+                    Problem(
+                        spec.file_name,
+                        record["id"],
+                        field,
+                        f"{record[field]!r} is not a logistics_hubs id",
+                    )
+                )
             else:
                 point = hubs.loc[record[field]].geometry
                 ends.append((point.x, point.y))
@@ -261,7 +326,9 @@ def _corridor_routes(records: list[Record], spec: LayerSpec, built: dict[str, gp
     return frame
 
 
-def _admin_areas(records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+def _admin_areas(
+    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
     return admin.admin_areas(records, file=spec.file_name)
 
 
@@ -271,7 +338,10 @@ def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
     if not invalid.empty:
         id_field = spec.fields[0].name
         raise LayerValidationError(
-            [Problem(spec.file_name, str(row[id_field]), "geometry", "geometry is not valid") for _, row in invalid.iterrows()]
+            [
+                Problem(spec.file_name, str(row[id_field]), "geometry", "geometry is not valid")
+                for _, row in invalid.iterrows()
+            ]
         )
 
 

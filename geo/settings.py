@@ -1,6 +1,7 @@
 """Typed defaults shared by the code and the command line.
 
-Change a value here, or set it before calling the package, e.g. ``settings.out_dir = Path("build")``.
+Change a value here, or set it before calling the package:
+``settings.out_dir = Path("build")``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ layers_dir: Path = Path(
 
 #: Folder that receives every generated output.
 out_dir: Path = Path(os.environ.get("CHENGYU_OUT", "out"))
+
+#: Folder of derived data kept between builds (converted boundaries, routed legs).
+cache_dir: Path = Path(os.environ.get("CHENGYU_CACHE", "out/cache"))
 
 #: File name of the GeoPackage written into ``out_dir``.
 geopackage_name: str = "chengyu_corridors.gpkg"

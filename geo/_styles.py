@@ -1,0 +1,256 @@
+"""How each layer looks: one definition, rendered as QGIS QML (and later as web-map styles)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+
+from geo._schema import LAYER_SPECS
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One symbol: a line, a point marker or a polygon outline.
+
+    Attributes
+    ----------
+    color
+        Stroke (line, outline) or fill (marker) colour.
+    width_mm
+        Line width, marker outline width or polygon outline width.
+    dash
+        ``solid``, ``dash`` or ``dot`` (QGIS line styles).
+    marker
+        QGIS simple-marker shape for points.
+    size_mm
+        Marker size.
+    fill
+        Marker fill; ``None`` for a hollow marker or an unfilled polygon.
+    """
+
+    color: RGB
+    width_mm: float = 0.6
+    dash: str = "solid"
+    marker: str = "circle"
+    size_mm: float = 2.6
+    fill: RGB | None = None
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """A layer's look: symbols by the value of one field, a fallback, and a label field."""
+
+    attribute: str
+    categories: dict[str, Symbol]
+    default: Symbol
+    label: str | None = None
+
+
+_RAIL = (178, 34, 34)
+_ROAD = (46, 125, 50)
+_STATUS_DASH = {
+    "operating": "solid",
+    "under_construction": "dash",
+    "planned": "dot",
+    "reserved": "dot",
+}
+
+STYLES: dict[str, LayerStyle] = {
+    "rail_lines": LayerStyle(
+        "status",
+        {status: Symbol(_RAIL, 1.2, dash) for status, dash in _STATUS_DASH.items()},
+        Symbol(_RAIL, 1.2),
+        label="name_zh",
+    ),
+    "rail_stations": LayerStyle(
+        "status",
+        {
+            "operating": Symbol(_RAIL, 0.4, fill=_RAIL),
+            "under_construction": Symbol(_RAIL, 0.5, fill=(255, 255, 255)),
+            "planned": Symbol((120, 120, 120), 0.4, fill=(255, 255, 255)),
+            "reserved": Symbol((120, 120, 120), 0.4, dash="dot"),
+        },
+        Symbol(_RAIL, 0.4, fill=_RAIL),
+        label="name_zh",
+    ),
+    "logistics_hubs": LayerStyle(
+        "kind",
+        {
+            "national_hub": Symbol(
+                (230, 120, 0), 0.4, marker="square", size_mm=3.4, fill=(255, 167, 38)
+            ),
+            "rail_port": Symbol(
+                (74, 20, 140), 0.4, marker="diamond", size_mm=3.6, fill=(149, 117, 205)
+            ),
+            "river_port": Symbol(
+                (1, 87, 155), 0.4, marker="circle", size_mm=3.2, fill=(79, 195, 247)
+            ),
+            "sea_port": Symbol(
+                (13, 71, 161), 0.4, marker="triangle", size_mm=3.6, fill=(30, 136, 229)
+            ),
+        },
+        Symbol((90, 90, 90), 0.4, fill=(200, 200, 200)),
+        label="name_zh",
+    ),
+    "airports": LayerStyle(
+        "status",
+        {
+            status: Symbol(
+                (33, 33, 33),
+                0.4,
+                dash,
+                marker="star",
+                size_mm=4.0,
+                fill=(255, 235, 59) if status == "operating" else (255, 255, 255),
+            )
+            for status, dash in _STATUS_DASH.items()
+        },
+        Symbol((33, 33, 33), 0.4, marker="star", size_mm=4.0, fill=(255, 255, 255)),
+        label="name_zh",
+    ),
+    "corridor_routes": LayerStyle(
+        "mode",
+        {
+            "rail": Symbol((121, 85, 72), 1.4),
+            "sea": Symbol((21, 101, 192), 1.4, "dash"),
+            "river": Symbol((0, 150, 136), 1.4, "dash"),
+            "road": Symbol((96, 125, 139), 1.4),
+        },
+        Symbol((96, 125, 139), 1.0),
+        label="service_name_en",
+    ),
+    "expressways": LayerStyle(
+        "status",
+        {status: Symbol(_ROAD, 0.9, dash) for status, dash in _STATUS_DASH.items()},
+        Symbol(_ROAD, 0.9),
+        label="name_zh",
+    ),
+    "admin_areas": LayerStyle(
+        "level",
+        {
+            "province": Symbol((60, 60, 60), 0.8),
+            "prefecture": Symbol((110, 110, 110), 0.4, "dash"),
+            "county": Symbol((170, 170, 170), 0.15),
+            "zone": Symbol((170, 170, 170), 0.15, "dot"),
+        },
+        Symbol((170, 170, 170), 0.15),
+    ),
+}
+assert set(STYLES) == set(LAYER_SPECS), "every layer needs a style"
+
+_QGIS_VERSION = "3.28.0"
+
+
+def _option(parent: ET.Element, name: str, value: str) -> None:
+    ET.SubElement(parent, "Option", {"type": "QString", "name": name, "value": value})
+
+
+def _rgba(color: RGB | None) -> str:
+    return "0,0,0,0" if color is None else f"{color[0]},{color[1]},{color[2]},255"
+
+
+def _symbol_element(symbol: Symbol, geometry: str, name: str) -> ET.Element:
+    kind = {"point": "marker", "line": "line", "polygon": "fill"}[geometry]
+    element = ET.Element(
+        "symbol",
+        {"type": kind, "name": name, "alpha": "1", "clip_to_extent": "1", "force_rhr": "0"},
+    )
+    layer_class = {"marker": "SimpleMarker", "line": "SimpleLine", "fill": "SimpleFill"}[kind]
+    layer = ET.SubElement(
+        element, "layer", {"class": layer_class, "enabled": "1", "locked": "0", "pass": "0"}
+    )
+    options = ET.SubElement(layer, "Option", {"type": "Map"})
+    if kind == "line":
+        _option(options, "line_color", _rgba(symbol.color))
+        _option(options, "line_style", symbol.dash)
+        _option(options, "line_width", str(symbol.width_mm))
+        _option(options, "line_width_unit", "MM")
+        _option(options, "capstyle", "round")
+        _option(options, "joinstyle", "round")
+    elif kind == "marker":
+        _option(options, "name", symbol.marker)
+        _option(options, "color", _rgba(symbol.fill))
+        _option(options, "outline_color", _rgba(symbol.color))
+        _option(options, "outline_style", symbol.dash)
+        _option(options, "outline_width", str(symbol.width_mm))
+        _option(options, "outline_width_unit", "MM")
+        _option(options, "size", str(symbol.size_mm))
+        _option(options, "size_unit", "MM")
+    else:
+        _option(options, "color", _rgba(symbol.fill))
+        _option(options, "style", "solid" if symbol.fill else "no")
+        _option(options, "outline_color", _rgba(symbol.color))
+        _option(options, "outline_style", symbol.dash)
+        _option(options, "outline_width", str(symbol.width_mm))
+        _option(options, "outline_width_unit", "MM")
+    return element
+
+
+def qml(layer: str) -> str:
+    """The QGIS style (QML document) of a layer: categorised symbols and labels.
+
+    Parameters
+    ----------
+    layer
+        A layer name.
+    """
+    style = STYLES[layer]
+    geometry = LAYER_SPECS[layer].geometry
+    root = ET.Element("qgis", {"version": _QGIS_VERSION, "styleCategories": "Symbology|Labeling"})
+    renderer = ET.SubElement(
+        root,
+        "renderer-v2",
+        {
+            "type": "categorizedSymbol",
+            "attr": style.attribute,
+            "symbollevels": "0",
+            "enableorderby": "0",
+            "forceraster": "0",
+        },
+    )
+    categories = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    entries = [*style.categories.items(), ("", style.default)]
+    for index, (value, symbol) in enumerate(entries):
+        label = value.replace("_", " ") if value else "other"
+        ET.SubElement(
+            categories,
+            "category",
+            {
+                "render": "true",
+                "symbol": str(index),
+                "value": value,
+                "label": label,
+                "type": "string",
+            },
+        )
+        symbols.append(_symbol_element(symbol, geometry, str(index)))
+    if style.label:
+        labeling = ET.SubElement(root, "labeling", {"type": "simple"})
+        settings = ET.SubElement(labeling, "settings", {"calloutType": "simple"})
+        ET.SubElement(
+            settings,
+            "text-style",
+            {
+                "fieldName": style.label,
+                "fontSize": "8",
+                "fontSizeUnit": "Point",
+                "textColor": "40,40,40,255",
+                "isExpression": "0",
+            },
+        )
+        ET.SubElement(
+            settings,
+            "text-buffer",
+            {"bufferDraw": "1", "bufferSize": "0.8", "bufferColor": "255,255,255,255"},
+        )
+        placement = {"point": "6", "line": "2", "polygon": "0"}[geometry]
+        ET.SubElement(settings, "placement", {"placement": placement, "dist": "1"})
+        ET.SubElement(settings, "rendering", {"scaleVisibility": "0", "obstacle": "1"})
+    ET.SubElement(root, "layerGeometryType").text = {"point": "0", "line": "1", "polygon": "2"}[
+        geometry
+    ]
+    body = ET.tostring(root, encoding="unicode")
+    return f"<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n{body}\n"

@@ -1,0 +1,73 @@
+"""Shared fixtures: a writable copy of the layer sources, and one build for the export tests."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from geo import settings
+from geo.build import BuildResult, build
+
+PROJECT_LAYERS = Path(settings.layers_dir)
+
+
+@pytest.fixture
+def layers_dir(tmp_path: Path) -> Path:
+    """A copy of the project's layer sources that a test may break."""
+    target = tmp_path / "layers"
+    shutil.copytree(PROJECT_LAYERS, target)
+    return target
+
+
+def edit_field(path: Path, feature_id: str, field: str, value: str) -> None:
+    """Set one field of one feature in a layer CSV (the id is the first column)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        names = list(reader.fieldnames or [])
+        rows = list(reader)
+    matches = [row for row in rows if row[names[0]] == feature_id]
+    assert matches, f"{feature_id} not in {path.name}"
+    for row in matches:
+        row[field] = value
+    _write(path, names, rows)
+
+
+def drop_column(path: Path, field: str) -> None:
+    """Remove a column from a layer CSV."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        names = [name for name in reader.fieldnames or [] if name != field]
+        rows = [{name: row[name] for name in names} for row in reader]
+    _write(path, names, rows)
+
+
+def duplicate_row(path: Path, feature_id: str) -> None:
+    """Append a second copy of a feature to a layer CSV."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        names = list(reader.fieldnames or [])
+        rows = list(reader)
+    rows.append(next(row for row in rows if row[names[0]] == feature_id))
+    _write(path, names, rows)
+
+
+def _write(path: Path, names: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the tests' derived-data cache out of the working tree."""
+    settings.cache_dir = tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """One full build into a temporary folder, shared by the read-back tests."""
+    return build(out_dir=tmp_path_factory.mktemp("out"))

@@ -1,0 +1,70 @@
+"""The ``chengyu`` command as a user runs it."""
+
+from __future__ import annotations
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from geo.cli import cli
+from geo.layers import LAYER_NAMES
+from tests.conftest import edit_field
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["layers"], ["validate"]])
+def test_every_command_has_help(runner, command):
+    result = runner.invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_layers_lists_every_layer_with_its_count(runner):
+    result = runner.invoke(cli, ["layers"])
+    assert result.exit_code == 0, result.output
+    for name in LAYER_NAMES:
+        assert name in result.output
+    assert "rail_stations.csv" in result.output
+
+
+def test_validate_reports_success(runner):
+    result = runner.invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "valid: 7 layers" in result.output
+
+
+def test_validate_names_the_bad_field_and_fails(runner, layers_dir):
+    edit_field(layers_dir / "airports.csv", "langzhong", "status", "closed")
+    result = runner.invoke(cli, ["validate", "--layers", str(layers_dir)])
+    assert result.exit_code == 1
+    assert (
+        "airports.csv" in result.output
+        and "langzhong" in result.output
+        and "status" in result.output
+    )
+    assert "Traceback" not in result.output
+
+
+def test_build_writes_the_geopackage_and_parquet(runner, tmp_path):
+    result = runner.invoke(cli, ["build", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert {name for name, _ in pyogrio.list_layers(tmp_path / "chengyu_corridors.gpkg")} >= set(
+        LAYER_NAMES
+    )
+    assert sorted(path.stem for path in (tmp_path / "parquet").glob("*.parquet")) == sorted(
+        LAYER_NAMES
+    )
+
+
+def test_a_failed_build_keeps_the_previous_output(runner, tmp_path, layers_dir):
+    assert runner.invoke(cli, ["build", "--out", str(tmp_path)]).exit_code == 0
+    before = (tmp_path / "chengyu_corridors.gpkg").read_bytes()
+    edit_field(layers_dir / "rail_stations.csv", "cdw-05", "lat", "")
+    result = runner.invoke(cli, ["build", "--out", str(tmp_path), "--layers", str(layers_dir)])
+    assert result.exit_code == 1
+    assert "rail_stations.csv" in result.output
+    assert (tmp_path / "chengyu_corridors.gpkg").read_bytes() == before

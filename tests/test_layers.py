@@ -1,0 +1,136 @@
+"""The curated layers: what the Chongqing Daily report names is there, sourced and consistent."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely import Point
+
+from geo.layers import LAYER_NAMES, load_layers
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    return load_layers()
+
+
+def test_every_layer_is_built_in_wgs84_with_a_source_on_every_feature(layers):
+    assert set(layers) == set(LAYER_NAMES)
+    for name, frame in layers.items():
+        assert len(frame) > 0, name
+        assert frame.crs.to_epsg() == 4326, name
+        assert frame["source"].str.strip().str.len().gt(0).all(), name
+
+
+def test_chengdu_dazhou_wanzhou_has_its_13_stations_in_order(layers):
+    stops = layers["rail_stations"].query("line_id == 'cdw'").sort_values("seq")
+    assert list(stops["name_zh"]) == [
+        "天府", "天府机场", "资阳西", "乐至", "遂宁", "蓬溪南", "南充北",
+        "营山西", "渠县北", "达州南", "开江南", "岳溪", "万州北",
+    ]  # fmt: skip
+    assert set(stops["status"]) == {"under_construction"}
+
+
+def test_chongqing_kunming_runs_from_chongqing_west_to_kunming_south_by_section(layers):
+    stops = layers["rail_stations"].query("line_id == 'yk'").sort_values("seq")
+    assert stops["name_zh"].iloc[0] == "重庆西"
+    assert stops["name_zh"].iloc[-1] == "昆明南"
+    assert stops.set_index("name_zh").loc["九龙坡", "status"] == "reserved"
+    sections = layers["rail_lines"].query("line_id == 'yk'").set_index("id")
+    assert sections.loc["yk-1", "status"] == "operating"
+    assert sections.loc["yk-1", "opened"] == "2024-09-29"
+    assert sections.loc["yk-3", "status"] == "under_construction"
+
+
+def test_context_lines_are_present(layers):
+    assert {"cdw", "yk", "cy", "cyzx", "xy", "zy"} == set(layers["rail_lines"]["line_id"])
+
+
+def test_a_station_shared_by_two_lines_stands_in_one_place(layers):
+    stations = layers["rail_stations"]
+    for station_id in ("lezhi", "wanzhou_bei", "dazhou_nan", "chongqing_xi"):
+        same = stations[stations["station_id"] == station_id]
+        assert same["line_id"].nunique() >= 2, station_id
+        assert same.geometry.apply(lambda point: (point.x, point.y)).nunique() == 1, station_id
+
+
+def test_a_rail_section_is_drawn_through_its_stations_in_order(layers):
+    stations = layers["rail_stations"].query("line_id == 'cy'").sort_values("seq")
+    section = layers["rail_lines"].set_index("id").loc["cy-1"]
+    coords = list(section.geometry.coords)
+    assert coords[0] == (stations.geometry.iloc[0].x, stations.geometry.iloc[0].y)
+    assert coords[-1] == (stations.geometry.iloc[-1].x, stations.geometry.iloc[-1].y)
+    assert section["geometry_source"] == "schematic_station_chain"
+
+
+def test_unsourced_positions_say_how_rough_they_are(layers):
+    stations = layers["rail_stations"]
+    rough = stations[stations["position_basis"] != "station"]
+    assert (rough["precision_m"] >= 3000).all()
+    assert rough["source"].str.contains("not sourced|airport", regex=True).all()
+    sourced = stations[stations["position_basis"] == "station"]
+    assert {"万州北", "重庆西", "成都东", "璧山"} <= set(sourced["name_zh"])
+
+
+def test_logistics_hubs_carry_the_reports_figures(layers):
+    hubs = layers["logistics_hubs"].set_index("id")
+    park = hubs.loc["wanzhou_xintian_park"]
+    assert (
+        park["hub_area_mu"],
+        park["hub_projects_operating"],
+        park["hub_projects_under_construction"],
+    ) == (
+        2080,
+        8,
+        11,
+    )
+    assert set(hubs["kind"]) == {"national_hub", "rail_port", "river_port", "sea_port"}
+    assert {
+        "chengdu_railway_port",
+        "chongqing_tuanjiecun",
+        "luzhou_port",
+        "yibin_port",
+        "qinzhou_port",
+    } <= set(hubs.index)
+
+
+def test_sea_legs_sail_round_the_coasts_not_across_land(layers):
+    routes = layers["corridor_routes"].set_index("id")
+    to_klang = routes.loc["cdmy-2"].geometry
+    # Qinzhou to Port Klang rounds Singapore: the route passes south of 1.5°N near 104°E.
+    assert any(lat < 1.5 and 103 < lon < 105 for lon, lat in to_klang.coords)
+    to_laem_chabang = routes.loc["cqth-2"].geometry
+    # Qinzhou to Laem Chabang rounds the Ca Mau cape at the tip of Vietnam (about 8.6°N).
+    assert min(lat for _, lat in to_laem_chabang.coords) < 9.0
+    assert set(routes.loc[["cdmy-2", "cqth-2"], "geometry_source"]) == {"searoute_maritime_network"}
+
+
+def test_rail_legs_run_through_the_corridor_nodes_they_name(layers):
+    leg = layers["corridor_routes"].set_index("id").loc["cqth-1"]
+    guiyang = Point(106.7167, 26.5833)
+    assert leg.geometry.distance(guiyang) < 1e-9
+    assert leg["origin"] == "chongqing_tuanjiecun" and leg["destination"] == "qinzhou_port"
+
+
+def test_the_expressways_the_report_names_are_there(layers):
+    named = {
+        "luzhou_yongchuan", "neijiang_dazu", "kaijiang_liangping", "chengyu_expansion",
+        "suiyu_expansion", "dazhu_dianjiang", "zigong_yongchuan", "chongqing_xuyong_junlian",
+        "jiangjin_luzhou_yibin",
+    }  # fmt: skip
+    assert named <= set(layers["expressways"]["id"])
+
+
+def test_airports_are_the_four_the_report_names(layers):
+    assert set(layers["airports"]["id"]) == {
+        "chongqing_jiangbei",
+        "chengdu_tianfu",
+        "chengdu_shuangliu",
+        "langzhong",
+    }
+
+
+def test_two_loads_give_the_same_features(layers):
+    again = load_layers(["rail_stations", "expressways"])
+    for name in ("rail_stations", "expressways"):
+        assert again[name].equals(layers[name]), name
