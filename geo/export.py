@@ -10,14 +10,12 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
-from geo import settings
+from geo import __version__, settings
 from geo._io import atomic_path
 from geo._schema import LAYER_SPECS
 from geo._styles import qml
 from geo.errors import ExportError
 from geo.utils import log
-
-__version__ = "0.1.0"
 
 _LAYER_STYLES_DDL = """
 CREATE TABLE IF NOT EXISTS layer_styles (
