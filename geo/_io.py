@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -36,3 +37,21 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         for path in (temporary, *(Path(f"{temporary}{suffix}") for suffix in _SIDE_SUFFIXES)):
             path.unlink(missing_ok=True)
+
+
+def cache_file(folder: Path, prefix: str, key_parts: list[str], suffix: str) -> Path:
+    """Path of a cache entry whose name changes whenever any of ``key_parts`` does.
+
+    Parameters
+    ----------
+    folder
+        The cache folder.
+    prefix
+        What is cached (``boundaries``, ``rail-route``…), for people browsing the folder.
+    key_parts
+        Everything the cached value depends on: versions of the data, inputs.
+    suffix
+        File suffix, with its dot.
+    """
+    digest = hashlib.sha1("|".join(key_parts).encode()).hexdigest()[:16]
+    return folder / f"{prefix}-{digest}{suffix}"

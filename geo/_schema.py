@@ -178,6 +178,7 @@ CORRIDOR_ROUTES = LayerSpec(
     fields=(
         _ID,
         FieldSpec("service_id", "id", required=True),
+        FieldSpec("service_kind", required=True, vocabulary=("reported", "comparison")),
         FieldSpec("service_name_zh", required=True),
         FieldSpec("service_name_en", required=True),
         FieldSpec("leg_seq", "int", required=True, minimum=1, maximum=20),
@@ -186,7 +187,8 @@ CORRIDOR_ROUTES = LayerSpec(
         FieldSpec("destination", "id", required=True),
         FieldSpec("departed", "date"),
         FieldSpec("waypoints", "waypoints"),
-        FieldSpec("routing", required=True, vocabulary=("schematic", "searoute")),
+        FieldSpec("routing", required=True, vocabulary=("schematic", "searoute", "rail_network")),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=30000),
         FieldSpec("notes"),
         _SOURCE,
     ),
@@ -242,3 +244,28 @@ LAYERS: tuple[LayerSpec, ...] = (
     ADMIN_AREAS,
 )
 LAYER_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in LAYERS}
+
+#: Layers computed from the others; documented like the sources, never read from ``layers/``.
+ROUTE_LENGTHS = LayerSpec(
+    name="route_lengths",
+    title="Geodesic lengths of every rail section, corridor leg and expressway, by province",
+    geometry="line",
+    fields=(
+        FieldSpec("layer", required=True),
+        FieldSpec("feature_id", "id", required=True),
+        FieldSpec("group_id", "id", required=True),
+        FieldSpec("name_zh"),
+        FieldSpec("name_en"),
+        FieldSpec("mode", required=True, vocabulary=("rail", "sea", "river", "road")),
+        FieldSpec("status", required=True),
+        FieldSpec("province", required=True),
+        FieldSpec("length_km", "float", required=True),
+        FieldSpec("geometry_source", required=True),
+        FieldSpec("method", required=True),
+        FieldSpec("source", required=True),
+    ),
+    sort_by=("layer", "feature_id", "province"),
+)
+DERIVED_LAYERS: tuple[LayerSpec, ...] = (ROUTE_LENGTHS,)
+#: Every layer an output may hold: the sources and the derived ones.
+ALL_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in (*LAYERS, *DERIVED_LAYERS)}

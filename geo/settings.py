@@ -42,5 +42,6 @@ log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 #: Credit line for data derived from OpenStreetMap, GeoNames and Amap, written into every output.
 attribution: str = (
     "Positions: Wikipedia, GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
-    "sea routes: searoute (Eurostat MARNET); figures: see the source field of each feature"
+    "sea routes: searoute (Eurostat MARNET); rail legs: scgraph_data railway graph "
+    "(© OpenStreetMap contributors, ODbL); figures: see the source field of each feature"
 )

@@ -12,7 +12,7 @@ from shapely import Point
 
 from geo.admin import boundaries
 from geo.layers import load_layer
-from geo.routing import geodesic_km
+from geo.measure import geodesic_km
 
 PROVINCE_TOTALS = {"四川省": 83_674_866, "重庆市": 32_054_159}
 

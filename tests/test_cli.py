@@ -6,6 +6,7 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
+from geo._schema import ALL_SPECS
 from geo.cli import cli
 from geo.layers import LAYER_NAMES
 from tests.conftest import edit_field
@@ -56,8 +57,9 @@ def test_build_writes_the_geopackage_and_parquet(runner, tmp_path):
         LAYER_NAMES
     )
     assert sorted(path.stem for path in (tmp_path / "parquet").glob("*.parquet")) == sorted(
-        LAYER_NAMES
+        ALL_SPECS
     )
+    assert (tmp_path / "lengths.csv").is_file()
 
 
 def test_a_failed_build_keeps_the_previous_output(runner, tmp_path, layers_dir):
@@ -68,3 +70,16 @@ def test_a_failed_build_keeps_the_previous_output(runner, tmp_path, layers_dir):
     assert result.exit_code == 1
     assert "rail_stations.csv" in result.output
     assert (tmp_path / "chengyu_corridors.gpkg").read_bytes() == before
+
+
+def test_lengths_prints_the_table_and_writes_the_csv_and_layer(runner, tmp_path):
+    result = runner.invoke(cli, ["lengths", "--out", str(tmp_path), "--level", "section"])
+    assert result.exit_code == 0, result.output
+    assert "cdw-1" in result.output and "486.4" in result.output
+    assert "station chain" in result.output
+    assert "cqth-1" not in result.output  # only the level asked for
+    assert "route_lengths" in {
+        name for name, _ in pyogrio.list_layers(tmp_path / "chengyu_corridors.gpkg")
+    }
+    header = (tmp_path / "lengths.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("level,id,name,mode,status,sichuan_km,chongqing_km,other_km,total_km")

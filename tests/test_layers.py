@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pytest
-from shapely import Point
 
 from geo.layers import LAYER_NAMES, load_layers
+from geo.measure import geodesic_km
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +105,29 @@ def test_sea_legs_sail_round_the_coasts_not_across_land(layers):
     assert set(routes.loc[["cdmy-2", "cqth-2"], "geometry_source"]) == {"searoute_maritime_network"}
 
 
-def test_rail_legs_run_through_the_corridor_nodes_they_name(layers):
+def test_rail_legs_follow_the_railway_graph_through_the_corridor_nodes(layers):
     leg = layers["corridor_routes"].set_index("id").loc["cqth-1"]
-    guiyang = Point(106.7167, 26.5833)
-    assert leg.geometry.distance(guiyang) < 1e-9
+    assert leg["geometry_source"] == "osm_railway_graph"
     assert leg["origin"] == "chongqing_tuanjiecun" and leg["destination"] == "qinzhou_port"
+    # The leg passes the NDRC central route's nodes, Guiyang and Nanning, on the network.
+    for lon, lat in ((106.7167, 26.5833), (108.3167, 22.8167)):
+        assert min(geodesic_km(lon, lat, x, y) for x, y in leg.geometry.coords) < 35
+    # A routed leg has hundreds of vertices, not a few straight segments.
+    assert len(leg.geometry.coords) > 100
+    assert 0 < leg["off_network_km"] < 70
+
+
+def test_comparison_routes_are_marked_and_the_river_leg_is_schematic(layers):
+    routes = layers["corridor_routes"].set_index("id")
+    comparison = routes[routes["service_kind"] == "comparison"]
+    assert set(comparison["service_id"]) == {
+        "chongqing_yangtze_shanghai_malaysia",
+        "chongqing_yangtze_shanghai_thailand",
+        "chongqing_qinzhou_malaysia",
+    }
+    river = routes.loc["cqyzth-1"]
+    assert river["mode"] == "river" and river["geometry_source"] == "schematic_waypoints"
+    assert river["origin"] == "chongqing_guoyuan_port" and river["destination"] == "shanghai_port"
 
 
 def test_the_expressways_the_report_names_are_there(layers):

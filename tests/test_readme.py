@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo._schema import LAYERS
+from geo._schema import ALL_SPECS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_layer_and_output_field_is_documented():
-    for spec in LAYERS:
+    for spec in ALL_SPECS.values():
         section = README.split(f"### `{spec.name}`", 1)
         assert len(section) == 2, spec.name
         body = section[1].split("\n### ", 1)[0]

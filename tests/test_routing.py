@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 
 from geo.errors import RoutingError
-from geo.routing import geodesic_km, schematic_route, sea_route
+from geo.measure import geodesic_km
+from geo.routing import rail_route, schematic_route, sea_route
 
 QINZHOU = (108.647, 21.68317)
 PORT_KLANG = (101.3604, 3.0159)
-
-
-def test_geodesic_distance_of_one_degree_of_meridian_at_the_equator():
-    # WGS84: the meridian arc from 0° to 1° latitude is 110,574.4 m.
-    assert geodesic_km(0, 0, 0, 1) * 1000 == pytest.approx(110_574.4, abs=1.0)
 
 
 def test_a_sea_route_starts_and_ends_at_its_ports_and_is_longer_than_the_straight_line():
@@ -38,3 +34,26 @@ def test_a_schematic_route_drops_repeated_points():
 def test_a_schematic_route_needs_two_distinct_points():
     with pytest.raises(RoutingError, match="two distinct points"):
         schematic_route([(104.0, 30.0), (104.0, 30.0)])
+
+
+TUANJIECUN = (106.3644, 29.6269)
+QINZHOU_PORT = (108.647, 21.68317)
+
+
+def test_a_rail_route_is_cached_and_read_back_unchanged(tmp_path):
+    line, spurs = rail_route([TUANJIECUN, QINZHOU_PORT], cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("rail-route-*.json"))) == 1
+    again, spurs_again = rail_route([TUANJIECUN, QINZHOU_PORT], cache_dir=tmp_path)
+    assert list(again.coords) == list(line.coords) and spurs_again == spurs
+    assert line.coords[0] == TUANJIECUN and line.coords[-1] == QINZHOU_PORT
+
+
+def test_a_rail_route_passes_the_nodes_it_is_given(tmp_path):
+    kunming = (102.72, 25.04)
+    line, _ = rail_route([TUANJIECUN, kunming, QINZHOU_PORT], cache_dir=tmp_path)
+    assert min(geodesic_km(*kunming, x, y) for x, y in line.coords) < 35
+
+
+def test_a_rail_route_from_the_open_sea_is_refused(tmp_path):
+    with pytest.raises(RoutingError, match="from the nearest railway"):
+        rail_route([(115.0, 15.0), QINZHOU_PORT], cache_dir=tmp_path)  # South China Sea
