@@ -13,6 +13,7 @@ from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers
 from geo.measure import length_table, route_lengths
 from geo.utils import log
+from geo.webmap import write_maps
 
 #: Steps reported to ``on_step``: one per layer, the derived layers, then one per output.
 BUILD_STEPS: tuple[str, ...] = (
@@ -32,6 +33,7 @@ class BuildResult:
     parquet: list[Path]
     lengths_csv: Path
     lengths: pd.DataFrame
+    maps: list[Path] = field(default_factory=list)
     feature_counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -39,13 +41,14 @@ def build(
     *,
     out_dir: Path | None = None,
     layers_dir: Path | None = None,
+    offline_maps: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Load and validate every layer, measure the routes, and write every output.
 
-    Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``
-    and ``lengths.csv``. Nothing is written unless every layer is valid, and each file is
-    replaced atomically.
+    Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
+    ``lengths.csv`` and ``maps/<name>.html``. Nothing is written unless every layer is valid,
+    and each file is replaced atomically.
 
     Parameters
     ----------
@@ -53,6 +56,8 @@ def build(
         Output folder (default ``settings.out_dir``).
     layers_dir
         Folder of the layer sources (default ``settings.layers_dir``).
+    offline_maps
+        Write self-contained maps that make no request (see ``geo.webmap.make_map``).
     on_step
         Called with the name of each step of ``BUILD_STEPS`` once it is done.
     """
@@ -72,6 +77,8 @@ def build(
     done("geoparquet")
     lengths_csv = write_csv(lengths, out / "lengths.csv")
     done("lengths_csv")
+    maps = write_maps(layers, out_dir=out, offline=offline_maps)
+    done("maps")
     counts = {name: len(frame) for name, frame in layers.items()}
     log(f"build done: {sum(counts.values())} features in {len(counts)} layers → {out}")
-    return BuildResult(geopackage, parquet, lengths_csv, lengths, counts)
+    return BuildResult(geopackage, parquet, lengths_csv, lengths, maps, counts)

@@ -68,7 +68,9 @@ def cli(verbose: bool) -> None:
     configure_logging(level="INFO" if verbose else "WARNING")
 
 
-def _run_build(layers_dir: Path | None, out_dir: Path | None) -> BuildResult:
+def _run_build(
+    layers_dir: Path | None, out_dir: Path | None, *, offline: bool = False
+) -> BuildResult:
     from geo.build import BUILD_STEPS
     from geo.build import build as run_build
 
@@ -78,19 +80,60 @@ def _run_build(layers_dir: Path | None, out_dir: Path | None) -> BuildResult:
         def advance(step: str) -> None:
             progress.update(task, advance=1, description=f"built {step}")
 
-        return run_build(out_dir=out_dir, layers_dir=layers_dir, on_step=advance)
+        return run_build(
+            out_dir=out_dir, layers_dir=layers_dir, offline_maps=offline, on_step=advance
+        )
+
+
+_offline_option = click.option(
+    "--offline",
+    is_flag=True,
+    help="Write self-contained maps: Leaflet inlined, no tiles, no request leaves the page.",
+)
 
 
 @cli.command()
 @_layers_option
 @_out_option
-def build(layers_dir: Path | None, out_dir: Path | None) -> None:
-    """Validate every layer, measure the routes, write the GeoPackage, GeoParquet and CSV."""
-    result = _run_build(layers_dir, out_dir)
+@_offline_option
+def build(layers_dir: Path | None, out_dir: Path | None, offline: bool) -> None:
+    """Validate every layer, measure the routes, write the GeoPackage, GeoParquet, CSV and maps."""
+    result = _run_build(layers_dir, out_dir, offline=offline)
     total = sum(result.feature_counts.values())
     _out.print(f"wrote {result.geopackage} ({len(result.feature_counts)} layers, {total} features)")
     _out.print(f"wrote {len(result.parquet)} GeoParquet files to {result.parquet[0].parent}")
     _out.print(f"wrote {result.lengths_csv}")
+    for path in result.maps:
+        _out.print(f"wrote {path}{' (offline)' if offline else ''}")
+
+
+@cli.command()
+@_layers_option
+@_out_option
+@_offline_option
+@click.option(
+    "--screenshots",
+    is_flag=True,
+    help="Also open each map in headless Chromium and save a screenshot to out/screenshots/.",
+)
+def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screenshots: bool) -> None:
+    """Write the interactive maps of maps/*.toml to out/maps/ (built with everything else)."""
+    result = _run_build(layers_dir, out_dir, offline=offline)
+    for path in result.maps:
+        _out.print(
+            f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB{', offline' if offline else ''})"
+        )
+    if screenshots:
+        from geo.browser import screenshot
+
+        with _errors_as_messages():
+            for path in result.maps:
+                png = path.parent.parent / "screenshots" / f"{path.stem}.png"
+                report = screenshot(path, png)
+                problems = report.console_errors + report.page_errors
+                _out.print(
+                    f"wrote {png}" + (f" [red]{len(problems)} page error(s)[/]" if problems else "")
+                )
 
 
 @cli.command()

@@ -14,6 +14,11 @@ layers_dir: Path = Path(
     os.environ.get("CHENGYU_LAYERS", Path(__file__).resolve().parent.parent / "layers")
 )
 
+#: Folder of the map definitions (one TOML file per map).
+maps_dir: Path = Path(
+    os.environ.get("CHENGYU_MAPS", Path(__file__).resolve().parent.parent / "maps")
+)
+
 #: Folder that receives every generated output.
 out_dir: Path = Path(os.environ.get("CHENGYU_OUT", "out"))
 

@@ -4,11 +4,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v ogrinfo >/dev/null 2>&1; then
+# gdal-bin: ogrinfo reads the GeoPackage as GDAL users do; chromium and a CJK font: the maps
+# are opened and screenshotted in headless Chromium (Playwright drives Debian's browser).
+missing=""
+command -v ogrinfo >/dev/null 2>&1 || missing="$missing gdal-bin"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk" || missing="$missing fonts-wqy-zenhei"
+if [ -n "$missing" ]; then
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq gdal-bin >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 python -m pip install -q -e '.[test]'
 

@@ -1,0 +1,265 @@
+"""The web maps: definitions, escaping, offline pages, and a person's view in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+import xstatic.pkg.leaflet as xstatic_leaflet
+from cnmaps.geo import wgs84_to_gcj02
+
+from geo.browser import open_page
+from geo.errors import ChengyuError
+from geo.layers import load_layers
+from geo.measure import route_lengths
+from geo.webmap import (
+    LEAFLET_CSS_URL,
+    LEAFLET_JS_URL,
+    _script_json,
+    make_map,
+    popup_html,
+    read_definitions,
+    write_maps,
+)
+from tests.conftest import edit_field
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _layers(layers_dir: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
+    built = load_layers(layers_dir=layers_dir)
+    built["route_lengths"] = route_lengths(built)
+    return built
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    return _layers()
+
+
+@pytest.fixture(scope="module")
+def offline_maps(layers, tmp_path_factory) -> dict[str, Path]:
+    paths = write_maps(layers, out_dir=tmp_path_factory.mktemp("maps"), offline=True)
+    return {path.stem: path for path in paths}
+
+
+def test_every_definition_is_read():
+    names = {definition.name for definition in read_definitions()}
+    assert {"overview", "corridor"} <= names
+
+
+def test_a_definition_naming_an_unknown_layer_is_refused(tmp_path):
+    (tmp_path / "bad.toml").write_text(
+        'name = "bad"\ntitle_zh = "坏"\ntitle_en = "Bad"\n'
+        '[[layers]]\nlayer = "railways"\nlabel_zh = "铁路"\nlabel_en = "Rail"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ChengyuError, match=r"bad\.toml.*railways"):
+        read_definitions(tmp_path)
+
+
+def test_popups_escape_feature_text():
+    html = popup_html({"name_zh": HOSTILE, "name_en": "x", "source": "<b>s</b>"}, "rail_stations")
+    assert "<img" not in html and "<b>s</b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_data_in_a_script_cannot_close_it():
+    text = _script_json({"name": "</script><script>alert(1)</script>"})
+    assert "</script" not in text and "<" not in text
+
+
+def test_offline_maps_reference_nothing_outside_the_page(offline_maps):
+    for path in offline_maps.values():
+        html = path.read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=", html), path.name
+        # Markup outside the inlined code (Leaflet's own attribution link is a string in it).
+        markup = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.DOTALL)
+        assert not re.search(r'(?:src|href)\s*=\s*["\']?(?:https?:)?//', markup), path.name
+        assert "url(http" not in html and "url(//" not in html
+        assert "tile.openstreetmap.org" not in html
+
+
+def test_offline_overview_stays_under_two_megabytes(offline_maps):
+    assert offline_maps["overview"].stat().st_size < 2_000_000
+
+
+def test_online_maps_offer_the_basemaps(layers, monkeypatch):
+    overview = next(d for d in read_definitions() if d.name == "overview")
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    html = make_map(overview, layers).get_root().render()
+    assert LEAFLET_JS_URL in html and "tile.openstreetmap.org" in html and "autonavi.com" in html
+    assert "tianditu" not in html
+    with_key = make_map(overview, layers, tianditu_key="test-key").get_root().render()
+    assert "tianditu.gov.cn" in with_key and "tk=test-key" in with_key
+
+
+# --- in the browser ------------------------------------------------------------------------
+
+
+def _map_name(page: Any) -> str:
+    return page.evaluate("document.querySelector('.folium-map').id")
+
+
+def _registry_entry(page: Any, label_en: str) -> str:
+    return f"window.chengyuLayers.find(e => e.label.endsWith({label_en!r}))"
+
+
+def test_offline_maps_load_with_every_request_blocked(offline_maps):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path in offline_maps.items():
+        with open_page(path) as (page, report):
+            page.wait_for_timeout(200)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+            assert page.evaluate("typeof L") == "object"
+            assert page.locator(".leaflet-interactive").count() > 10
+        assert report.blocked_requests == [], name
+        assert report.console_errors == [] and report.page_errors == [], name
+
+
+def test_the_layer_control_lists_every_group(offline_maps):
+    for definition in read_definitions():
+        with open_page(offline_maps[definition.name]) as (page, _):
+            listed = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        assert [text.strip() for text in listed] == [entry.label for entry in definition.layers]
+
+
+def test_a_station_popup_opens_on_click_with_both_names_and_the_source(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        point = page.evaluate(
+            f"""() => {{
+                const map = window[{_map_name(page)!r}];
+                let target = null;
+                {_registry_entry(page, "Stations")}.wgs.eachLayer(l => {{
+                    if (l.feature.properties._k.startsWith("万州北")) target = l; }});
+                map.setView(target.getLatLng(), 9, {{animate: false}});
+                const p = map.latLngToContainerPoint(target.getLatLng());
+                const box = map.getContainer().getBoundingClientRect();
+                return [box.left + p.x, box.top + p.y];
+            }}"""
+        )
+        page.mouse.click(*point)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        text = popup.inner_text()
+    assert "万州北" in text and "Wanzhou North" in text
+    assert "来源 source" in text and "Wikipedia" in text
+
+
+def test_toggling_a_layer_hides_it(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        visible = f"window[{_map_name(page)!r}].hasLayer({_registry_entry(page, 'Stations')}.group)"
+        paths_before = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+        assert page.evaluate(visible) is True
+        page.locator(".leaflet-control-layers-overlays label", has_text="Stations").locator(
+            "input"
+        ).uncheck()
+        assert page.evaluate(visible) is False
+        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() < paths_before
+
+
+def test_the_search_box_finds_a_station(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        box = page.locator(".chengyu-search input")
+        box.fill("Kunming South")
+        box.press("Enter")
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        assert "昆明南" in popup.inner_text()
+
+
+def test_the_timeline_fades_what_had_not_opened_by_that_year(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        opacity = f"""() => {{
+            const out = {{}};
+            {_registry_entry(page, "High-speed rail")}.wgs.eachLayer(l => {{
+                out[l.feature.properties._t] = l.options.opacity; }});
+            return out;
+        }}"""
+        page.locator("#chengyu-timeline-on").check()
+        page.locator(".chengyu-timeline input[type=range]").fill("2016")
+        in_2016 = page.evaluate(opacity)
+        page.locator(".chengyu-timeline input[type=range]").fill("2027")
+        in_2027 = page.evaluate(opacity)
+    chengdu_chongqing = next(key for key in in_2016 if "成渝高铁" in key)
+    chengdu_wanzhou = next(key for key in in_2016 if "成达万" in key)
+    assert in_2016[chengdu_chongqing] > 0.5  # opened 2015
+    assert in_2016[chengdu_wanzhou] < 0.2  # opens 2027
+    assert in_2027[chengdu_wanzhou] > 0.5
+
+
+def test_a_hostile_station_name_is_shown_as_text(layers_dir, tmp_path):
+    edit_field(layers_dir / "rail_stations.csv", "cdw-13", "name_en", HOSTILE)
+    edit_field(layers_dir / "rail_stations.csv", "zy-04", "name_en", HOSTILE)  # same station
+    paths = write_maps(_layers(layers_dir), out_dir=tmp_path, offline=True, names=["overview"])
+    with open_page(paths[0]) as (page, report):
+        box = page.locator(".chengyu-search input")
+        box.fill("onerror")
+        box.press("Enter")
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        assert HOSTILE in popup.inner_text()
+        assert page.locator(".leaflet-popup-content img").count() == 0
+        page.wait_for_timeout(200)
+    assert report.dialogs == [] and report.page_errors == []
+
+
+def test_on_the_amap_basemap_the_data_is_drawn_shifted_to_gcj02(layers, tmp_path):
+    overview = next(d for d in read_definitions() if d.name == "overview")
+    path = tmp_path / "online.html"
+    path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
+    leaflet = Path(xstatic_leaflet.BASE_DIR)
+    assets = {LEAFLET_JS_URL: leaflet / "leaflet.js", LEAFLET_CSS_URL: leaflet / "leaflet.css"}
+    with open_page(path, local_assets=assets) as (page, report):
+        page.locator(".leaflet-control-layers-base label", has_text="Amap").locator("input").check()
+        shifted = page.evaluate(
+            f"""() => {{
+                const entry = {_registry_entry(page, "Stations")};
+                const group = entry.group;
+                let out = null;
+                entry.gcj.eachLayer(l => {{ if (l.feature.properties._k.startsWith("重庆西")) {{
+                    const c = l.feature.geometry.coordinates; const ll = l.getLatLng();
+                    out = [c[0], c[1], ll.lng, ll.lat,
+                           group.hasLayer(entry.gcj), group.hasLayer(entry.wgs)];
+                }} }});
+                return out;
+            }}"""
+        )
+        samples = [(106.43, 29.50), (104.07, 30.67), (108.65, 21.68), (101.36, 3.02)]
+        from_js = page.evaluate(
+            "samples => samples.map(p => chengyuWgs84ToGcj02(p[0], p[1]))",
+            [list(p) for p in samples],
+        )
+    lon, lat, shifted_lon, shifted_lat, gcj_shown, wgs_shown = shifted
+    assert (shifted_lon, shifted_lat) == pytest.approx(wgs84_to_gcj02(lon, lat), abs=1e-9)
+    assert gcj_shown and not wgs_shown
+    for (sample_lon, sample_lat), js in zip(samples[:3], from_js[:3], strict=True):
+        assert tuple(js) == pytest.approx(wgs84_to_gcj02(sample_lon, sample_lat), abs=1e-9)
+    assert tuple(from_js[3]) == samples[3]  # outside China: no shift
+    assert not [url for url in report.blocked_requests if "leaflet" in url]
+    assert shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_a_group_hidden_at_first_is_drawn_when_shown(offline_maps):
+    with open_page(offline_maps["corridor"]) as (page, _):
+        registered = "window.chengyuLayers.map(e => e.label)"
+        assert not any("Yangtze" in label for label in page.evaluate(registered))
+        paths_before = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+        page.locator(".leaflet-control-layers-overlays label", has_text="Yangtze").locator(
+            "input"
+        ).check()
+        assert any("Yangtze" in label for label in page.evaluate(registered))
+        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() > paths_before
+
+
+def test_background_boundaries_are_drawn_after_the_page_has_loaded(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        labels = page.evaluate("window.chengyuLayers.map(e => e.label)")
+        assert any("Boundaries" in label for label in labels)
+        assert page.locator(".chengyu-label-text", has_text="成都市").count() == 1
