@@ -266,6 +266,42 @@ ROUTE_LENGTHS = LayerSpec(
     ),
     sort_by=("layer", "feature_id", "province"),
 )
-DERIVED_LAYERS: tuple[LayerSpec, ...] = (ROUTE_LENGTHS,)
+STATION_COVERAGE = LayerSpec(
+    name="station_coverage",
+    title="Counties: share of area and people within reach of a station, today and after",
+    geometry="polygon",
+    fields=(
+        FieldSpec("adcode", "id", required=True),
+        FieldSpec("name_zh", required=True),
+        FieldSpec("prefecture_zh"),
+        FieldSpec("province_zh", required=True),
+        FieldSpec("population_2020", "int", required=True),
+        FieldSpec(
+            "covered_class",
+            required=True,
+            vocabulary=("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus"),
+        ),
+        FieldSpec("method", required=True),
+        FieldSpec("source", required=True),
+    ),
+    sort_by=("adcode",),
+)
+STATION_CATCHMENTS = LayerSpec(
+    name="station_catchments",
+    title="Dissolved station catchments of all lines, per scenario and radius",
+    geometry="polygon",
+    fields=(
+        FieldSpec("id", "id", required=True),
+        FieldSpec("line_id", required=True),
+        FieldSpec("scenario", required=True, vocabulary=("today", "after")),
+        FieldSpec("radius_km", "float", required=True),
+        FieldSpec("ring", required=True),
+        FieldSpec("stations", "int", required=True),
+        FieldSpec("area_km2", "float", required=True),
+        FieldSpec("method", required=True),
+        FieldSpec("source", required=True),
+    ),
+)
+DERIVED_LAYERS: tuple[LayerSpec, ...] = (ROUTE_LENGTHS, STATION_COVERAGE, STATION_CATCHMENTS)
 #: Every layer an output may hold: the sources and the derived ones.
 ALL_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in (*LAYERS, *DERIVED_LAYERS)}

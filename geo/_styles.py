@@ -138,6 +138,27 @@ STYLES: dict[str, LayerStyle] = {
         Symbol((96, 125, 139), 0.8),
         label="length_km",
     ),
+    "station_coverage": LayerStyle(
+        "covered_class",
+        {
+            "none": Symbol((200, 200, 200), 0.1, fill=(247, 247, 247)),
+            "under_25pct": Symbol((200, 200, 200), 0.1, fill=(204, 236, 230)),
+            "25_50pct": Symbol((200, 200, 200), 0.1, fill=(153, 216, 201)),
+            "50_75pct": Symbol((200, 200, 200), 0.1, fill=(65, 174, 118)),
+            "75pct_plus": Symbol((200, 200, 200), 0.1, fill=(0, 109, 44)),
+        },
+        Symbol((200, 200, 200), 0.1, fill=(247, 247, 247)),
+        label="name_zh",
+    ),
+    "station_catchments": LayerStyle(
+        "ring",
+        {
+            "5 km": Symbol((8, 81, 156), 0.6),
+            "10 km": Symbol((49, 130, 189), 0.5, "dash"),
+            "30 km": Symbol((107, 174, 214), 0.5, "dot"),
+        },
+        Symbol((90, 90, 90), 0.4),
+    ),
     "admin_areas": LayerStyle(
         "level",
         {

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo.coverage import coverage
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers
 from geo.measure import length_table, route_lengths
@@ -19,9 +21,10 @@ from geo.webmap import write_maps
 BUILD_STEPS: tuple[str, ...] = (
     *LAYER_NAMES,
     "route_lengths",
+    "coverage",
     "geopackage",
     "geoparquet",
-    "lengths_csv",
+    "csv",
 )
 
 
@@ -33,22 +36,57 @@ class BuildResult:
     parquet: list[Path]
     lengths_csv: Path
     lengths: pd.DataFrame
+    coverage: pd.DataFrame
+    coverage_csv: Path
     maps: list[Path] = field(default_factory=list)
     feature_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Analysis:
+    """Every layer, source and derived, with the length and coverage tables."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    lengths: pd.DataFrame
+    coverage: pd.DataFrame
+
+
+def analyse(
+    *,
+    layers_dir: Path | None = None,
+    radii_km: Sequence[float] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Load and validate the source layers, then compute the derived ones.
+
+    Adds ``route_lengths``, ``station_coverage`` and ``station_catchments`` to the layers.
+    """
+    layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
+    layers["route_lengths"] = route_lengths(layers)
+    lengths = length_table(layers, layers["route_lengths"])
+    if on_step is not None:
+        on_step("route_lengths")
+    summary, layers["station_coverage"], layers["station_catchments"] = coverage(
+        layers, radii_km=radii_km
+    )
+    if on_step is not None:
+        on_step("coverage")
+    return Analysis(layers, lengths, summary)
 
 
 def build(
     *,
     out_dir: Path | None = None,
     layers_dir: Path | None = None,
+    radii_km: Sequence[float] | None = None,
     offline_maps: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Load and validate every layer, measure the routes, and write every output.
 
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
-    ``lengths.csv`` and ``maps/<name>.html``. Nothing is written unless every layer is valid,
-    and each file is replaced atomically.
+    ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv`` and ``maps/<name>.html``.
+    Nothing is written unless every layer is valid, and each file is replaced atomically.
 
     Parameters
     ----------
@@ -56,6 +94,8 @@ def build(
         Output folder (default ``settings.out_dir``).
     layers_dir
         Folder of the layer sources (default ``settings.layers_dir``).
+    radii_km
+        Catchment radii of the coverage analysis (default ``settings.coverage_radii_km``).
     offline_maps
         Write self-contained maps that make no request (see ``geo.webmap.make_map``).
     on_step
@@ -67,18 +107,27 @@ def build(
             on_step(step)
 
     out = Path(out_dir or settings.out_dir)
-    layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
-    layers["route_lengths"] = route_lengths(layers)
-    lengths = length_table(layers, layers["route_lengths"])
-    done("route_lengths")
+    analysed = analyse(layers_dir=layers_dir, radii_km=radii_km, on_step=on_step)
+    layers = analysed.layers
     geopackage = write_geopackage(layers, out / settings.geopackage_name)
     done("geopackage")
     parquet = write_geoparquet(layers, out / "parquet")
     done("geoparquet")
-    lengths_csv = write_csv(lengths, out / "lengths.csv")
-    done("lengths_csv")
+    lengths_csv = write_csv(analysed.lengths, out / "lengths.csv")
+    coverage_csv = write_csv(analysed.coverage, out / "coverage.csv")
+    write_csv(layers["station_coverage"].drop(columns="geometry"), out / "coverage_by_county.csv")
+    done("csv")
     maps = write_maps(layers, out_dir=out, offline=offline_maps)
     done("maps")
     counts = {name: len(frame) for name, frame in layers.items()}
     log(f"build done: {sum(counts.values())} features in {len(counts)} layers → {out}")
-    return BuildResult(geopackage, parquet, lengths_csv, lengths, maps, counts)
+    return BuildResult(
+        geopackage,
+        parquet,
+        lengths_csv,
+        analysed.lengths,
+        analysed.coverage,
+        coverage_csv,
+        maps,
+        counts,
+    )

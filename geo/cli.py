@@ -69,7 +69,11 @@ def cli(verbose: bool) -> None:
 
 
 def _run_build(
-    layers_dir: Path | None, out_dir: Path | None, *, offline: bool = False
+    layers_dir: Path | None,
+    out_dir: Path | None,
+    *,
+    offline: bool = False,
+    radii_km: tuple[float, ...] | None = None,
 ) -> BuildResult:
     from geo.build import BUILD_STEPS
     from geo.build import build as run_build
@@ -81,7 +85,11 @@ def _run_build(
             progress.update(task, advance=1, description=f"built {step}")
 
         return run_build(
-            out_dir=out_dir, layers_dir=layers_dir, offline_maps=offline, on_step=advance
+            out_dir=out_dir,
+            layers_dir=layers_dir,
+            radii_km=radii_km,
+            offline_maps=offline,
+            on_step=advance,
         )
 
 
@@ -200,6 +208,101 @@ def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.1f}"
     return escape(str(value))
+
+
+@cli.command(name="coverage")
+@_layers_option
+@_out_option
+@click.option(
+    "--radius",
+    "radii",
+    type=float,
+    multiple=True,
+    help="Catchment radius in km (repeatable) [default: 5, 10, 30 — conventions, not times].",
+)
+@click.option("--top", type=int, default=15, show_default=True, help="Counties in the gain table.")
+def coverage_command(
+    layers_dir: Path | None, out_dir: Path | None, radii: tuple[float, ...], top: int
+) -> None:
+    """Area, counties and people within reach of the stations, today and after the new lines.
+
+    Builds everything (as ``chengyu build``), prints the summary for 成达万 and 渝昆 and all lines,
+    and the counties that gain most; writes out/coverage.csv, out/coverage_by_county.csv and
+    the station_coverage and station_catchments layers of the GeoPackage.
+    """
+    from geo.coverage import ALL_LINES, METHOD
+
+    result = _run_build(layers_dir, out_dir, radii_km=radii or None)
+    table = result.coverage
+    shown = table[table["line_id"].isin(["cdw", "yk", ALL_LINES])]
+    summary = Table(
+        title="Within reach of a station: today and after the lines open", title_justify="left"
+    )
+    for column in (
+        "line",
+        "radius km",
+        "stations today",
+        "stations after",
+        "people today",
+        "people after",
+        "gain",
+        "km² today",
+        "km² after",
+        "counties today",
+        "counties after",
+    ):
+        summary.add_column(column, justify="left" if column == "line" else "right")  # fmt: skip
+    for (line_id, radius), rows in shown.groupby(["line_id", "radius_km"], sort=False):
+        today = rows[rows["scenario"] == "today"].iloc[0]
+        after = rows[rows["scenario"] == "after"].iloc[0]
+        line_name = _LINE_NAMES.get(str(line_id), str(line_id))
+        summary.add_row(
+            escape(line_name), f"{radius:g}", str(today["stations"]),
+            str(after["stations"]), f"{today['people']:,}", f"{after['people']:,}",
+            f"{after['people'] - today['people']:+,}", f"{today['covered_land_km2']:,.0f}",
+            f"{after['covered_land_km2']:,.0f}", str(today["counties"]), str(after["counties"]),
+        )  # fmt: skip
+    _out.print(summary)
+    counties = _read_county_gains(result)
+    widest = f"{max(radii or (30.0,)):g}km"
+    gains = counties.sort_values(f"gain_people_{widest}", ascending=False).head(top)
+    headline = Table(
+        title=f"Counties that gain most within {widest} (all lines)", title_justify="left"
+    )
+    for column in (
+        "county",
+        "prefecture",
+        "population 2020",
+        "people today",
+        "people after",
+        "gain",
+        "share after",
+    ):
+        headline.add_column(
+            column, justify="left" if column in ("county", "prefecture") else "right"
+        )
+    for row in gains.itertuples():
+        after = getattr(row, f"people_after_{widest}")
+        headline.add_row(
+            escape(str(row.name_zh)), escape(str(row.prefecture_zh or row.province_zh)),
+            f"{row.population_2020:,}", f"{getattr(row, f'people_today_{widest}'):,}", f"{after:,}",
+            f"{getattr(row, f'gain_people_{widest}'):+,}", f"{after / row.population_2020:.0%}",
+        )  # fmt: skip
+    _out.print(headline)
+    _out.print(escape(METHOD.format(crs="UTM zone 48N")))
+    _out.print(f"wrote {result.coverage_csv} and the station_coverage layer of {result.geopackage}")
+
+
+_LINE_NAMES = {
+    "all": "all lines 全部",
+    "cdw": "成达万 Chengdu–Dazhou–Wanzhou",
+    "yk": "渝昆 Chongqing–Kunming",
+}
+
+
+def _read_county_gains(result: BuildResult) -> pd.DataFrame:
+    path = result.coverage_csv.parent / "coverage_by_county.csv"
+    return pd.read_csv(path, dtype={"adcode": str, "prefecture_zh": str}, keep_default_na=False)
 
 
 @cli.command(name="layers")

@@ -41,6 +41,10 @@ corridor_bounds: tuple[float, float, float, float] = (95.0, 0.0, 125.0, 35.0)
 #: Provinces whose administrative areas make the ``admin_areas`` layer.
 provinces: tuple[str, ...] = ("四川省", "重庆市")
 
+#: Radii of the station catchments, in km. They are conventions (a short ride, a bus, a drive),
+#: not travel times: see ``chengyu reach`` for time on the network.
+coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
+
 #: Logging level of the package's logger (``logging`` names or numbers).
 log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 

@@ -64,6 +64,13 @@ _LABELS_ZH = {
     "zone": "开发区",
     "reported": "已开行",
     "comparison": "比较",
+    "today": "现状",
+    "after": "建成后",
+    "none": "无",
+    "under_25pct": "不足25%",
+    "25_50pct": "25%至50%",
+    "50_75pct": "50%至75%",
+    "75pct_plus": "75%以上",
 }
 _FIELD_LABELS_ZH = {
     "id": "编号",
@@ -201,9 +208,17 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
+_LABELS_EN = {
+    "under_25pct": "under 25 %",
+    "25_50pct": "25–50 %",
+    "50_75pct": "50–75 %",
+    "75pct_plus": "75 % or more",
+}
+
+
 def _bilingual(value: str) -> str:
     zh = _LABELS_ZH.get(value)
-    english = value.replace("_", " ")
+    english = _LABELS_EN.get(value, value.replace("_", " "))
     return f"{zh} {english}" if zh else english
 
 
@@ -214,22 +229,21 @@ def popup_html(row: Mapping[str, Any], layer: str) -> str:
     """
     heading = [escape(text) for name in _HEADING_FIELDS if (text := _text(row.get(name)))]
     rows = []
-    for name in ALL_SPECS[layer].field_names:
-        if name in _HEADING_FIELDS or name in ("lon", "lat"):
+    # The layer's documented fields first, then any computed column (per-radius figures, …).
+    documented = ALL_SPECS[layer].field_names
+    keys = list(row.keys())  # a pandas row iterates over its values, not its keys
+    names = [*documented, *(key for key in keys if key not in documented)]
+    for name in names:
+        if name in _HEADING_FIELDS or name in ("lon", "lat", "geometry") or name.startswith("_"):
             continue
         text = _text(row.get(name))
         if text is None:
             continue
-        if name in ("status", "kind", "mode", "level", "service_kind"):
+        if name in ("status", "kind", "mode", "level", "service_kind", "scenario"):
             text = _bilingual(text)
         label_zh = _FIELD_LABELS_ZH.get(name)
         label = f"{label_zh} {name}" if label_zh else name
         rows.append(f"<tr><th>{escape(label)}</th><td>{escape(text)}</td></tr>")
-    for extra in ("geometry_source", "off_network_km"):
-        if extra in row and extra not in ALL_SPECS[layer].field_names and _text(row[extra]):
-            rows.append(
-                f"<tr><th>{escape(extra)}</th><td>{escape(str(_text(row[extra])))}</td></tr>"
-            )
     title = "<br>".join(heading) or escape(str(row.get("id", "")))
     return f'<div class="chengyu-popup"><b>{title}</b><table>{"".join(rows)}</table></div>'
 
@@ -434,6 +448,11 @@ def _legend_html(definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFram
 def _swatch(symbol: Symbol, geometry: str) -> str:
     style = leaflet_style(symbol, geometry)
     dash = f' stroke-dasharray="{style["dashArray"]}"' if style.get("dashArray") else ""
+    if geometry == "polygon" and symbol.fill:
+        return (
+            f'<svg width="24" height="14"><rect x="2" y="2" width="20" height="10" '
+            f'fill="{style["fillColor"]}" stroke="{style["color"]}" stroke-width="1"/></svg>'
+        )
     if geometry == "point":
         return (
             f'<svg width="24" height="14"><circle cx="12" cy="7" r="5" stroke="{style["color"]}" '

@@ -20,8 +20,7 @@ from branca.element import Element
 
 from geo._assets import inline_leaflet
 from geo.browser import open_page
-from geo.layers import load_layers
-from geo.measure import route_lengths
+from geo.build import analyse
 from geo.webmap import write_maps
 
 LOAD_MS = "performance.getEntriesByType('navigation')[0].loadEventEnd"
@@ -54,8 +53,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     options = parser.parse_args()
-    layers = load_layers()
-    layers["route_lengths"] = route_lengths(layers)
+    layers = analyse().layers
     with tempfile.TemporaryDirectory() as folder:
         bare = _bare_map(Path(folder))
         maps = write_maps(layers, out_dir=Path(folder), offline=True)

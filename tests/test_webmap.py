@@ -13,9 +13,8 @@ import xstatic.pkg.leaflet as xstatic_leaflet
 from cnmaps.geo import wgs84_to_gcj02
 
 from geo.browser import open_page
+from geo.build import analyse
 from geo.errors import ChengyuError
-from geo.layers import load_layers
-from geo.measure import route_lengths
 from geo.webmap import (
     LEAFLET_CSS_URL,
     LEAFLET_JS_URL,
@@ -32,9 +31,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def _layers(layers_dir: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
-    built = load_layers(layers_dir=layers_dir)
-    built["route_lengths"] = route_lengths(built)
-    return built
+    return analyse(layers_dir=layers_dir).layers
 
 
 @pytest.fixture(scope="module")
