@@ -8,6 +8,7 @@ are small inline scripts, so the same page works offline once Leaflet itself is 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -28,7 +29,7 @@ from jinja2 import Template
 
 from geo import settings
 from geo._assets import inline_leaflet
-from geo._io import atomic_path
+from geo._io import atomic_path, cache_file
 from geo._schema import ALL_SPECS
 from geo._styles import STYLES, Symbol
 from geo.errors import ChengyuError
@@ -260,19 +261,33 @@ def _year(row: Mapping[str, Any]) -> int | None:
 def _generalise(
     geometries: gpd.GeoSeries, kind: str, levels: pd.Series | None
 ) -> list[shapely.Geometry]:
-    """Simplify for display: areas of one level together, so neighbours keep a shared edge."""
+    """Simplify for display: areas of one level together, so neighbours keep a shared edge.
+
+    Generalising full-resolution boundaries takes a second; the result depends only on the
+    geometries and the settings, so it is cached (``settings.cache_dir``).
+    """
     values = geometries.to_numpy()
-    degrees = SIMPLIFY_DEGREES[kind]
+    degrees, decimals = SIMPLIFY_DEGREES[kind], COORDINATE_DECIMALS[kind]
+    groups = (
+        levels.to_numpy().astype(str) if levels is not None else np.zeros(len(values)).astype(str)
+    )
     if kind == "polygon":
-        groups = levels.to_numpy() if levels is not None else np.zeros(len(values))
+        wkb = shapely.to_wkb(values)
+        digest = hashlib.sha1(b"".join(wkb) + "|".join(groups).encode()).hexdigest()
+        key = [kind, str(degrees), str(decimals), shapely.geos_version_string, digest]
+        cache = cache_file(Path(settings.cache_dir), "display", key, ".wkb.npy")
+        if cache.is_file():
+            return list(shapely.from_wkb(np.load(cache, allow_pickle=True)))
         simplified = values.copy()
         for level in pd.unique(groups):
             members = groups == level
             simplified[members] = shapely.coverage_simplify(values[members], degrees)
-        values = simplified
-    elif degrees:
+        values = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
+        with atomic_path(cache) as temporary, temporary.open("wb") as handle:
+            np.save(handle, shapely.to_wkb(values), allow_pickle=True)
+        return list(values)
+    if degrees:
         values = shapely.simplify(values, degrees, preserve_topology=True)
-    decimals = COORDINATE_DECIMALS[kind]
     return list(shapely.transform(values, lambda xy: np.round(xy, decimals)))
 
 

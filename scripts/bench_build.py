@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-IMPORTS = "import geopandas, pyogrio, shapely, pyproj, cnmaps, searoute, click, rich"
+IMPORTS = "import geopandas, pyogrio, shapely, pyproj, cnmaps, searoute, folium, click, rich"
 BUILD = "from geo.build import build; import sys; build(out_dir=sys.argv[1])"
 TARGET_RATIO = 3.0
 
