@@ -305,6 +305,65 @@ def _read_county_gains(result: BuildResult) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"adcode": str, "prefecture_zh": str}, keep_default_na=False)
 
 
+@cli.command(name="reach")
+@_layers_option
+@click.option(
+    "--from",
+    "origins",
+    multiple=True,
+    default=("成都东", "重庆北"),
+    show_default=True,
+    help="Origin station: id, Chinese or English name (repeatable).",
+)
+@click.option(
+    "--minutes",
+    type=float,
+    multiple=True,
+    default=(60.0, 120.0),
+    show_default=True,
+    help="Travel-time limits in minutes (repeatable).",
+)
+def reach_command(
+    layers_dir: Path | None, origins: tuple[str, ...], minutes: tuple[float, ...]
+) -> None:
+    """Stations and counties reachable by rail within each time, today and after the new lines.
+
+    Travel times come from design speeds (x settings.rail_speed_factor) plus a stop penalty, with
+    transfers between the stations of one city; a county counts as reached when one of its
+    stations is.
+    """
+    from geo.layers import load_layers
+    from geo.network import reach_table
+
+    with _errors_as_messages():
+        layers = load_layers(["rail_stations", "rail_lines", "admin_areas"], layers_dir=layers_dir)
+        table = reach_table(layers, origins=origins, minutes=minutes)
+    headline = Table(
+        title="Reach by rail: counties with a station within the time", title_justify="left"
+    )
+    for column in (
+        "from",
+        "minutes",
+        "stations today",
+        "stations after",
+        "counties today",
+        "counties after",
+        "gained",
+    ):
+        headline.add_column(column, justify="left" if column == "from" else "right")
+    for (origin, limit), rows in table.groupby(["origin", "minutes"], sort=False):
+        today = rows[rows["scenario"] == "today"].iloc[0]
+        after = rows[rows["scenario"] == "after"].iloc[0]
+        gained = sorted(
+            set(after["county_names"].split("、")) - set(today["county_names"].split("、")) - {""}
+        )
+        headline.add_row(
+            escape(str(origin)), f"{limit:g}", str(today["stations"]), str(after["stations"]),
+            str(today["counties"]), str(after["counties"]), escape("、".join(gained)),
+        )  # fmt: skip
+    _out.print(headline)
+
+
 @cli.command(name="layers")
 @_layers_option
 def layers_command(layers_dir: Path | None) -> None:

@@ -45,6 +45,22 @@ provinces: tuple[str, ...] = ("四川省", "重庆市")
 #: not travel times: see ``chengyu reach`` for time on the network.
 coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
 
+#: Average running speed as a share of a section's design speed (acceleration, curves, slower
+#: trains): travel times on the rail graph use design speed × this factor.
+rail_speed_factor: float = 0.8
+
+#: Seconds added per stop-to-stop edge: dwell, braking and acceleration.
+rail_stop_penalty_s: float = 180.0
+
+#: Stations closer than this are joined by a transfer (two stations of one city), in km.
+rail_transfer_radius_km: float = 20.0
+
+#: Minutes a transfer between two stations of one city costs before the ride between them.
+rail_transfer_minutes: float = 30.0
+
+#: Speed of the ride between two stations of one city (metro, taxi), in km/h.
+transfer_speed_kph: float = 25.0
+
 #: Logging level of the package's logger (``logging`` names or numbers).
 log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 
