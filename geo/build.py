@@ -14,6 +14,7 @@ from geo.coverage import coverage
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers
 from geo.measure import length_table, route_lengths
+from geo.osm import cached_rail_graph, snap_sections
 from geo.utils import log
 from geo.webmap import write_maps
 
@@ -59,9 +60,13 @@ def analyse(
 ) -> Analysis:
     """Load and validate the source layers, then compute the derived ones.
 
-    Adds ``route_lengths``, ``station_coverage`` and ``station_catchments`` to the layers.
+    Adds ``route_lengths``, ``station_coverage`` and ``station_catchments`` to the layers; where
+    ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
     """
     layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
+    track = cached_rail_graph()
+    if track is not None:
+        layers["rail_lines"] = snap_sections(layers["rail_lines"], layers["rail_stations"], track)
     layers["route_lengths"] = route_lengths(layers)
     lengths = length_table(layers, layers["route_lengths"])
     if on_step is not None:

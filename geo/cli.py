@@ -364,6 +364,27 @@ def reach_command(
     _out.print(headline)
 
 
+@cli.command(name="osm")
+@click.option(
+    "--source",
+    required=True,
+    help="A local OpenStreetMap file (.osm, .osm.bz2) or 'overpass' (needs the internet).",
+)
+def osm_command(source: str) -> None:
+    """Refresh the OpenStreetMap rail graph the build draws rail sections along.
+
+    The graph is cached in out/cache; the next build redraws each section along the track
+    where its stations snap to it, and says which sections are on the track.
+    """
+    from geo.osm import refresh
+
+    with _errors_as_messages():
+        path = refresh(source)
+    _out.print(
+        f"cached the rail graph from {escape(source)} in {path}; run chengyu build to use it"
+    )
+
+
 @cli.command(name="layers")
 @_layers_option
 def layers_command(layers_dir: Path | None) -> None:

@@ -243,6 +243,7 @@ def _rail_lines(
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
     frame["geometry_source"] = "schematic_station_chain"
+    frame["osm_share"] = 0.0
     return frame
 
 

@@ -132,11 +132,15 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
         row = _row("section", section_id, section["name_en"], "rail", section["status"],
                    by_feature.loc[("rail_lines", section_id)], section["length_official_km"],
                    section["geometry_source"])  # fmt: skip
-        row["remark"] = (
-            f"station chain through station points of median precision ±{precision_km:.0f} km: "
-            "a chain through exact stations is shorter than the track, imprecise points zigzag "
-            "and can make it longer"
-        )
+        share = float(section.get("osm_share", 0.0) or 0.0)
+        if share >= 1.0:
+            row["remark"] = "OpenStreetMap track between every pair of stations"
+        else:
+            row["remark"] = (
+                f"station chain through station points of median precision ±{precision_km:.0f} km: "
+                "a chain through exact stations is shorter than the track, imprecise points zigzag "
+                "and can make it longer"
+            ) + (f"; {share:.0%} of its legs on the OpenStreetMap track" if share else "")
         rows.append(row)
     rail_pieces = pieces[pieces["layer"] == "rail_lines"]
     for line_id, sections in rail.groupby("line_id"):

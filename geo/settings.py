@@ -61,6 +61,10 @@ rail_transfer_minutes: float = 30.0
 #: Speed of the ride between two stations of one city (metro, taxi), in km/h.
 transfer_speed_kph: float = 25.0
 
+#: How far a station may lie from an OSM track node to be snapped to it, in metres. Stations
+#: placed only by their town (precision_m of kilometres) keep their schematic legs.
+osm_max_snap_m: float = 2000.0
+
 #: Logging level of the package's logger (``logging`` names or numbers).
 log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 

@@ -1,0 +1,230 @@
+"""OpenStreetMap track geometry through osmnx: from a local file or from Overpass.
+
+The rail graph (``railway=rail`` ways, keeping ``railway``, ``highspeed``, ``usage`` and
+``name``) comes from a local ``.osm``/``.osm.bz2`` file (``osmnx.graph_from_xml``) or from
+Overpass with osmnx's cache. It is kept as GraphML in the cache folder, and the build uses it to
+redraw each rail section along the track between consecutive stations; where OSM has no track
+(a line under construction, a station far from any track) the schematic chain stays, and each
+section says which (``geometry_source``, ``osm_share``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+from xml.etree import ElementTree
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+from pyproj import Transformer
+from shapely import LineString, MultiLineString, Point, line_merge
+
+from geo import settings
+from geo.errors import ChengyuError
+from geo.utils import log
+
+#: Way tags kept on the rail graph's edges.
+RAIL_TAGS = ("railway", "highspeed", "usage", "name", "service", "gauge", "electrified")
+#: Overpass filter for the rail graph.
+RAIL_FILTER = '["railway"="rail"]'
+#: Name of the cached rail graph in the cache folder.
+CACHED_GRAPH = "osm_rail.graphml"
+
+
+def _use_rail_tags() -> None:
+    for tag in RAIL_TAGS:
+        if tag not in ox.settings.useful_tags_way:
+            ox.settings.useful_tags_way = [*ox.settings.useful_tags_way, tag]
+
+
+def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
+    """The ``railway=rail`` graph of a local OpenStreetMap XML file (``.osm`` or ``.osm.bz2``).
+
+    Raises
+    ------
+    ChengyuError
+        Naming the file, if it cannot be read or holds no railway.
+    """
+    if not path.is_file():
+        raise ChengyuError(f"{path}: no such OpenStreetMap file")
+    if path.name.endswith(".pbf"):
+        raise ChengyuError(
+            f"{path}: .osm.pbf is not read directly; convert it first, e.g. "
+            "'osmium tags-filter FILE w/railway=rail -o rail.osm'"
+        )
+    _use_rail_tags()
+    try:
+        graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
+    except (ValueError, KeyError, OSError, ElementTree.ParseError) as error:
+        raise ChengyuError(f"{path}: not a readable OpenStreetMap file: {error}") from error
+    return _only_rail(graph, origin=str(path))
+
+
+def rail_graph_from_overpass(bbox: Sequence[float] | None = None) -> nx.MultiDiGraph:
+    """The ``railway=rail`` graph of the region from Overpass (online; osmnx caches answers).
+
+    Parameters
+    ----------
+    bbox
+        ``(west, south, east, north)`` in degrees (default ``settings.region_bounds``).
+
+    Raises
+    ------
+    ChengyuError
+        One clear message when Overpass cannot be reached or answers nothing.
+    """
+    _use_rail_tags()
+    west, south, east, north = bbox or settings.region_bounds
+    try:
+        graph = ox.graph_from_bbox(
+            (west, south, east, north), custom_filter=RAIL_FILTER, retain_all=True, simplify=True
+        )
+    except Exception as error:  # requests, urllib3 and osmnx raise many kinds when offline
+        raise ChengyuError(
+            f"Overpass could not be reached or returned no railway ({type(error).__name__}); "
+            "use a local file: chengyu osm --source FILE.osm"
+        ) from error
+    return _only_rail(graph, origin="Overpass")
+
+
+def _only_rail(graph: nx.MultiDiGraph, *, origin: str) -> nx.MultiDiGraph:
+    drop = [
+        (u, v, k)
+        for u, v, k, data in graph.edges(keys=True, data=True)
+        if data.get("railway") != "rail"
+    ]
+    graph.remove_edges_from(drop)
+    graph.remove_nodes_from([node for node in list(graph.nodes) if graph.degree(node) == 0])
+    if graph.number_of_edges() == 0:
+        raise ChengyuError(f"{origin}: no railway=rail way in the data")
+    size = f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges"
+    log(f"OSM rail graph from {origin}: {size}")
+    return graph
+
+
+def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
+    """Read the rail graph from ``source`` (a file path or ``overpass``) and cache it as GraphML.
+
+    The cache is written atomically, so a failed refresh leaves the previous graph in use.
+    """
+    graph = (
+        rail_graph_from_overpass() if source == "overpass" else rail_graph_from_file(Path(source))
+    )
+    target = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp.graphml")
+    ox.save_graphml(graph, temporary)
+    temporary.replace(target)
+    return target
+
+
+def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
+    """The rail graph kept by the last ``refresh``, or ``None`` if there is none."""
+    path = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
+    return ox.load_graphml(path) if path.is_file() else None
+
+
+def snap_sections(
+    sections: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    graph: nx.MultiDiGraph,
+    *,
+    max_snap_m: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Redraw each rail section along the OSM track between its consecutive stations.
+
+    A leg between two stations follows the track when both snap to a track node within
+    ``max_snap_m`` (default ``settings.osm_max_snap_m``) and the track joins them; otherwise it
+    keeps its straight schematic piece. ``geometry_source`` becomes ``osm`` (every leg on the
+    track), ``osm_partial`` or stays ``schematic_station_chain``; ``osm_share`` is the share of
+    legs on the track.
+    """
+    limit = max_snap_m if max_snap_m is not None else settings.osm_max_snap_m
+    to_metres = Transformer.from_crs(4326, 32648, always_xy=True)
+    ids = np.array(list(graph.nodes))
+    xs, ys = to_metres.transform(
+        np.array([graph.nodes[n]["x"] for n in ids], dtype=float),
+        np.array([graph.nodes[n]["y"] for n in ids], dtype=float),
+    )
+    undirected = graph.to_undirected()
+    result = sections.copy()
+    shares, sources, geometries = [], [], []
+    for _, section in sections.iterrows():
+        stops = stations[
+            (stations["line_id"] == section["line_id"])
+            & stations["seq"].between(section["from_seq"], section["to_seq"])
+        ].sort_values("seq")
+        pieces, on_track = [], 0
+        points = list(stops.geometry)
+        for start, end in itertools.pairwise(points):
+            track = _track_between(start, end, undirected, ids, xs, ys, to_metres, limit)
+            if track is None:
+                pieces.append(LineString([start.coords[0], end.coords[0]]))
+            else:
+                pieces.append(track)
+                on_track += 1
+        legs = max(len(points) - 1, 1)
+        merged = line_merge(MultiLineString(pieces))
+        geometries.append(merged if merged.geom_type == "LineString" else section.geometry)
+        shares.append(round(on_track / legs, 3))
+        sources.append(
+            "osm" if on_track == legs else "osm_partial" if on_track else "schematic_station_chain"
+        )
+    result["geometry"] = geometries
+    result["geometry_source"] = sources
+    result["osm_share"] = shares
+    on_track = sum(source == "osm" for source in sources)
+    log(f"OSM track: {on_track} of {len(sources)} sections fully on the track")
+    return result
+
+
+def _track_between(
+    start: Point,
+    end: Point,
+    graph: nx.MultiGraph,
+    ids: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    to_metres: Transformer,
+    limit: float,
+) -> LineString | None:
+    nodes = []
+    for point in (start, end):
+        x, y = to_metres.transform(point.x, point.y)
+        distances = np.hypot(xs - x, ys - y)
+        nearest = int(np.argmin(distances))
+        if distances[nearest] > limit:
+            return None
+        nodes.append(ids[nearest])
+    if nodes[0] == nodes[1]:
+        return None
+    try:
+        path = nx.shortest_path(graph, nodes[0], nodes[1], weight="length")
+    except nx.NetworkXNoPath:
+        return None
+    coords: list[tuple[float, float]] = [(start.x, start.y)]
+    for u, v in itertools.pairwise(path):
+        data = min(graph.get_edge_data(u, v).values(), key=lambda edge: edge.get("length", 0))
+        if "geometry" in data:
+            line = list(data["geometry"].coords)
+            first = (graph.nodes[u]["x"], graph.nodes[u]["y"])
+            if np.hypot(line[-1][0] - first[0], line[-1][1] - first[1]) < np.hypot(
+                line[0][0] - first[0], line[0][1] - first[1]
+            ):
+                line.reverse()
+            coords.extend(line)
+        else:
+            coords.extend(
+                [
+                    (graph.nodes[u]["x"], graph.nodes[u]["y"]),
+                    (graph.nodes[v]["x"], graph.nodes[v]["y"]),
+                ]
+            )
+    coords.append((end.x, end.y))
+    deduplicated = [
+        point for index, point in enumerate(coords) if index == 0 or point != coords[index - 1]
+    ]
+    return LineString(deduplicated)

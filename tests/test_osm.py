@@ -1,0 +1,137 @@
+"""OpenStreetMap track geometry from local files, and the offline paths; never the network."""
+
+from __future__ import annotations
+
+import bz2
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geo import osm
+from geo.build import analyse
+from geo.cli import cli
+from geo.errors import ChengyuError
+from geo.layers import load_layers
+from geo.measure import length_km
+
+# 沙坪坝 and 重庆 (菜园坝) are consecutive stops of 成渝高铁 with sourced positions.
+SHAPINGBA = (106.4533, 29.5564)
+CAIYUANBA = (106.5440, 29.5526)
+# A hand-drawn track between them, bowing south (about 2.5 km off the straight line).
+TRACK = [
+    (106.4540, 29.5560),
+    (106.4700, 29.5450),
+    (106.4900, 29.5350),
+    (106.5100, 29.5330),
+    (106.5300, 29.5400),
+    (106.5430, 29.5520),
+]
+
+
+def _osm_xml(
+    ways: list[tuple[list[int], dict[str, str]]], nodes: dict[int, tuple[float, float]]
+) -> str:
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<osm version="0.6" generator="chengyu tests">',
+    ]
+    for number, (lon, lat) in nodes.items():
+        lines.append(f'<node id="{number}" version="1" lat="{lat}" lon="{lon}"/>')
+    for index, (refs, tags) in enumerate(ways, start=1):
+        lines.append(f'<way id="{index}" version="1">')
+        lines += [f'<nd ref="{ref}"/>' for ref in refs]
+        lines += [f'<tag k="{key}" v="{value}"/>' for key, value in tags.items()]
+        lines.append("</way>")
+    lines.append("</osm>")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def track_file(tmp_path: Path) -> Path:
+    nodes = {index: point for index, point in enumerate(TRACK, start=1)}
+    nodes[100], nodes[101] = (106.50, 29.60), (106.52, 29.61)  # a road
+    ways = [
+        (
+            list(range(1, len(TRACK) + 1)),
+            {"railway": "rail", "highspeed": "yes", "name": "成渝高铁"},
+        ),
+        ([100, 101], {"highway": "primary"}),
+        ([100, 101], {}),  # no tags at all
+    ]
+    path = tmp_path / "track.osm.bz2"
+    path.write_bytes(bz2.compress(_osm_xml(ways, nodes).encode()))
+    return path
+
+
+def test_a_local_file_gives_the_rail_graph_with_its_tags(track_file):
+    graph = osm.rail_graph_from_file(track_file)
+    assert graph.number_of_edges() > 0
+    assert {data["railway"] for _, _, data in graph.edges(data=True)} == {"rail"}
+    assert all(data.get("highspeed") == "yes" for _, _, data in graph.edges(data=True))
+
+
+def test_sections_follow_the_track_where_stations_snap_to_it(track_file):
+    layers = load_layers(["rail_stations", "rail_lines"])
+    graph = osm.rail_graph_from_file(track_file)
+    snapped = osm.snap_sections(layers["rail_lines"], layers["rail_stations"], graph).set_index(
+        "id"
+    )
+    chengyu = snapped.loc["cy-1"]
+    # Only the last of eleven legs has precise stations and a track: partly on OSM, and said so.
+    assert chengyu["geometry_source"] == "osm_partial"
+    assert chengyu["osm_share"] == pytest.approx(1 / 11, abs=1e-3)
+    assert (106.4900, 29.5350) in list(chengyu.geometry.coords)
+    before = layers["rail_lines"].set_index("id").loc["cy-1"]
+    assert length_km(chengyu.geometry) > length_km(before.geometry)  # the track bows south
+    untouched = snapped.loc["cdw-1"]
+    assert untouched["geometry_source"] == "schematic_station_chain" and untouched["osm_share"] == 0
+
+
+def test_a_file_without_railways_is_a_clear_error(tmp_path):
+    path = tmp_path / "roads.osm"
+    path.write_text(
+        _osm_xml([([1, 2], {"highway": "primary"})], {1: (106.5, 29.5), 2: (106.6, 29.6)})
+    )
+    with pytest.raises(ChengyuError, match=r"roads\.osm: no railway=rail"):
+        osm.rail_graph_from_file(path)
+
+
+def test_a_broken_file_is_named_in_the_error(tmp_path):
+    path = tmp_path / "broken.osm"
+    path.write_text(
+        '<osm version="0.6"><node id="1" lat="29.5" lon="106.5"/><way id="1"><nd ref="1"/>'
+    )
+    with pytest.raises(ChengyuError, match=r"broken\.osm"):
+        osm.rail_graph_from_file(path)
+
+
+def test_a_pbf_file_gets_advice_not_a_traceback(tmp_path):
+    path = tmp_path / "sichuan.osm.pbf"
+    path.write_bytes(b"\x00")
+    with pytest.raises(ChengyuError, match="osmium"):
+        osm.rail_graph_from_file(path)
+
+
+def test_overpass_unreachable_is_one_clear_message_and_the_build_goes_on(monkeypatch, tmp_path):
+    def offline(*args, **kwargs):
+        raise ConnectionError("network is unreachable")
+
+    monkeypatch.setattr(osm.ox, "graph_from_bbox", offline)
+    monkeypatch.setattr(osm.settings, "cache_dir", tmp_path)
+    result = CliRunner().invoke(cli, ["osm", "--source", "overpass"])
+    assert result.exit_code == 1
+    assert "Overpass could not be reached" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / osm.CACHED_GRAPH).exists()
+    # Without a cached graph the build keeps the schematic chains.
+    lines = analyse().layers["rail_lines"]
+    assert set(lines["geometry_source"]) == {"schematic_station_chain"}
+
+
+def test_a_refreshed_graph_is_cached_and_used_by_the_build(track_file, monkeypatch, tmp_path):
+    monkeypatch.setattr(osm.settings, "cache_dir", tmp_path)
+    result = CliRunner().invoke(cli, ["osm", "--source", str(track_file)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / osm.CACHED_GRAPH).is_file()
+    lines = analyse().layers["rail_lines"].set_index("id")
+    assert lines.loc["cy-1", "geometry_source"] == "osm_partial"
