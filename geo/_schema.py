@@ -302,6 +302,27 @@ STATION_CATCHMENTS = LayerSpec(
         FieldSpec("source", required=True),
     ),
 )
-DERIVED_LAYERS: tuple[LayerSpec, ...] = (ROUTE_LENGTHS, STATION_COVERAGE, STATION_CATCHMENTS)
+RAIL_REACH = LayerSpec(
+    name="rail_reach",
+    title="Areas reachable by rail and onward within 1 and 2 hours of Chengdu and Chongqing",
+    geometry="polygon",
+    fields=(
+        FieldSpec("id", "id", required=True),
+        FieldSpec("origin", required=True),
+        FieldSpec("scenario", required=True, vocabulary=("today", "after")),
+        FieldSpec("minutes", "float", required=True),
+        FieldSpec("ring", required=True),
+        FieldSpec("stations", "int", required=True),
+        FieldSpec("area_km2", "float", required=True),
+        FieldSpec("method", required=True),
+        FieldSpec("source", required=True),
+    ),
+)
+DERIVED_LAYERS: tuple[LayerSpec, ...] = (
+    ROUTE_LENGTHS,
+    STATION_COVERAGE,
+    STATION_CATCHMENTS,
+    RAIL_REACH,
+)
 #: Every layer an output may hold: the sources and the derived ones.
 ALL_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in (*LAYERS, *DERIVED_LAYERS)}

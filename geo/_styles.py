@@ -159,6 +159,14 @@ STYLES: dict[str, LayerStyle] = {
         },
         Symbol((90, 90, 90), 0.4),
     ),
+    "rail_reach": LayerStyle(
+        "ring",
+        {
+            "60 min": Symbol((84, 39, 143), 0.6, fill=(158, 154, 200)),
+            "120 min": Symbol((117, 107, 177), 0.4, "dash", fill=(218, 218, 235)),
+        },
+        Symbol((90, 90, 90), 0.4),
+    ),
     "admin_areas": LayerStyle(
         "level",
         {

@@ -14,6 +14,7 @@ from geo.coverage import coverage
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers
 from geo.measure import length_table, route_lengths
+from geo.network import reach_areas
 from geo.osm import cached_rail_graph, snap_sections
 from geo.utils import log
 from geo.webmap import write_maps
@@ -60,7 +61,7 @@ def analyse(
 ) -> Analysis:
     """Load and validate the source layers, then compute the derived ones.
 
-    Adds ``route_lengths``, ``station_coverage`` and ``station_catchments`` to the layers; where
+    Adds ``route_lengths``, ``station_coverage``, ``station_catchments`` and ``rail_reach``; where
     ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
     """
     layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
@@ -73,6 +74,9 @@ def analyse(
         on_step("route_lengths")
     summary, layers["station_coverage"], layers["station_catchments"] = coverage(
         layers, radii_km=radii_km
+    )
+    layers["rail_reach"] = reach_areas(
+        layers, origins=settings.reach_origins, minutes=settings.reach_minutes
     )
     if on_step is not None:
         on_step("coverage")

@@ -214,3 +214,64 @@ def reach_table(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def reach_areas(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    origins: Sequence[str],
+    minutes: Sequence[float],
+) -> gpd.GeoDataFrame:
+    """The ``rail_reach`` layer: the area reachable by rail and then by road within each time.
+
+    Around every station reached after ``t`` minutes, the time left is spent at
+    ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
+    dissolved per origin, scenario and time. Drawn in the data's UTM zone, stored in WGS84.
+    """
+    stations = layers["rail_stations"]
+    crs = stations.estimate_utm_crs()
+    rows = []
+    for scenario in SCENARIOS:
+        graph = rail_graph(layers, scenario=scenario)
+        for name in origins:
+            origin = find_station(graph, name)
+            found = reach(graph, origin, limit_minutes=max(minutes))
+            nodes = list(found.minutes)
+            points = gpd.GeoSeries(
+                gpd.points_from_xy(
+                    [graph.nodes[n]["x"] for n in nodes], [graph.nodes[n]["y"] for n in nodes]
+                ),
+                crs=settings.storage_crs,
+            ).to_crs(crs)
+            for limit in minutes:
+                left_km = [
+                    (limit - found.minutes[n]) / 60 * settings.access_speed_kph for n in nodes
+                ]
+                circles = [
+                    point.buffer(km * 1000, quad_segs=16)
+                    for point, km in zip(points, left_km, strict=True)
+                    if km > 0
+                ]
+                area = gpd.GeoSeries(circles, crs=crs).union_all()
+                rows.append(
+                    {
+                        "id": f"{graph.nodes[origin]['station_id']}-{scenario}-{limit:g}min",
+                        "origin": graph.nodes[origin]["name_zh"],
+                        "scenario": scenario,
+                        "minutes": float(limit),
+                        "ring": f"{limit:g} min",
+                        "stations": sum(1 for value in found.minutes.values() if value <= limit),
+                        "area_km2": round(area.area / 1e6, 1),
+                        "method": (
+                            "rail travel time from design speed x "
+                            f"{settings.rail_speed_factor} plus {settings.rail_stop_penalty_s:g} s "
+                            "per stop and transfers between a city's stations; then the time left "
+                            f"at {settings.access_speed_kph:g} km/h around each station reached"
+                        ),
+                        "source": "rail_stations, rail_lines",
+                        "geometry": area,
+                    }
+                )
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).to_crs(settings.storage_crs)
+    log(f"rail reach: {len(frame)} areas")
+    return frame

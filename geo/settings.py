@@ -65,6 +65,13 @@ transfer_speed_kph: float = 25.0
 #: placed only by their town (precision_m of kilometres) keep their schematic legs.
 osm_max_snap_m: float = 2000.0
 
+#: Speed of the trip from the station onwards in the reach areas (road, urban transit), km/h.
+access_speed_kph: float = 30.0
+
+#: Origins and time limits of the ``rail_reach`` layer built with everything else.
+reach_origins: tuple[str, ...] = ("成都东", "重庆北")
+reach_minutes: tuple[float, ...] = (60.0, 120.0)
+
 #: Logging level of the package's logger (``logging`` names or numbers).
 log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 

@@ -93,3 +93,23 @@ def test_an_unknown_origin_is_a_clear_error():
     result = CliRunner().invoke(cli, ["reach", "--from", "Atlantis"])
     assert result.exit_code == 1 and "no station 'Atlantis'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_reach_areas_grow_with_time_and_with_the_new_lines(layers):
+    from geo.network import reach_areas
+
+    areas = reach_areas(layers, origins=["成都东"], minutes=[60, 120]).set_index("id")
+    assert areas.crs.to_epsg() == 4326
+    origin = "chengdu_dong"
+    assert (
+        areas.loc[f"{origin}-today-120min", "area_km2"]
+        > areas.loc[f"{origin}-today-60min", "area_km2"]
+    )
+    assert (
+        areas.loc[f"{origin}-after-120min", "area_km2"]
+        > areas.loc[f"{origin}-today-120min", "area_km2"]
+    )
+    # An hour at most at the access speed around the origin alone bounds the one-hour area below.
+    assert areas.loc[f"{origin}-today-60min"].geometry.contains(
+        layers["rail_stations"].query("station_id == 'chengdu_dong'").geometry.iloc[0]
+    )
