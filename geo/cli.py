@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import geopandas as gpd
 import pandas as pd
 from rich.console import Console
 from rich.markup import escape
@@ -385,18 +386,19 @@ def osm_command(source: str) -> None:
     )
 
 
+def _load_with_progress(layers_dir: Path | None, label: str) -> dict[str, gpd.GeoDataFrame]:
+    from geo.layers import load_layers
+
+    with _errors_as_messages(), _progress(tuple(s.name for s in LAYERS), label) as progress:
+        task = progress.task_ids[0]
+        return load_layers(layers_dir=layers_dir, on_layer=lambda _: progress.advance(task))
+
+
 @cli.command(name="layers")
 @_layers_option
 def layers_command(layers_dir: Path | None) -> None:
     """List the layers: geometry, feature count, source file and title."""
-    from geo.layers import load_layers
-
-    with (
-        _errors_as_messages(),
-        _progress(tuple(spec.name for spec in LAYERS), "loading") as progress,
-    ):
-        task = progress.task_ids[0]
-        frames = load_layers(layers_dir=layers_dir, on_layer=lambda _: progress.advance(task))
+    frames = _load_with_progress(layers_dir, "loading")
     table = Table(title=f"chengyu layers in {layers_dir or settings.layers_dir}")
     for column in ("layer", "geometry", "features", "source", "title"):
         table.add_column(column, justify="right" if column == "features" else "left")
@@ -411,14 +413,7 @@ def layers_command(layers_dir: Path | None) -> None:
 @_layers_option
 def validate(layers_dir: Path | None) -> None:
     """Check every layer source: fields, vocabularies, ids, geometry and positions."""
-    from geo.layers import load_layers
-
-    with (
-        _errors_as_messages(),
-        _progress(tuple(spec.name for spec in LAYERS), "validating") as progress,
-    ):
-        task = progress.task_ids[0]
-        frames = load_layers(layers_dir=layers_dir, on_layer=lambda _: progress.advance(task))
+    frames = _load_with_progress(layers_dir, "validating")
     total = sum(len(frame) for frame in frames.values())
     _out.print(f"valid: {len(frames)} layers, {total} features")
 

@@ -7,7 +7,7 @@ section's design speed and a stop penalty. osmnx's and networkx's routing then w
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -179,6 +179,17 @@ def counties_reached(
     return sorted(set(joined["adcode"]))
 
 
+def _reaches(
+    layers: Mapping[str, gpd.GeoDataFrame], origins: Sequence[str], limit_minutes: float
+) -> Iterator[tuple[str, nx.MultiDiGraph, int, Reach]]:
+    """For each scenario and origin: the graph, the origin node and what it reaches."""
+    for scenario in SCENARIOS:
+        graph = rail_graph(layers, scenario=scenario)
+        for name in origins:
+            origin = find_station(graph, name)
+            yield scenario, graph, origin, reach(graph, origin, limit_minutes=limit_minutes)
+
+
 def reach_table(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
@@ -195,24 +206,20 @@ def reach_table(
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     rows = []
-    for scenario in SCENARIOS:
-        graph = rail_graph(layers, scenario=scenario)
-        for name in origins:
-            origin = find_station(graph, name)
-            found = reach(graph, origin, limit_minutes=max(minutes))
-            for limit in minutes:
-                adcodes = counties_reached(found, graph, counties, within_minutes=limit)
-                names = counties.set_index("adcode").loc[adcodes, "name_zh"]
-                rows.append(
-                    {
-                        "origin": graph.nodes[origin]["name_zh"],
-                        "scenario": scenario,
-                        "minutes": limit,
-                        "stations": sum(1 for value in found.minutes.values() if value <= limit),
-                        "counties": len(adcodes),
-                        "county_names": "、".join(names),
-                    }
-                )
+    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+        for limit in minutes:
+            adcodes = counties_reached(found, graph, counties, within_minutes=limit)
+            names = counties.set_index("adcode").loc[adcodes, "name_zh"]
+            rows.append(
+                {
+                    "origin": graph.nodes[origin]["name_zh"],
+                    "scenario": scenario,
+                    "minutes": limit,
+                    "stations": sum(1 for value in found.minutes.values() if value <= limit),
+                    "counties": len(adcodes),
+                    "county_names": "、".join(names),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -231,47 +238,41 @@ def reach_areas(
     stations = layers["rail_stations"]
     crs = stations.estimate_utm_crs()
     rows = []
-    for scenario in SCENARIOS:
-        graph = rail_graph(layers, scenario=scenario)
-        for name in origins:
-            origin = find_station(graph, name)
-            found = reach(graph, origin, limit_minutes=max(minutes))
-            nodes = list(found.minutes)
-            points = gpd.GeoSeries(
-                gpd.points_from_xy(
-                    [graph.nodes[n]["x"] for n in nodes], [graph.nodes[n]["y"] for n in nodes]
-                ),
-                crs=settings.storage_crs,
-            ).to_crs(crs)
-            for limit in minutes:
-                left_km = [
-                    (limit - found.minutes[n]) / 60 * settings.access_speed_kph for n in nodes
-                ]
-                circles = [
-                    point.buffer(km * 1000, quad_segs=16)
-                    for point, km in zip(points, left_km, strict=True)
-                    if km > 0
-                ]
-                area = gpd.GeoSeries(circles, crs=crs).union_all()
-                rows.append(
-                    {
-                        "id": f"{graph.nodes[origin]['station_id']}-{scenario}-{limit:g}min",
-                        "origin": graph.nodes[origin]["name_zh"],
-                        "scenario": scenario,
-                        "minutes": float(limit),
-                        "ring": f"{limit:g} min",
-                        "stations": sum(1 for value in found.minutes.values() if value <= limit),
-                        "area_km2": round(area.area / 1e6, 1),
-                        "method": (
-                            "rail travel time from design speed x "
-                            f"{settings.rail_speed_factor} plus {settings.rail_stop_penalty_s:g} s "
-                            "per stop and transfers between a city's stations; then the time left "
-                            f"at {settings.access_speed_kph:g} km/h around each station reached"
-                        ),
-                        "source": "rail_stations, rail_lines",
-                        "geometry": area,
-                    }
-                )
+    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+        nodes = list(found.minutes)
+        points = gpd.GeoSeries(
+            gpd.points_from_xy(
+                [graph.nodes[n]["x"] for n in nodes], [graph.nodes[n]["y"] for n in nodes]
+            ),
+            crs=settings.storage_crs,
+        ).to_crs(crs)
+        for limit in minutes:
+            left_km = [(limit - found.minutes[n]) / 60 * settings.access_speed_kph for n in nodes]
+            circles = [
+                point.buffer(km * 1000, quad_segs=16)
+                for point, km in zip(points, left_km, strict=True)
+                if km > 0
+            ]
+            area = gpd.GeoSeries(circles, crs=crs).union_all()
+            rows.append(
+                {
+                    "id": f"{graph.nodes[origin]['station_id']}-{scenario}-{limit:g}min",
+                    "origin": graph.nodes[origin]["name_zh"],
+                    "scenario": scenario,
+                    "minutes": float(limit),
+                    "ring": f"{limit:g} min",
+                    "stations": sum(1 for value in found.minutes.values() if value <= limit),
+                    "area_km2": round(area.area / 1e6, 1),
+                    "method": (
+                        "rail travel time from design speed x "
+                        f"{settings.rail_speed_factor} plus {settings.rail_stop_penalty_s:g} s "
+                        "per stop and transfers between a city's stations; then the time left "
+                        f"at {settings.access_speed_kph:g} km/h around each station reached"
+                    ),
+                    "source": "rail_stations, rail_lines",
+                    "geometry": area,
+                }
+            )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).to_crs(settings.storage_crs)
     log(f"rail reach: {len(frame)} areas")
     return frame
