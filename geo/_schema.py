@@ -318,11 +318,29 @@ RAIL_REACH = LayerSpec(
         FieldSpec("source", required=True),
     ),
 )
+STATION_ACCESS = LayerSpec(
+    name="station_access",
+    title="Areas within 30 and 60 minutes' drive of a station, today and after",
+    geometry="polygon",
+    fields=(
+        FieldSpec("id", "id", required=True),
+        FieldSpec("scenario", required=True, vocabulary=("today", "after")),
+        FieldSpec("minutes", "float", required=True),
+        FieldSpec("ring", required=True),
+        FieldSpec("stations", "int", required=True),
+        FieldSpec("off_road", "int", required=True),
+        FieldSpec("area_km2", "float", required=True),
+        FieldSpec("people", "int", required=True),
+        FieldSpec("method", required=True),
+        FieldSpec("source", required=True),
+    ),
+)
 DERIVED_LAYERS: tuple[LayerSpec, ...] = (
     ROUTE_LENGTHS,
     STATION_COVERAGE,
     STATION_CATCHMENTS,
     RAIL_REACH,
+    STATION_ACCESS,
 )
 #: Every layer an output may hold: the sources and the derived ones.
 ALL_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in (*LAYERS, *DERIVED_LAYERS)}

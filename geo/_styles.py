@@ -167,6 +167,14 @@ STYLES: dict[str, LayerStyle] = {
         },
         Symbol((90, 90, 90), 0.4),
     ),
+    "station_access": LayerStyle(
+        "ring",
+        {
+            "30 min": Symbol((140, 81, 10), 0.5, fill=(223, 194, 125)),
+            "60 min": Symbol((191, 129, 45), 0.4, "dash", fill=(246, 232, 195)),
+        },
+        Symbol((90, 90, 90), 0.4),
+    ),
     "admin_areas": LayerStyle(
         "level",
         {

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo.access import drive_areas
 from geo.coverage import coverage
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers
@@ -61,7 +62,8 @@ def analyse(
 ) -> Analysis:
     """Load and validate the source layers, then compute the derived ones.
 
-    Adds ``route_lengths``, ``station_coverage``, ``station_catchments`` and ``rail_reach``; where
+    Adds ``route_lengths``, ``station_coverage``, ``station_catchments``, ``rail_reach`` and
+    ``station_access``; where
     ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
     """
     layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
@@ -77,6 +79,10 @@ def analyse(
     )
     layers["rail_reach"] = reach_areas(
         layers, origins=settings.reach_origins, minutes=settings.reach_minutes
+    )
+    admin = layers["admin_areas"]
+    layers["station_access"] = drive_areas(
+        layers["rail_stations"], counties=admin[admin["level"] == "county"]
     )
     if on_step is not None:
         on_step("coverage")

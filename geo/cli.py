@@ -333,6 +333,7 @@ def reach_command(
     transfers between the stations of one city; a county counts as reached when one of its
     stations is.
     """
+    from geo.access import ROAD_GRAPH_CREDIT, drive_areas
     from geo.layers import load_layers
     from geo.network import reach_table
 
@@ -363,6 +364,21 @@ def reach_command(
             str(today["counties"]), str(after["counties"]), escape("、".join(gained)),
         )  # fmt: skip
     _out.print(headline)
+    admin = layers["admin_areas"]
+    with _errors_as_messages():
+        access = drive_areas(layers["rail_stations"], counties=admin[admin["level"] == "county"])
+    drive = Table(
+        title="Station access by road: people within the drive time", title_justify="left"
+    )
+    for column in ("minutes", "scenario", "stations", "area km²", "people"):
+        drive.add_column(column, justify="right")
+    for row in access.itertuples():
+        drive.add_row(
+            f"{row.minutes:g}", str(row.scenario), str(row.stations), f"{row.area_km2:,.0f}",
+            f"{row.people:,}",
+        )  # fmt: skip
+    _out.print(drive)
+    _out.print(escape(f"{access['method'].iloc[0]}; {ROAD_GRAPH_CREDIT}"))
 
 
 @cli.command(name="osm")

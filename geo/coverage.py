@@ -99,7 +99,12 @@ def catchments(
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
 
 
-def coverage_table(counties: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def coverage_table(
+    counties: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    keys: Sequence[str] = ("line_id", "scenario", "radius_km"),
+) -> gpd.GeoDataFrame:
     """Intersections of every county with every catchment: area and people covered.
 
     Parameters
@@ -107,7 +112,9 @@ def coverage_table(counties: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.G
     counties
         County polygons with ``adcode``, ``name_zh``, ``population_2020``.
     areas
-        Catchments from ``catchments`` (their CRS is used).
+        Catchments from ``catchments`` or other areas (their CRS is used).
+    keys
+        Columns of ``areas`` carried into each row.
 
     Returns
     -------
@@ -120,7 +127,7 @@ def coverage_table(counties: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.G
     keyed = areas.reset_index(names="catchment")
     pieces = gpd.overlay(
         projected[["adcode", "name_zh", "population_2020", "county_km2", "geometry"]],
-        keyed[["catchment", "line_id", "scenario", "radius_km", "geometry"]],
+        keyed[["catchment", *keys, "geometry"]],
         how="intersection",
         keep_geom_type=True,
     )

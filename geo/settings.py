@@ -72,6 +72,18 @@ access_speed_kph: float = 30.0
 reach_origins: tuple[str, ...] = ("成都东", "重庆北")
 reach_minutes: tuple[float, ...] = (60.0, 120.0)
 
+#: Drive-time limits of the station access areas, in minutes.
+access_minutes: tuple[float, ...] = (30.0, 60.0)
+
+#: Average road speed for station access (major roads of the highway graph), km/h.
+road_speed_kph: float = 60.0
+
+#: Width either side of a reached road that counts as reached (local roads), km.
+road_band_km: float = 2.0
+
+#: A station farther than this from any road node of the graph gets no drive area, km.
+road_max_snap_km: float = 25.0
+
 #: Logging level of the package's logger (``logging`` names or numbers).
 log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 
