@@ -1,8 +1,9 @@
 """OpenStreetMap track geometry through osmnx: from a local file or from Overpass.
 
 The rail graph (``railway=rail`` ways, keeping ``railway``, ``highspeed``, ``usage`` and
-``name``) comes from a local ``.osm``/``.osm.bz2`` file (``osmnx.graph_from_xml``) or from
-Overpass with osmnx's cache. It is kept as GraphML in the cache folder, and the build uses it to
+``name``) comes from a local ``.osm``/``.osm.bz2`` file (``osmnx.graph_from_xml``), a
+``.osm.pbf`` extract (filtered to its railways with pyosmium first), or from Overpass with
+osmnx's cache. It is kept as GraphML in the cache folder, and the build uses it to
 redraw each rail section along the track between consecutive stations; where OSM has no track
 (a line under construction, a station far from any track) the schematic chain stays, and each
 section says which (``geometry_source``, ``osm_share``).
@@ -23,6 +24,7 @@ from pyproj import Transformer
 from shapely import LineString, MultiLineString, Point, line_merge
 
 from geo import settings
+from geo._io import cache_file
 from geo.errors import ChengyuError
 from geo.utils import log
 
@@ -51,16 +53,51 @@ def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
     if not path.is_file():
         raise ChengyuError(f"{path}: no such OpenStreetMap file")
     if path.name.endswith(".pbf"):
-        raise ChengyuError(
-            f"{path}: .osm.pbf is not read directly; convert it first, e.g. "
-            "'osmium tags-filter FILE w/railway=rail -o rail.osm'"
-        )
+        path = _rail_ways_of_pbf(path)
     _use_rail_tags()
     try:
         graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
     except (ValueError, KeyError, OSError, ElementTree.ParseError) as error:
         raise ChengyuError(f"{path}: not a readable OpenStreetMap file: {error}") from error
     return _only_rail(graph, origin=str(path))
+
+
+def _rail_ways_of_pbf(path: Path) -> Path:
+    """Filter a ``.osm.pbf`` to its ``railway=rail`` ways and their nodes, as OSM XML.
+
+    osmnx reads XML only; a regional extract is far too large for that, so pyosmium keeps the
+    railways first (with the nodes they reference) and writes them next to the cache.
+    """
+    try:
+        import osmium
+    except ImportError as error:
+        raise ChengyuError(f"{path}: reading .osm.pbf needs the osmium package") from error
+    target = cache_file(
+        Path(settings.cache_dir),
+        "osm-rail",
+        [str(path.resolve()), str(path.stat().st_mtime_ns)],
+        ".osm",
+    )
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp.osm")
+    temporary.unlink(missing_ok=True)
+    try:
+        with osmium.BackReferenceWriter(
+            str(temporary), ref_src=str(path), overwrite=True
+        ) as writer:
+            ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
+                osmium.filter.TagFilter(("railway", "rail"))
+            )
+            for way in ways:
+                writer.add_way(way)
+    except RuntimeError as error:
+        temporary.unlink(missing_ok=True)
+        raise ChengyuError(f"{path}: not a readable .osm.pbf file: {error}") from error
+    temporary.replace(target)
+    log(f"filtered the railways of {path.name} into {target.name}")
+    return target
 
 
 def rail_graph_from_overpass(bbox: Sequence[float] | None = None) -> nx.MultiDiGraph:

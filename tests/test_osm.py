@@ -106,10 +106,24 @@ def test_a_broken_file_is_named_in_the_error(tmp_path):
         osm.rail_graph_from_file(path)
 
 
-def test_a_pbf_file_gets_advice_not_a_traceback(tmp_path):
+def test_a_pbf_extract_is_filtered_to_its_railways_first(track_file, tmp_path, monkeypatch):
+    import osmium
+
+    monkeypatch.setattr(osm.settings, "cache_dir", tmp_path / "cache")
+    pbf = tmp_path / "region.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for entity in osmium.FileProcessor(str(track_file)):
+            writer.add(entity)
+    graph = osm.rail_graph_from_file(pbf)
+    assert {data["railway"] for _, _, data in graph.edges(data=True)} == {"rail"}
+    assert len(list((tmp_path / "cache").glob("osm-rail-*.osm"))) == 1
+
+
+def test_a_broken_pbf_is_named_in_the_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(osm.settings, "cache_dir", tmp_path / "cache")
     path = tmp_path / "sichuan.osm.pbf"
-    path.write_bytes(b"\x00")
-    with pytest.raises(ChengyuError, match="osmium"):
+    path.write_bytes(b"\x00not a pbf")
+    with pytest.raises(ChengyuError, match=r"sichuan\.osm\.pbf"):
         osm.rail_graph_from_file(path)
 
 
