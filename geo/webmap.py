@@ -303,10 +303,7 @@ def display_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> dict[str, Any]
     """
     spec = ALL_SPECS[entry.layer]
     style = STYLES[entry.layer]
-    selected = frame
-    for name, values in entry.where.items():
-        selected = selected[selected[name].astype(str).isin(values)]
-    selected = selected[selected.geometry.notna()]
+    selected = _filtered(frame, entry)
     shapes = _generalise(selected.geometry, spec.geometry, selected.get("level"))
     features = []
     for (_, row), geometry in zip(selected.iterrows(), shapes, strict=True):
@@ -445,9 +442,7 @@ def _legend_html(definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFram
     for entry in definition.layers:
         style = STYLES[entry.layer]
         geometry = ALL_SPECS[entry.layer].geometry
-        frame = layers[entry.layer]
-        for name, values in entry.where.items():
-            frame = frame[frame[name].astype(str).isin(values)]
+        frame = _filtered(layers[entry.layer], entry)
         present = [
             value for value in style.categories if value in set(frame[style.attribute].astype(str))
         ]
@@ -607,6 +602,7 @@ def make_map(
 
 
 def _filtered(frame: gpd.GeoDataFrame, entry: MapLayer) -> gpd.GeoDataFrame:
+    """The features a map group draws: those matching its ``where``, with a geometry."""
     for name, values in entry.where.items():
         frame = frame[frame[name].astype(str).isin(values)]
     return frame[frame.geometry.notna()]
