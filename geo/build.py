@@ -33,7 +33,7 @@ BUILD_STEPS: tuple[str, ...] = (
 
 @dataclass
 class BuildResult:
-    """What a build wrote, and the length table it computed."""
+    """What a build wrote, and the length and coverage tables it computed."""
 
     geopackage: Path
     parquet: list[Path]
@@ -41,6 +41,7 @@ class BuildResult:
     lengths: pd.DataFrame
     coverage: pd.DataFrame
     coverage_csv: Path
+    station_coverage: gpd.GeoDataFrame
     maps: list[Path] = field(default_factory=list)
     feature_counts: dict[str, int] = field(default_factory=dict)
 
@@ -143,6 +144,7 @@ def build(
         analysed.lengths,
         analysed.coverage,
         coverage_csv,
+        layers["station_coverage"],
         maps,
         counts,
     )

@@ -231,7 +231,7 @@ def coverage_command(
     and the counties that gain most; writes out/coverage.csv, out/coverage_by_county.csv and
     the station_coverage and station_catchments layers of the GeoPackage.
     """
-    from geo.coverage import ALL_LINES, METHOD
+    from geo.coverage import ALL_LINES
 
     result = _run_build(layers_dir, out_dir, radii_km=radii or None)
     table = result.coverage
@@ -264,8 +264,8 @@ def coverage_command(
             f"{after['covered_land_km2']:,.0f}", str(today["counties"]), str(after["counties"]),
         )  # fmt: skip
     _out.print(summary)
-    counties = _read_county_gains(result)
-    widest = f"{max(radii or (30.0,)):g}km"
+    counties = result.station_coverage
+    widest = f"{max(radii or settings.coverage_radii_km):g}km"
     gains = counties.sort_values(f"gain_people_{widest}", ascending=False).head(top)
     headline = Table(
         title=f"Counties that gain most within {widest} (all lines)", title_justify="left"
@@ -285,13 +285,18 @@ def coverage_command(
     for row in gains.itertuples():
         after = getattr(row, f"people_after_{widest}")
         headline.add_row(
-            escape(str(row.name_zh)), escape(str(row.prefecture_zh or row.province_zh)),
+            escape(str(row.name_zh)), escape(_region(row.prefecture_zh, row.province_zh)),
             f"{row.population_2020:,}", f"{getattr(row, f'people_today_{widest}'):,}", f"{after:,}",
             f"{getattr(row, f'gain_people_{widest}'):+,}", f"{after / row.population_2020:.0%}",
         )  # fmt: skip
     _out.print(headline)
-    _out.print(escape(METHOD.format(crs="UTM zone 48N")))
+    _out.print(escape(str(counties["method"].iloc[0])))
     _out.print(f"wrote {result.coverage_csv} and the station_coverage layer of {result.geopackage}")
+
+
+def _region(prefecture: object, province: object) -> str:
+    # Chongqing's districts have no prefecture: show the municipality.
+    return prefecture if isinstance(prefecture, str) and prefecture else str(province)
 
 
 _LINE_NAMES = {
@@ -299,11 +304,6 @@ _LINE_NAMES = {
     "cdw": "成达万 Chengdu–Dazhou–Wanzhou",
     "yk": "渝昆 Chongqing–Kunming",
 }
-
-
-def _read_county_gains(result: BuildResult) -> pd.DataFrame:
-    path = result.coverage_csv.parent / "coverage_by_county.csv"
-    return pd.read_csv(path, dtype={"adcode": str, "prefecture_zh": str}, keep_default_na=False)
 
 
 @cli.command(name="reach")

@@ -83,3 +83,15 @@ def test_lengths_prints_the_table_and_writes_the_csv_and_layer(runner, tmp_path)
     }
     header = (tmp_path / "lengths.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("level,id,name,mode,status,sichuan_km,chongqing_km,other_km,total_km")
+
+
+def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_path):
+    result = runner.invoke(
+        cli, ["coverage", "--out", str(tmp_path), "--radius", "10", "--top", "40"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "成达万" in result.output and "渝昆" in result.output
+    assert "Counties that gain most within 10km" in result.output
+    assert "nan" not in result.output  # Chongqing's districts show their municipality
+    assert "areal weighting" in result.output
+    assert (tmp_path / "coverage.csv").is_file() and (tmp_path / "coverage_by_county.csv").is_file()
