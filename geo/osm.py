@@ -24,7 +24,7 @@ from pyproj import Transformer
 from shapely import LineString, MultiLineString, Point, line_merge
 
 from geo import settings
-from geo._io import cache_file
+from geo._io import atomic_path, cache_file
 from geo.errors import ChengyuError
 from geo.utils import log
 
@@ -80,22 +80,18 @@ def _rail_ways_of_pbf(path: Path) -> Path:
     )
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp.osm")
-    temporary.unlink(missing_ok=True)
     try:
-        with osmium.BackReferenceWriter(
-            str(temporary), ref_src=str(path), overwrite=True
-        ) as writer:
+        with (
+            atomic_path(target) as temporary,
+            osmium.BackReferenceWriter(str(temporary), ref_src=str(path)) as writer,
+        ):
             ways = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
                 osmium.filter.TagFilter(("railway", "rail"))
             )
             for way in ways:
                 writer.add_way(way)
     except RuntimeError as error:
-        temporary.unlink(missing_ok=True)
         raise ChengyuError(f"{path}: not a readable .osm.pbf file: {error}") from error
-    temporary.replace(target)
     log(f"filtered the railways of {path.name} into {target.name}")
     return target
 
@@ -151,10 +147,8 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
         rail_graph_from_overpass() if source == "overpass" else rail_graph_from_file(Path(source))
     )
     target = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp.graphml")
-    ox.save_graphml(graph, temporary)
-    temporary.replace(target)
+    with atomic_path(target) as temporary:
+        ox.save_graphml(graph, temporary)
     return target
 
 
@@ -213,8 +207,8 @@ def snap_sections(
     result["geometry"] = geometries
     result["geometry_source"] = sources
     result["osm_share"] = shares
-    on_track = sum(source == "osm" for source in sources)
-    log(f"OSM track: {on_track} of {len(sources)} sections fully on the track")
+    fully = sum(source == "osm" for source in sources)
+    log(f"OSM track: {fully} of {len(sources)} sections fully on the track")
     return result
 
 
