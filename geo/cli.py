@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import geopandas as gpd
-import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -18,10 +18,14 @@ from rich.table import Table
 
 from geo import settings
 from geo._schema import LAYERS
-from geo.build import BuildResult
 from geo.errors import ChengyuError
-from geo.routing import RAIL_GRAPH_CREDIT
 from geo.utils import configure_logging
+
+if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs them
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.build import BuildResult
 
 _console = Console(stderr=True)
 # Tables are wide: keep them readable when the output is piped into a file.
@@ -163,6 +167,8 @@ def lengths(layers_dir: Path | None, out_dir: Path | None, levels: tuple[str, ..
     Builds everything (as ``chengyu build``), prints the table and writes out/lengths.csv and
     the route_lengths layer of the GeoPackage.
     """
+    from geo.routing import RAIL_GRAPH_CREDIT
+
     result = _run_build(layers_dir, out_dir)
     table = result.lengths
     for level in levels or tuple(dict.fromkeys(table["level"])):
@@ -204,7 +210,7 @@ def _length_table(rows: pd.DataFrame, *, title: str) -> Table:
 
 
 def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
         return f"{value:,.1f}"
