@@ -240,8 +240,9 @@ def _row(
     }
     other = round(float(split[OTHER]), 1)
     total = round(sum(by_province.values()) + other, 1)
-    has_official = official is not None and not pd.isna(official)
-    diff = round(total - float(official), 1) if has_official else None  # type: ignore[arg-type]
+    # A missing official length arrives as None or NaN.
+    known = None if official is None or pd.isna(official) else float(official)
+    diff = round(total - known, 1) if known is not None else None
     remarks = [text for key, text in _SCHEMATIC_REMARK.items() if key in geometry_source]
     return {
         "level": level,
@@ -252,9 +253,9 @@ def _row(
         **by_province,
         "other_km": other,
         "total_km": total,
-        "official_km": float(official) if has_official else None,  # type: ignore[arg-type]
+        "official_km": known,
         "diff_km": diff,
-        "diff_pct": round(100 * diff / float(official), 1) if diff is not None else None,  # type: ignore[arg-type]
+        "diff_pct": round(100 * diff / known, 1) if diff is not None and known else None,
         "geometry_source": geometry_source,
         "remark": "; ".join(remarks),
     }
