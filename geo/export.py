@@ -92,7 +92,10 @@ def write_geopackage(
                 temporary,
                 layer=name,
                 driver="GPKG",
-                promote_to_multi=spec.geometry == "polygon",
+                # One geometry type per layer: GIS tools read a mix of single and multi parts
+                # (route pieces cut at a border) as a layer of unknown geometry.
+                promote_to_multi=spec.geometry == "polygon"
+                or frame.geom_type.dropna().nunique() > 1,
                 layer_options={
                     "SPATIAL_INDEX": "YES",
                     "DESCRIPTION": spec.title,

@@ -31,6 +31,7 @@ def test_each_layer_reads_back_in_epsg_4326_with_its_features(built):
         assert info["crs"] == "EPSG:4326", name
         assert info["features"] == built.feature_counts[name], name
         assert info["features"] > 0
+        assert info["geometry_type"] not in (None, "Unknown"), name
 
 
 def test_ogrinfo_reads_the_file_and_its_metadata(built):
