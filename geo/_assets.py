@@ -1,4 +1,8 @@
-"""Leaflet's JavaScript and CSS from the installed XStatic package, for offline pages."""
+"""Leaflet: where online pages load it from, and its files from the installed XStatic package.
+
+The online maps load Leaflet 1.9.3 from a CDN; the offline maps inline the same release from
+``xstatic-leaflet``, which also lets a browser without internet answer the CDN's URLs locally.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,24 @@ from functools import cache
 from pathlib import Path
 
 from geo.errors import ChengyuError
+
+#: Where the online maps load Leaflet from.
+LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
+
+
+def _leaflet_folder() -> Path:
+    try:
+        import xstatic.pkg.leaflet as leaflet
+    except ImportError as error:
+        raise ChengyuError("offline maps need the xstatic-leaflet package") from error
+    return Path(leaflet.BASE_DIR)
+
+
+def leaflet_cdn_files() -> dict[str, Path]:
+    """The local file for each Leaflet URL of the online maps (to answer them offline)."""
+    folder = _leaflet_folder()
+    return {LEAFLET_JS_URL: folder / "leaflet.js", LEAFLET_CSS_URL: folder / "leaflet.css"}
 
 
 @cache
@@ -19,11 +41,7 @@ def inline_leaflet() -> str:
     ChengyuError
         If the ``xstatic-leaflet`` package is not installed.
     """
-    try:
-        import xstatic.pkg.leaflet as leaflet
-    except ImportError as error:
-        raise ChengyuError("offline maps need the xstatic-leaflet package") from error
-    folder = Path(leaflet.BASE_DIR)
+    folder = _leaflet_folder()
     css = (folder / "leaflet.css").read_text(encoding="utf-8")
 
     def data_uri(match: re.Match[str]) -> str:

@@ -143,10 +143,14 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
             for path in result.maps:
                 png = path.parent.parent / "screenshots" / f"{path.stem}.png"
                 report = screenshot(path, png)
-                problems = report.console_errors + report.page_errors
-                _out.print(
-                    f"wrote {png}" + (f" [red]{len(problems)} page error(s)[/]" if problems else "")
-                )
+                # The browser has no network: tile requests are blocked and logged as
+                # failed loads; only script errors mean the page itself is broken.
+                notes = []
+                if report.page_errors:
+                    notes.append(f"[red]{len(report.page_errors)} script error(s)[/]")
+                if report.blocked_requests:
+                    notes.append(f"{len(report.blocked_requests)} tile request(s) blocked")
+                _out.print(f"wrote {png}" + (f" ({', '.join(notes)})" if notes else ""))
 
 
 @cli.command()

@@ -28,7 +28,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo import settings
-from geo._assets import inline_leaflet
+from geo._assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_leaflet
 from geo._io import atomic_path, cache_file
 from geo._schema import ALL_SPECS
 from geo._styles import STYLES, Symbol
@@ -40,9 +40,6 @@ from geo.utils import log
 SIMPLIFY_DEGREES = {"polygon": 0.007, "line": 0.0002, "point": 0.0}
 #: Decimals kept in the page's coordinates per geometry kind (1e-3° is about 100 m).
 COORDINATE_DECIMALS = {"polygon": 3, "line": 4, "point": 4}
-#: Where the online maps load Leaflet from (the offline maps inline the same release).
-LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
-LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 #: Years the timeline runs through.
 TIMELINE_YEARS = (2015, 2027)
 

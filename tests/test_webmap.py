@@ -9,14 +9,13 @@ from typing import Any
 
 import geopandas as gpd
 import pytest
-import xstatic.pkg.leaflet as xstatic_leaflet
 from cnmaps.geo import wgs84_to_gcj02
 
-from geo.browser import open_page
+from geo._assets import leaflet_cdn_files
+from geo.browser import open_page, screenshot
 from geo.build import analyse
 from geo.errors import ChengyuError
 from geo.webmap import (
-    LEAFLET_CSS_URL,
     LEAFLET_JS_URL,
     _script_json,
     make_map,
@@ -210,9 +209,7 @@ def test_on_the_amap_basemap_the_data_is_drawn_shifted_to_gcj02(layers, tmp_path
     overview = next(d for d in read_definitions() if d.name == "overview")
     path = tmp_path / "online.html"
     path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
-    leaflet = Path(xstatic_leaflet.BASE_DIR)
-    assets = {LEAFLET_JS_URL: leaflet / "leaflet.js", LEAFLET_CSS_URL: leaflet / "leaflet.css"}
-    with open_page(path, local_assets=assets) as (page, report):
+    with open_page(path, local_assets=leaflet_cdn_files()) as (page, report):
         page.locator(".leaflet-control-layers-base label", has_text="Amap").locator("input").check()
         shifted = page.evaluate(
             f"""() => {{
@@ -260,3 +257,13 @@ def test_background_boundaries_are_drawn_after_the_page_has_loaded(offline_maps)
         labels = page.evaluate("window.chengyuLayers.map(e => e.label)")
         assert any("Boundaries" in label for label in labels)
         assert page.locator(".chengyu-label-text", has_text="成都市").count() == 1
+
+
+def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
+    overview = next(d for d in read_definitions() if d.name == "overview")
+    path = tmp_path / "online.html"
+    path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
+    report = screenshot(path, tmp_path / "online.png")
+    assert report.page_errors == []
+    assert (tmp_path / "online.png").stat().st_size > 10_000
+    assert all("tile" in url or "autonavi" in url for url in report.blocked_requests)
