@@ -439,9 +439,12 @@ def layers_command(layers_dir: Path | None) -> None:
 @_layers_option
 def validate(layers_dir: Path | None) -> None:
     """Check every layer source: fields, vocabularies, ids, geometry and positions."""
+    from geo._checks import layer_warnings
+
     frames = _load_with_progress(layers_dir, "validating")
     total = sum(len(frame) for frame in frames.values())
-    _out.print(f"valid: {len(frames)} layers, {total} features")
+    warnings = layer_warnings(frames)  # each is logged as one line on stderr
+    _out.print(f"valid: {len(frames)} layers, {total} features, {len(warnings)} warning(s)")
 
 
 def main() -> None:

@@ -100,4 +100,14 @@ rail_graph_max_km: float = 2.0
 
 #: Operating stations that may lie farther from that graph, by ``station_id``, with the reason.
 #: The graph is simplified OpenStreetMap data older than some lines; the positions are sourced.
-rail_graph_exceptions: dict[str, str] = {}
+rail_graph_exceptions: dict[str, str] = {
+    "tianfu_airport": "8 km: the graph lacks 成宜 HSR (opened 2023-12-26); OpenStreetMap position",
+    "ziyang_xi": "8 km: the graph lacks 成宜 HSR (opened 2023-12-26); OpenStreetMap position",
+    "luzhou_dong": "24 km: the graph lacks 渝昆's Chongqing–Yibin section (opened 2024-09-29)",
+    "nanxi": "28 km: the graph lacks 渝昆's Chongqing–Yibin section (opened 2024-09-29)",
+    "yibin_dong": "11 km: the graph lacks 渝昆 and 成宜 east of Yibin (opened 2023-12 and 2024-09)",
+    "yongchuan_nan": "3 km: the graph lacks 渝昆 (2024) and passes on the older line nearby",
+    "yongchuan_dong": "3 km: the simplified graph runs about 3 km from the station here",
+    "wushan": "4 km: the simplified graph runs about 4 km from the 2022 郑渝 station",
+    "changshou_hu": "2.0 km: the simplified graph of 渝万 runs just over 2 km away",
+}
