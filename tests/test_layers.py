@@ -136,7 +136,7 @@ def test_the_expressways_the_report_names_are_there(layers):
         "suiyu_expansion", "dazhu_dianjiang", "zigong_yongchuan", "chongqing_xuyong_junlian",
         "jiangjin_luzhou_yibin",
     }  # fmt: skip
-    assert named <= set(layers["expressways"]["id"])
+    assert named <= set(layers["expressways"]["road_id"])
 
 
 def test_airports_are_the_four_the_report_names(layers):
