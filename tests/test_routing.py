@@ -72,7 +72,7 @@ def _km(line) -> float:  # type: ignore[no-untyped-def]
     return sum(geodesic_km(*a, *b) for a, b in zip(line.coords[:-1], line.coords[1:], strict=True))
 
 
-def test_a_road_route_follows_the_highway_graph_and_is_cached(tmp_path):
+def test_a_road_route_follows_the_highway_graph_and_is_cached(tmp_path, monkeypatch):
     line, share = road_route([SUINING, CHONGQING], cache_dir=tmp_path)
     assert share == 1.0
     assert line.coords[0] == SUINING and line.coords[-1] == CHONGQING
@@ -81,6 +81,11 @@ def test_a_road_route_follows_the_highway_graph_and_is_cached(tmp_path):
     chord = geodesic_km(*SUINING, *CHONGQING)
     assert 1.0 < _km(line) / chord <= 1.3
     assert len(list(tmp_path.glob("road-route-*.json"))) == 1
+
+    def no_second_load() -> None:
+        raise AssertionError("the highway graph was used again: the cache was not")
+
+    monkeypatch.setattr("geo.routing._highway_graph", no_second_load)
     again, share_again = road_route([SUINING, CHONGQING], cache_dir=tmp_path)
     assert list(again.coords) == list(line.coords) and share_again == share
 
