@@ -526,6 +526,8 @@ def fit_time_model(
     """
     stops_by_line = dict(settings.rail_express_stops if express_stops is None else express_stops)
     rides, _ = _published_rides(layers, TimeModel(1.0, 0.0, 0.0, stops_by_line))
+    if not rides:
+        raise ChengyuError("rail_times.csv: no published journey to fit the time model on")
     published = np.array([ride.record["minutes"] * 60 for ride in rides], dtype=float)
     running = np.array([ride.running_s for ride in rides], dtype=float)
     stops = np.array([ride.stops for ride in rides], dtype=float)
