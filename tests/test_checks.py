@@ -79,4 +79,4 @@ def test_warnings_are_logged_one_line_each(stations, caplog):
 def test_validate_counts_the_warnings():
     result = CliRunner().invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
-    assert "2 warning(s)" in result.output
+    assert "2 position warning(s)" in result.output
