@@ -19,7 +19,7 @@ from geo.webmap import (
     LEAFLET_JS_URL,
     _script_json,
     make_map,
-    popup_html,
+    popup_content,
     read_definitions,
     write_maps,
 )
@@ -59,10 +59,10 @@ def test_a_definition_naming_an_unknown_layer_is_refused(tmp_path):
         read_definitions(tmp_path)
 
 
-def test_popups_escape_feature_text():
-    html = popup_html({"name_zh": HOSTILE, "name_en": "x", "source": "<b>s</b>"}, "rail_stations")
-    assert "<img" not in html and "<b>s</b>" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+def test_popups_carry_feature_text_as_data():
+    row = {"name_zh": HOSTILE, "name_en": "x", "source": "<b>s</b>"}
+    popup = popup_content(row, "rail_stations")
+    assert popup == {"h": [HOSTILE, "x"], "r": [["来源 source", "<b>s</b>"]]}
 
 
 def test_data_in_a_script_cannot_close_it():
