@@ -2,7 +2,7 @@
    No external assets. Text is data: every string comes from a JSON block (chengyuData) and reaches
    the page through textContent, DOM nodes or chengyuEscape, never as markup or template source. */
 
-/* The value of a <script type="application/json"> block of the page. */
+/* The value of one of the page's JSON blocks (script elements of type application/json). */
 function chengyuData(id) { return JSON.parse(document.getElementById(id).textContent); }
 
 /* Text made safe for the few Leaflet APIs that take markup (layer control names, attribution). */
