@@ -17,9 +17,8 @@ import hashlib
 import json
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -35,9 +34,9 @@ from jinja2 import Template
 from geo import settings
 from geo._assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_leaflet
 from geo._io import atomic_path, cache_file
+from geo._mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo._schema import ALL_SPECS
 from geo._styles import STYLES, Symbol
-from geo.errors import ChengyuError
 from geo.utils import log
 
 #: Display generalisation per geometry kind, in degrees (about 700 m and 20 m at 30°N): the
@@ -102,68 +101,6 @@ _FIELD_LABELS_ZH = {
 }
 # Fields shown as the popup's heading rather than as rows.
 _HEADING_FIELDS = ("name_zh", "name_en", "service_name_zh", "service_name_en")
-
-
-@dataclass(frozen=True)
-class MapLayer:
-    """One toggleable group of a map: a data layer, optionally filtered."""
-
-    layer: str
-    label_zh: str
-    label_en: str
-    show: bool = True
-    where: dict[str, list[str]] = field(default_factory=dict)
-    searchable: bool = False
-    labels: bool = False
-    #: Draw the group after the page's load event (a large background such as county outlines).
-    defer: bool = False
-
-    @property
-    def label(self) -> str:
-        """The group's name in the layer control and legend."""
-        return f"{self.label_zh} {self.label_en}"
-
-
-@dataclass(frozen=True)
-class MapDefinition:
-    """A map: its name (file name), titles, groups and what to fit the view to."""
-
-    name: str
-    title_zh: str
-    title_en: str
-    layers: tuple[MapLayer, ...]
-    fit: tuple[str, ...] = ()
-    timeline: bool = False
-    requires: tuple[str, ...] = ()
-
-
-def read_definitions(folder: Path | None = None) -> list[MapDefinition]:
-    """Read every ``*.toml`` map definition of ``folder`` (default ``settings.maps_dir``).
-
-    Raises
-    ------
-    ChengyuError
-        Naming the file and the entry that is not a valid definition.
-    """
-    folder = Path(folder or settings.maps_dir)
-    definitions = []
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-            layers = tuple(MapLayer(**entry) for entry in raw.pop("layers"))
-            definition = MapDefinition(
-                layers=layers,
-                fit=tuple(raw.pop("fit", ())),
-                requires=tuple(raw.pop("requires", ())),
-                **raw,
-            )
-        except (tomllib.TOMLDecodeError, TypeError, KeyError) as error:
-            raise ChengyuError(f"{path.name}: not a valid map definition: {error}") from error
-        unknown = [entry.layer for entry in layers if entry.layer not in ALL_SPECS]
-        if unknown:
-            raise ChengyuError(f"{path.name}: unknown layer(s) {unknown}")
-        definitions.append(definition)
-    return definitions
 
 
 def _hex(color: tuple[int, int, int]) -> str:
@@ -636,7 +573,7 @@ def write_maps(
     """
     folder = Path(out_dir or settings.out_dir) / "maps"
     written = []
-    for definition in read_definitions(maps_dir):
+    for definition in load_map_definitions(maps_dir, layers=layers):
         if names and definition.name not in names:
             continue
         missing = [

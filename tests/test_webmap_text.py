@@ -25,7 +25,7 @@ from geo._schema import LAYER_SPECS, LAYERS
 from geo.browser import open_page
 from geo.build import BuildResult, build
 from geo.layers import load_layers
-from geo.webmap import MapDefinition, MapLayer, _script_json, make_map, read_definitions
+from geo.webmap import MapDefinition, MapLayer, _script_json, load_map_definitions, make_map
 
 #: Names the build looks a boundary up by (validated against the boundary data): not free text.
 _LOOKUP_FIELDS = {("admin_areas", "name_zh"), ("admin_areas", "province_zh")}
@@ -112,7 +112,9 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileBuild]:
     settings.maps_dir, settings.reach_origins = folder / "maps", ("chengdu_dong", "chongqing_bei")
     try:
         result = build(out_dir=folder / "out", layers_dir=folder / "layers", offline_maps=True)
-        titles = {d.name: f"{d.title_zh} · {d.title_en}" for d in read_definitions(folder / "maps")}
+        titles = {
+            d.name: f"{d.title_zh} · {d.title_en}" for d in load_map_definitions(folder / "maps")
+        }
         yield HostileBuild(result, marker, payloads, titles, folder / "maps")
     finally:
         settings.maps_dir, settings.reach_origins = saved
@@ -160,7 +162,7 @@ def _shown_texts(page, layers: list[str]) -> dict[str, tuple[str, str, str]]:
 def test_the_text_shows_literally_in_the_browser(hostile):
     payloads, checked = hostile.payloads, 0
     for path in hostile.result.maps:
-        definition = next(d for d in read_definitions(hostile.maps_dir) if d.name == path.stem)
+        definition = next(d for d in load_map_definitions(hostile.maps_dir) if d.name == path.stem)
         labels = [entry.label for entry in definition.layers]
         sources = [entry.label for entry in definition.layers if entry.layer in LAYER_SPECS]
         with open_page(path) as (page, report):
