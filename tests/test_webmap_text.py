@@ -138,8 +138,9 @@ def test_the_text_is_in_the_pages_only_as_json(hostile):
         assert json.dumps(hostile.titles[path.stem], ensure_ascii=False) in texts
 
 
-def _shown_texts(page, layers: list[str]) -> dict[str, tuple[str, str, str]]:
-    """Per group of the given layers: its first feature's popup text, tooltip text and name."""
+def _shown_texts(page, layers: list[str]) -> dict[str, tuple[str, list[str], str, str]]:
+    """Per group of the given layers, of its first feature: the popup's text and the texts
+    it was built from, the tooltip's text and the name it was built from."""
     texts = {}
     for index, label in enumerate(page.evaluate("window.chengyuLayers.map(e => e.label)")):
         if not any(name in label for name in layers):
@@ -149,10 +150,12 @@ def _shown_texts(page, layers: list[str]) -> dict[str, tuple[str, str, str]]:
                 const layer = window.chengyuLayers[index].wgs.getLayers()[0];
                 const at = layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
                 layer.openPopup(at);
-                const popup = document.querySelector(".leaflet-popup-content").innerText;
+                // This popup's own element: the previous one may still be fading out.
+                const popup = layer.getPopup().getElement().textContent;
+                const p = layer.feature.properties;
                 layer.openTooltip();
-                const tooltip = layer.getTooltip().getElement().innerText;
-                return [popup, tooltip, layer.feature.properties._t];
+                const tooltip = layer.getTooltip().getElement().textContent;
+                return [popup, [...p._p.h, ...p._p.r.flat()], tooltip, p._t];
             }""",
             index,
         )
@@ -173,9 +176,10 @@ def test_the_text_shows_literally_in_the_browser(hostile):
             listed = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
             assert [text.strip() for text in listed] == labels
             # Each source feature's popup shows its text as it is: every source carries a payload.
-            for label, (popup, tooltip, name) in _shown_texts(page, sources).items():
+            for label, (popup, texts, tooltip, name) in _shown_texts(page, sources).items():
                 assert any(payload in popup for payload in payloads), (path.name, label, popup)
-                assert tooltip.strip() == name.strip(), (path.name, label)
+                assert all(text in popup for text in texts), (path.name, label, popup)
+                assert tooltip == name, (path.name, label)
                 checked += 1
             assert page.locator(".leaflet-popup-content img, .chengyu-legend img").count() == 0
             page.wait_for_timeout(100)
