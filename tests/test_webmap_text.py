@@ -27,9 +27,10 @@ from geo.build import BuildResult, build
 from geo.layers import load_layers
 from geo.webmap import MapDefinition, MapLayer, _script_json, load_map_definitions, make_map
 
-#: Names the build looks a boundary up by (validated against the boundary data): not free text.
+#: Text the build looks things up by, validated as such: not free text. Admin area names must
+#: name a boundary; a timed train's stops are station ids.
 _LOOKUP_FIELDS = {("admin_areas", "name_zh"), ("admin_areas", "province_zh")}
-_LOOKUP_FIELDS.add(("admin_areas", "prefecture_zh"))
+_LOOKUP_FIELDS |= {("admin_areas", "prefecture_zh"), ("rail_times", "stops")}
 _TITLE_KEYS = ("title_zh", "title_en", "label_zh", "label_en")
 _JSON_BLOCK = re.compile(r'<script type="application/json"[^>]*>(.*?)</script>', re.DOTALL)
 
