@@ -144,3 +144,11 @@ rail_graph_exceptions: dict[str, str] = {
     "wushan": "4 km: the simplified graph runs about 4 km from the 2022 郑渝 station",
     "changshou_hu": "2.0 km: the simplified graph of 渝万 runs just over 2 km away",
 }
+
+#: Most point features one web map group draws: above it, the page shows one point per grid cell
+#: (the smallest cell that keeps at most this many) and says so in the legend. The GeoPackage and
+#: GeoParquet keep every feature.
+web_max_points_per_group: int = 5000
+
+#: An HTML map larger than this many MB is written with a warning (slow to open in a browser).
+web_max_map_mb: float = 20.0
