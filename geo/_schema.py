@@ -13,6 +13,13 @@ GeometryKind = Literal["point", "line", "polygon"]
 
 STATUSES = ("operating", "under_construction", "planned", "reserved")
 
+#: The two networks every analysis compares, and the statuses each opens: the network today, and
+#: once the lines under construction have opened (reserved and planned stations are in neither).
+SCENARIOS: dict[str, tuple[str, ...]] = {
+    "today": ("operating",),
+    "after": ("operating", "under_construction"),
+}
+
 
 @dataclass(frozen=True)
 class FieldSpec:

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.coverage import SCENARIOS
+from geo._geodesy import dissolved_discs, geodesic_km, metric_crs, pairs_within_km
+from geo._schema import SCENARIOS
 from geo.errors import ChengyuError
-from geo.measure import geodesic_km
 from geo.utils import log
 
 #: Weights a ride carries: the fastest train, and a train calling at every open station.
@@ -233,22 +233,27 @@ def _add_transfers(graph: nx.MultiDiGraph) -> None:
     ``settings.rail_transfer_minutes`` plus the distance at urban-transit speed.
     """
     nodes = list(graph.nodes(data=True))
-    for index, (first, a) in enumerate(nodes):
-        for second, b in nodes[index + 1 :]:
-            km = geodesic_km(a["x"], a["y"], b["x"], b["y"])
-            if km > settings.rail_transfer_radius_km:
-                continue
-            seconds = settings.rail_transfer_minutes * 60 + km / settings.transfer_speed_kph * 3600
-            attributes = {
-                "length": round(km * 1000, 1),
-                FASTEST: round(seconds, 1),
-                ALL_STOPS: round(seconds, 1),
-                "speed_kph": settings.transfer_speed_kph,
-                "line_id": "transfer",
-                "section_id": "transfer",
-            }
-            graph.add_edge(first, second, key="transfer", **attributes)
-            graph.add_edge(second, first, key="transfer", **attributes)
+    places = np.array([(data["x"], data["y"]) for _, data in nodes]).reshape(-1, 2)
+    for i, j in pairs_within_km(places, settings.rail_transfer_radius_km):
+        (first, a), (second, b) = nodes[i], nodes[j]
+        km = geodesic_km(a["x"], a["y"], b["x"], b["y"])
+        if km <= settings.rail_transfer_radius_km:
+            _add_transfer(graph, first, second, km=km)
+
+
+def _add_transfer(graph: nx.MultiDiGraph, first: int, second: int, *, km: float) -> None:
+    """Join two stations ``km`` apart by a transfer, both ways."""
+    seconds = settings.rail_transfer_minutes * 60 + km / settings.transfer_speed_kph * 3600
+    attributes = {
+        "length": round(km * 1000, 1),
+        FASTEST: round(seconds, 1),
+        ALL_STOPS: round(seconds, 1),
+        "speed_kph": settings.transfer_speed_kph,
+        "line_id": "transfer",
+        "section_id": "transfer",
+    }
+    graph.add_edge(first, second, key="transfer", **attributes)
+    graph.add_edge(second, first, key="transfer", **attributes)
 
 
 def _section_between(sections: pd.DataFrame, first: int, last: int) -> pd.Series | None:
@@ -373,8 +378,7 @@ def reach_areas(
     ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
     dissolved per origin, scenario and time. Drawn in the data's UTM zone, stored in WGS84.
     """
-    stations = layers["rail_stations"]
-    crs = stations.estimate_utm_crs()
+    crs = metric_crs(layers["rail_stations"])
     rows = []
     for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
         nodes = list(found.minutes)
@@ -385,13 +389,10 @@ def reach_areas(
             crs=settings.storage_crs,
         ).to_crs(crs)
         for limit in minutes:
-            left_km = [(limit - found.minutes[n]) / 60 * settings.access_speed_kph for n in nodes]
-            circles = [
-                point.buffer(km * 1000, quad_segs=16)
-                for point, km in zip(points, left_km, strict=True)
-                if km > 0
-            ]
-            area = gpd.GeoSeries(circles, crs=crs).union_all()
+            left_km = np.array(
+                [(limit - found.minutes[n]) / 60 * settings.access_speed_kph for n in nodes]
+            )
+            area = dissolved_discs(points.values[left_km > 0], left_km[left_km > 0] * 1000)
             rows.append(
                 {
                     "id": f"{graph.nodes[origin]['station_id']}-{scenario}-{limit:g}min",

@@ -13,9 +13,9 @@ import searoute
 from shapely import LineString
 
 from geo import settings
+from geo._geodesy import geodesic_km
 from geo._io import atomic_path, cache_file
 from geo.errors import RoutingError
-from geo.measure import geodesic_km
 from geo.utils import log
 
 Point2 = tuple[float, float]

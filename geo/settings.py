@@ -45,6 +45,10 @@ provinces: tuple[str, ...] = ("四川省", "重庆市")
 #: not travel times: see ``chengyu reach`` for time on the network.
 coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
 
+#: Points per quarter circle of a catchment or reach disc (a 64-gon: its area is within 0.2 %
+#: of the circle's), in ``geo._geodesy.dissolved_discs``.
+disc_quad_segs: int = 16
+
 #: Rail travel-time model (``geo.network``), fitted to the published fastest times of
 #: ``layers/rail_times.csv``. A ride between two stations of a line costs its running time at
 #: the section's speed (``operating_speed_kmh`` where filled, else ``design_speed_kmh``) x
@@ -104,6 +108,10 @@ road_speed_kph: float = 60.0
 
 #: Width either side of a reached road that counts as reached (local roads), km.
 road_band_km: float = 2.0
+
+#: Points per quarter circle of the discs around road nodes (thousands of overlapping discs,
+#: so coarse ones: a 16-gon).
+road_disc_quad_segs: int = 4
 
 #: A station farther than this from any road node of the graph gets no drive area, km.
 road_max_snap_km: float = 25.0
