@@ -11,7 +11,7 @@ from shapely import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo import admin, routing, settings
-from geo._schema import LAYER_SPECS, LAYERS, LayerSpec
+from geo._schema import LAYERS, LayerSpec
 from geo._validate import Record, parse_rows, position_problem, read_rows
 from geo.errors import ChengyuError, LayerValidationError, Problem, RoutingError
 from geo.utils import log
@@ -436,4 +436,3 @@ _DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "rail_times": ("rail_stations",),
     "corridor_routes": ("logistics_hubs",),
 }
-assert set(_BUILDERS) == set(LAYER_SPECS)
