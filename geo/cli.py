@@ -155,6 +155,11 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
                 _out.print(f"wrote {png}" + (f" ({', '.join(notes)})" if notes else ""))
 
 
+_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the rows as a JSON list instead of tables."
+)
+
+
 @cli.command()
 @_layers_option
 @_out_option
@@ -167,16 +172,24 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
     ),
     help="Show only these levels of the table (repeatable) [default: all].",
 )
-def lengths(layers_dir: Path | None, out_dir: Path | None, levels: tuple[str, ...]) -> None:
+@_json_option
+def lengths(
+    layers_dir: Path | None, out_dir: Path | None, levels: tuple[str, ...], as_json: bool
+) -> None:
     """Geodesic length of every line, leg, service and expressway, by province and mode.
 
     Builds everything (as ``chengyu build``), prints the table and writes out/lengths.csv and
-    the route_lengths layer of the GeoPackage.
+    the route_lengths layer of the GeoPackage. --json prints one object per row of the table
+    (the columns of lengths.csv; a missing figure is null).
     """
     from geo.routing import RAIL_GRAPH_CREDIT
 
     result = _run_build(layers_dir, out_dir)
     table = result.lengths
+    if as_json:
+        chosen = table[table["level"].isin(levels)] if levels else table
+        _print_json(_plain_rows(chosen))
+        return
     for level in levels or tuple(dict.fromkeys(table["level"])):
         rows = table[table["level"] == level]
         _out.print(_length_table(rows, title=_LEVEL_TITLES.get(level, level)))
@@ -350,14 +363,25 @@ class _TimesCommand(_SpreadCommand):
     spread = ("--to",)
 
 
-_json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print the rows as a JSON list instead of tables."
-)
-
-
 def _print_json(rows: list[dict[str, object]]) -> None:
     # Not through rich: the text must reach stdout byte for byte, with no markup read in it.
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+
+
+def _plain_rows(table: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows of a table as plain JSON values: numbers, text, and null for a missing value."""
+    return [
+        {str(column): _plain(value) for column, value in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):  # a numpy scalar
+        return _plain(value.item())
+    return value
 
 
 def _number(value: object) -> float | None:

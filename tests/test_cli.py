@@ -95,3 +95,23 @@ def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_
     assert "nan" not in result.output  # Chongqing's districts show their municipality
     assert "areal weighting" in result.output
     assert (tmp_path / "coverage.csv").is_file() and (tmp_path / "coverage_by_county.csv").is_file()
+
+
+def test_lengths_json_prints_plain_rows(runner, built, monkeypatch):
+    import json
+    import math
+
+    monkeypatch.setattr("geo.cli._run_build", lambda *args, **kwargs: built)
+    result = runner.invoke(cli, ["lengths", "--json", "--level", "section", "--level", "line"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    table = built.lengths[built.lengths["level"].isin(["section", "line"])]
+    assert len(rows) == len(table) and {row["level"] for row in rows} == {"section", "line"}
+    assert list(rows[0]) == list(table.columns)
+    by_id = {(row["level"], row["id"]): row for row in rows}
+    section = table.set_index(["level", "id"]).loc[("section", "cdw-2")]
+    assert by_id[("section", "cdw-2")]["total_km"] == pytest.approx(section["total_km"])
+    assert by_id[("section", "cdw-2")]["official_km"] == pytest.approx(432.4)
+    # A missing official length is null, never NaN (which is not JSON).
+    assert any(row["official_km"] is None for row in rows)
+    assert all(not (isinstance(v, float) and math.isnan(v)) for row in rows for v in row.values())
