@@ -94,5 +94,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    """The module's names with the public functions not yet imported."""
+    """Return the module's names with the public functions not yet imported."""
     return sorted({*globals(), *_PUBLIC})

@@ -27,7 +27,7 @@ def _leaflet_folder() -> Path:
 
 
 def leaflet_cdn_files() -> dict[str, Path]:
-    """The local file for each Leaflet URL of the online maps (to answer them offline)."""
+    """Return the local file for each Leaflet URL of the online maps (to answer them offline)."""
     folder = _leaflet_folder()
     return {LEAFLET_JS_URL: folder / "leaflet.js", LEAFLET_CSS_URL: folder / "leaflet.css"}
 

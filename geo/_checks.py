@@ -33,7 +33,7 @@ _MARGIN_DEG = 0.5
 def rail_graph_segments(
     *, bounds: Sequence[float] | None = None, cache_dir: Path | None = None
 ) -> np.ndarray:
-    """The railway graph's edges inside ``bounds``, as rows ``lon1, lat1, lon2, lat2``.
+    """Return the railway graph's edges inside ``bounds``, as rows ``lon1, lat1, lon2, lat2``.
 
     Loading scgraph_data's world railway graph takes seconds, so the region's edges are
     cached (``settings.cache_dir``) under a key of the bounds and the graph's version.
@@ -50,7 +50,8 @@ def rail_graph_segments(
     key = [version("scgraph"), version("scgraph_data"), repr((lon_min, lat_min, lon_max, lat_max))]
     cache = cache_file(Path(cache_dir or settings.cache_dir), "rail-segments", key, ".npy")
     if cache.is_file():
-        return np.load(cache)
+        segments: np.ndarray = np.load(cache)
+        return segments
     from geo.routing import _railway_graph
 
     graph = _railway_graph()

@@ -76,7 +76,7 @@ def pairs_within_km(places: np.ndarray, km: float) -> list[tuple[int, int]]:
 
 
 def metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
-    """The metric CRS to buffer and measure areas in: the UTM zone of the data's centre.
+    """Return the metric CRS to buffer and measure areas in: the UTM zone of the data's centre.
 
     Parameters
     ----------
@@ -88,7 +88,7 @@ def metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     pyproj.CRS
         EPSG:32648 (UTM 48N) for Sichuan and Chongqing.
     """
-    crs = frame.estimate_utm_crs()
+    crs: CRS = frame.estimate_utm_crs()
     log(f"metric CRS: {crs.name}")
     return crs
 
@@ -99,7 +99,7 @@ def dissolved_discs(
     *,
     quad_segs: int | None = None,
 ) -> BaseGeometry:
-    """The union of discs around points, in the points' metric CRS.
+    """Return the union of discs around points, in the points' metric CRS.
 
     Parameters
     ----------

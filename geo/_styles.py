@@ -75,7 +75,7 @@ class LayerStyle:
     colors: dict[str, RGB] = field(default_factory=dict)
 
     def symbol(self, row: Mapping[str, object]) -> Symbol:
-        """The symbol of one feature (a row or a mapping of its fields)."""
+        """Return the symbol of one feature (a row or a mapping of its fields)."""
         symbol = self.categories.get(str(row.get(self.attribute)), self.default)
         if self.color_by is None:
             return symbol
@@ -335,7 +335,7 @@ def _symbol_element(symbol: Symbol, geometry: str, name: str) -> ET.Element:
 
 
 def qml(layer: str) -> str:
-    """The QGIS style (QML document) of a layer: categorised symbols and labels.
+    """Return the QGIS style (QML document) of a layer: categorised symbols and labels.
 
     Parameters
     ----------

@@ -32,7 +32,7 @@ ROAD_GRAPH_CREDIT = "road graph: scgraph_data world highways (© OpenStreetMap c
 
 
 def _road_graph(bounds: Sequence[float]) -> tuple[np.ndarray, nx.DiGraph]:
-    """The highway graph inside ``bounds``: node positions (lon, lat) and the roads (km).
+    """Return the highway graph inside ``bounds``: node positions (lon, lat) and the roads (km).
 
     Nodes are numbered by their row in the positions; each edge's ``km`` is the road length
     scgraph_data gives.
@@ -197,5 +197,4 @@ def _within(
         )
     finally:
         roads.remove_node(source)
-    distances.pop(source, None)
-    return distances
+    return {int(node): float(km) for node, km in distances.items() if node != source}

@@ -19,6 +19,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """One line naming the file, the feature and the field."""
         return f"{self.file}: feature {self.feature_id!r}, field {self.field!r}: {self.message}"
 
 

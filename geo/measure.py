@@ -45,7 +45,7 @@ def _province_pieces(
 
 
 def route_lengths(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """The ``route_lengths`` layer: every line, leg and expressway cut by province.
+    """Return the ``route_lengths`` layer: every line, leg and expressway cut by province.
 
     Parameters
     ----------

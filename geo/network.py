@@ -54,7 +54,7 @@ class TimeModel:
 
     @classmethod
     def from_settings(cls) -> TimeModel:
-        """The model with the fitted values of ``geo.settings``."""
+        """Return the model with the fitted values of ``geo.settings``."""
         return cls(
             settings.rail_speed_factor,
             settings.rail_start_stop_s,
@@ -81,7 +81,7 @@ def rail_graph(
     scenario: str,
     model: TimeModel | None = None,
 ) -> nx.MultiDiGraph:
-    """The rail network open in a scenario, as an osmnx-compatible ``MultiDiGraph``.
+    """Return the rail network open in a scenario, as an osmnx-compatible ``MultiDiGraph``.
 
     Parameters
     ----------
@@ -169,7 +169,7 @@ class _Leg:
 def _runs(
     stops: pd.DataFrame, sections: pd.DataFrame, statuses: Sequence[str]
 ) -> list[list[tuple[pd.Series, _Leg | None]]]:
-    """A line's open stations in order, cut where no open section joins two of them.
+    """Return a line's open stations in order, cut where no open section joins two of them.
 
     Each station comes with the leg that reaches it (``None`` for the first of a run). A stop
     where trains do not stop (reserved) is passed through, not boarded: its leg spans it. A
@@ -218,7 +218,7 @@ def _official_scale(stops: pd.DataFrame, section: pd.Series) -> float:
 
 
 def _section_speed(section: pd.Series) -> float:
-    """The speed trains run a section at: ``operating_speed_kmh`` where filled, else design."""
+    """Return the speed trains run a section at: ``operating_speed_kmh``, else design."""
     operating = section.get("operating_speed_kmh")
     if operating is not None and not pd.isna(operating):
         return float(operating)
@@ -264,7 +264,7 @@ def _section_between(sections: pd.DataFrame, first: int, last: int) -> pd.Series
 
 
 def find_station(graph: nx.MultiDiGraph, name: str) -> int:
-    """The node of a station given by id, Chinese or English name (``成都东``, ``Chengdu East``).
+    """Return a station's node by id, Chinese or English name (``成都东``, ``Chengdu East``).
 
     Raises
     ------
@@ -372,7 +372,7 @@ def reach_areas(
     origins: Sequence[str],
     minutes: Sequence[float],
 ) -> gpd.GeoDataFrame:
-    """The ``rail_reach`` layer: the area reachable by rail and then by road within each time.
+    """Return the ``rail_reach`` layer: the area reachable by rail, then road, within each time.
 
     Around every station reached after ``t`` minutes, the time left is spent at
     ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
@@ -613,7 +613,7 @@ def travel_times(
 
 
 def _all_stops_seconds(graph: nx.MultiDiGraph, path: Sequence[int]) -> float:
-    """The fastest route's rides (and transfers) on trains that call at every station.
+    """Return the fastest route's rides (and transfers) on trains that call at every station.
 
     Summed along the fastest path rather than searched anew: a search on ``all_stops_time``
     would split a ride at every station (changing trains there costs nothing in this model),
@@ -629,7 +629,7 @@ def _all_stops_seconds(graph: nx.MultiDiGraph, path: Sequence[int]) -> float:
 def _published_by_pair(
     layers: Mapping[str, gpd.GeoDataFrame],
 ) -> dict[frozenset[str], tuple[float, str]]:
-    """The shortest published time of each station pair, with its date and source."""
+    """Return the shortest published time of each station pair, with its date and source."""
     found: dict[frozenset[str], tuple[float, str]] = {}
     times = layers.get("rail_times")
     if times is None:

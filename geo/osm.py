@@ -42,7 +42,7 @@ def _use_rail_tags() -> None:
 
 
 def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
-    """The ``railway=rail`` graph of a local OpenStreetMap XML file (``.osm`` or ``.osm.bz2``).
+    """Return the ``railway=rail`` graph of a local OpenStreetMap file (``.osm``, ``.osm.bz2``).
 
     Raises
     ------
@@ -96,7 +96,7 @@ def _rail_ways_of_pbf(path: Path) -> Path:
 
 
 def rail_graph_from_overpass(bbox: Sequence[float] | None = None) -> nx.MultiDiGraph:
-    """The ``railway=rail`` graph of the region from Overpass (online; osmnx caches answers).
+    """Return the ``railway=rail`` graph of the region from Overpass (online; osmnx caches answers).
 
     Parameters
     ----------
@@ -152,7 +152,7 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
 
 
 def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
-    """The rail graph kept by the last ``refresh``, or ``None`` if there is none."""
+    """Return the rail graph kept by the last ``refresh``, or ``None`` if there is none."""
     path = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
     return ox.load_graphml(path) if path.is_file() else None
 
@@ -209,7 +209,7 @@ def snap_sections(
 def _snap(
     stations: gpd.GeoDataFrame, graph: nx.MultiDiGraph, limit_m: float
 ) -> dict[tuple[float, float], int]:
-    """The track node each station position snaps to, for those within ``limit_m`` of one."""
+    """Return the track node each station position snaps to, for those within ``limit_m`` of one."""
     places = sorted({(point.x, point.y) for point in stations.geometry})
     if not places or graph.number_of_nodes() == 0:
         return {}
