@@ -20,6 +20,9 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "after": ("operating", "under_construction"),
 }
 
+#: Columns of the length table, by province (the names of ``settings.provinces``).
+PROVINCE_COLUMNS: dict[str, str] = {"四川省": "sichuan_km", "重庆市": "chongqing_km"}
+
 
 @dataclass(frozen=True)
 class FieldSpec:

@@ -14,12 +14,11 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import settings
 from geo._geodesy import GEOD, geodesic_km
+from geo._schema import PROVINCE_COLUMNS
 from geo.utils import log
 
-__all__ = ["GEOD", "geodesic_km", "length_km", "length_table", "route_lengths"]
+__all__ = ["GEOD", "PROVINCE_COLUMNS", "geodesic_km", "length_km", "length_table", "route_lengths"]
 METHOD = "geodesic length on the WGS84 ellipsoid (pyproj Geod)"
-#: Names of the province columns of the length table, from the ``admin_areas`` province names.
-PROVINCE_COLUMNS = {"四川省": "sichuan_km", "重庆市": "chongqing_km"}
 OTHER = "other"
 
 
