@@ -36,6 +36,8 @@ class Symbol:
         Marker size.
     fill
         Marker fill; ``None`` for a hollow marker or an unfilled polygon.
+    fill_opacity
+        Opacity of a polygon's fill: low for areas drawn over others, high for a choropleth.
     """
 
     color: RGB
@@ -44,6 +46,7 @@ class Symbol:
     marker: str = "circle"
     size_mm: float = 2.6
     fill: RGB | None = None
+    fill_opacity: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -231,11 +234,11 @@ STYLES: dict[str, LayerStyle] = {
     "station_coverage": LayerStyle(
         "covered_class",
         {
-            "none": Symbol((200, 200, 200), 0.1, fill=(247, 247, 247)),
-            "under_25pct": Symbol((200, 200, 200), 0.1, fill=(204, 236, 230)),
-            "25_50pct": Symbol((200, 200, 200), 0.1, fill=(153, 216, 201)),
-            "50_75pct": Symbol((200, 200, 200), 0.1, fill=(65, 174, 118)),
-            "75pct_plus": Symbol((200, 200, 200), 0.1, fill=(0, 109, 44)),
+            "none": Symbol((200, 200, 200), 0.1, fill=(247, 247, 247), fill_opacity=0.85),
+            "under_25pct": Symbol((200, 200, 200), 0.1, fill=(204, 236, 230), fill_opacity=0.85),
+            "25_50pct": Symbol((200, 200, 200), 0.1, fill=(153, 216, 201), fill_opacity=0.85),
+            "50_75pct": Symbol((200, 200, 200), 0.1, fill=(65, 174, 118), fill_opacity=0.85),
+            "75pct_plus": Symbol((200, 200, 200), 0.1, fill=(0, 109, 44), fill_opacity=0.85),
         },
         Symbol((200, 200, 200), 0.1, fill=(247, 247, 247)),
         label="name_zh",

@@ -153,6 +153,34 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
                 _out.print(f"wrote {png}" + (f" ({', '.join(notes)})" if notes else ""))
 
 
+@cli.command(name="figure")
+@click.argument("names", metavar="[MAP]...", nargs=-1)
+@_layers_option
+@_out_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "pdf", "svg"]),
+    default="png",
+    show_default=True,
+    help="File format.",
+)
+@click.option("--dpi", type=click.IntRange(20, 1200), default=None, help="PNG resolution [200].")
+def figure_command(
+    names: tuple[str, ...], layers_dir: Path | None, out_dir: Path | None, fmt: str, dpi: int | None
+) -> None:
+    """Draw maps of maps/*.toml (default: all) as A4 figures in out/figures/<map>.<format>."""
+    from geo.build import analyse
+    from geo.figure import select_definitions, write_figures
+
+    with _errors_as_messages():
+        select_definitions(names)
+        layers = analyse(layers_dir=layers_dir).layers
+        paths = write_figures(layers, names=names, out_dir=out_dir, fmt=fmt, dpi=dpi)
+    for path in paths:
+        _out.print(f"wrote {path}")
+
+
 @cli.command()
 @_layers_option
 @_out_option

@@ -93,3 +93,18 @@ attribution: str = (
     "sea routes: searoute (Eurostat MARNET); rail legs: scgraph_data railway graph "
     "(© OpenStreetMap contributors, ODbL); figures: see the source field of each feature"
 )
+
+#: Figures (``chengyu figure``): page size in inches (A4 landscape), resolution of PNGs, and
+#: the fonts tried in order for Chinese text (the first one installed is used).
+figure_size_in: tuple[float, float] = (11.69, 8.27)
+figure_dpi: int = 200
+figure_fonts: tuple[str, ...] = (
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+)
+#: Resolution of the thumbnails on ``out/index.html``.
+thumbnail_dpi: int = 30
