@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -222,6 +223,11 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
     span_km = (x1 - x0) * metres_per_unit / 1000
     length_km = _nice_length_km(span_km)
     length = length_km * 1000 / metres_per_unit
+    # Scale varies across the map: measure the bar itself and correct it until it is exact.
+    for _ in range(3):
+        lon_b, lat_b = to_lonlat.transform(x + length, y)
+        _, _, metres = _GEOD.inv(lon_a, lat_a, lon_b, lat_b)
+        length *= length_km * 1000 / metres
     height = 0.008 * (y1 - y0)
     for part in range(2):
         ax.add_patch(
@@ -317,8 +323,8 @@ def _place_labels(
     *,
     obstacles: Sequence[Bbox] = (),
     markers: Sequence[Bbox] = (),
-) -> int:
-    """Place each label beside its point where it overlaps nothing placed before; return count.
+) -> list[Text]:
+    """Place each label beside its point where it overlaps nothing placed before; return them.
 
     Tries eight spots around the point in turn; a label that fits nowhere inside the map is
     left out, so lower priorities lose. ``obstacles`` (scale bar, north arrow) and the labels
@@ -329,7 +335,7 @@ def _place_labels(
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     placed_boxes: list[Bbox] = []
-    placed = 0
+    placed: list[Text] = []
     for label in labels:
         x_px, y_px = ax.transData.transform((label.x, label.y))
         if not frame.contains(x_px, y_px):
@@ -374,7 +380,7 @@ def _place_labels(
                 inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
                 if inside and not any(box.overlaps(other) for other in [*clear, *placed_boxes]):
                     placed_boxes.append(box)
-                    placed += 1
+                    placed.append(text)
                     done = True
                     break
                 text.remove()
@@ -427,6 +433,33 @@ def _fit_bounds(
     return (float(lon_min), float(lat_min), float(lon_max), float(lat_max))
 
 
+@contextmanager
+def figure_style() -> Iterator[None]:
+    """matplotlib settings of every figure: the CJK font, and no mathtext (names are data)."""
+    # A one-weight CJK font makes matplotlib warn for every bold or normal request.
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    font = cjk_font()
+    if font is None:
+        log(
+            f"none of the fonts {settings.figure_fonts} is installed; "
+            "Chinese text in figures will show as boxes (install fonts-wqy-zenhei)",
+            level=30,
+        )
+    # Latin text in DejaVu Sans; matplotlib falls back glyph by glyph to the CJK font.
+    families = ["DejaVu Sans", font] if font else ["DejaVu Sans"]
+    with mpl.rc_context(
+        {
+            "font.family": families,
+            "text.usetex": False,
+            "text.parse_math": False,  # names are data: "$x$" stays "$x$"
+            "axes.unicode_minus": False,
+            "pdf.fonttype": 42,
+            "svg.fonttype": "path",
+        }
+    ):
+        yield
+
+
 def render_figure(
     definition: MapDefinition,
     layers: Mapping[str, gpd.GeoDataFrame],
@@ -449,40 +482,40 @@ def render_figure(
     dpi
         Resolution of a PNG (default ``settings.figure_dpi``).
     """
-    # A one-weight CJK font makes matplotlib warn for every bold or normal request.
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    font = cjk_font()
-    if font is None:
-        log(
-            f"figure {definition.name}: none of the fonts {settings.figure_fonts} is installed; "
-            "Chinese text will show as boxes (install fonts-wqy-zenhei)",
-            level=30,
-        )
-    # Latin text in DejaVu Sans; matplotlib falls back glyph by glyph to the CJK font.
-    families = ["DejaVu Sans", font] if font else ["DejaVu Sans"]
-    with mpl.rc_context(
-        {
-            "font.family": families,
-            "text.usetex": False,
-            "text.parse_math": False,  # names are data: "$x$" stays "$x$"
-            "axes.unicode_minus": False,
-            "pdf.fonttype": 42,
-            "svg.fonttype": "path",
-        }
-    ):
-        fig = _draw(definition, layers, dpi=dpi or settings.figure_dpi)
+    with figure_style():
+        drawn = draw_figure(definition, layers, dpi=dpi or settings.figure_dpi)
         try:
             with atomic_path(path) as temporary:
-                fig.savefig(
+                drawn.figure.savefig(
                     temporary, format=path.suffix.lstrip("."), dpi=dpi or settings.figure_dpi
                 )
         finally:
-            fig.clear()
+            drawn.figure.clear()
     log(f"wrote figure {path}")
     return path
 
 
-def _draw(definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame], *, dpi: int) -> Figure:
+@dataclass
+class DrawnFigure:
+    """A figure before it is saved, with what it was drawn in."""
+
+    figure: Figure
+    map_axes: Axes
+    #: The figure's projection (a PROJ string): a transverse Mercator centred on the map.
+    crs: str
+    #: Length of the scale bar, measured on the WGS84 ellipsoid.
+    scale_km: float
+    #: The names placed on the map face.
+    labels: list[Text]
+
+
+def draw_figure(
+    definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame], *, dpi: int
+) -> DrawnFigure:
+    """Draw a map definition on an A4 landscape matplotlib figure (not saved).
+
+    Call it inside ``figure_style()`` so that the fonts are set and mathtext is off.
+    """
     shown = [
         (entry, _filtered(layers[entry.layer], entry))
         for entry in definition.layers
@@ -572,8 +605,8 @@ def _draw(definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame], *, 
         f"scale bar measured on the WGS84 ellipsoid. chengyu-corridors, {date.today():%Y-%m-%d}."
     )
     fig.text(0.02, 0.015, textwrap.fill(credit, 190), fontsize=6, color="#444444", va="bottom")
-    log(f"figure {definition.name}: {placed} labels placed, scale bar {km:g} km")
-    return fig
+    log(f"figure {definition.name}: {len(placed)} labels placed, scale bar {km:g} km")
+    return DrawnFigure(fig, ax, crs, km, placed)
 
 
 def select_definitions(
