@@ -169,15 +169,26 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
 def figure_command(
     names: tuple[str, ...], layers_dir: Path | None, out_dir: Path | None, fmt: str, dpi: int | None
 ) -> None:
-    """Draw maps of maps/*.toml (default: all) as A4 figures in out/figures/<map>.<format>."""
+    """Draw maps of maps/*.toml (default: all) as A4 figures in out/figures/<map>.<format>.
+
+    Also rewrites out/index.html, which shows the figures as the maps' thumbnails.
+    """
     from geo.build import analyse
     from geo.figure import select_definitions, write_figures
+    from geo.index_page import write_index
 
     with _errors_as_messages():
         select_definitions(names)
-        layers = analyse(layers_dir=layers_dir).layers
-        paths = write_figures(layers, names=names, out_dir=out_dir, fmt=fmt, dpi=dpi)
-    for path in paths:
+        analysed = analyse(layers_dir=layers_dir)
+        paths = write_figures(analysed.layers, names=names, out_dir=out_dir, fmt=fmt, dpi=dpi)
+        # The planners' page links the figures and shows them as thumbnails.
+        index = write_index(
+            layers=analysed.layers,
+            lengths=analysed.lengths,
+            coverage=analysed.coverage,
+            out_dir=out_dir,
+        )
+    for path in [*paths, index]:
         _out.print(f"wrote {path}")
 
 
