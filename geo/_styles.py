@@ -133,6 +133,11 @@ LINE_COLORS: dict[str, RGB] = {
     "xy": OKABE_ITO["reddish_purple"],  # 西渝
     "zy": OKABE_ITO["sky_blue"],  # 郑渝
 }
+#: Reach rings by origin (``settings.reach_origins``): apart from each other for every reader.
+REACH_ORIGIN_COLORS: dict[str, RGB] = {
+    "成都东": OKABE_ITO["orange"],
+    "重庆北": OKABE_ITO["blue"],
+}
 _OTHER_LINE = OKABE_ITO["black"]
 #: Expressways: dark grey, apart from every line colour even under deuteranopia.
 _ROAD = (68, 68, 68)
@@ -252,13 +257,16 @@ STYLES: dict[str, LayerStyle] = {
         },
         Symbol((90, 90, 90), 0.4),
     ),
+    # Reach rings: the colour says the origin, the dash the time.
     "rail_reach": LayerStyle(
         "ring",
         {
             "60 min": Symbol((84, 39, 143), 0.6, fill=(158, 154, 200)),
-            "120 min": Symbol((117, 107, 177), 0.4, "dash", fill=(218, 218, 235)),
+            "120 min": Symbol((84, 39, 143), 0.4, "dash", fill=(218, 218, 235)),
         },
         Symbol((90, 90, 90), 0.4),
+        color_by="origin",
+        colors=REACH_ORIGIN_COLORS,
     ),
     "station_access": LayerStyle(
         "ring",

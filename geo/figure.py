@@ -13,7 +13,7 @@ import math
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +34,7 @@ from matplotlib.transforms import Bbox
 from pyproj import Geod, Transformer
 
 from geo import settings
+from geo._context import CONTEXT_CREDIT, context_land
 from geo._io import atomic_path
 from geo._schema import ALL_SPECS
 from geo._styles import STYLES, Symbol
@@ -51,6 +52,8 @@ _DRAW_ORDER = {"polygon": 0, "line": 1, "point": 2}
 _STATUS_RANK = {"operating": 0, "under_construction": 1, "planned": 2, "reserved": 3}
 _HALO = [effects.withStroke(linewidth=2.2, foreground="white")]
 _GEOD = Geod(ellps="WGS84")
+_SEA = "#e9f1f6"
+_LAND = "#fbfaf5"
 
 
 def cjk_font() -> str | None:
@@ -189,7 +192,11 @@ def _legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any,
         # One colour per line, named from the data; then the dash of each status, in grey.
         for key, rows_of_line in frame.groupby(style.color_by, sort=False):
             first = rows_of_line.iloc[0]
-            symbol = style.symbol({style.color_by: key, style.attribute: "operating"})
+            value = next((v for v in style.categories if v in present), present[0])
+            # The colour swatch is solid: the dashes below say the status.
+            symbol = replace(
+                style.symbol({style.color_by: key, style.attribute: value}), dash="solid"
+            )
             names = " ".join(str(first.get(n, "")) for n in ("name_zh", "name_en")).strip()
             rows.append((_legend_handle(symbol, geometry), names or str(key)))
         for value in style.categories:
@@ -281,10 +288,13 @@ def _clearance(symbol: Symbol) -> float:
 
 
 def _label_candidates(
-    layers: Mapping[str, gpd.GeoDataFrame], shown: Sequence[tuple[MapLayer, gpd.GeoDataFrame]]
+    shown: Sequence[tuple[MapLayer, gpd.GeoDataFrame]], land: gpd.GeoDataFrame
 ) -> list[_Label]:
     """Names worth placing, most important first: interchanges and line ends, hubs, airports."""
-    labels: list[_Label] = []
+    labels: list[_Label] = [
+        _Label(point.x, point.y, f"{row.name_zh}\n{row.name_en}", 5, 9, "#8c8c8c", 0, True)
+        for row, point in zip(land.itertuples(), land.geometry.representative_point(), strict=True)
+    ]
     for entry, frame in shown:
         if entry.layer == "rail_stations":
             for row in _station_points(frame).itertuples():
@@ -342,8 +352,12 @@ def _place_labels(
             continue
         offset = label.offset_pt * fig.dpi / 72
         diagonal = offset * 0.75
+        step = 1.4 * label.size * fig.dpi / 72
         spots = (
-            [(0.0, 0.0, "center", "center")]
+            [
+                (dx * step, dy * step, "center", "center")
+                for dx, dy in ((0, 0), (0, 1), (0, -1), (2, 0), (-2, 0), (2, 1), (-2, -1))
+            ]
             if label.centred
             else [
                 (offset, 0.0, "left", "center"),
@@ -387,6 +401,22 @@ def _place_labels(
             if done:
                 break
     return placed
+
+
+def _draw_land(ax: Axes, to_lonlat: Transformer, crs: str) -> gpd.GeoDataFrame:
+    """Draw China and its neighbours under everything; return them (projected) for labels."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    xs = np.linspace(x0, x1, 9)
+    ys = np.linspace(y0, y1, 9)
+    edge_x = np.concatenate([xs, xs, np.full(9, x0), np.full(9, x1)])
+    edge_y = np.concatenate([np.full(9, y0), np.full(9, y1), ys, ys])
+    lons, lats = to_lonlat.transform(edge_x, edge_y)
+    view = (min(lons) - 1, max(min(lats) - 1, -85), max(lons) + 1, min(max(lats) + 1, 85))
+    land = context_land(view).to_crs(crs)
+    if len(land):
+        land.plot(ax=ax, facecolor=_LAND, edgecolor="#9a9a9a", linewidth=0.5, zorder=0.5)
+    # Name the countries around, not the one the whole map lies in.
+    return land[land.geometry.area < 0.5 * (x1 - x0) * (y1 - y0)]
 
 
 def _set_extent(fig: Figure, ax: Axes, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -544,7 +574,7 @@ def draw_figure(
     ax = fig.add_axes((0.02, 0.08, 0.70, 0.80))
     legend_ax = fig.add_axes((0.735, 0.08, 0.255, 0.80))
     legend_ax.set_axis_off()
-    ax.set_facecolor("#fbfbf8")
+    ax.set_facecolor(_SEA)
 
     legend: list[tuple[Any, str]] = []
     order = sorted(
@@ -561,12 +591,14 @@ def draw_figure(
             legend.extend(rows)
 
     _set_extent(fig, ax, corners.min(axis=0), corners.max(axis=0))
+    land = _draw_land(ax, to_lonlat, crs)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
 
-    fig.text(0.02, 0.965, definition.title_zh, fontsize=17, weight="bold", va="top")
+    # Not bold: the CJK font has one weight, and mixed weights in one title look broken.
+    fig.text(0.02, 0.965, definition.title_zh, fontsize=18, va="top")
     fig.text(0.02, 0.925, definition.title_en, fontsize=11.5, va="top", color="#333333")
     handles, texts = zip(*legend, strict=True) if legend else ((), ())
     drawn = legend_ax.legend(
@@ -594,12 +626,13 @@ def draw_figure(
     placed = _place_labels(
         fig,
         ax,
-        _label_candidates(layers, projected),
+        _label_candidates(projected, land),
         obstacles=obstacles,
         markers=_marker_boxes(ax, projected),
     )
     credit = (
-        f"{settings.attribution}. Rail lines are schematic (drawn through their stations); "
+        f"{settings.attribution}; {CONTEXT_CREDIT}. "
+        "Rail lines are schematic (drawn through their stations); "
         "positions are approximate where precision_m says so. "
         f"Transverse Mercator centred on {(bounds[0] + bounds[2]) / 2:.1f}°E; "
         f"scale bar measured on the WGS84 ellipsoid. chengyu-corridors, {date.today():%Y-%m-%d}."

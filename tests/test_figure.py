@@ -6,7 +6,6 @@ import itertools
 import logging
 import struct
 from pathlib import Path
-from types import SimpleNamespace
 
 import geopandas as gpd
 import pytest
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 from pyproj import Geod, Transformer
 
 from geo import settings
-from geo.build import analyse
+from geo.build import Analysis, analyse
 from geo.cli import cli
 from geo.figure import (
     _nice_length_km,
@@ -31,8 +30,13 @@ DPI = 40
 
 
 @pytest.fixture(scope="module")
-def layers() -> dict[str, gpd.GeoDataFrame]:
-    return analyse().layers
+def analysis() -> Analysis:
+    return analyse()
+
+
+@pytest.fixture(scope="module")
+def layers(analysis) -> dict[str, gpd.GeoDataFrame]:
+    return analysis.layers
 
 
 def _definition(name: str):
@@ -149,11 +153,16 @@ def test_an_unknown_map_is_refused_in_one_line_before_any_work():
         select_definitions(["nowhere"])
 
 
-def test_the_figure_command_writes_the_named_map(layers, tmp_path, monkeypatch):
+def test_the_figure_command_writes_the_named_map_and_the_index(analysis, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "figure_dpi", DPI)
-    # The command's own analysis is the build's (tested there): reuse this module's layers.
-    monkeypatch.setattr("geo.build.analyse", lambda **_: SimpleNamespace(layers=layers))
+    # The command's own analysis is the build's (tested there): reuse this module's.
+    monkeypatch.setattr("geo.build.analyse", lambda **_: analysis)
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "corridor.html").write_text("<p>map</p>")
     result = CliRunner().invoke(cli, ["figure", "corridor", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "figures" / "corridor.png").is_file()
     assert "corridor.png" in result.output
+    # The planners' page now shows the figure as the map's thumbnail.
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'src="figures/corridor.png"' in index and 'href="maps/corridor.html"' in index
