@@ -29,7 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.text import Text
+from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 from pyproj import Geod, Transformer
 
@@ -617,12 +617,17 @@ def draw_figure(
             text.set_fontweight("bold")
 
     canvas = FigureCanvasAgg(fig)  # after plotting, which would redraw a drawable figure per group
-    before = len(ax.patches) + len(ax.texts)
+    patches_before, texts_before = len(ax.patches), len(ax.texts)
     km = _scale_bar(ax, to_lonlat)
     _north_arrow(ax, to_lonlat, to_map)
     renderer = canvas.get_renderer()
-    furniture = [*ax.patches, *ax.texts][before:]
+    furniture = [*ax.patches[patches_before:], *ax.texts[texts_before:]]
     obstacles = [artist.get_window_extent(renderer) for artist in furniture]
+    obstacles += [
+        artist.arrow_patch.get_window_extent(renderer)
+        for artist in furniture
+        if isinstance(artist, Annotation) and artist.arrow_patch is not None
+    ]
     placed = _place_labels(
         fig,
         ax,
