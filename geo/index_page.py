@@ -31,6 +31,9 @@ INDEX_NAME = "index.html"
 #: The travel-time calibration table another step writes into ``out_dir``, if present.
 RAIL_TIMES_CSV = "rail_times.csv"
 
+_RAIL_TIMES_COLUMNS = ("from", "to", "train", "date", "stops", "published_min", "modelled_min",
+                       "error_pct", "within_tolerance")  # fmt: skip
+
 _CSS = """
 body { font: 15px/1.45 system-ui, "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif;
        margin: 0 auto; max-width: 1180px; padding: 1.2em 1.5em 3em; color: #1d1d1d; }
@@ -181,9 +184,13 @@ def _rail_times_section(out: Path) -> str:
     if not path.is_file():
         return ""
     table = pd.read_csv(path)
+    # The headline columns where the table has them; the method and sources stay in the file.
+    shown = [c for c in _RAIL_TIMES_COLUMNS if c in table.columns] or list(table.columns)
+    method = str(table["method"].iloc[0]) if "method" in table.columns and len(table) else ""
     return (
         "<h2>行车时间校核 Travel-time calibration</h2>"
-        + html_table([str(c) for c in table.columns], table.itertuples(index=False))
+        + html_table([str(c) for c in shown], table[shown].itertuples(index=False))
+        + (f'<p class="note">{escape(method)}</p>' if method else "")
         + f'<p class="note">From {escape(RAIL_TIMES_CSV)}.</p>'
     )
 
