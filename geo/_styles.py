@@ -124,7 +124,7 @@ OKABE_ITO: dict[str, RGB] = {
     "black": (0, 0, 0),
 }
 
-#: One colour per rail line (``line_id``); a line not listed is drawn in black.
+#: One colour per rail line (``line_id``); a line not listed is drawn in dark red.
 LINE_COLORS: dict[str, RGB] = {
     "cdw": OKABE_ITO["vermillion"],  # 成达万
     "yk": OKABE_ITO["blue"],  # 渝昆
@@ -138,10 +138,11 @@ REACH_ORIGIN_COLORS: dict[str, RGB] = {
     "成都东": OKABE_ITO["orange"],
     "重庆北": OKABE_ITO["blue"],
 }
-_OTHER_LINE = OKABE_ITO["black"]
+#: A line not in ``LINE_COLORS`` (and every line where a renderer ignores ``color_by``, as the
+#: web maps did before the palette): the project's former rail red.
+_RAIL = (178, 34, 34)
 #: Expressways: dark grey, apart from every line colour even under deuteranopia.
 _ROAD = (68, 68, 68)
-_RAIL = _OTHER_LINE
 _STATION = (33, 33, 33)
 _AIRPORT = OKABE_ITO["blue"]
 _STATUS_DASH = {
