@@ -143,6 +143,11 @@ def _draw_group(
                 linestyle=_DASHES[symbol.dash],
                 capstyle="butt" if symbol.dash != "solid" else "round",
                 zorder=zorder,
+                # A thin white casing keeps a line legible over filled areas of any colour.
+                path_effects=[
+                    effects.Stroke(linewidth=width + 1.6, foreground="white"),
+                    effects.Normal(),
+                ],
             )
         else:
             ax.scatter(
