@@ -36,11 +36,12 @@ from pyproj import Geod, Transformer
 from geo import settings
 from geo._context import CONTEXT_CREDIT, context_land
 from geo._io import atomic_path
+from geo._mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo._schema import ALL_SPECS
 from geo._styles import STYLES, Symbol
 from geo.errors import ChengyuError
 from geo.utils import log
-from geo.webmap import MapDefinition, MapLayer, _bilingual, _filtered, read_definitions
+from geo.webmap import _bilingual, _filtered
 
 FigureFormat = Literal["png", "pdf", "svg"]
 FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
@@ -662,7 +663,7 @@ def select_definitions(
     ChengyuError
         Naming a map that has no definition, and the maps there are.
     """
-    definitions = read_definitions(maps_dir)
+    definitions = load_map_definitions(maps_dir)
     unknown = sorted(set(names or ()) - {d.name for d in definitions})
     if unknown:
         known = ", ".join(d.name for d in definitions)

