@@ -141,6 +141,9 @@ REACH_ORIGIN_COLORS: dict[str, RGB] = {
 #: A line not in ``LINE_COLORS`` (and every line where a renderer ignores ``color_by``, as the
 #: web maps did before the palette): the project's former rail red.
 _RAIL = (178, 34, 34)
+#: Lines drawn in the colour of the project they belong to (the 樊哙–开州–万州北 connector is
+#: part of the 西渝 project).
+LINE_PARTS: dict[str, str] = {"xyw": "xy"}
 #: Expressways: dark grey, apart from every line colour even under deuteranopia.
 _ROAD = (68, 68, 68)
 _STATION = (33, 33, 33)
@@ -159,7 +162,7 @@ STYLES: dict[str, LayerStyle] = {
         Symbol(_RAIL, 1.2),
         label="name_zh",
         color_by="line_id",
-        colors=LINE_COLORS,
+        colors={**LINE_COLORS, **{part: LINE_COLORS[line] for part, line in LINE_PARTS.items()}},
     ),
     # Stations as on a metro map: white with a dark ring; the ring's dash says the status.
     "rail_stations": LayerStyle(
