@@ -38,3 +38,8 @@ class RoutingError(ChengyuError):
 
 class ExportError(ChengyuError):
     """An output could not be written; any previous output is left as it was."""
+
+
+class PopulationError(ChengyuError):
+    """Population figures or a population file cannot be used: the message names the file, the
+    feature and the field."""

@@ -73,12 +73,16 @@ def _rows(table: Path) -> list[dict[str, object]]:
                 "population_2020": int(str(record.population)),
                 "urban_2020": int(str(record.urban)),
                 "rural_2020": int(str(record.rural)),
-                "core_urban_2020": "" if pd.isna(record.core_urban) else int(str(record.core_urban)),
+                "core_urban_2020": _whole_or_empty(record.core_urban),
                 "notes": notes,
                 "source": SOURCE,
             }
         )
     return sorted(rows, key=lambda row: str(row["adcode"]))
+
+
+def _whole_or_empty(value: object) -> int | str:
+    return "" if pd.isna(value) else int(str(value))
 
 
 def main(argv: list[str]) -> int:
