@@ -506,8 +506,10 @@ def _people(
     points = bool(cells.geom_type.isin(["Point"]).all())
     if points:
         matrix = covered_by(cells, areas, by="adcode", scheduler=scheduler)
-        long = matrix.rename_axis(index="catchment").reset_index().melt(
-            id_vars="catchment", var_name="adcode", value_name="people"
+        long = (
+            matrix.rename_axis(index="catchment")
+            .reset_index()
+            .melt(id_vars="catchment", var_name="adcode", value_name="people")
         )
         return long[long["people"] > 0]
     # Polygons (a user's census grid): areal weighting of each polygon's weight.
