@@ -424,9 +424,7 @@ def read_population(
         raise problem(ids.iloc[0], weight, f"no such column (columns: {', '.join(frame.columns)})")
     values = pd.to_numeric(frame[weight], errors="coerce")
     for index in np.flatnonzero(values.isna().to_numpy() | (values < 0).to_numpy()):
-        raise problem(
-            ids.iloc[index], weight, f"{frame[weight].iloc[index]!r} is not a weight >= 0"
-        )
+        raise problem(ids.iloc[index], weight, f"{frame[weight].iloc[index]} is not a weight >= 0")
     kinds = frame.geom_type.fillna("none")
     wrong = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]) | frame.geometry.is_empty
     for index in np.flatnonzero(wrong.to_numpy()):
