@@ -285,6 +285,7 @@ STATION_COVERAGE = LayerSpec(
             vocabulary=("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus"),
         ),
         FieldSpec("method", required=True),
+        FieldSpec("population_method", required=True),
         FieldSpec("source", required=True),
     ),
     sort_by=("adcode",),
