@@ -65,6 +65,8 @@ class LayerSpec:
 
 
 _ID = FieldSpec("id", "id", required=True)
+#: The date a feature's ``status`` is known for (the date of the source that says so).
+_STATUS_AS_OF = FieldSpec("status_as_of", "date", required=True)
 _SOURCE = FieldSpec("source", required=True)
 _POSITION = (
     # WGS84 ranges are checked with the position, which can tell a swapped pair.
@@ -121,6 +123,27 @@ RAIL_LINES = LayerSpec(
     ),
 )
 
+RAIL_TIMES = LayerSpec(
+    name="rail_times",
+    title="Published fastest rail journey times (drawn along the line between the two stations)",
+    geometry="line",
+    fields=(
+        _ID,
+        FieldSpec("from", "id", required=True),
+        FieldSpec("to", "id", required=True),
+        FieldSpec("minutes", "float", required=True, minimum=1, maximum=6000),
+        FieldSpec("train"),
+        # Intermediate stops of the train, as station ids separated by ';', or 'none' for a
+        # non-stop run; empty when the report does not say.
+        FieldSpec("stops"),
+        # The speed trains ran the line at on that date, where it differs from rail_lines.
+        FieldSpec("line_speed_kmh", "int", minimum=60, maximum=600),
+        FieldSpec("date", "date", required=True),
+        _SOURCE,
+        FieldSpec("notes"),
+    ),
+)
+
 LOGISTICS_HUBS = LayerSpec(
     name="logistics_hubs",
     title="Logistics hubs, rail ports, river and sea ports",
@@ -134,6 +157,8 @@ LOGISTICS_HUBS = LayerSpec(
             required=True,
             vocabulary=("national_hub", "rail_port", "river_port", "sea_port"),
         ),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("hub_name_zh"),
         FieldSpec("hub_type", vocabulary=("production_service", "airport")),
         FieldSpec("hub_approved", "date_or_year"),
@@ -162,6 +187,7 @@ AIRPORTS = LayerSpec(
         FieldSpec("name_en", required=True),
         FieldSpec("iata"),
         FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("opened", "date"),
         *_POSITION[:2],
         _POSITION[2],
@@ -201,13 +227,15 @@ EXPRESSWAYS = LayerSpec(
     geometry="line",
     fields=(
         _ID,
+        FieldSpec("road_id", "id", required=True),
         FieldSpec("name_zh", required=True),
         FieldSpec("name_en", required=True),
         FieldSpec("route_no"),
         FieldSpec("status", required=True, vocabulary=STATUSES),
-        FieldSpec("status_as_of", "date", required=True),
+        _STATUS_AS_OF,
+        FieldSpec("started", "date_or_year"),
         FieldSpec("opened", "date_or_year"),
-        FieldSpec("opening"),
+        FieldSpec("opening", "date_or_year"),
         FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
         FieldSpec("waypoints", "waypoints", required=True),
         FieldSpec("notes"),
@@ -240,6 +268,7 @@ ADMIN_AREAS = LayerSpec(
 LAYERS: tuple[LayerSpec, ...] = (
     RAIL_STATIONS,
     RAIL_LINES,
+    RAIL_TIMES,
     LOGISTICS_HUBS,
     AIRPORTS,
     CORRIDOR_ROUTES,

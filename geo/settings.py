@@ -65,12 +65,35 @@ rural_cell_m: float = 2_000.0
 #: ``cities500`` table it comes from.
 town_min_population: int = 500
 
-#: Average running speed as a share of a section's design speed (acceleration, curves, slower
-#: trains): travel times on the rail graph use design speed × this factor.
+#: Rail travel-time model (``geo.network``), fitted to the published fastest times of
+#: ``layers/rail_times.csv``. A ride between two stations of a line costs its running time at
+#: the section's speed (``operating_speed_kmh`` where filled, else ``design_speed_kmh``) x
+#: ``rail_speed_factor``, plus one start/stop allowance ``rail_start_stop_s``, plus
+#: ``rail_stop_s`` for each intermediate stop the train makes (dwell, braking, acceleration).
+#: Fitted by ``python scripts/fit_rail_times.py``: least squares on the relative error of each
+#: published time (today's network, the stop pattern reported or else ``rail_express_stops``);
+#: re-run it when the stations, sections or published times change. Fitted 2026-11-26 on the
+#: 6 journeys of rail_times.csv: every one within -6/+8 % (stop_s sits at the grid's 6-minute
+#: bound, set by the one train whose stops are reported, C6402 on 渝万 in 2016).
 rail_speed_factor: float = 0.8
+rail_start_stop_s: float = 150.0
+rail_stop_s: float = 360.0
 
-#: Seconds added per stop-to-stop edge: dwell, braking and acceleration.
-rail_stop_penalty_s: float = 180.0
+#: Where the fastest trains of a line stop between two stations (station ids by line id); a
+#: line not listed runs non-stop between any two of its stations, as the published fastest
+#: trains do (成都东–沙坪坝, 重庆西–宜宾). The all-stops time stops at every open station.
+rail_express_stops: dict[str, tuple[str, ...]] = {}
+
+#: Grid the travel-time model is fitted on, (first, last, step) of ``rail_speed_factor``,
+#: ``rail_start_stop_s`` and ``rail_stop_s``: no faster than the line speed, a stop costs 1–6 min.
+rail_fit_grid: tuple[tuple[float, float, float], ...] = (
+    (0.60, 1.00, 0.01),
+    (0.0, 600.0, 15.0),
+    (60.0, 360.0, 15.0),
+)
+
+#: How far a modelled fastest time may fall below / above a published one, in percent.
+rail_time_tolerance_pct: tuple[float, float] = (-15.0, 20.0)
 
 #: Stations closer than this are joined by a transfer (two stations of one city), in km.
 rail_transfer_radius_km: float = 20.0
@@ -104,12 +127,21 @@ road_band_km: float = 2.0
 #: A station farther than this from any road node of the graph gets no drive area, km.
 road_max_snap_km: float = 25.0
 
+#: How far an expressway's waypoint (a town) may lie from the highway graph for the road to be
+#: routed on it, km; beyond, that leg stays straight.
+road_route_max_snap_km: float = 15.0
+
+#: Longest path on the highway graph accepted for an expressway's leg, as a multiple of the
+#: straight line between its waypoints; a longer path means the graph lacks the road.
+road_route_max_detour: float = 1.3
+
 #: Logging level of the package's logger (``logging`` names or numbers).
 log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 
 #: Credit line for data derived from OpenStreetMap, GeoNames and Amap, written into every output.
 attribution: str = (
     "Positions: Wikipedia, GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
-    "sea routes: searoute (Eurostat MARNET); rail legs: scgraph_data railway graph "
-    "(© OpenStreetMap contributors, ODbL); figures: see the source field of each feature"
+    "sea routes: searoute (Eurostat MARNET); rail legs and expressways: scgraph_data railway "
+    "and highway graphs (© OpenStreetMap contributors, ODbL); figures: see the source field of "
+    "each feature"
 )

@@ -39,7 +39,7 @@ def test_layers_lists_every_layer_with_its_count(runner):
 def test_validate_reports_success(runner):
     result = runner.invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
-    assert "valid: 7 layers" in result.output
+    assert "valid: 8 layers" in result.output
 
 
 def test_validate_names_the_bad_field_and_fails(runner, layers_dir):
@@ -109,7 +109,7 @@ def test_coverage_json_prints_plain_rows(runner, tmp_path):
         ["coverage", "--out", str(tmp_path), "--radius", "5", "--population", "areal", "--json"],
     )
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    rows = json.loads(result.stdout)
     assert {row["population_method"] for row in rows} == {"areal"}
     assert {"line_id", "line_name_en", "scenario", "radius_km", "people"} <= set(rows[0])
 
