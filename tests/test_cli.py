@@ -103,15 +103,23 @@ def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_
     assert header.startswith("line_id,line_name_zh,line_name_en,")
 
 
-def test_coverage_json_prints_plain_rows(runner, tmp_path):
-    result = runner.invoke(
-        cli,
-        ["coverage", "--out", str(tmp_path), "--radius", "5", "--population", "areal", "--json"],
-    )
+def test_coverage_json_prints_plain_rows(runner, built, monkeypatch):
+    asked = {}
+
+    def run_build(*args, **options):  # the session's build stands in for a second one
+        asked.update(options)
+        return built
+
+    monkeypatch.setattr("geo.cli._run_build", run_build)
+    result = runner.invoke(cli, ["coverage", "--population", "areal", "--json"])
     assert result.exit_code == 0, result.output
+    assert asked["population"] == "areal" and asked["scheduler"] is None
     rows = json.loads(result.stdout)
-    assert {row["population_method"] for row in rows} == {"areal"}
-    assert {"line_id", "line_name_en", "scenario", "radius_km", "people"} <= set(rows[0])
+    assert len(rows) == len(built.coverage)
+    assert {"line_id", "line_name_zh", "line_name_en", "scenario", "radius_km", "people"} <= set(
+        rows[0]
+    )
+    assert rows[0]["people"] == int(built.coverage["people"].iloc[0])
 
 
 def test_coverage_refuses_a_bad_population_file_in_one_line(runner, tmp_path):
