@@ -8,6 +8,7 @@ import math
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from distributed import Client, LocalCluster
 from shapely import Point
 from tobler.area_weighted import area_interpolate
@@ -209,3 +210,27 @@ def test_the_dask_path_agrees_with_the_in_process_path(cells, areas):
         assert client.scheduler_info()["workers"]
     np.testing.assert_allclose(distributed, covered_weights(cells, areas), rtol=1e-9)
     np.testing.assert_allclose(per_county, covered_by(cells, areas, by="adcode"), rtol=1e-9)
+
+
+def test_a_users_polygons_are_counted_by_their_area_within_reach(layers, tmp_path):
+    from geo.population import read_population
+
+    one = layers["rail_stations"].query("station_id == 'chengdu_dong'").assign(line_id="x")
+    where = one.to_crs(32648).geometry.iloc[0]
+    x, y = where.x, where.y
+    squares = gpd.GeoDataFrame(
+        {"people": [400.0, 1_000.0, 50.0]},
+        geometry=[
+            shapely.box(x - 1_000, y - 1_000, x + 1_000, y + 1_000),  # within 5 km
+            shapely.box(x + 6_000, y - 500, x + 7_000, y + 500),  # 6–7.1 km away
+            shapely.box(x + 20_000, y - 500, x + 21_000, y + 500),  # beyond 10 km
+        ],
+        crs=32648,
+    )
+    squares.to_file(tmp_path / "grid.gpkg")
+    cells = read_population(tmp_path / "grid.gpkg", admin=layers["admin_areas"], weight="people")
+    assert cells["population"].sum() == pytest.approx(1_450)
+    assert "areal weighting within each" in cells.attrs["method"]
+    table, _, _ = coverage({**layers, "rail_stations": one}, radii_km=(5, 10), population=cells)
+    today = table.query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
+    assert today.loc[5.0, "people"] == 400 and today.loc[10.0, "people"] == 1_400
