@@ -199,6 +199,8 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
         dask.compute(*[dask.delayed(_make_file)(i, base, path) for i, path in enumerate(files)])
         print(f"{len(files)} files of 1 M cells written in {time.perf_counter() - started:.0f} s")
         scattered = client.scatter(areas, broadcast=True)
+        # Warm up: each worker imports the package and reads a file once, outside the timings.
+        dask.compute(*[dask.delayed(_count_file)(path, scattered) for path in files[:2]])
         first = None
         for millions in [m for m in (1, 2, 5, 10) if m <= options.dask_max]:
             started = time.perf_counter()
