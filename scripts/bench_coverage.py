@@ -14,9 +14,9 @@ Each runs in its own interpreter, so each reports its own time and peak memory (
 Python/numpy allocations traced). The answers must agree to 1e-6; target: indexed >= 20x faster.
 ``--cells N`` counts N uniform cells spread inside the counties instead of the surface.
 
-Part 2, scale. A Dask ``LocalCluster`` counts 1, 2, 5 and 10 million cells (files of 1 M cells
-each, as a user's tiled population grid would be: one uniform spread of the census, each file's
-cells moved at random by up to 500 m). Each task reads and counts one file, so a worker holds one
+Part 2, scale. A Dask ``LocalCluster`` counts 1, 2, 5 and 10 million cells (files of 250,000
+cells each, as a user's tiled population grid would be: one uniform spread of the census, each
+file's cells moved at random by up to 500 m). Each task reads and counts one file, so a worker holds one
 file at a time; time per cell should stay flat (ratios to the 1 M run are printed) and the
 workers' peak memory bounded. ``--dask-max 0`` skips it.
 
@@ -179,8 +179,10 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
     stations = load_layers(["rail_stations"])["rail_stations"]
     areas = catchments(stations)
     areas = areas[areas["line_id"] == ALL_LINES]
-    per_file = 1_000_000
-    files = [str(folder / f"cells-{index}.parquet") for index in range(options.dask_max)]
+    # Files of a quarter of a million cells: even the 1 M run keeps both workers busy.
+    per_file = 250_000
+    per_million = 1_000_000 // per_file
+    files = [str(folder / f"cells-{i}.parquet") for i in range(options.dask_max * per_million)]
     with (
         LocalCluster(
             n_workers=2,
@@ -197,7 +199,9 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
         base = str(folder / "base.parquet")
         population_cells(admin, total_cells=per_file).to_parquet(base)
         dask.compute(*[dask.delayed(_make_file)(i, base, path) for i, path in enumerate(files)])
-        print(f"{len(files)} files of 1 M cells written in {time.perf_counter() - started:.0f} s")
+        print(
+            f"{len(files)} files of 250,000 cells written in {time.perf_counter() - started:.0f} s"
+        )
         scattered = client.scatter(areas, broadcast=True)
         # Warm up: each worker imports the package and reads a file once, outside the timings.
         dask.compute(*[dask.delayed(_count_file)(path, scattered) for path in files[:2]])
@@ -205,10 +209,13 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
         for millions in [m for m in (1, 2, 5, 10) if m <= options.dask_max]:
             started = time.perf_counter()
             parts = dask.compute(
-                *[dask.delayed(_count_file)(path, scattered) for path in files[:millions]]
+                *[
+                    dask.delayed(_count_file)(path, scattered)
+                    for path in files[: millions * per_million]
+                ]
             )
             seconds = time.perf_counter() - started
-            per_cell = seconds / (millions * per_file) * 1e9
+            per_cell = seconds / (millions * 1_000_000) * 1e9
             first = first or per_cell
             peak = max(part[1] for part in parts)
             print(
