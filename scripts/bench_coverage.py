@@ -16,9 +16,9 @@ Python/numpy allocations traced). The answers must agree to 1e-6; target: indexe
 
 Part 2, scale. A Dask ``LocalCluster`` counts 1, 2, 5 and 10 million cells (files of 250,000
 cells each, as a user's tiled population grid would be: one uniform spread of the census, each
-file's cells moved at random by up to 500 m). Each task reads and counts one file, so a worker holds one
-file at a time; time per cell should stay flat (ratios to the 1 M run are printed) and the
-workers' peak memory bounded. ``--dask-max 0`` skips it.
+file's cells moved at random by up to 500 m). Each task reads and counts one file, so a worker
+holds one file at a time; time per cell should stay flat (ratios to the 1 M run are printed)
+and the workers' peak memory bounded. ``--dask-max 0`` skips it.
 
 Usage: ``python scripts/bench_coverage.py [--cells N] [--dask-max MILLIONS]``
 """
