@@ -43,3 +43,12 @@ class ExportError(ChengyuError):
 class PopulationError(ChengyuError):
     """Population figures or a population file cannot be used: the message names the file, the
     feature and the field."""
+
+
+class MapDefinitionError(ChengyuError):
+    """A map definition (``maps/*.toml``) is invalid; ``problems`` lists every finding."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[0] if len(problems) == 1 else "\n".join(f"  - {p}" for p in problems)
+        super().__init__(shown if len(problems) == 1 else f"invalid map definitions:\n{shown}")
