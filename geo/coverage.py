@@ -20,6 +20,7 @@ import shapely
 from pyproj import CRS
 
 from geo import settings
+from geo.errors import ChengyuError
 from geo.utils import log
 
 #: Which station statuses each scenario counts: the network today, and once the lines under
@@ -334,7 +335,14 @@ def _on_cluster(
     if scheduler == "local":
         with LocalCluster(processes=True, dashboard_address=None) as cluster, Client(cluster):
             return covered_weights_dask(cells, areas, weight=weight, groups=groups)
-    with Client(scheduler):
+    try:
+        client = Client(scheduler, timeout=settings.dask_connect_timeout_s)
+    except (OSError, TimeoutError) as error:
+        raise ChengyuError(
+            f"--scheduler {scheduler}: no Dask scheduler answered within "
+            f"{settings.dask_connect_timeout_s:g} s ({type(error).__name__})"
+        ) from None
+    with client:
         return covered_weights_dask(cells, areas, weight=weight, groups=groups)
 
 

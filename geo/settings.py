@@ -61,6 +61,9 @@ urban_density_per_km2: float = 10_000.0
 urban_cell_m: float = 500.0
 rural_cell_m: float = 2_000.0
 
+#: Seconds to wait for a Dask scheduler given by ``chengyu coverage --scheduler ADDRESS``.
+dask_connect_timeout_s: float = 10.0
+
 #: Weight of a GeoNames town whose population is unknown (0 in GeoNames): the threshold of the
 #: ``cities500`` table it comes from.
 town_min_population: int = 500

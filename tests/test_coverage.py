@@ -238,3 +238,12 @@ def test_a_users_polygons_are_counted_by_their_area_within_reach(layers, tmp_pat
     table, _, _ = coverage({**layers, "rail_stations": one}, radii_km=(5, 10), population=cells)
     today = table.query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
     assert today.loc[5.0, "people"] == 400 and today.loc[10.0, "people"] == 1_400
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(cells, areas, monkeypatch):
+    from geo import settings
+    from geo.errors import ChengyuError
+
+    monkeypatch.setattr(settings, "dask_connect_timeout_s", 1.0)
+    with pytest.raises(ChengyuError, match=r"--scheduler tcp://127.0.0.1:9: no Dask scheduler"):
+        covered_by(cells, areas, scheduler="tcp://127.0.0.1:9")
