@@ -75,19 +75,22 @@ def pairs_within_km(places: np.ndarray, km: float) -> list[tuple[int, int]]:
     return sorted((i, int(j)) for i, near in enumerate(found) for j in near if int(j) > i)
 
 
-def metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
+def metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries | None = None) -> CRS:
     """Return the metric CRS to buffer and measure areas in: the UTM zone of the data's centre.
 
     Parameters
     ----------
     frame
-        Features with a CRS (usually ``settings.storage_crs``).
+        Features with a CRS (usually ``settings.storage_crs``); default: the region of
+        ``settings.region_bounds``.
 
     Returns
     -------
     pyproj.CRS
         EPSG:32648 (UTM 48N) for Sichuan and Chongqing.
     """
+    if frame is None:
+        frame = gpd.GeoSeries([shapely.box(*settings.region_bounds)], crs=settings.storage_crs)
     crs: CRS = frame.estimate_utm_crs()
     log(f"metric CRS: {crs.name}")
     return crs

@@ -20,6 +20,9 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
     "after": ("operating", "under_construction"),
 }
 
+#: Classes of the share of a county's people within the widest radius after the lines open.
+COVERED_CLASSES = ("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus")
+
 #: Columns of the length table, by province (the names of ``settings.provinces``).
 PROVINCE_COLUMNS: dict[str, str] = {"四川省": "sichuan_km", "重庆市": "chongqing_km"}
 
@@ -325,7 +328,7 @@ STATION_COVERAGE = LayerSpec(
         FieldSpec(
             "covered_class",
             required=True,
-            vocabulary=("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus"),
+            vocabulary=COVERED_CLASSES,
         ),
         FieldSpec("method", required=True),
         FieldSpec("population_method", required=True),

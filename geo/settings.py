@@ -53,9 +53,6 @@ disc_quad_segs: int = 16
 #: population surface of ``geo.population``) or ``areal`` (each county's people spread evenly).
 population_method: str = "dasymetric"
 
-#: Metric CRS of the population surface: UTM zone 48N, the zone of Sichuan and Chongqing's centre.
-surface_crs: str = "EPSG:32648"
-
 #: People per km² of urban area around each county seat and town of the surface. An assumption:
 #: 100 m² of urban construction land per person, within the 65–115 m² band of China's urban land
 #: planning standard (GB 50137-2011); actual densities vary from town to town.

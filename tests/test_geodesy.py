@@ -45,6 +45,7 @@ def test_pairs_within_are_every_pair_that_close(scattered):
 def test_the_metric_crs_of_the_region_is_utm_48n():
     points = gpd.GeoSeries([Point(104.1, 30.6), Point(106.5, 29.6)], crs=settings.storage_crs)
     assert metric_crs(points).to_epsg() == 32648
+    assert metric_crs().to_epsg() == 32648  # the region of settings.region_bounds
 
 
 def test_dissolved_discs_count_overlaps_once():
