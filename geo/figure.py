@@ -559,8 +559,8 @@ def draw_figure(
     ]
     bounds = _fit_bounds(definition, shown)
     crs = _projection(bounds)
-    to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    to_map = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_lonlat = Transformer.from_crs(crs, settings.storage_crs, always_xy=True)
+    to_map = Transformer.from_crs(settings.storage_crs, crs, always_xy=True)
     # Boundaries at full detail draw slowly and show nothing finer than a third of a pixel.
     corners = np.array([to_map.transform(lon, lat) for lon in bounds[::2] for lat in bounds[1::2]])
     pixel_degrees = (bounds[2] - bounds[0]) / (0.7 * settings.figure_size_in[0] * dpi)
