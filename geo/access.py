@@ -182,7 +182,8 @@ def _people(population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray
     if "population_2020" in population.columns:
         pieces = coverage_table(population, areas, keys=("scenario", "minutes"))
         people = pieces.groupby("catchment")["people"].sum().reindex(areas.index, fill_value=0)
-        return people.to_numpy(dtype=float)
+        counted: np.ndarray = people.to_numpy(dtype=float)
+        return counted
     return covered_weights(population, areas)
 
 

@@ -456,7 +456,7 @@ def _print_json(rows: list[dict[str, object]]) -> None:
 
 
 def _plain_rows(table: pd.DataFrame) -> list[dict[str, object]]:
-    """The rows of a table as plain JSON values: numbers, text, and null for a missing value."""
+    """Return the rows of a table as plain JSON values (null for a missing value)."""
     return [
         {str(column): _plain(value) for column, value in row.items()}
         for row in table.to_dict("records")
@@ -472,7 +472,7 @@ def _plain(value: object) -> object:
 
 
 def _number(value: object) -> float | None:
-    """A float for JSON, ``None`` for a missing value (NaN is not JSON)."""
+    """Return a float for JSON, ``None`` for a missing value (NaN is not JSON)."""
     if isinstance(value, int | float) and not math.isnan(value):
         return float(value)
     return None

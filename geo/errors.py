@@ -42,8 +42,10 @@ class ExportError(ChengyuError):
 
 
 class PopulationError(ChengyuError):
-    """Population figures or a population file cannot be used: the message names the file, the
-    feature and the field."""
+    """Population figures or a population file cannot be used.
+
+    The message names the file, the feature and the field.
+    """
 
 
 class MapDefinitionError(ChengyuError):

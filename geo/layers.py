@@ -293,7 +293,7 @@ def _rail_times(
 
 
 def _common_line(stations: gpd.GeoDataFrame, first: str, last: str) -> gpd.GeoDataFrame | None:
-    """The stops of the first line serving both stations, from one to the other, or ``None``."""
+    """Return the stops of the first line serving both stations, in order, or ``None``."""
     for _, stops in stations.groupby("line_id"):
         seqs = stops.set_index("station_id")["seq"]
         if first in seqs.index and last in seqs.index and first != last:

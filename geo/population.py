@@ -53,7 +53,7 @@ METHOD = (
 
 
 def method_text() -> str:
-    """The surface's ``method``, with the settings in force."""
+    """Return the surface's ``method``, with the settings in force."""
     return METHOD.format(
         town_min=settings.town_min_population,
         urban_cell=settings.urban_cell_m,
@@ -120,7 +120,7 @@ def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     if total == 0 or len(shares) == 0:
         return np.zeros(len(shares), dtype=np.int64)
     quotas = shares / shares.sum() * total
-    whole = np.floor(quotas).astype(np.int64)
+    whole: np.ndarray = np.floor(quotas).astype(np.int64)
     left = int(total - whole.sum())
     if left:
         order = np.argsort(-(quotas - whole), kind="stable")
@@ -129,8 +129,10 @@ def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
 
 
 def _grid_inside(polygon: shapely.Geometry, cell: float, bounds: Sequence[float]) -> np.ndarray:
-    """Centres of the cells of a grid aligned on multiples of ``cell`` that fall inside
-    ``polygon`` and ``bounds``, as an (n, 2) array."""
+    """Return the centres of the grid cells inside ``polygon`` and ``bounds``, as (n, 2).
+
+    The grid is aligned on multiples of ``cell``.
+    """
     min_x, min_y, max_x, max_y = bounds
     xs = np.arange(np.floor(min_x / cell) * cell + cell / 2, max_x, cell)
     ys = np.arange(np.floor(min_y / cell) * cell + cell / 2, max_y, cell)
@@ -152,7 +154,7 @@ def county_surface(
     urban_cell_m: float | None = None,
     rural_cell_m: float | None = None,
 ) -> pd.DataFrame:
-    """The weighted points of one county, in the polygon's metric CRS.
+    """Return the weighted points of one county, in the polygon's metric CRS.
 
     Parameters
     ----------
@@ -231,7 +233,7 @@ def county_surface(
 
 
 def _seat(name_zh: str, names: list[frozenset[str]], populations: np.ndarray) -> int | None:
-    """The town named like the county (万州区, or 得荣 for 得荣县), else the largest one."""
+    """Return the town named like the county (万州区, or 得荣 for 得荣县), else the largest one."""
     if not names:
         return None
     short = name_zh[:-1] if len(name_zh) > 2 else name_zh
@@ -266,7 +268,7 @@ def build_surface(
     towns: Towns | None = None,
     crs: CRS | str | None = None,
 ) -> gpd.GeoDataFrame:
-    """The population surface: weighted points per county (see the module's docstring).
+    """Return the population surface: weighted points per county (see the module's docstring).
 
     Parameters
     ----------
@@ -372,8 +374,9 @@ def population_surface(
 def read_population(
     path: Path, *, admin: gpd.GeoDataFrame, weight: str = "population"
 ) -> gpd.GeoDataFrame:
-    """A user's own population (GeoParquet or GeoPackage of weighted points or polygons),
-    validated like a layer and placed in the counties.
+    """Return a user's own population, validated like a layer and placed in the counties.
+
+    The file is a GeoParquet or GeoPackage of weighted points or polygons.
 
     Parameters
     ----------
@@ -475,8 +478,10 @@ def read_population(
 def for_access(
     admin: gpd.GeoDataFrame, population: str | gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:
-    """What ``geo.access.drive_areas`` counts for a choice of ``chengyu coverage --population``:
-    the surface, the county polygons (areal), or the user's points or polygons."""
+    """Return what ``drive_areas`` counts for a ``chengyu coverage --population`` choice.
+
+    The surface, the county polygons (areal), or the user's points or polygons.
+    """
     chosen = settings.population_method if population is None else population
     if isinstance(chosen, str):
         if chosen == "areal":
