@@ -344,7 +344,7 @@ def coverage_command(
     )
     table = result.coverage
     if as_json:
-        _print_json([{str(k): v for k, v in row.items()} for row in table.to_dict("records")])
+        _print_json(_plain_rows(table))
         return
     shown = table[table["line_id"].isin(["cdw", "yk", ALL_LINES])]
     summary = Table(
