@@ -97,6 +97,7 @@ def load_layers(
                 records[spec.name] = read_records(spec, layers_dir=layers_dir)
             except LayerValidationError as error:
                 problems += error.problems
+    problems += _cross_problems(records)
     if problems:
         raise LayerValidationError(problems)
 
@@ -118,6 +119,79 @@ def load_layers(
     if problems:
         raise LayerValidationError(problems)
     return {name: frame for name, frame in built.items() if name in wanted}
+
+
+def _cross_problems(records: dict[str, list[Record]]) -> list[Problem]:
+    """Problems between rows or layers: unknown lines, duplicate areas, totals that differ."""
+    problems: list[Problem] = []
+    if "rail_stations" in records and "rail_lines" in records:
+        spec = LAYER_SPECS["rail_stations"]
+        lines = {record["line_id"] for record in records["rail_lines"]}
+        problems += [
+            Problem(
+                spec.file_name,
+                record["id"],
+                "line_id",
+                f"{record['line_id']!r} is not a line_id of rail_lines",
+            )
+            for record in records["rail_stations"]
+            if record["line_id"] not in lines
+        ]
+    if "admin_areas" in records:
+        problems += _admin_problems(records["admin_areas"], LAYER_SPECS["admin_areas"])
+    return problems
+
+
+def _admin_problems(records: list[Record], spec: LayerSpec) -> list[Problem]:
+    """One area under two adcodes; a parent whose figure is not its children's sum."""
+    problems: list[Problem] = []
+    by_name: dict[tuple[str, str, str, str], str] = {}
+    for record in records:
+        key = (
+            record["level"],
+            record["province_zh"],
+            record["prefecture_zh"] or "",
+            record["name_zh"],
+        )
+        other = by_name.setdefault(key, record["adcode"])
+        if other != record["adcode"]:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "name_zh",
+                    f"{record['level']} {record['name_zh']!r} is already adcode {other!r}",
+                )
+            )
+    children: dict[str, int] = {}
+    for record in records:
+        if record["parent_adcode"]:
+            children[record["parent_adcode"]] = (
+                children.get(record["parent_adcode"], 0) + record["population_2020"]
+            )
+    adcodes = {record["adcode"] for record in records}
+    for record in records:
+        parent = record["parent_adcode"]
+        if parent and parent not in adcodes:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "parent_adcode",
+                    f"{parent!r} is not an adcode of the layer",
+                )
+            )
+        total = children.get(record["adcode"])
+        if total is not None and total != record["population_2020"]:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "population_2020",
+                    f"{record['population_2020']:,} but its areas add up to {total:,}",
+                )
+            )
+    return problems
 
 
 def load_layer(name: str, *, layers_dir: Path | None = None) -> gpd.GeoDataFrame:
@@ -169,6 +243,8 @@ def _stations(
     first: dict[str, Record] = {}
     for record in records:
         known = first.setdefault(record["station_id"], record)
+        if known is record:
+            continue
         for name in ("name_zh", "name_en", "lon", "lat"):
             if record[name] != known[name]:
                 problems.append(
@@ -341,7 +417,23 @@ _ROUTING_SOURCES = {
 def _admin_areas(
     records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
 ) -> gpd.GeoDataFrame:
-    return admin.admin_areas(records, file=spec.file_name)
+    frame = admin.admin_areas(records, file=spec.file_name)
+    # Two names, one boundary: a county listed twice under different adcodes and names.
+    problems = []
+    first: dict[bytes, str] = {}
+    for adcode, level, geometry in zip(
+        frame["adcode"], frame["level"], frame.geometry, strict=True
+    ):
+        if geometry is None or level != "county":
+            continue
+        other = first.setdefault(geometry.wkb, adcode)
+        if other != adcode:
+            problems.append(
+                Problem(spec.file_name, adcode, "name_zh", f"has the same boundary as {other!r}")
+            )
+    if problems:
+        raise LayerValidationError(problems)
+    return frame
 
 
 def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
