@@ -260,3 +260,24 @@ def position_problem(lon: float, lat: float, bounds: Bounds, *, where: str) -> s
     if _inside(lat, lon, bounds):
         return f"({lon}, {lat}) lies outside {where}; lon and lat look swapped"
     return f"({lon}, {lat}) lies outside {where} {bounds}"
+
+
+def option_problem(value: float, *, maximum: float, unit: str) -> str | None:
+    """Say what is wrong with a positive option such as a radius or a time limit, or ``None``.
+
+    Parameters
+    ----------
+    value
+        The option's value.
+    maximum
+        The largest sensible value.
+    unit
+        Its unit, for the message.
+    """
+    if not math.isfinite(value):
+        return f"{value} is not a finite number ({unit})"
+    if value <= 0:
+        return f"{value:g} {unit} is not positive"
+    if value > maximum:
+        return f"{value:g} {unit} is beyond the largest sensible value, {maximum:g} {unit}"
+    return None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,15 +11,18 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo._io import cache_for, output_lock, staged_output
+from geo._validate import option_problem
 from geo.access import drive_areas
 from geo.coverage import coverage
+from geo.errors import OptionError
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers
 from geo.measure import length_table, route_lengths
 from geo.network import reach_areas
 from geo.osm import cached_rail_graph, snap_sections
 from geo.utils import log
-from geo.webmap import write_maps
+from geo.webmap import read_definitions, write_maps
 
 #: Steps reported to ``on_step``: one per layer, the derived layers, then one per output.
 BUILD_STEPS: tuple[str, ...] = (
@@ -28,6 +32,17 @@ BUILD_STEPS: tuple[str, ...] = (
     "geopackage",
     "geoparquet",
     "csv",
+)
+
+#: Entries of the output folder a build writes; everything else there (``cache/``,
+#: ``screenshots/``) is carried over from one build to the next.
+BUILD_OUTPUTS: tuple[str, ...] = (
+    settings.geopackage_name,
+    "parquet",
+    "lengths.csv",
+    "coverage.csv",
+    "coverage_by_county.csv",
+    "maps",
 )
 
 
@@ -102,7 +117,10 @@ def build(
 
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
     ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv`` and ``maps/<name>.html``.
-    Nothing is written unless every layer is valid, and each file is replaced atomically.
+    All or nothing: the options, the map definitions and every layer are checked before
+    anything is written; the outputs are written into a staging folder beside ``out_dir`` and
+    swapped in as a set at the end, under a lock that keeps a second build waiting. A failed
+    or killed build leaves the previous outputs as they were.
 
     Parameters
     ----------
@@ -123,28 +141,63 @@ def build(
             on_step(step)
 
     out = Path(out_dir or settings.out_dir)
-    analysed = analyse(layers_dir=layers_dir, radii_km=radii_km, on_step=on_step)
-    layers = analysed.layers
-    geopackage = write_geopackage(layers, out / settings.geopackage_name)
-    done("geopackage")
-    parquet = write_geoparquet(layers, out / "parquet")
-    done("geoparquet")
-    lengths_csv = write_csv(analysed.lengths, out / "lengths.csv")
-    coverage_csv = write_csv(analysed.coverage, out / "coverage.csv")
-    write_csv(layers["station_coverage"].drop(columns="geometry"), out / "coverage_by_county.csv")
-    done("csv")
-    maps = write_maps(layers, out_dir=out, offline=offline_maps)
-    done("maps")
+    check_radii(radii_km)
+    # Map definitions are checked before anything is written: a bad TOML found after the
+    # GeoPackage would otherwise fail the build half-way.
+    # TODO(textdata): switch to webmap's public map validator once it lands.
+    read_definitions()
+    with output_lock(out), _cache_beside(out), staged_output(out, outputs=BUILD_OUTPUTS) as stage:
+        analysed = analyse(layers_dir=layers_dir, radii_km=radii_km, on_step=on_step)
+        layers = analysed.layers
+        write_geopackage(layers, stage / settings.geopackage_name)
+        done("geopackage")
+        parquet = write_geoparquet(layers, stage / "parquet")
+        done("geoparquet")
+        write_csv(analysed.lengths, stage / "lengths.csv")
+        write_csv(analysed.coverage, stage / "coverage.csv")
+        write_csv(
+            layers["station_coverage"].drop(columns="geometry"), stage / "coverage_by_county.csv"
+        )
+        done("csv")
+        maps = write_maps(layers, out_dir=stage, offline=offline_maps)
+        done("maps")
     counts = {name: len(frame) for name, frame in layers.items()}
     log(f"build done: {sum(counts.values())} features in {len(counts)} layers → {out}")
     return BuildResult(
-        geopackage,
-        parquet,
-        lengths_csv,
+        out / settings.geopackage_name,
+        [out / path.relative_to(stage) for path in parquet],
+        out / "lengths.csv",
         analysed.lengths,
         analysed.coverage,
-        coverage_csv,
+        out / "coverage.csv",
         layers["station_coverage"],
-        maps,
+        [out / path.relative_to(stage) for path in maps],
         counts,
     )
+
+
+def check_radii(radii_km: Sequence[float] | None) -> None:
+    """Refuse catchment radii that are not positive, finite and below ``settings.max_radius_km``.
+
+    Raises
+    ------
+    OptionError
+        Naming the radius and the problem.
+    """
+    for radius in radii_km or ():
+        message = option_problem(radius, maximum=settings.max_radius_km, unit="km")
+        if message:
+            raise OptionError(f"--radius: {message}")
+
+
+@contextmanager
+def _cache_beside(out: Path) -> Iterator[None]:
+    """Keep the cache in ``out/cache`` during the build unless a cache folder was chosen."""
+    if "cache_dir" in vars(settings):
+        yield
+        return
+    settings.cache_dir = cache_for(out)
+    try:
+        yield
+    finally:
+        vars(settings).pop("cache_dir", None)

@@ -38,3 +38,7 @@ class RoutingError(ChengyuError):
 
 class ExportError(ChengyuError):
     """An output could not be written; any previous output is left as it was."""
+
+
+class OptionError(ChengyuError):
+    """An option (a radius, a time limit) is out of its range."""

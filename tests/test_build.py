@@ -1,0 +1,259 @@
+"""A build is all or nothing: checked first, staged, swapped in whole, locked, recoverable."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from geo import build as build_module
+from geo import settings
+from geo._io import output_lock
+from geo.build import BUILD_OUTPUTS, Analysis, analyse, build
+from geo.errors import ChengyuError, ExportError, OptionError
+
+PROJECT_MAPS = Path(settings.maps_dir)
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    """A small analysis (a few simplified features per layer) that each test only writes.
+
+    What is tested is the write stage, so the content only needs every layer and table.
+    """
+    full = analyse()
+    layers = {}
+    for name, frame in full.layers.items():
+        small = frame.head(6).copy()
+        small["geometry"] = small.geometry.simplify(0.02)
+        layers[name] = small
+    return Analysis(layers, full.lengths, full.coverage)
+
+
+@pytest.fixture
+def quick(analysis, monkeypatch):
+    """Builds in this test reuse the module's analysis (the write stage is what is tested)."""
+    monkeypatch.setattr(build_module, "analyse", lambda **_: analysis)
+
+
+@pytest.fixture
+def previous(tmp_path, quick) -> Path:
+    """An output folder holding one complete build, a cache file and a screenshot."""
+    out = tmp_path / "place" / "out"
+    out.parent.mkdir()
+    build(out_dir=out)
+    (out / "cache").mkdir()
+    (out / "cache" / "kept.json").write_text("{}")
+    (out / "screenshots").mkdir()
+    (out / "screenshots" / "overview.png").write_bytes(b"png")
+    return out
+
+
+def _hashes(out: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _siblings(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name not in (out.name, ".out.lock"))
+
+
+def test_a_build_writes_the_set_and_keeps_the_cache_and_screenshots(previous, quick):
+    before = _hashes(previous)
+    time.sleep(0.01)
+    result = build(out_dir=previous)
+    after = _hashes(previous)
+    assert {path.split("/")[0] for path in after} == {*BUILD_OUTPUTS, "cache", "screenshots"}
+    assert after["cache/kept.json"] == before["cache/kept.json"]
+    assert after["screenshots/overview.png"] == before["screenshots/overview.png"]
+    assert result.geopackage == previous / settings.geopackage_name
+    assert all(path.parent == previous / "maps" for path in result.maps)
+    assert all(path.is_file() for path in [*result.maps, *result.parquet, result.lengths_csv])
+    assert _siblings(previous) == []
+
+
+@pytest.mark.parametrize("radius", [0.0, -5.0, float("nan"), float("inf"), 1e9])
+def test_a_bad_radius_fails_before_anything_is_written(previous, radius):
+    before = _hashes(previous)
+    with pytest.raises(OptionError, match="--radius"):
+        build(out_dir=previous, radii_km=[radius])
+    assert _hashes(previous) == before
+
+
+def test_a_bad_map_definition_fails_before_anything_is_written(previous, tmp_path, monkeypatch):
+    maps = tmp_path / "definitions" / "maps"
+    shutil.copytree(PROJECT_MAPS, maps)
+    (maps / "zz_broken.toml").write_text('name = "broken"\ntitle_zh = [\n', encoding="utf-8")
+    monkeypatch.setattr(settings, "maps_dir", maps)
+    before = _hashes(previous)
+    with pytest.raises(ChengyuError, match="zz_broken.toml"):
+        build(out_dir=previous)
+    assert _hashes(previous) == before
+    assert _siblings(previous) == []
+
+
+def test_a_failure_while_writing_leaves_the_previous_build(previous, monkeypatch):
+    # The GeoPackage is already written into the staging folder when the maps fail.
+    def broken(*args, **kwargs):
+        raise RuntimeError("a map cannot be rendered")
+
+    monkeypatch.setattr(build_module, "write_maps", broken)
+    before = _hashes(previous)
+    with pytest.raises(RuntimeError):
+        build(out_dir=previous)
+    assert _hashes(previous) == before
+    assert _siblings(previous) == []
+
+
+def test_a_full_disk_is_one_clear_error_and_the_previous_build_stays(previous, monkeypatch):
+    def full(frame, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(build_module, "write_csv", full)
+    before = _hashes(previous)
+    with pytest.raises(ExportError, match="No space left on device") as caught:
+        build(out_dir=previous)
+    assert "left as it was" in str(caught.value) and "\n" not in str(caught.value)
+    assert _hashes(previous) == before
+    assert _siblings(previous) == []
+
+
+def test_an_output_folder_that_is_a_file_is_refused(tmp_path, quick):
+    out = tmp_path / "out"
+    out.write_text("not a folder")
+    with pytest.raises(ExportError, match="is a file"):
+        build(out_dir=out)
+
+
+def test_an_output_folder_in_a_missing_folder_is_refused(tmp_path, quick):
+    with pytest.raises(ExportError, match="does not exist"):
+        build(out_dir=tmp_path / "missing" / "out")
+
+
+def test_a_read_only_place_is_one_clear_error(quick):
+    # /sys refuses new files even to root, as a read-only working directory would.
+    with pytest.raises(ExportError, match="cannot write"):
+        build(out_dir=Path("/sys/chengyu_out"))
+
+
+def test_a_second_build_waits_for_the_lock_then_says_so(tmp_path):
+    out = tmp_path / "out"
+    with output_lock(out):
+        started = time.monotonic()
+        with pytest.raises(ExportError, match="another build is writing"):
+            with output_lock(out, timeout_s=0.5):
+                pass
+        assert time.monotonic() - started >= 0.5
+    with output_lock(out, timeout_s=0):  # released
+        pass
+
+
+def test_the_second_of_two_builds_runs_after_the_first(previous, analysis, monkeypatch):
+    order = []
+
+    def slow(**_):
+        order.append("analyse")
+        return analysis
+
+    monkeypatch.setattr(build_module, "analyse", slow)
+    monkeypatch.setattr(settings, "build_lock_timeout_s", 0.3)
+    with output_lock(previous):
+        with pytest.raises(ExportError, match="another build"):
+            build(out_dir=previous)
+    assert order == []  # nothing was done while the other build held the folder
+
+
+def test_the_cache_follows_the_output_folder(tmp_path, analysis, monkeypatch):
+    seen = []
+
+    def record(**_):
+        seen.append(Path(settings.cache_dir))
+        return analysis
+
+    monkeypatch.setattr(build_module, "analyse", record)
+    monkeypatch.delattr(settings, "cache_dir")
+    monkeypatch.setattr(settings, "out_dir", tmp_path / "default_out")
+    assert settings.cache_dir == tmp_path / "default_out" / "cache"
+    build(out_dir=tmp_path / "elsewhere")
+    assert seen == [tmp_path / "elsewhere" / "cache"]
+    assert "cache_dir" not in vars(settings)  # the default is back
+
+
+def test_leftovers_of_a_killed_build_are_cleaned_by_the_next(previous, quick):
+    (previous.parent / ".out.staging").mkdir()
+    (previous.parent / ".out.staging" / "lengths.csv").write_text("half")
+    (previous / ".chengyu_corridors.abcd1234.gpkg").write_bytes(b"half")
+    (previous / ".chengyu_corridors.abcd1234.gpkg-journal").write_bytes(b"half")
+    (previous / "parquet" / ".airports.x_y1z2w3.parquet").write_bytes(b"half")
+    build(out_dir=previous)
+    assert _siblings(previous) == []
+    assert not [p for p in previous.rglob(".*") if p.is_file()]
+
+
+def test_a_build_moved_aside_but_not_replaced_is_put_back(previous, quick):
+    before = _hashes(previous)
+    aside = previous.parent / ".out.previous"
+    previous.rename(aside)
+    # The next build finds the previous one back before it starts.
+    from geo._io import recover
+
+    recover(previous, staging=previous.parent / ".out.staging", previous=aside, outputs=set())
+    assert _hashes(previous) == before
+
+
+_CHILD = """
+import pickle, sys
+from geo import build as b
+analysis = pickle.load(open(sys.argv[1], "rb"))
+b.analyse = lambda **_: analysis
+print("ready", flush=True)
+b.build(out_dir=sys.argv[2])
+print("done", flush=True)
+"""
+
+
+def test_a_build_killed_at_any_moment_leaves_the_previous_build_whole(
+    previous, analysis, tmp_path, quick
+):
+    pickled = tmp_path / "analysis.pickle"
+    pickled.write_bytes(pickle.dumps(analysis))
+    before = _hashes(previous)
+    env = {**os.environ, "CHENGYU_CACHE": str(settings.cache_dir)}
+    finished = 0
+    for delay in (0.2, 0.8, 1.6, 2.6):
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, str(pickled), str(previous)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        finished += child.returncode == 0
+        after = _hashes(previous)
+        # Whole as a set: every file from the one build or every file from the other.
+        outputs = {k: v for k, v in after.items() if k.split("/")[0] in BUILD_OUTPUTS}
+        old = {k: v for k, v in before.items() if k.split("/")[0] in BUILD_OUTPUTS}
+        assert set(outputs) == set(old), delay
+        changed = [k for k in outputs if outputs[k] != old[k]]
+        assert changed == [] or len(changed) >= len(outputs) - 2, (delay, changed)
+        assert after["cache/kept.json"] == before["cache/kept.json"]
+        before = after
+    build(out_dir=previous)
+    assert _siblings(previous) == []
+    assert not [p for p in previous.rglob(".*") if p.is_file()]
