@@ -95,3 +95,47 @@ def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_
     assert "nan" not in result.output  # Chongqing's districts show their municipality
     assert "areal weighting" in result.output
     assert (tmp_path / "coverage.csv").is_file() and (tmp_path / "coverage_by_county.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["coverage", "--radius", "0"], "not positive"),
+        (["coverage", "--radius", "nan"], "not a finite number"),
+        (["coverage", "--radius", "1e9"], "beyond the largest sensible value"),
+        (["coverage", "--top", "0"], "--top"),
+        (["reach", "--minutes", "0"], "not positive"),
+        (["reach", "--minutes", "-30"], "not positive"),
+        (["reach", "--minutes", "nan"], "not a finite number"),
+        (["reach", "--minutes", "inf"], "not a finite number"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error_before_any_work(runner, arguments, expected):
+    result = runner.invoke(cli, arguments)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [("/sys/chengyu_out", "cannot write"), ("/nonexistent/deep/out", "does not exist")],
+)
+def test_an_unwritable_or_missing_out_is_one_line(runner, out, expected):
+    result = runner.invoke(cli, ["build", "--out", out])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and out in lines[0] and expected in lines[0], result.output
+
+
+def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
+    import errno
+
+    from geo import build as build_module
+
+    def full(**_):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x"))
+
+    monkeypatch.setattr(build_module, "analyse", full)
+    result = runner.invoke(cli, ["build", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output and "Traceback" not in result.output
