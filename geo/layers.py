@@ -57,7 +57,11 @@ def load_layers(
     layers_dir: Path | None = None,
     on_layer: Callable[[str], None] | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Load, validate and build layers, with the layers they depend on.
+    """Load and validate layers, with the layers they depend on.
+
+    Loading only reads and checks: corridor legs are straight lines through their waypoints
+    until ``route_corridors`` routes them (so ``chengyu validate`` never loads the railway
+    graph).
 
     Parameters
     ----------
@@ -359,6 +363,8 @@ def _expressways(
 def _corridor_routes(
     records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
 ) -> gpd.GeoDataFrame:
+    """The legs as straight lines through their hubs and waypoints; ``route_corridors`` routes
+    them on the sea lanes and the railway network afterwards."""
     hubs = built["logistics_hubs"].set_index("id")
     problems = [
         p
@@ -366,7 +372,6 @@ def _corridor_routes(
         for p in _waypoint_problems(record, spec, settings.corridor_bounds, _CORRIDOR)
     ]
     geometries: list[BaseGeometry | None] = []
-    off_network_km: list[float] = []
     for record in records:
         ends = []
         for field in ("origin", "destination"):
@@ -386,25 +391,70 @@ def _corridor_routes(
             geometries.append(None)
             continue
         middle = [(lon, lat) for _, lon, lat in record["waypoints"] or []]
-        off_network = 0.0
         try:
-            if record["routing"] == "searoute":
-                geometries.append(routing.sea_route(ends[0], ends[1]))
-            elif record["routing"] == "rail_network":
-                line, off_network = routing.rail_route([ends[0], *middle, ends[1]])
-                geometries.append(line)
-            else:
-                geometries.append(routing.schematic_route([ends[0], *middle, ends[1]]))
+            geometries.append(routing.schematic_route([ends[0], *middle, ends[1]]))
         except RoutingError as error:
-            problems.append(Problem(spec.file_name, record["id"], "routing", str(error)))
+            problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
             geometries.append(None)
-        off_network_km.append(round(off_network, 1))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = _ROUTING_SOURCES["schematic"]
+    frame["off_network_km"] = 0.0
+    return frame
+
+
+def route_corridors(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Route the corridor legs on their networks: the sea lanes, the railway graph.
+
+    The stage after ``load_layers`` (which only loads and checks, with straight legs): sea
+    legs follow searoute's maritime network, rail legs the scgraph railway graph through their
+    waypoints, with the distance off the network.
+
+    Parameters
+    ----------
+    layers
+        Layers from ``load_layers``; without ``corridor_routes`` they are returned as given.
+
+    Returns
+    -------
+    dict
+        The same layers, ``corridor_routes`` routed.
+
+    Raises
+    ------
+    LayerValidationError
+        Naming each leg that cannot be routed on its network.
+    """
+    if "corridor_routes" not in layers:
+        return layers
+    spec = LAYER_SPECS["corridor_routes"]
+    frame = layers["corridor_routes"].copy()
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    off_network_km: list[float] = []
+    for row in frame.itertuples():
+        off_network = 0.0
+        line = row.geometry
+        if row.routing != "schematic" and line is not None:
+            ends = [line.coords[0], line.coords[-1]]
+            try:
+                if row.routing == "searoute":
+                    line = routing.sea_route(ends[0], ends[1])
+                else:
+                    line, off_network = routing.rail_route(list(row.geometry.coords))
+            except RoutingError as error:
+                problems.append(Problem(spec.file_name, str(row.id), "routing", str(error)))
+        geometries.append(line)
+        off_network_km.append(round(off_network, 1))
+    if problems:
+        raise LayerValidationError(problems)
+    frame["geometry"] = geometries
     frame["geometry_source"] = [_ROUTING_SOURCES[value] for value in frame["routing"]]
     frame["off_network_km"] = off_network_km
-    return frame
+    routed = (frame["routing"] != "schematic").sum()
+    log(f"layer corridor_routes: {routed} legs routed on the sea lanes and the railway graph")
+    return {**layers, "corridor_routes": frame}
 
 
 _ROUTING_SOURCES = {

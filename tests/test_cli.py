@@ -139,3 +139,17 @@ def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
     result = runner.invoke(cli, ["build", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert "No space left on device" in result.output and "Traceback" not in result.output
+
+
+def test_validate_never_loads_the_railway_graph_or_the_sea_lanes(runner, monkeypatch):
+    from geo import routing
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("validate must not route")
+
+    monkeypatch.setattr(routing, "_railway_graph", forbidden)
+    monkeypatch.setattr(routing, "rail_route", forbidden)
+    monkeypatch.setattr(routing, "sea_route", forbidden)
+    result = runner.invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "valid: 7 layers" in result.output

@@ -5,13 +5,13 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from geo.layers import LAYER_NAMES, load_layers
+from geo.layers import LAYER_NAMES, load_layers, route_corridors
 from geo.measure import geodesic_km
 
 
 @pytest.fixture(scope="module")
 def layers() -> dict[str, gpd.GeoDataFrame]:
-    return load_layers()
+    return route_corridors(load_layers())
 
 
 def test_every_layer_is_built_in_wgs84_with_a_source_on_every_feature(layers):

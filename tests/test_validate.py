@@ -12,7 +12,7 @@ import pytest
 from geo._schema import LAYER_SPECS
 from geo._validate import read_rows
 from geo.errors import LayerValidationError
-from geo.layers import load_layers
+from geo.layers import load_layers, route_corridors
 from tests.conftest import drop_column, duplicate_row, edit_field
 
 
@@ -135,7 +135,10 @@ def test_a_route_leg_from_an_unknown_hub_is_refused(layers_dir):
 
 def test_a_sea_leg_from_an_inland_point_cannot_be_routed(layers_dir):
     edit_field(layers_dir / "corridor_routes.csv", "cdmy-2", "origin", "chengdu_railway_port")
-    problems = _problems(layers_dir, ["corridor_routes"])
+    layers = load_layers(["corridor_routes"], layers_dir=layers_dir)  # loading only checks
+    with pytest.raises(LayerValidationError) as caught:
+        route_corridors(layers)
+    problems = [str(problem) for problem in caught.value.problems]
     assert any(
         "'cdmy-2'" in p and "'routing'" in p and "from the nearest sea lane" in p for p in problems
     ), problems
