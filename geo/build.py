@@ -141,7 +141,7 @@ def build(
             on_step(step)
 
     out = Path(out_dir or settings.out_dir)
-    check_radii(radii_km)
+    check_options(radii_km)
     # Map definitions are checked before anything is written: a bad TOML found after the
     # GeoPackage would otherwise fail the build half-way.
     # TODO(textdata): switch to webmap's public map validator once it lands.
@@ -176,18 +176,27 @@ def build(
     )
 
 
-def check_radii(radii_km: Sequence[float] | None) -> None:
-    """Refuse catchment radii that are not positive, finite and below ``settings.max_radius_km``.
+def check_options(radii_km: Sequence[float] | None) -> None:
+    """Refuse radii and time limits that are not positive, finite and sensible.
+
+    Checks the catchment radii (at most ``settings.max_radius_km``) and the time limits of
+    ``settings.reach_minutes`` and ``settings.access_minutes`` (at most ``settings.max_minutes``).
 
     Raises
     ------
     OptionError
         Naming the radius and the problem.
     """
-    for radius in radii_km or ():
-        message = option_problem(radius, maximum=settings.max_radius_km, unit="km")
-        if message:
-            raise OptionError(f"--radius: {message}")
+    checks = [
+        ("--radius", "km", settings.max_radius_km, list(radii_km or ())),
+        ("settings.reach_minutes", "minutes", settings.max_minutes, settings.reach_minutes),
+        ("settings.access_minutes", "minutes", settings.max_minutes, settings.access_minutes),
+    ]
+    for name, unit, maximum, values in checks:
+        for value in values:
+            message = option_problem(value, maximum=maximum, unit=unit)
+            if message:
+                raise OptionError(f"{name}: {message}")
 
 
 @contextmanager

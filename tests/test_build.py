@@ -101,6 +101,14 @@ def test_a_bad_radius_fails_before_anything_is_written(previous, radius):
     assert _hashes(previous) == before
 
 
+def test_a_bad_time_limit_in_the_settings_fails_before_anything_is_written(previous, monkeypatch):
+    monkeypatch.setattr(settings, "reach_minutes", (60.0, float("inf")))
+    before = _hashes(previous)
+    with pytest.raises(OptionError, match=r"settings\.reach_minutes: inf"):
+        build(out_dir=previous)
+    assert _hashes(previous) == before
+
+
 def test_a_bad_map_definition_fails_before_anything_is_written(previous, tmp_path, monkeypatch):
     maps = tmp_path / "definitions" / "maps"
     shutil.copytree(PROJECT_MAPS, maps)
