@@ -92,7 +92,7 @@ def output_lock(out: Path, *, timeout_s: float | None = None) -> Iterator[None]:
     """
     limit = settings.build_lock_timeout_s if timeout_s is None else timeout_s
     parent = _parent_of(out)
-    lock_path = parent / f".{out.name}.lock"
+    lock_path = parent / f".{Path(os.path.abspath(out)).name}.lock"
     try:
         handle = lock_path.open("a")
     except OSError as error:
@@ -147,6 +147,7 @@ def staged_output(out: Path, *, outputs: Iterable[str]) -> Iterator[Path]:
     """
     produced = set(outputs)
     parent = _parent_of(out)
+    out = Path(os.path.abspath(out))
     staging = parent / f".{out.name}.staging"
     previous = parent / f".{out.name}.previous"
     if out.exists() and not out.is_dir():
@@ -211,9 +212,16 @@ def _return_carried(source: Path, out: Path, outputs: set[str]) -> None:
 
 
 def _parent_of(out: Path) -> Path:
-    parent = out.absolute().parent
+    absolute = Path(os.path.abspath(out))
+    parent = absolute.parent
     if not parent.is_dir():
         raise ExportError(f"{out}: its folder {parent} does not exist")
+    # The whole folder is replaced: it must not hold the working folder or the sources.
+    for inside in (Path.cwd(), Path(settings.layers_dir), Path(settings.maps_dir)):
+        if Path(os.path.abspath(inside)).is_relative_to(absolute):
+            raise ExportError(
+                f"{out}: holds {inside}; the outputs need a folder of their own (e.g. out/)"
+            )
     return parent
 
 

@@ -284,3 +284,19 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_build_whole(
     build(out_dir=previous)
     assert _siblings(previous) == []
     assert not [p for p in previous.rglob(".*") if p.is_file()]
+
+
+def test_an_output_folder_holding_the_working_folder_or_the_sources_is_refused(
+    tmp_path, monkeypatch, quick
+):
+    work = tmp_path / "project" / "work"
+    work.mkdir(parents=True)
+    (work / "notes.txt").write_text("mine")
+    monkeypatch.chdir(work)
+    for out in (Path("."), Path(".."), tmp_path):
+        with pytest.raises(ExportError, match="a folder of their own"):
+            build(out_dir=out)
+    monkeypatch.setattr(settings, "layers_dir", tmp_path / "data" / "layers")
+    with pytest.raises(ExportError, match="a folder of their own"):
+        build(out_dir=tmp_path / "data")
+    assert (work / "notes.txt").read_text() == "mine"
