@@ -246,7 +246,7 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_build_whole(previous, 
     # Forked children share the parent's imports and its quick analysis: each starts at once.
     context = multiprocessing.get_context("fork")
     before = _hashes(previous)
-    for delay in (0.0, 0.4, 1.0, 2.0):
+    for delay in (0.3, 2.0, 3.0, 3.8):
         writing = context.Event()
         child = context.Process(target=_build_announcing_the_writes, args=(previous, writing))
         child.start()
