@@ -65,6 +65,8 @@ class LayerSpec:
 
 
 _ID = FieldSpec("id", "id", required=True)
+#: The date a feature's ``status`` is known for (the date of the source that says so).
+_STATUS_AS_OF = FieldSpec("status_as_of", "date", required=True)
 _SOURCE = FieldSpec("source", required=True)
 _POSITION = (
     # WGS84 ranges are checked with the position, which can tell a swapped pair.
@@ -90,6 +92,7 @@ RAIL_STATIONS = LayerSpec(
         FieldSpec("name_zh", required=True),
         FieldSpec("name_en", required=True),
         FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("opened", "date"),
         FieldSpec("opening", "date_or_year"),
         *_POSITION,
@@ -110,7 +113,10 @@ RAIL_LINES = LayerSpec(
         FieldSpec("from_seq", "int", required=True, minimum=1, maximum=200),
         FieldSpec("to_seq", "int", required=True, minimum=1, maximum=200),
         FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("design_speed_kmh", "int", required=True, minimum=60, maximum=600),
+        # Where a source gives it; travel times use it before the design speed.
+        FieldSpec("operating_speed_kmh", "int", minimum=60, maximum=600),
         FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
         FieldSpec("line_length_official_km", "float", minimum=0, maximum=5000),
         FieldSpec("started", "date"),
@@ -118,6 +124,27 @@ RAIL_LINES = LayerSpec(
         FieldSpec("opening", "date_or_year"),
         FieldSpec("notes"),
         _SOURCE,
+    ),
+)
+
+RAIL_TIMES = LayerSpec(
+    name="rail_times",
+    title="Published fastest rail journey times (drawn along the line between the two stations)",
+    geometry="line",
+    fields=(
+        _ID,
+        FieldSpec("from", "id", required=True),
+        FieldSpec("to", "id", required=True),
+        FieldSpec("minutes", "float", required=True, minimum=1, maximum=6000),
+        FieldSpec("train"),
+        # Intermediate stops of the train, as station ids separated by ';', or 'none' for a
+        # non-stop run; empty when the report does not say.
+        FieldSpec("stops"),
+        # The speed trains ran the line at on that date, where it differs from rail_lines.
+        FieldSpec("line_speed_kmh", "int", minimum=60, maximum=600),
+        FieldSpec("date", "date", required=True),
+        _SOURCE,
+        FieldSpec("notes"),
     ),
 )
 
@@ -134,6 +161,8 @@ LOGISTICS_HUBS = LayerSpec(
             required=True,
             vocabulary=("national_hub", "rail_port", "river_port", "sea_port"),
         ),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("hub_name_zh"),
         FieldSpec("hub_type", vocabulary=("production_service", "airport")),
         FieldSpec("hub_approved", "date_or_year"),
@@ -162,6 +191,7 @@ AIRPORTS = LayerSpec(
         FieldSpec("name_en", required=True),
         FieldSpec("iata"),
         FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("opened", "date"),
         *_POSITION[:2],
         _POSITION[2],
@@ -201,13 +231,15 @@ EXPRESSWAYS = LayerSpec(
     geometry="line",
     fields=(
         _ID,
+        FieldSpec("road_id", "id", required=True),
         FieldSpec("name_zh", required=True),
         FieldSpec("name_en", required=True),
         FieldSpec("route_no"),
         FieldSpec("status", required=True, vocabulary=STATUSES),
-        FieldSpec("status_as_of", "date", required=True),
+        _STATUS_AS_OF,
+        FieldSpec("started", "date_or_year"),
         FieldSpec("opened", "date_or_year"),
-        FieldSpec("opening"),
+        FieldSpec("opening", "date_or_year"),
         FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
         FieldSpec("waypoints", "waypoints", required=True),
         FieldSpec("notes"),
@@ -237,6 +269,7 @@ ADMIN_AREAS = LayerSpec(
 LAYERS: tuple[LayerSpec, ...] = (
     RAIL_STATIONS,
     RAIL_LINES,
+    RAIL_TIMES,
     LOGISTICS_HUBS,
     AIRPORTS,
     CORRIDOR_ROUTES,

@@ -11,7 +11,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo._checks import layer_warnings
 from geo._io import cache_for, output_lock, staged_output
+from geo._mapdefs import load_map_definitions
 from geo._validate import option_problem
 from geo.access import drive_areas
 from geo.coverage import coverage
@@ -19,10 +21,10 @@ from geo.errors import OptionError
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers, route_corridors
 from geo.measure import length_table, route_lengths
-from geo.network import reach_areas
+from geo.network import calibration_table, reach_areas
 from geo.osm import cached_rail_graph, snap_sections
 from geo.utils import log
-from geo.webmap import read_definitions, write_maps
+from geo.webmap import write_maps
 
 #: Steps reported to ``on_step``: one per layer, the derived layers, then one per output.
 BUILD_STEPS: tuple[str, ...] = (
@@ -42,6 +44,7 @@ BUILD_OUTPUTS: tuple[str, ...] = (
     "lengths.csv",
     "coverage.csv",
     "coverage_by_county.csv",
+    "rail_times.csv",
     "maps",
 )
 
@@ -63,11 +66,12 @@ class BuildResult:
 
 @dataclass
 class Analysis:
-    """Every layer, source and derived, with the length and coverage tables."""
+    """Every layer, source and derived, with the length, coverage and rail-time tables."""
 
     layers: dict[str, gpd.GeoDataFrame]
     lengths: pd.DataFrame
     coverage: pd.DataFrame
+    rail_times: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def analyse(
@@ -83,6 +87,7 @@ def analyse(
     ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
     """
     layers = route_corridors(load_layers(layers_dir=layers_dir, on_layer=on_step))
+    layer_warnings(layers)
     track = cached_rail_graph()
     if track is not None:
         layers["rail_lines"] = snap_sections(layers["rail_lines"], layers["rail_stations"], track)
@@ -102,7 +107,7 @@ def analyse(
     )
     if on_step is not None:
         on_step("coverage")
-    return Analysis(layers, lengths, summary)
+    return Analysis(layers, lengths, summary, calibration_table(layers))
 
 
 def build(
@@ -116,7 +121,8 @@ def build(
     """Load and validate every layer, measure the routes, and write every output.
 
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
-    ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv`` and ``maps/<name>.html``.
+    ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv``, ``rail_times.csv`` (modelled
+    against published rail times) and ``maps/<name>.html``.
     All or nothing: the options, the map definitions and every layer are checked before
     anything is written; the outputs are written into a staging folder beside ``out_dir`` and
     swapped in as a set at the end, under a lock that keeps a second build waiting. A failed
@@ -143,9 +149,9 @@ def build(
     out = Path(out_dir or settings.out_dir)
     check_options(radii_km)
     # Map definitions are checked before anything is written: a bad TOML found after the
-    # GeoPackage would otherwise fail the build half-way.
-    # TODO(textdata): switch to webmap's public map validator once it lands.
-    read_definitions()
+    # GeoPackage would otherwise fail the build half-way. (Their ``where`` values are checked
+    # against the layers again when the maps are written, still inside the staging folder.)
+    load_map_definitions()
     with output_lock(out), _cache_beside(out), staged_output(out, outputs=BUILD_OUTPUTS) as stage:
         analysed = analyse(layers_dir=layers_dir, radii_km=radii_km, on_step=on_step)
         layers = analysed.layers
@@ -158,6 +164,7 @@ def build(
         write_csv(
             layers["station_coverage"].drop(columns="geometry"), stage / "coverage_by_county.csv"
         )
+        write_csv(analysed.rail_times, stage / "rail_times.csv")
         done("csv")
         maps = write_maps(layers, out_dir=stage, offline=offline_maps)
         done("maps")

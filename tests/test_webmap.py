@@ -18,9 +18,9 @@ from geo.errors import ChengyuError
 from geo.webmap import (
     LEAFLET_JS_URL,
     _script_json,
+    load_map_definitions,
     make_map,
-    popup_html,
-    read_definitions,
+    popup_content,
     write_maps,
 )
 from tests.conftest import edit_field
@@ -45,7 +45,7 @@ def offline_maps(layers, tmp_path_factory) -> dict[str, Path]:
 
 
 def test_every_definition_is_read():
-    names = {definition.name for definition in read_definitions()}
+    names = {definition.name for definition in load_map_definitions()}
     assert {"overview", "corridor"} <= names
 
 
@@ -56,13 +56,13 @@ def test_a_definition_naming_an_unknown_layer_is_refused(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(ChengyuError, match=r"bad\.toml.*railways"):
-        read_definitions(tmp_path)
+        load_map_definitions(tmp_path)
 
 
-def test_popups_escape_feature_text():
-    html = popup_html({"name_zh": HOSTILE, "name_en": "x", "source": "<b>s</b>"}, "rail_stations")
-    assert "<img" not in html and "<b>s</b>" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+def test_popups_carry_feature_text_as_data():
+    row = {"name_zh": HOSTILE, "name_en": "x", "source": "<b>s</b>"}
+    popup = popup_content(row, "rail_stations")
+    assert popup == {"h": [HOSTILE, "x"], "r": [["来源 source", "<b>s</b>"]]}
 
 
 def test_data_in_a_script_cannot_close_it():
@@ -86,7 +86,7 @@ def test_offline_overview_stays_under_two_megabytes(offline_maps):
 
 
 def test_online_maps_offer_the_basemaps(layers, monkeypatch):
-    overview = next(d for d in read_definitions() if d.name == "overview")
+    overview = next(d for d in load_map_definitions() if d.name == "overview")
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     html = make_map(overview, layers).get_root().render()
     assert LEAFLET_JS_URL in html and "tile.openstreetmap.org" in html and "autonavi.com" in html
@@ -119,7 +119,7 @@ def test_offline_maps_load_with_every_request_blocked(offline_maps):
 
 
 def test_the_layer_control_lists_every_group(offline_maps):
-    for definition in read_definitions():
+    for definition in load_map_definitions():
         with open_page(offline_maps[definition.name]) as (page, _):
             listed = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
         assert [text.strip() for text in listed] == [entry.label for entry in definition.layers]
@@ -144,7 +144,7 @@ def test_a_station_popup_opens_on_click_with_both_names_and_the_source(offline_m
         popup.wait_for(timeout=3000)
         text = popup.inner_text()
     assert "万州北" in text and "Wanzhou North" in text
-    assert "来源 source" in text and "Wikipedia" in text
+    assert "来源 source" in text and "OpenStreetMap" in text
 
 
 def test_toggling_a_layer_hides_it(offline_maps):
@@ -174,7 +174,8 @@ def test_the_timeline_fades_what_had_not_opened_by_that_year(offline_maps):
         opacity = f"""() => {{
             const out = {{}};
             {_registry_entry(page, "High-speed rail")}.wgs.eachLayer(l => {{
-                out[l.feature.properties._t] = l.options.opacity; }});
+                const p = l.feature.properties;
+                out[p._t.split(" ")[0] + " " + p._y] = l.options.opacity; }});
             return out;
         }}"""
         page.locator("#chengyu-timeline-on").check()
@@ -182,16 +183,15 @@ def test_the_timeline_fades_what_had_not_opened_by_that_year(offline_maps):
         in_2016 = page.evaluate(opacity)
         page.locator(".chengyu-timeline input[type=range]").fill("2027")
         in_2027 = page.evaluate(opacity)
-    chengdu_chongqing = next(key for key in in_2016 if "成渝高铁" in key)
-    chengdu_wanzhou = next(key for key in in_2016 if "成达万" in key)
-    assert in_2016[chengdu_chongqing] > 0.5  # opened 2015
-    assert in_2016[chengdu_wanzhou] < 0.2  # opens 2027
-    assert in_2027[chengdu_wanzhou] > 0.5
+    assert in_2016["成渝高铁 2015"] > 0.5  # 成都东–沙坪坝 opened 2015
+    assert in_2016["成达万高铁 2023"] < 0.2  # 天府–资阳西, with 成宜 HSR
+    assert in_2016["成达万高铁 2027"] < 0.2 and in_2027["成达万高铁 2027"] > 0.5
 
 
 def test_a_hostile_station_name_is_shown_as_text(layers_dir, tmp_path):
     edit_field(layers_dir / "rail_stations.csv", "cdw-13", "name_en", HOSTILE)
     edit_field(layers_dir / "rail_stations.csv", "zy-04", "name_en", HOSTILE)  # same station
+    edit_field(layers_dir / "rail_stations.csv", "xyw-03", "name_en", HOSTILE)
     paths = write_maps(_layers(layers_dir), out_dir=tmp_path, offline=True, names=["overview"])
     with open_page(paths[0]) as (page, report):
         box = page.locator(".chengyu-search input")
@@ -206,7 +206,7 @@ def test_a_hostile_station_name_is_shown_as_text(layers_dir, tmp_path):
 
 
 def test_on_the_amap_basemap_the_data_is_drawn_shifted_to_gcj02(layers, tmp_path):
-    overview = next(d for d in read_definitions() if d.name == "overview")
+    overview = next(d for d in load_map_definitions() if d.name == "overview")
     path = tmp_path / "online.html"
     path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
     with open_page(path, local_assets=leaflet_cdn_files()) as (page, report):
@@ -260,7 +260,7 @@ def test_background_boundaries_are_drawn_after_the_page_has_loaded(offline_maps)
 
 
 def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
-    overview = next(d for d in read_definitions() if d.name == "overview")
+    overview = next(d for d in load_map_definitions() if d.name == "overview")
     path = tmp_path / "online.html"
     path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
     report = screenshot(path, tmp_path / "online.png")
