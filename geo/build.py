@@ -19,7 +19,7 @@ from geo.access import drive_areas
 from geo.coverage import coverage
 from geo.errors import OptionError
 from geo.export import write_csv, write_geopackage, write_geoparquet
-from geo.layers import LAYER_NAMES, load_layers, route_corridors
+from geo.layers import LAYER_NAMES, load_layers, route_layers
 from geo.measure import length_table, route_lengths
 from geo.network import calibration_table, reach_areas
 from geo.osm import cached_rail_graph, snap_sections
@@ -86,7 +86,7 @@ def analyse(
     ``station_access``; where
     ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
     """
-    layers = route_corridors(load_layers(layers_dir=layers_dir, on_layer=on_step))
+    layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
     layer_warnings(layers)
     track = cached_rail_graph()
     if track is not None:

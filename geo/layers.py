@@ -12,7 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import admin, routing, settings
 from geo._schema import LAYER_SPECS, LAYERS, LayerSpec
-from geo._validate import Record, parse_rows, position_problem, read_rows
+from geo._validate import Record, parse_rows, parse_waypoints, position_problem, read_rows
 from geo.errors import ChengyuError, LayerValidationError, Problem, RoutingError
 from geo.utils import log
 
@@ -59,9 +59,9 @@ def load_layers(
 ) -> dict[str, gpd.GeoDataFrame]:
     """Load and validate layers, with the layers they depend on.
 
-    Loading only reads and checks: corridor legs are straight lines through their waypoints
-    until ``route_corridors`` routes them (so ``chengyu validate`` never loads the railway
-    graph).
+    Loading only reads and checks: expressways and corridor legs are straight lines through
+    their waypoints until ``route_layers`` routes them (so ``chengyu validate`` never loads the
+    railway or the highway graph).
 
     Parameters
     ----------
@@ -402,31 +402,51 @@ def _expressways(
         for p in _waypoint_problems(record, spec, settings.region_bounds, _REGION)
     ]
     geometries: list[BaseGeometry | None] = []
-    shares: list[float] = []
     for record in records:
-        points = [(lon, lat) for _, lon, lat in record["waypoints"]]
         try:
-            # Only a road in service can be in the OpenStreetMap highway graph.
-            if record["status"] == "operating" and not problems:
-                line, share = routing.road_route(points)
-            else:
-                line, share = routing.schematic_route(points), 0.0
-            geometries.append(line)
-            shares.append(round(share, 3))
+            geometries.append(
+                routing.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]])
+            )
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
-    frame["geometry_source"] = [routing.road_geometry_source(share) for share in shares]
-    frame["osm_share"] = shares
+    frame["geometry_source"] = routing.road_geometry_source(0.0)
+    frame["osm_share"] = 0.0
     return frame
+
+
+def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Expressways in service along the highway graph; the others stay straight."""
+    spec = LAYER_SPECS["expressways"]
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    shares: list[float] = []
+    for row in frame.itertuples():
+        line, share = row.geometry, 0.0
+        # Only a road in service can be in the OpenStreetMap highway graph.
+        if row.status == "operating":
+            points = [(lon, lat) for _, lon, lat in parse_waypoints(str(row.waypoints))]
+            try:
+                line, share = routing.road_route(points)
+            except RoutingError as error:
+                problems.append(Problem(spec.file_name, str(row.id), "waypoints", str(error)))
+        geometries.append(line)
+        shares.append(round(share, 3))
+    if problems:
+        raise LayerValidationError(problems)
+    routed = frame.copy()
+    routed["geometry"] = geometries
+    routed["geometry_source"] = [routing.road_geometry_source(share) for share in shares]
+    routed["osm_share"] = shares
+    return routed
 
 
 def _corridor_routes(
     records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
 ) -> gpd.GeoDataFrame:
-    """The legs as straight lines through their hubs and waypoints; ``route_corridors`` routes
+    """The legs as straight lines through their hubs and waypoints; ``route_layers`` routes
     them on the sea lanes and the railway network afterwards."""
     hubs = built["logistics_hubs"].set_index("id")
     problems = [
@@ -467,32 +487,49 @@ def _corridor_routes(
     return frame
 
 
-def route_corridors(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
-    """Route the corridor legs on their networks: the sea lanes, the railway graph.
+def route_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Route the lines drawn straight at loading on their networks.
 
-    The stage after ``load_layers`` (which only loads and checks, with straight legs): sea
-    legs follow searoute's maritime network, rail legs the scgraph railway graph through their
-    waypoints, with the distance off the network.
+    The stage after ``load_layers`` (which only loads and checks): expressways in service
+    follow scgraph_data's highway graph; corridor sea legs follow searoute's maritime network,
+    rail legs the scgraph railway graph through their waypoints, with the distance off it.
 
     Parameters
     ----------
     layers
-        Layers from ``load_layers``; without ``corridor_routes`` they are returned as given.
+        Layers from ``load_layers``; those not routed are returned as given.
 
     Returns
     -------
     dict
-        The same layers, ``corridor_routes`` routed.
+        The same layers, ``expressways`` and ``corridor_routes`` routed.
 
     Raises
     ------
     LayerValidationError
-        Naming each leg that cannot be routed on its network.
+        Naming each road or leg that cannot be routed on its network.
     """
-    if "corridor_routes" not in layers:
-        return layers
+    problems: list[Problem] = []
+    routed = dict(layers)
+    if "expressways" in layers:
+        try:
+            routed["expressways"] = _route_expressways(layers["expressways"])
+        except LayerValidationError as error:
+            problems += error.problems
+    if "corridor_routes" in layers:
+        try:
+            routed["corridor_routes"] = _route_layers(layers["corridor_routes"])
+        except LayerValidationError as error:
+            problems += error.problems
+    if problems:
+        raise LayerValidationError(problems)
+    return routed
+
+
+def _route_layers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Corridor legs on the sea lanes and the railway graph; schematic legs stay straight."""
     spec = LAYER_SPECS["corridor_routes"]
-    frame = layers["corridor_routes"].copy()
+    frame = frame.copy()
     problems: list[Problem] = []
     geometries: list[BaseGeometry | None] = []
     off_network_km: list[float] = []
@@ -517,7 +554,7 @@ def route_corridors(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDat
     frame["off_network_km"] = off_network_km
     routed = (frame["routing"] != "schematic").sum()
     log(f"layer corridor_routes: {routed} legs routed on the sea lanes and the railway graph")
-    return {**layers, "corridor_routes": frame}
+    return frame
 
 
 _ROUTING_SOURCES = {

@@ -141,7 +141,7 @@ def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
     assert "No space left on device" in result.output and "Traceback" not in result.output
 
 
-def test_validate_never_loads_the_railway_graph_or_the_sea_lanes(runner, monkeypatch):
+def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runner, monkeypatch):
     from geo import routing
     from geo._checks import rail_graph_segments
 
@@ -154,6 +154,8 @@ def test_validate_never_loads_the_railway_graph_or_the_sea_lanes(runner, monkeyp
     monkeypatch.setattr(routing, "_railway_graph", forbidden)
     monkeypatch.setattr(routing, "rail_route", forbidden)
     monkeypatch.setattr(routing, "sea_route", forbidden)
+    monkeypatch.setattr(routing, "_highway_graph", forbidden)
+    monkeypatch.setattr(routing, "road_route", forbidden)
     result = runner.invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
     assert "valid: " in result.output

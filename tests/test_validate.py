@@ -12,7 +12,7 @@ import pytest
 from geo._schema import LAYER_SPECS
 from geo._validate import read_rows
 from geo.errors import LayerValidationError
-from geo.layers import load_layers, route_corridors
+from geo.layers import load_layers, route_layers
 from tests.conftest import drop_column, duplicate_row, edit_field
 
 
@@ -138,7 +138,7 @@ def test_a_sea_leg_from_an_inland_point_cannot_be_routed(layers_dir):
     edit_field(layers_dir / "corridor_routes.csv", "cdmy-2", "origin", "chengdu_railway_port")
     layers = load_layers(["corridor_routes"], layers_dir=layers_dir)  # loading only checks
     with pytest.raises(LayerValidationError) as caught:
-        route_corridors(layers)
+        route_layers(layers)
     problems = [str(problem) for problem in caught.value.problems]
     assert any(
         "'cdmy-2'" in p and "'routing'" in p and "from the nearest sea lane" in p for p in problems
@@ -196,11 +196,12 @@ def test_a_quote_closed_lines_later_is_refused(tmp_path):
     assert any("'line 2'" in str(p) and "lines 2–3" in str(p) for p in problems), problems
 
 
-@pytest.mark.parametrize(("change", "count"), [(1, "13 values"), (-1, "11 values")])
-def test_a_row_wider_or_narrower_than_the_header_is_refused(layers_dir, change, count):
+@pytest.mark.parametrize("change", [1, -1])
+def test_a_row_wider_or_narrower_than_the_header_is_refused(layers_dir, change):
     path = layers_dir / "airports.csv"
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
+    count = f"{len(rows[0]) + change} values for {len(rows[0])} columns"
     rows[1] = rows[1] + ["extra"] if change > 0 else rows[1][:-1]
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
@@ -211,7 +212,8 @@ def test_a_row_wider_or_narrower_than_the_header_is_refused(layers_dir, change, 
 def test_a_utf8_byte_order_mark_is_accepted(layers_dir):
     path = layers_dir / "airports.csv"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    assert len(load_layers(["airports"], layers_dir=layers_dir)["airports"]) == 4
+    airports = load_layers(["airports"], layers_dir=layers_dir)["airports"]
+    assert "langzhong" in set(airports["id"])
 
 
 @pytest.mark.parametrize(
@@ -256,7 +258,8 @@ def test_a_full_date_field_takes_only_yyyy_mm_dd(layers_dir, value):
 @pytest.mark.parametrize("value", ["2027", "2027-09", "2027-09-30"])
 def test_a_year_a_month_or_a_day_is_accepted(layers_dir, value):
     edit_field(layers_dir / "rail_lines.csv", "cdw-1", "opening", value)
-    assert len(load_layers(["rail_lines"], layers_dir=layers_dir)["rail_lines"]) == 9
+    lines = load_layers(["rail_lines"], layers_dir=layers_dir)["rail_lines"].set_index("id")
+    assert lines.loc["cdw-1", "opening"] == value
 
 
 @pytest.mark.parametrize(
