@@ -19,6 +19,7 @@ from geo.access import drive_areas
 from geo.coverage import coverage
 from geo.errors import OptionError
 from geo.export import write_csv, write_geopackage, write_geoparquet
+from geo.index_page import write_index
 from geo.layers import LAYER_NAMES, load_layers, route_layers
 from geo.measure import length_table, route_lengths
 from geo.network import calibration_table, reach_areas
@@ -46,6 +47,7 @@ BUILD_OUTPUTS: tuple[str, ...] = (
     "coverage_by_county.csv",
     "rail_times.csv",
     "maps",
+    "index.html",
 )
 
 
@@ -122,7 +124,7 @@ def build(
 
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
     ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv``, ``rail_times.csv`` (modelled
-    against published rail times) and ``maps/<name>.html``.
+    against published rail times), ``maps/<name>.html`` and ``index.html``.
     All or nothing: the options, the map definitions and every layer are checked before
     anything is written; the outputs are written into a staging folder beside ``out_dir`` and
     swapped in as a set at the end, under a lock that keeps a second build waiting. A failed
@@ -168,6 +170,9 @@ def build(
         done("csv")
         maps = write_maps(layers, out_dir=stage, offline=offline_maps)
         done("maps")
+        write_index(
+            layers=layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=stage
+        )
     counts = {name: len(frame) for name, frame in layers.items()}
     log(f"build done: {sum(counts.values())} features in {len(counts)} layers → {out}")
     return BuildResult(
