@@ -35,7 +35,7 @@ def analysis() -> Analysis:
         small = frame.head(6).copy()
         small["geometry"] = small.geometry.simplify(0.02)
         layers[name] = small
-    return Analysis(layers, full.lengths, full.coverage)
+    return Analysis(layers, full.lengths, full.coverage, full.rail_times)
 
 
 @pytest.fixture
@@ -69,6 +69,14 @@ def previous(template, tmp_path, quick) -> Path:
 def _hashes(out: Path) -> dict[str, str]:
     return {
         str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _inodes(out: Path) -> dict[str, int]:
+    return {
+        str(path.relative_to(out)): path.stat().st_ino
         for path in sorted(out.rglob("*"))
         if path.is_file()
     }
@@ -230,15 +238,31 @@ def test_a_build_moved_aside_but_not_replaced_is_put_back(previous, quick):
     assert _hashes(previous) == before
 
 
-def _build_announcing_the_writes(out: Path, writing: Event) -> None:
-    """Run in a forked child: a build that says when it starts writing its outputs."""
-    write = build_module.write_geopackage
+_WRITERS = (
+    "write_geopackage",
+    "write_geoparquet",
+    "write_csv",
+    "write_maps",
+    "write_index",
+)
 
-    def announced(*args, **kwargs):
-        writing.set()
-        return write(*args, **kwargs)
 
-    build_module.write_geopackage = announced
+def _build_announcing_the_writes(out: Path, reached: Event, step: int) -> None:
+    """Run in a forked child: a build that says when its ``step``-th output write starts."""
+    count = 0
+
+    def announcing(write):
+        def wrapper(*args, **kwargs):
+            nonlocal count
+            count += 1
+            if count == step:
+                reached.set()
+            return write(*args, **kwargs)
+
+        return wrapper
+
+    for name in _WRITERS:
+        setattr(build_module, name, announcing(getattr(build_module, name)))
     build(out_dir=out)
 
 
@@ -246,24 +270,31 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_build_whole(previous, 
     # Forked children share the parent's imports and its quick analysis: each starts at once.
     context = multiprocessing.get_context("fork")
     before = _hashes(previous)
-    for delay in (0.3, 2.0, 3.0, 3.8):
-        writing = context.Event()
-        child = context.Process(target=_build_announcing_the_writes, args=(previous, writing))
+    inodes = _inodes(previous)
+    # Killed as the GeoPackage, the GeoParquet, a CSV, the maps, the index page are written
+    # (writes 1, 2, 3, 7 and 8), and a moment later.
+    for step, delay in ((1, 0.5), (2, 0.1), (3, 0.0), (7, 0.3), (8, 0.0), (8, 0.5)):
+        reached = context.Event()
+        child = context.Process(target=_build_announcing_the_writes, args=(previous, reached, step))
         child.start()
-        # Killed while the outputs are written: the GeoPackage, the GeoParquet, the maps.
-        assert writing.wait(timeout=60)
+        assert reached.wait(timeout=120), step
         time.sleep(delay)
         assert child.pid is not None
         os.kill(child.pid, signal.SIGKILL)
         child.join()
         after = _hashes(previous)
-        # Whole as a set: every file from the one build or every file from the other.
-        outputs = {k: v for k, v in after.items() if k.split("/")[0] in BUILD_OUTPUTS}
-        old = {k: v for k, v in before.items() if k.split("/")[0] in BUILD_OUTPUTS}
-        assert set(outputs) == set(old), delay
-        changed = [k for k in outputs if outputs[k] != old[k]]
-        assert changed == [] or len(changed) >= len(outputs) - 2, (delay, changed)
+        files = _inodes(previous)
+        # Whole as a set: every output is the previous build's file (same inode, same bytes)
+        # or every output is a new file. Identical bytes alone would not tell (a CSV of the
+        # same analysis is the same), so the inodes say which build a file belongs to.
+        outputs = {k: v for k, v in files.items() if k.split("/")[0] in BUILD_OUTPUTS}
+        old = {k: v for k, v in inodes.items() if k.split("/")[0] in BUILD_OUTPUTS}
+        assert set(outputs) == set(old), step
+        kept = [k for k in outputs if outputs[k] == old[k]]
+        assert kept == [] or len(kept) == len(outputs), (step, delay, kept)
+        assert all(after[k] == before[k] for k in kept), step
         assert after["cache/kept.json"] == before["cache/kept.json"]
+        inodes = files
         before = after
     build(out_dir=previous)
     assert _siblings(previous) == []
