@@ -6,7 +6,7 @@ import pyogrio
 import pytest
 from click.testing import CliRunner
 
-from geo._schema import ALL_SPECS
+from geo._schema import BUILD_SPECS
 from geo.cli import cli
 from geo.layers import LAYER_NAMES
 from tests.conftest import edit_field
@@ -57,7 +57,7 @@ def test_build_writes_the_geopackage_and_parquet(runner, tmp_path):
         LAYER_NAMES
     )
     assert sorted(path.stem for path in (tmp_path / "parquet").glob("*.parquet")) == sorted(
-        ALL_SPECS
+        BUILD_SPECS
     )
     assert (tmp_path / "lengths.csv").is_file()
 
