@@ -13,7 +13,9 @@ scenarios unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +23,11 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from pyproj import CRS
 
-from geo import coverage, measure, network, settings
-from geo._io import atomic_path
+from geo import __version__, coverage, measure, network, settings
+from geo._io import atomic_path, cache_file
 from geo._proposal import Proposal, combined_layers, read_proposal
 from geo.errors import ChengyuError
 from geo.export import write_csv, write_geopackage
@@ -36,6 +39,7 @@ __all__ = [
     "NetworkAnalysis",
     "Proposal",
     "analyse_network",
+    "cached_base_analysis",
     "compare",
     "comparison_table",
     "differences",
@@ -140,6 +144,54 @@ def analyse_network(
         stations.loc[stations["status"].isin(coverage.SCENARIOS[scenario]), "station_id"]
     )
     return NetworkAnalysis(areas, table, by_county, pd.DataFrame(rows), open_ids)
+
+
+def cached_base_analysis(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    scenario: str,
+    crs: CRS,
+    radii_km: Sequence[float],
+    origins: Sequence[str],
+    minutes: Sequence[float],
+) -> NetworkAnalysis:
+    """``analyse_network`` of a base, kept in ``settings.cache_dir`` between runs.
+
+    The cache entry's name changes with the layers' content, the options, every setting and
+    the code of ``geo.coverage`` and ``geo.network``: any of them changing computes it afresh.
+    """
+    key = [
+        __version__,
+        scenario,
+        crs.to_wkt(),
+        repr(tuple(radii_km)),
+        repr(tuple(origins)),
+        repr(tuple(minutes)),
+        repr(sorted((k, repr(v)) for k, v in vars(settings).items() if not k.startswith("_"))),
+        *(hashlib.sha1(Path(module.__file__ or "").read_bytes()).hexdigest()
+          for module in (coverage, network)),
+        *(_frame_digest(layers[name]) for name in ("rail_stations", "rail_lines", "admin_areas")),
+    ]  # fmt: skip
+    path = cache_file(Path(settings.cache_dir), f"scenario-base-{scenario}", key, ".pickle")
+    if path.is_file():
+        with path.open("rb") as handle:
+            cached: NetworkAnalysis = pickle.load(handle)
+        log(f"scenario base {scenario!r} from cache {path}")
+        return cached
+    analysis = analyse_network(
+        layers, scenario=scenario, crs=crs, radii_km=radii_km, origins=origins, minutes=minutes
+    )
+    with atomic_path(path) as temporary, temporary.open("wb") as handle:
+        pickle.dump(analysis, handle)
+    return analysis
+
+
+def _frame_digest(frame: gpd.GeoDataFrame) -> str:
+    digest = hashlib.sha1()
+    attributes = frame.drop(columns="geometry").astype(str)
+    digest.update(pd.util.hash_pandas_object(attributes).to_numpy().tobytes())
+    digest.update(b"".join(wkb or b"-" for wkb in shapely.to_wkb(frame.geometry.values)))
+    return digest.hexdigest()
 
 
 @dataclass
@@ -677,7 +729,7 @@ def run_scenarios(
     comparisons = []
     for proposal in proposals:
         if proposal.base not in analyses:
-            analyses[proposal.base] = analyse_network(
+            analyses[proposal.base] = cached_base_analysis(
                 base_layers,
                 scenario=proposal.base,
                 crs=crs,
