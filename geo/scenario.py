@@ -318,7 +318,8 @@ def compare(
     counties = admin[admin["level"] == "county"].set_index("adcode")
     table = _coverage_difference(before, after, counties["name_zh"])
     reach = _reach_difference(before, after, counties["name_zh"])
-    lengths = _lengths(added, admin)
+    pieces = _route_pieces(added, admin) if {"rail_lines", "expressways"} & set(added) else None
+    lengths = _lengths(pieces)
     stations = scenario_layers["rail_stations"].drop_duplicates("station_id")
     gained = stations[stations["station_id"].isin(after.stations - before.stations)]
     stations_gained = gained[["station_id", "name_zh", "name_en"]].sort_values("station_id")
@@ -331,8 +332,8 @@ def compare(
         **{f"{name}": frame for name, frame in added.items()},
         **_map_layers(proposal, base_layers, added, scenario_layers, before, after, method),
     }
-    if not lengths.empty:
-        layers["route_lengths"] = _route_pieces(added, admin)
+    if pieces is not None:
+        layers["route_lengths"] = pieces
     log(
         f"scenario {proposal.name}: {len(stations_gained)} stations gained, "
         f"{table['people_scenario'].sum() - table['people_base'].sum():+,} people over all radii"
@@ -408,11 +409,11 @@ def _route_pieces(
     )
 
 
-def _lengths(added: Mapping[str, gpd.GeoDataFrame], admin: gpd.GeoDataFrame) -> pd.DataFrame:
+def _lengths(pieces: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Lengths of the proposal's lines and expressways by province, from ``route_lengths``."""
     columns = ["layer", "id", "name_zh", "mode", *measure.PROVINCE_COLUMNS.values(), "other_km"]
-    if not any(name in added for name in ("rail_lines", "expressways")):
+    if pieces is None or pieces.empty:
         return pd.DataFrame(columns=[*columns, "total_km"])
-    pieces = _route_pieces(added, admin)
     province = pieces["province"].map(measure.PROVINCE_COLUMNS).fillna("other_km")
     table = (
         pieces.assign(column=province)
