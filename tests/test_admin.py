@@ -81,11 +81,17 @@ def test_sourced_wgs84_landmarks_fall_in_their_county(areas, landmark, lon, lat,
     assert list(hits["name_zh"]) == [county], landmark
 
 
-def test_converted_boundaries_are_cached_and_read_back_unchanged(tmp_path):
+def test_converted_boundaries_are_cached_and_read_back_unchanged(tmp_path, monkeypatch):
     fresh = boundaries(provinces=["重庆市"], cache_dir=tmp_path)
     cached_files = list(tmp_path.glob("boundaries-*.parquet"))
     assert len(cached_files) == 1
-    again = boundaries(provinces=["重庆市"], cache_dir=tmp_path)
+
+    def no_second_conversion(*args: object, **kwargs: object) -> None:
+        raise AssertionError("cnmaps was converted again: the cache was not used")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("geo.admin.ProcessPoolExecutor", no_second_conversion)
+        again = boundaries(provinces=["重庆市"], cache_dir=tmp_path)
     assert list(again.geometry.to_wkb()) == list(fresh.geometry.to_wkb())
     assert list(again["name_zh"]) == list(fresh["name_zh"])
     boundaries(provinces=["重庆市", "四川省"], cache_dir=tmp_path)

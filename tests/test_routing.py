@@ -40,9 +40,14 @@ TUANJIECUN = (106.3644, 29.6269)
 QINZHOU_PORT = (108.647, 21.68317)
 
 
-def test_a_rail_route_is_cached_and_read_back_unchanged(tmp_path):
+def test_a_rail_route_is_cached_and_read_back_unchanged(tmp_path, monkeypatch):
     line, spurs = rail_route([TUANJIECUN, QINZHOU_PORT], cache_dir=tmp_path)
     assert len(list(tmp_path.glob("rail-route-*.json"))) == 1
+
+    def no_second_load() -> None:
+        raise AssertionError("the railway graph was used again: the cache was not")
+
+    monkeypatch.setattr("geo.routing._railway_graph", no_second_load)
     again, spurs_again = rail_route([TUANJIECUN, QINZHOU_PORT], cache_dir=tmp_path)
     assert list(again.coords) == list(line.coords) and spurs_again == spurs
     assert line.coords[0] == TUANJIECUN and line.coords[-1] == QINZHOU_PORT
