@@ -29,7 +29,7 @@ from pyproj import CRS
 from geo import __version__, coverage, measure, network, settings
 from geo._io import atomic_path, cache_file
 from geo._proposal import Proposal, combined_layers, read_proposal
-from geo.errors import ChengyuError
+from geo.errors import ChengyuError, LayerValidationError
 from geo.export import write_csv, write_geopackage
 from geo.utils import log
 
@@ -725,6 +725,15 @@ def run_scenarios(
     if repeated:
         raise ChengyuError(f"proposals share the name(s) {', '.join(repeated)}: names must differ")
     base_layers = load_layers(BASE_LAYERS, layers_dir=layers_dir)
+    # Every proposal is checked before any work is cached or written.
+    problems = []
+    for proposal in proposals:
+        try:
+            combined_layers(proposal, base_layers)
+        except LayerValidationError as error:
+            problems += error.problems
+    if problems:
+        raise LayerValidationError(problems)
     crs = coverage.metric_crs(base_layers["rail_stations"])
     analyses: dict[str, NetworkAnalysis] = {}
     comparisons = []

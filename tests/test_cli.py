@@ -17,7 +17,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["layers"], ["validate"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["layers"], ["validate"], ["scenario"]])
 def test_every_command_has_help(runner, command):
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0

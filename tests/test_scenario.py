@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,6 +13,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
+from geo import settings
 from geo._schema import LAYER_SPECS
 from geo.cli import cli
 from geo.errors import LayerValidationError
@@ -214,9 +216,13 @@ def _invalid(case: str, folder: Path) -> tuple[Path, list[str]]:
     "case",
     ["unknown station_id", "bad status", "swapped coordinates", "a moved reused station", "name"],
 )
-def test_an_invalid_proposal_gets_one_clear_line_and_writes_nothing(case, tmp_path):
+def test_an_invalid_proposal_gets_one_clear_line_and_writes_nothing(case, tmp_path, monkeypatch):
     path, expected = _invalid(case, tmp_path / "p")
     out = tmp_path / "out"
+    # The session's cache (boundaries) without any base analysis of a scenario.
+    cache = tmp_path / "cache"
+    shutil.copytree(settings.cache_dir, cache, ignore=shutil.ignore_patterns("scenario-*"))
+    monkeypatch.setattr(settings, "cache_dir", cache)
     result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(out)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
@@ -224,6 +230,7 @@ def test_an_invalid_proposal_gets_one_clear_line_and_writes_nothing(case, tmp_pa
     for text in expected:
         assert text in line, (text, line)
     assert not out.exists()
+    assert not list(cache.glob("scenario-*"))
 
 
 def test_an_invalid_proposal_raises_the_layer_error(surface, tmp_path):
