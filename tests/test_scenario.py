@@ -18,7 +18,7 @@ from geo._schema import LAYER_SPECS
 from geo.cli import cli
 from geo.errors import LayerValidationError
 from geo.layers import load_layers
-from geo.scenario import compare, read_proposal, write_outputs
+from geo.scenario import BASE_LAYERS, compare, read_proposal, write_outputs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 #: Centre of the uncovered test county: the Leshan hills, far from every station of the base.
@@ -29,7 +29,8 @@ SUINING = "suining"
 
 @pytest.fixture(scope="module")
 def real() -> dict[str, gpd.GeoDataFrame]:
-    return load_layers(["rail_stations", "rail_lines"])
+    """The base layers; loading them fills the session's boundary cache once."""
+    return load_layers(BASE_LAYERS)
 
 
 def _square(lon: float, lat: float, half_km: float) -> shapely.Polygon:
@@ -216,7 +217,9 @@ def _invalid(case: str, folder: Path) -> tuple[Path, list[str]]:
     "case",
     ["unknown station_id", "bad status", "swapped coordinates", "a moved reused station", "name"],
 )
-def test_an_invalid_proposal_gets_one_clear_line_and_writes_nothing(case, tmp_path, monkeypatch):
+def test_an_invalid_proposal_gets_one_clear_line_and_writes_nothing(
+    case, real, tmp_path, monkeypatch
+):
     path, expected = _invalid(case, tmp_path / "p")
     out = tmp_path / "out"
     # The session's cache (boundaries) without any base analysis of a scenario.
