@@ -329,7 +329,7 @@ def compare(
         counted=", ".join((*coverage.SCENARIOS[proposal.base], *COUNTED_STATUSES)),
     )
     layers = {
-        **{f"{name}": frame for name, frame in added.items()},
+        **added,
         **_map_layers(proposal, base_layers, added, scenario_layers, before, after, method),
     }
     if pieces is not None:
@@ -512,7 +512,7 @@ def _map_layers(
                     "people": people,
                     "method": method,
                     "source": "rail_stations and the proposal's rows; admin_areas (2020 census)",
-                    "geometry": shape,
+                    "geometry": None if shape.is_empty else shape,  # nothing gained
                 }
             )
     catchment_layer = gpd.GeoDataFrame(

@@ -262,3 +262,16 @@ def test_the_example_runs_side_by_side_as_json(tmp_path):
             assert Path(output).is_file()
     assert [s["name_zh"] for s in data[0]["stations_gained"]] == ["武胜"]
     assert data[0]["coverage"][0]["counties_newly_served"] == ["武胜县"]
+
+
+def test_the_table_shows_two_proposals_side_by_side(real, tmp_path):
+    far = _proposal(tmp_path / "a", [_stop(1, SUINING), _new_stop(2, *FAR)], name="far-line")
+    reuse = _proposal(tmp_path / "b", [_stop(1, SUINING), _stop(2, "guangan_dong")], name="reuse")
+    result = CliRunner().invoke(cli, ["scenario", str(far), str(reuse), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "measure" in line)
+    assert header.index("base after") < header.index("far-line") < header.index("reuse")
+    people = next(line for line in result.output.splitlines() if "people within" in line)
+    assert people.count("+") == 2  # one change per proposal
+    assert "far-line: stations gained: 新站 New" in result.output
+    assert (tmp_path / "scenarios" / "reuse" / "map.html").is_file()
