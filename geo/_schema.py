@@ -65,6 +65,8 @@ class LayerSpec:
 
 
 _ID = FieldSpec("id", "id", required=True)
+#: The date a feature's ``status`` is known for (the date of the source that says so).
+_STATUS_AS_OF = FieldSpec("status_as_of", "date", required=True)
 _SOURCE = FieldSpec("source", required=True)
 _POSITION = (
     # WGS84 ranges are checked with the position, which can tell a swapped pair.
@@ -134,6 +136,8 @@ LOGISTICS_HUBS = LayerSpec(
             required=True,
             vocabulary=("national_hub", "rail_port", "river_port", "sea_port"),
         ),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("hub_name_zh"),
         FieldSpec("hub_type", vocabulary=("production_service", "airport")),
         FieldSpec("hub_approved", "date_or_year"),
@@ -162,6 +166,7 @@ AIRPORTS = LayerSpec(
         FieldSpec("name_en", required=True),
         FieldSpec("iata"),
         FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("opened", "date"),
         *_POSITION[:2],
         _POSITION[2],
@@ -201,13 +206,15 @@ EXPRESSWAYS = LayerSpec(
     geometry="line",
     fields=(
         _ID,
+        FieldSpec("road_id", "id", required=True),
         FieldSpec("name_zh", required=True),
         FieldSpec("name_en", required=True),
         FieldSpec("route_no"),
         FieldSpec("status", required=True, vocabulary=STATUSES),
-        FieldSpec("status_as_of", "date", required=True),
+        _STATUS_AS_OF,
+        FieldSpec("started", "date_or_year"),
         FieldSpec("opened", "date_or_year"),
-        FieldSpec("opening"),
+        FieldSpec("opening", "date_or_year"),
         FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
         FieldSpec("waypoints", "waypoints", required=True),
         FieldSpec("notes"),

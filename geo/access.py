@@ -24,6 +24,7 @@ from geo import settings
 from geo._io import atomic_path, cache_file
 from geo.coverage import SCENARIOS, coverage_table
 from geo.measure import geodesic_km
+from geo.routing import _highway_graph
 from geo.utils import log
 
 #: Credit owed by every output built on the highway graph.
@@ -32,8 +33,7 @@ ROAD_GRAPH_CREDIT = "road graph: scgraph_data world highways (© OpenStreetMap c
 
 def _road_graph(bounds: Sequence[float]) -> tuple[np.ndarray, list[dict[int, float]], np.ndarray]:
     """Nodes (lon, lat) inside ``bounds``, the adjacency (km) and the indices kept."""
-    from scgraph_data.world_highways import world_highways_geograph as graph  # 36 MB module
-
+    graph = _highway_graph()
     latlon = np.asarray(graph.nodes, dtype=float)
     lon_min, lat_min, lon_max, lat_max = bounds
     inside = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import shutil
 import sys
@@ -495,11 +496,30 @@ def layers_command(layers_dir: Path | None) -> None:
 
 @cli.command()
 @_layers_option
-def validate(layers_dir: Path | None) -> None:
-    """Check every layer source: fields, vocabularies, ids, geometry and positions."""
+@click.option(
+    "--stale",
+    "stale_months",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="MONTHS",
+    help="Also list statuses known only as of more than MONTHS months ago, most important first.",
+)
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, hidden=True)
+def validate(layers_dir: Path | None, stale_months: int | None, today: dt.datetime | None) -> None:
+    """Check every layer source: fields, vocabularies, ids, geometry and positions.
+
+    Warns (always) about features still under construction after their planned opening.
+    """
+    from geo._stale import stale_facts
+
     frames = _load_with_progress(layers_dir, "validating")
     total = sum(len(frame) for frame in frames.values())
     _out.print(f"valid: {len(frames)} layers, {total} features")
+    warnings = stale_facts(frames, months=stale_months, today=today.date() if today else None)
+    for warning in warnings:
+        _out.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    if stale_months is not None:
+        _out.print(f"{len(warnings)} fact(s) to re-check (--stale {stale_months})")
 
 
 def main() -> None:

@@ -266,17 +266,24 @@ def _expressways(
         for p in _waypoint_problems(record, spec, settings.region_bounds, _REGION)
     ]
     geometries: list[BaseGeometry | None] = []
+    shares: list[float] = []
     for record in records:
+        points = [(lon, lat) for _, lon, lat in record["waypoints"]]
         try:
-            geometries.append(
-                routing.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]])
-            )
+            # Only a road in service can be in the OpenStreetMap highway graph.
+            if record["status"] == "operating" and not problems:
+                line, share = routing.road_route(points)
+            else:
+                line, share = routing.schematic_route(points), 0.0
+            geometries.append(line)
+            shares.append(round(share, 3))
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
-    frame["geometry_source"] = "schematic_waypoints"
+    frame["geometry_source"] = [routing.road_geometry_source(share) for share in shares]
+    frame["osm_share"] = shares
     return frame
 
 

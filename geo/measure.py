@@ -222,6 +222,11 @@ def _by_province(pieces: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 _SCHEMATIC_REMARK = {
     "schematic_station_chain": "station chain: not the track length",
     "schematic_waypoints": "straight between named places: not the length of the real route",
+    "osm_highway_graph": (
+        "shortest path on the OpenStreetMap highway graph from town centre to town centre: it "
+        "follows the roads the (simplified, undated) graph has, which may be an older parallel road"
+    ),
+    "osm_highway_graph_partial": "some legs straight where the graph has no road",
 }
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
+from typing import NamedTuple
 
 import searoute
 from shapely import LineString
@@ -24,6 +25,7 @@ MAX_SEA_SNAP_KM = 60.0
 #: How far a rail leg's end or node may lie from the railway graph (km).
 MAX_RAIL_SNAP_KM = 35.0
 #: Credit owed by every output that shows a rail leg routed on scgraph_data's graph.
+_RAIL_RULE = "a rail leg must start, pass and end on the network"
 RAIL_GRAPH_CREDIT = "railway graph: scgraph_data (© OpenStreetMap contributors, ODbL)"
 
 
@@ -103,40 +105,164 @@ def rail_route(
         If a point lies farther than ``max_snap_km`` from the railway, or no path exists.
     """
     key = [version("scgraph"), version("scgraph_data"), json.dumps(list(points))]
-    cache = cache_file(Path(cache_dir or settings.cache_dir), "rail-route", key, ".json")
+    route = _cached_route(
+        "rail-route",
+        key,
+        cache_dir,
+        lambda: _graph_route(
+            points, _railway_graph(), max_snap_km, network="railway", rule=_RAIL_RULE
+        ),
+    )
+    return route.line, route.off_network_km
+
+
+def road_route(
+    points: Sequence[Point2],
+    *,
+    max_snap_km: float | None = None,
+    max_detour: float | None = None,
+    cache_dir: Path | None = None,
+) -> tuple[LineString, float]:
+    """Route a road through ``points`` in order on scgraph_data's world highway graph.
+
+    A leg whose ends lie farther than ``max_snap_km`` from the graph, or whose path is more than
+    ``max_detour`` times its straight line, has no road in the graph and stays straight. Cached
+    like ``rail_route``.
+
+    Parameters
+    ----------
+    points
+        ``(lon, lat)`` of the places the road links, in order.
+    max_snap_km
+        How far a place may lie from the nearest road node (default
+        ``settings.road_route_max_snap_km``).
+    max_detour
+        Longest path allowed, as a multiple of the leg's straight line (default
+        ``settings.road_route_max_detour``).
+    cache_dir
+        Folder of the cache (default ``settings.cache_dir``).
+
+    Returns
+    -------
+    line, routed_share
+        The route, and the share of the straight-line length of the legs that follow the graph.
+    """
+    snap = settings.road_route_max_snap_km if max_snap_km is None else max_snap_km
+    detour = settings.road_route_max_detour if max_detour is None else max_detour
+    key = [version("scgraph"), version("scgraph_data"), json.dumps([list(points), snap, detour])]
+    route = _cached_route(
+        "road-route",
+        key,
+        cache_dir,
+        lambda: _graph_route(
+            points, _highway_graph(), snap, network="road", rule="", max_detour=detour
+        ),
+    )
+    return route.line, route.routed_share
+
+
+def road_geometry_source(routed_share: float) -> str:
+    """``geometry_source`` of a road whose legs follow the highway graph for this share."""
+    if routed_share >= 1.0:
+        return "osm_highway_graph"
+    return "osm_highway_graph_partial" if routed_share > 0 else "schematic_waypoints"
+
+
+class _Route(NamedTuple):
+    line: LineString
+    off_network_km: float
+    routed_share: float
+
+
+def _cached_route(
+    name: str, key: list[str], cache_dir: Path | None, compute: Callable[[], _Route]
+) -> _Route:
+    cache = cache_file(Path(cache_dir or settings.cache_dir), name, key, ".json")
     if cache.is_file():
         cached = json.loads(cache.read_text())
-        return LineString(cached["coordinates"]), float(cached["off_network_km"])
-    graph = _railway_graph()
+        return _Route(
+            LineString(cached["coordinates"]),
+            float(cached["off_network_km"]),
+            float(cached.get("routed_share", 1.0)),
+        )
+    route = compute()
+    with atomic_path(cache) as temporary:
+        temporary.write_text(
+            json.dumps(
+                {
+                    "coordinates": list(route.line.coords),
+                    "off_network_km": route.off_network_km,
+                    "routed_share": route.routed_share,
+                }
+            )
+        )
+    log(f"{name}: {len(route.line.coords)} vertices, cached in {cache.name}")
+    return route
+
+
+def _graph_route(  # type: ignore[no-untyped-def]
+    points: Sequence[Point2],
+    graph,
+    max_snap_km: float,
+    *,
+    network: str,
+    rule: str,
+    max_detour: float | None = None,
+) -> _Route:
+    """Route through ``points`` on a scgraph geograph, leg by leg.
+
+    Without ``max_detour`` every leg must be on the graph (rail legs: a leg off the network
+    raises). With it, a leg too far from the graph or too roundabout stays a straight line.
+    """
     coords: list[Point2] = []
+    off_network = 0.0
+    routed_km = chord_km = 0.0
     last = len(points) - 2
     for index, (start, end) in enumerate(itertools.pairwise(points)):
+        chord = geodesic_km(*start, *end)
+        chord_km += chord
         try:
-            result = graph.get_shortest_path(
-                {"latitude": start[1], "longitude": start[0]},
-                {"latitude": end[1], "longitude": end[0]},
-                output_units="km",
-            )
-        except Exception as error:  # scgraph raises bare exceptions when no path exists
-            raise RoutingError(f"no rail path from {start} to {end}: {error}") from error
+            path = _shortest_path(graph, (start, end), max_snap_km, network, rule)
+            if max_detour is not None and _path_km(path) > max_detour * chord:
+                raise RoutingError(f"path from {start} to {end} is a detour")
+        except RoutingError:
+            if max_detour is None:
+                raise
+            coords.extend(point for point in (start, end) if not coords or point != coords[-1])
+            continue
+        routed_km += chord
         # scgraph returns the query points themselves at both ends, joined to the graph by a
-        # straight spur; a node the leg passes through keeps no spur.
-        path = [(float(lon), float(lat)) for lat, lon in result["coordinate_path"]]
-        for place, node in ((start, path[1]), (end, path[-2])):
-            _check_snap(
-                place,
-                node,
-                max_snap_km,
-                "railway",
-                "a rail leg must start, pass and end on the network",
-            )
+        # straight spur; a place the route passes through keeps no spur.
+        if index == 0:
+            off_network += geodesic_km(*path[0], *path[1])
+        if index == last:
+            off_network += geodesic_km(*path[-2], *path[-1])
         path = path[(1 if index > 0 else 0) : (None if index == last else -1)]
         coords.extend(point for point in path if not coords or point != coords[-1])
-    off_network = geodesic_km(*coords[0], *coords[1]) + geodesic_km(*coords[-2], *coords[-1])
-    with atomic_path(cache) as temporary:
-        temporary.write_text(json.dumps({"coordinates": coords, "off_network_km": off_network}))
-    log(f"rail route through {len(points)} points: {len(coords)} vertices, cached in {cache.name}")
-    return LineString(coords), off_network
+    share = routed_km / chord_km if chord_km else 0.0
+    return _Route(LineString(coords), off_network, share)
+
+
+def _shortest_path(  # type: ignore[no-untyped-def]
+    graph, leg: tuple[Point2, Point2], max_snap_km: float, network: str, rule: str
+) -> list[Point2]:
+    start, end = leg
+    try:
+        result = graph.get_shortest_path(
+            {"latitude": start[1], "longitude": start[0]},
+            {"latitude": end[1], "longitude": end[0]},
+            output_units="km",
+        )
+    except Exception as error:  # scgraph raises bare exceptions when no path exists
+        raise RoutingError(f"no {network} path from {start} to {end}: {error}") from error
+    path = [(float(lon), float(lat)) for lat, lon in result["coordinate_path"]]
+    for place, node in ((start, path[1]), (end, path[-2])):
+        _check_snap(place, node, max_snap_km, network, rule)
+    return path
+
+
+def _path_km(path: Sequence[Point2]) -> float:
+    return sum(geodesic_km(*a, *b) for a, b in itertools.pairwise(path))
 
 
 def _railway_graph():  # type: ignore[no-untyped-def]
@@ -144,6 +270,13 @@ def _railway_graph():  # type: ignore[no-untyped-def]
     from scgraph_data.world_railways import world_railways_geograph
 
     return world_railways_geograph
+
+
+def _highway_graph():  # type: ignore[no-untyped-def]
+    # Imported on first use: the graph is a 36 MB Python module.
+    from scgraph_data.world_highways import world_highways_geograph
+
+    return world_highways_geograph
 
 
 def _check_snap(

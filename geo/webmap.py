@@ -76,6 +76,7 @@ _FIELD_LABELS_ZH = {
     "opened": "开通",
     "opening": "计划开通",
     "started": "开工",
+    "status_as_of": "状态截至",
     "line_id": "线路",
     "seq": "站序",
     "design_speed_kmh": "设计时速",

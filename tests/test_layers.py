@@ -136,7 +136,7 @@ def test_the_expressways_the_report_names_are_there(layers):
         "suiyu_expansion", "dazhu_dianjiang", "zigong_yongchuan", "chongqing_xuyong_junlian",
         "jiangjin_luzhou_yibin",
     }  # fmt: skip
-    assert named <= set(layers["expressways"]["id"])
+    assert named <= set(layers["expressways"]["road_id"])
 
 
 def test_airports_are_the_four_the_report_names(layers):
@@ -152,3 +152,18 @@ def test_two_loads_give_the_same_features(layers):
     again = load_layers(["rail_stations", "expressways"])
     for name in ("rail_stations", "expressways"):
         assert again[name].equals(layers[name]), name
+
+
+def test_expressways_in_service_follow_the_highway_graph_the_others_stay_straight(layers):
+    roads = layers["expressways"].set_index("id")
+    operating = roads[roads["status"] == "operating"]
+    assert (operating["geometry_source"] != "schematic_waypoints").sum() >= 5
+    suiyu = roads.loc["suiyu"]
+    assert suiyu["geometry_source"] == "osm_highway_graph" and suiyu["osm_share"] == 1.0
+    assert len(suiyu.geometry.coords) > 20
+    building = roads[roads["status"] != "operating"]
+    assert (building["geometry_source"] == "schematic_waypoints").all()
+    assert all(
+        len(line.coords) == len(waypoints.split(";"))
+        for line, waypoints in zip(building.geometry, building["waypoints"], strict=True)
+    )

@@ -6,7 +6,7 @@ import pytest
 
 from geo.errors import RoutingError
 from geo.measure import geodesic_km
-from geo.routing import rail_route, schematic_route, sea_route
+from geo.routing import rail_route, road_route, schematic_route, sea_route
 
 QINZHOU = (108.647, 21.68317)
 PORT_KLANG = (101.3604, 3.0159)
@@ -62,3 +62,41 @@ def test_a_rail_route_passes_the_nodes_it_is_given(tmp_path):
 def test_a_rail_route_from_the_open_sea_is_refused(tmp_path):
     with pytest.raises(RoutingError, match="from the nearest railway"):
         rail_route([(115.0, 15.0), QINZHOU_PORT], cache_dir=tmp_path)  # South China Sea
+
+
+SUINING = (105.5733, 30.5080)
+CHONGQING = (106.5577, 29.5603)
+
+
+def _km(line) -> float:  # type: ignore[no-untyped-def]
+    return sum(geodesic_km(*a, *b) for a, b in zip(line.coords[:-1], line.coords[1:], strict=True))
+
+
+def test_a_road_route_follows_the_highway_graph_and_is_cached(tmp_path, monkeypatch):
+    line, share = road_route([SUINING, CHONGQING], cache_dir=tmp_path)
+    assert share == 1.0
+    assert line.coords[0] == SUINING and line.coords[-1] == CHONGQING
+    # Along roads, not one straight segment: longer than the chord, but no detour.
+    assert len(line.coords) > 20
+    chord = geodesic_km(*SUINING, *CHONGQING)
+    assert 1.0 < _km(line) / chord <= 1.3
+    assert len(list(tmp_path.glob("road-route-*.json"))) == 1
+
+    def no_second_load() -> None:
+        raise AssertionError("the highway graph was used again: the cache was not")
+
+    monkeypatch.setattr("geo.routing._highway_graph", no_second_load)
+    again, share_again = road_route([SUINING, CHONGQING], cache_dir=tmp_path)
+    assert list(again.coords) == list(line.coords) and share_again == share
+
+
+def test_a_road_leg_without_a_road_stays_straight(tmp_path):
+    at_sea = (123.5, 30.5)  # East China Sea: no road within reach
+    line, share = road_route([SUINING, CHONGQING, at_sea], cache_dir=tmp_path)
+    assert 0 < share < 1
+    assert line.coords[-1] == at_sea and line.coords[-2] == CHONGQING
+
+
+def test_a_road_path_that_detours_is_not_taken(tmp_path):
+    line, share = road_route([SUINING, CHONGQING], max_detour=1.01, cache_dir=tmp_path)
+    assert share == 0.0 and list(line.coords) == [SUINING, CHONGQING]

@@ -30,7 +30,7 @@ def _problems(layers_dir: Path, names: list[str] | None = None) -> list[str]:
         ("logistics_hubs.csv", "luzhou_port", "kind", "dry_port", "not one of"),
         (
             "expressways.csv",
-            "luzhou_yongchuan",
+            "luzhou_yongchuan_sichuan",
             "waypoints",
             "Luzhou 105.4 28.9",
             "not 'Name (lon lat)'",
@@ -63,13 +63,14 @@ def test_swapped_lon_lat_inside_wgs84_range_is_recognised(layers_dir):
     # A waypoint at (29.3, 105.9) is a valid WGS84 position, in the wrong place.
     edit_field(
         layers_dir / "expressways.csv",
-        "zigong_yongchuan",
+        "zigong_yongchuan_sichuan",
         "waypoints",
         "Zigong (104.7769 29.3416); Yongchuan (29.3538 105.8939)",
     )
     problems = _problems(layers_dir, ["expressways"])
     assert any(
-        "'zigong_yongchuan'" in p and "'waypoints'" in p and "swapped" in p for p in problems
+        "'zigong_yongchuan_sichuan'" in p and "'waypoints'" in p and "swapped" in p
+        for p in problems
     ), problems
 
 
