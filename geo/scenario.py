@@ -620,9 +620,6 @@ def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
         add("stations reached", key, row["stations_base"], row["stations_scenario"])
         gained_names = "、".join(row["counties_gained"])
         add("counties reached", key, row["counties_base"], row["counties_scenario"], gained_names)
-    for row in _rows(comparison.lengths):
-        for column in (*measure.PROVINCE_COLUMNS.values(), "other_km", "total_km"):
-            add(f"km of {row['id']}", column.removesuffix("_km"), 0.0, row[column])
     gained = comparison.stations_gained
     add(
         "stations gained",
@@ -631,6 +628,9 @@ def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
         len(gained),
         "、".join(gained["name_zh"]),
     )
+    for row in _rows(comparison.lengths):
+        for column in (*measure.PROVINCE_COLUMNS.values(), "other_km", "total_km"):
+            add(f"km of {row['id']}", column.removesuffix("_km"), 0.0, row[column])
     return rows
 
 
