@@ -13,12 +13,18 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geo import settings
+from geo import coverage, scenario, settings
 from geo._schema import LAYER_SPECS
 from geo.cli import cli
 from geo.errors import LayerValidationError
 from geo.layers import load_layers
-from geo.scenario import BASE_LAYERS, compare, read_proposal, write_outputs
+from geo.scenario import (
+    BASE_LAYERS,
+    cached_base_analysis,
+    compare,
+    read_proposal,
+    write_outputs,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 #: Centre of the uncovered test county: the Leshan hills, far from every station of the base.
@@ -275,3 +281,39 @@ def test_the_table_shows_two_proposals_side_by_side(real, tmp_path):
     assert people.count("+") == 2  # one change per proposal
     assert "far-line: stations gained: 新站 New" in result.output
     assert (tmp_path / "scenarios" / "reuse" / "map.html").is_file()
+
+
+def test_a_proposal_id_taken_by_the_base_is_an_error(surface, tmp_path):
+    path = _proposal(tmp_path, [_stop(1, SUINING), _new_stop(2, *FAR, id="cdw-01")])
+    with pytest.raises(LayerValidationError) as caught:
+        compare(read_proposal(path), surface)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.feature_id, problem.field) == (
+        "rows/rail_stations.csv",
+        "cdw-01",
+        "id",
+    )
+
+
+def test_the_base_analysis_is_cached_until_its_layers_change(surface, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "cache_dir", tmp_path)
+    options = {
+        "scenario": "after",
+        "crs": coverage.metric_crs(surface["rail_stations"]),
+        "radii_km": (5.0,),
+        "origins": ("成都东",),
+        "minutes": (60.0,),
+    }
+    first = cached_base_analysis(surface, **options)
+    assert len(list(tmp_path.glob("scenario-base-after-*.pickle"))) == 1
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the base was analysed again")
+
+    monkeypatch.setattr(scenario, "analyse_network", not_again)
+    again = cached_base_analysis(surface, **options)
+    assert again.coverage.equals(first.coverage) and again.stations == first.stations
+
+    counties = surface["admin_areas"].assign(population_2020=[1, 2])
+    with pytest.raises(AssertionError, match="analysed again"):
+        cached_base_analysis({**surface, "admin_areas": counties}, **options)
