@@ -123,6 +123,27 @@ RAIL_LINES = LayerSpec(
     ),
 )
 
+RAIL_TIMES = LayerSpec(
+    name="rail_times",
+    title="Published fastest rail journey times (drawn along the line between the two stations)",
+    geometry="line",
+    fields=(
+        _ID,
+        FieldSpec("from", "id", required=True),
+        FieldSpec("to", "id", required=True),
+        FieldSpec("minutes", "float", required=True, minimum=1, maximum=6000),
+        FieldSpec("train"),
+        # Intermediate stops of the train, as station ids separated by ';', or 'none' for a
+        # non-stop run; empty when the report does not say.
+        FieldSpec("stops"),
+        # The speed trains ran the line at on that date, where it differs from rail_lines.
+        FieldSpec("line_speed_kmh", "int", minimum=60, maximum=600),
+        FieldSpec("date", "date", required=True),
+        _SOURCE,
+        FieldSpec("notes"),
+    ),
+)
+
 LOGISTICS_HUBS = LayerSpec(
     name="logistics_hubs",
     title="Logistics hubs, rail ports, river and sea ports",
@@ -244,6 +265,7 @@ ADMIN_AREAS = LayerSpec(
 LAYERS: tuple[LayerSpec, ...] = (
     RAIL_STATIONS,
     RAIL_LINES,
+    RAIL_TIMES,
     LOGISTICS_HUBS,
     AIRPORTS,
     CORRIDOR_ROUTES,

@@ -124,6 +124,12 @@ STYLES: dict[str, LayerStyle] = {
         Symbol((96, 125, 139), 1.0),
         label="service_name_en",
     ),
+    "rail_times": LayerStyle(
+        "train",
+        {},
+        Symbol((255, 111, 0), 1.2, "dot"),
+        label="minutes",
+    ),
     "expressways": LayerStyle(
         "status",
         {status: Symbol(_ROAD, 0.9, dash) for status, dash in _STATUS_DASH.items()},

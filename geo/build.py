@@ -15,7 +15,7 @@ from geo.coverage import coverage
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.layers import LAYER_NAMES, load_layers
 from geo.measure import length_table, route_lengths
-from geo.network import reach_areas
+from geo.network import calibration_table, reach_areas
 from geo.osm import cached_rail_graph, snap_sections
 from geo.utils import log
 from geo.webmap import write_maps
@@ -48,11 +48,12 @@ class BuildResult:
 
 @dataclass
 class Analysis:
-    """Every layer, source and derived, with the length and coverage tables."""
+    """Every layer, source and derived, with the length, coverage and rail-time tables."""
 
     layers: dict[str, gpd.GeoDataFrame]
     lengths: pd.DataFrame
     coverage: pd.DataFrame
+    rail_times: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def analyse(
@@ -87,7 +88,7 @@ def analyse(
     )
     if on_step is not None:
         on_step("coverage")
-    return Analysis(layers, lengths, summary)
+    return Analysis(layers, lengths, summary, calibration_table(layers))
 
 
 def build(
@@ -101,7 +102,8 @@ def build(
     """Load and validate every layer, measure the routes, and write every output.
 
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
-    ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv`` and ``maps/<name>.html``.
+    ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv``, ``rail_times.csv`` (modelled
+    against published rail times) and ``maps/<name>.html``.
     Nothing is written unless every layer is valid, and each file is replaced atomically.
 
     Parameters
@@ -132,6 +134,7 @@ def build(
     lengths_csv = write_csv(analysed.lengths, out / "lengths.csv")
     coverage_csv = write_csv(analysed.coverage, out / "coverage.csv")
     write_csv(layers["station_coverage"].drop(columns="geometry"), out / "coverage_by_county.csv")
+    write_csv(analysed.rail_times, out / "rail_times.csv")
     done("csv")
     maps = write_maps(layers, out_dir=out, offline=offline_maps)
     done("maps")

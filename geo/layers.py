@@ -247,6 +247,62 @@ def _rail_lines(
     return frame
 
 
+def _rail_times(
+    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    """Check that each timed journey runs along one line; draw it through that line's stops."""
+    stations = built["rail_stations"]
+    known = set(stations["station_id"])
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    for record in records:
+        unknown = [
+            (field, station) for field in ("from", "to") if (station := record[field]) not in known
+        ]
+        stops = record["stops"]
+        if stops and stops != "none":
+            unknown += [
+                ("stops", station)
+                for station in (part.strip() for part in stops.split(";"))
+                if station not in known
+            ]
+        problems += [
+            Problem(spec.file_name, record["id"], field, f"{station!r} is not a station_id")
+            for field, station in unknown
+        ]
+        ride = _common_line(stations, record["from"], record["to"]) if not unknown else None
+        if ride is None and not unknown:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["id"],
+                    "to",
+                    f"{record['from']!r} and {record['to']!r} are not stops of one line",
+                )
+            )
+        geometries.append(
+            None
+            if ride is None
+            else routing.schematic_route([(point.x, point.y) for point in ride.geometry])
+        )
+    if problems:
+        raise LayerValidationError(problems)
+    frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = "schematic_station_chain"
+    return frame
+
+
+def _common_line(stations: gpd.GeoDataFrame, first: str, last: str) -> gpd.GeoDataFrame | None:
+    """The stops of the first line serving both stations, from one to the other, or ``None``."""
+    for _, stops in stations.groupby("line_id"):
+        seqs = stops.set_index("station_id")["seq"]
+        if first in seqs.index and last in seqs.index and first != last:
+            low, high = sorted((int(seqs[first]), int(seqs[last])))
+            chain = stops[stops["seq"].between(low, high)].sort_values("seq")
+            return chain if int(seqs[first]) == low else chain.iloc[::-1]
+    return None
+
+
 def _waypoint_problems(
     record: Record, spec: LayerSpec, bounds: tuple[float, float, float, float], where: str
 ) -> list[Problem]:
@@ -368,6 +424,7 @@ _Builder = Callable[[list[Record], LayerSpec, dict[str, gpd.GeoDataFrame]], gpd.
 _BUILDERS: dict[str, _Builder] = {
     "rail_stations": _stations,
     "rail_lines": _rail_lines,
+    "rail_times": _rail_times,
     "logistics_hubs": _points,
     "airports": _points,
     "corridor_routes": _corridor_routes,
@@ -376,6 +433,7 @@ _BUILDERS: dict[str, _Builder] = {
 }
 _DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "rail_lines": ("rail_stations",),
+    "rail_times": ("rail_stations",),
     "corridor_routes": ("logistics_hubs",),
 }
 assert set(_BUILDERS) == set(LAYER_SPECS)

@@ -45,12 +45,35 @@ provinces: tuple[str, ...] = ("四川省", "重庆市")
 #: not travel times: see ``chengyu reach`` for time on the network.
 coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
 
-#: Average running speed as a share of a section's design speed (acceleration, curves, slower
-#: trains): travel times on the rail graph use design speed × this factor.
+#: Rail travel-time model (``geo.network``), fitted to the published fastest times of
+#: ``layers/rail_times.csv``. A ride between two stations of a line costs its running time at
+#: the section's speed (``operating_speed_kmh`` where filled, else ``design_speed_kmh``) x
+#: ``rail_speed_factor``, plus one start/stop allowance ``rail_start_stop_s``, plus
+#: ``rail_stop_s`` for each intermediate stop the train makes (dwell, braking, acceleration).
+#: Fitted by ``python scripts/fit_rail_times.py``: least squares on the relative error of each
+#: published time (today's network, the stop pattern reported or else ``rail_express_stops``);
+#: re-run it when the stations, sections or published times change. Fitted 2026-11-26 on the
+#: 6 journeys of rail_times.csv: every one within -6/+8 % (stop_s sits at the grid's 6-minute
+#: bound, set by the one train whose stops are reported, C6402 on 渝万 in 2016).
 rail_speed_factor: float = 0.8
+rail_start_stop_s: float = 150.0
+rail_stop_s: float = 360.0
 
-#: Seconds added per stop-to-stop edge: dwell, braking and acceleration.
-rail_stop_penalty_s: float = 180.0
+#: Where the fastest trains of a line stop between two stations (station ids by line id); a
+#: line not listed runs non-stop between any two of its stations, as the published fastest
+#: trains do (成都东–沙坪坝, 重庆西–宜宾). The all-stops time stops at every open station.
+rail_express_stops: dict[str, tuple[str, ...]] = {}
+
+#: Grid the travel-time model is fitted on, (first, last, step) of ``rail_speed_factor``,
+#: ``rail_start_stop_s`` and ``rail_stop_s``: no faster than the line speed, a stop costs 1–6 min.
+rail_fit_grid: tuple[tuple[float, float, float], ...] = (
+    (0.60, 1.00, 0.01),
+    (0.0, 600.0, 15.0),
+    (60.0, 360.0, 15.0),
+)
+
+#: How far a modelled fastest time may fall below / above a published one, in percent.
+rail_time_tolerance_pct: tuple[float, float] = (-15.0, 20.0)
 
 #: Stations closer than this are joined by a transfer (two stations of one city), in km.
 rail_transfer_radius_km: float = 20.0

@@ -35,7 +35,7 @@ def test_layers_lists_every_layer_with_its_count(runner):
 def test_validate_reports_success(runner):
     result = runner.invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
-    assert "valid: 7 layers" in result.output
+    assert "valid: 8 layers" in result.output
 
 
 def test_validate_names_the_bad_field_and_fails(runner, layers_dir):

@@ -12,7 +12,14 @@ from geo import settings
 from geo.cli import cli
 from geo.errors import ChengyuError
 from geo.layers import load_layers
-from geo.network import counties_reached, find_station, rail_graph, reach, reach_table
+from geo.network import (
+    TimeModel,
+    counties_reached,
+    find_station,
+    rail_graph,
+    reach,
+    reach_table,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +47,14 @@ def test_the_graph_is_what_osmnx_expects(after):
     assert [after.nodes[node]["name_zh"] for node in route][-1] == "万州北"
 
 
-def test_travel_time_follows_design_speed_and_the_stop_penalty(after):
+def test_a_ride_costs_its_running_time_and_one_start_stop_allowance(after):
     start, end = find_station(after, "重庆西"), find_station(after, "江津北")
-    # 九龙坡 between them is reserved: trains pass it, so the edge spans both pieces.
+    # 九龙坡 between them is reserved: trains pass it, so the ride spans both pieces.
     edge = after.edges[start, end, "yk"]
-    speed_ms = 350 * settings.rail_speed_factor / 3.6
+    model = TimeModel.from_settings()
+    assert edge["running_s"] == pytest.approx(edge["length"] / (350 / 3.6), abs=0.2)
     assert edge["travel_time"] == pytest.approx(
-        edge["length"] / speed_ms + settings.rail_stop_penalty_s, abs=0.2
+        edge["running_s"] / model.speed_factor + model.start_stop_s, abs=0.2
     )
 
 

@@ -1,0 +1,182 @@
+"""Travel times: the fastest-service model, its fit to published times, and `chengyu times`."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from shapely import Point
+
+from geo import settings
+from geo.cli import cli
+from geo.errors import LayerValidationError
+from geo.layers import load_layers
+from geo.network import (
+    ALL_STOPS,
+    FASTEST,
+    TimeModel,
+    calibration_table,
+    find_station,
+    fit_time_model,
+    rail_graph,
+    travel_times,
+)
+from tests.conftest import edit_field
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    return load_layers(["rail_stations", "rail_lines", "rail_times"])
+
+
+def _tiny_line(*, operating_speed_kmh: float | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Three stations a, b, c on one 100 km section; b halfway along a meridian."""
+    stations = gpd.GeoDataFrame(
+        {
+            "station_id": ["a", "b", "c"],
+            "line_id": ["l"] * 3,
+            "seq": [1, 2, 3],
+            "name_zh": ["甲", "乙", "丙"],
+            "name_en": ["A", "B", "C"],
+            "status": ["operating"] * 3,
+        },
+        geometry=[Point(105.0, 30.0), Point(105.0, 30.3), Point(105.0, 30.6)],
+        crs="EPSG:4326",
+    )
+    lines = gpd.GeoDataFrame(
+        {
+            "id": ["l-1"],
+            "line_id": ["l"],
+            "from_seq": [1],
+            "to_seq": [3],
+            "status": ["operating"],
+            "design_speed_kmh": [360],
+            "length_official_km": [100.0],
+            "operating_speed_kmh": [operating_speed_kmh],
+        },
+        geometry=[None],
+        crs="EPSG:4326",
+    )
+    return {"rail_stations": stations, "rail_lines": lines}
+
+
+def test_a_known_ride_on_a_tiny_line():
+    model = TimeModel(speed_factor=0.5, start_stop_s=60, stop_s=120)
+    graph = rail_graph(_tiny_line(), scenario="today", model=model)
+    a, b, c = (find_station(graph, name) for name in "abc")
+    # 100 km (the official length) at 360 x 0.5 = 180 km/h is 2,000 s, plus one allowance.
+    assert graph.edges[a, c, "l"]["length"] == pytest.approx(100_000, abs=1)
+    assert graph.edges[a, c, "l"][FASTEST] == pytest.approx(2_060, abs=0.5)
+    # Calling at b costs one stop more; the ride to b is half the running time.
+    assert graph.edges[a, c, "l"][ALL_STOPS] == pytest.approx(2_180, abs=0.5)
+    assert graph.edges[a, b, "l"][FASTEST] == pytest.approx(1_060, abs=1)
+    assert nx.shortest_path(graph, a, c, weight=FASTEST) == [a, c]
+
+
+def test_express_stops_and_the_operating_speed_change_the_ride():
+    express = TimeModel(0.5, 60, 120, express_stops={"l": ("b",)})
+    graph = rail_graph(_tiny_line(), scenario="today", model=express)
+    a, c = find_station(graph, "a"), find_station(graph, "c")
+    assert graph.edges[a, c, "l"][FASTEST] == pytest.approx(2_180, abs=0.5)
+    slower = rail_graph(
+        _tiny_line(operating_speed_kmh=240), scenario="today", model=TimeModel(0.5, 60, 120)
+    )
+    # Operating speed 240 km/h x 0.5 = 120 km/h over 100 km: 3,000 s.
+    assert slower.edges[a, c, "l"][FASTEST] == pytest.approx(3_060, abs=0.5)
+
+
+def test_the_calibration_is_within_tolerance_of_every_published_time(layers):
+    table = calibration_table(layers)
+    low, high = settings.rail_time_tolerance_pct
+    assert len(table) == len(layers["rail_times"]) >= 5
+    assert table["error_pct"].between(low, high).all(), table[["id", "error_pct"]]
+    assert table["within_tolerance"].all()
+    row = table.set_index("id").loc["cdd-spb-2020"]
+    assert row["published_min"] == 62 and row["all_stops_min"] > row["modelled_min"]
+
+
+def test_settings_hold_the_fitted_values(layers):
+    fitted = fit_time_model(layers)
+    assert fit_time_model(layers) == fitted  # deterministic
+    message = "re-run python scripts/fit_rail_times.py and copy its values into geo/settings.py"
+    assert fitted.speed_factor == settings.rail_speed_factor, message
+    assert fitted.start_stop_s == settings.rail_start_stop_s, message
+    assert fitted.stop_s == settings.rail_stop_s, message
+
+
+def test_a_worse_model_fails_the_tolerance(layers):
+    table = calibration_table(layers, model=TimeModel(0.6, 150, 360))
+    assert not table["within_tolerance"].all()
+
+
+def test_travel_times_today_and_after(layers):
+    table = travel_times(layers, origin="成都东", destinations=["沙坪坝", "达州南"])
+    by = table.set_index(["to", "scenario"])
+    assert by.loc[("沙坪坝", "today"), "published_minutes"] == 62
+    assert pd.isna(by.loc[("达州南", "today"), "minutes"])  # not open today
+    assert by.loc[("达州南", "after"), "minutes"] > 0
+    assert by.loc[("沙坪坝", "today"), "all_stops_minutes"] > by.loc[("沙坪坝", "today"), "minutes"]
+
+
+def test_times_json_has_one_object_per_destination_and_scenario():
+    result = CliRunner().invoke(
+        cli, ["times", "--from", "成都东", "--to", "沙坪坝", "万州北", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(row["to"], row["scenario"]) for row in rows] == [
+        ("沙坪坝", "today"),
+        ("万州北", "today"),
+        ("沙坪坝", "after"),
+        ("万州北", "after"),
+    ]
+    assert {"from", "to", "scenario", "minutes", "all_stops_minutes"} <= set(rows[0])
+    assert rows[0]["published_minutes"] == 62 and isinstance(rows[0]["minutes"], float)
+
+
+def test_times_prints_a_table_and_names_an_unknown_station():
+    result = CliRunner().invoke(cli, ["times", "--from", "重庆西", "--to", "宜宾"])
+    assert result.exit_code == 0 and "宜宾" in result.output and "published" in result.output
+    result = CliRunner().invoke(cli, ["times", "--from", "重庆西", "--to", "Atlantis"])
+    assert result.exit_code == 1 and "no station 'Atlantis'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_reach_takes_several_minutes_after_one_flag():
+    command = cli.commands["reach"]
+    spread = command.make_context("reach", ["--from", "重庆北", "成都东", "--minutes", "60", "120"])
+    repeated = command.make_context(
+        "reach", ["--from", "重庆北", "--from", "成都东", "--minutes", "60", "--minutes", "120"]
+    )
+    assert spread.params == repeated.params
+    assert spread.params["minutes"] == (60.0, 120.0)
+    assert command.make_context("reach", []).params["minutes"] == settings.reach_minutes
+
+
+def test_reach_json_has_one_row_per_scenario_and_limit():
+    result = CliRunner().invoke(
+        cli, ["reach", "--from", "重庆北", "--minutes", "60", "120", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {(row["scenario"], row["minutes"]) for row in rows} == {
+        (scenario, minutes) for scenario in ("today", "after") for minutes in (60.0, 120.0)
+    }
+    row = rows[0]
+    assert set(row) == {"origin", "scenario", "minutes", "stations", "counties"}
+    assert row["origin"] == "重庆北" and {"adcode", "name_zh"} == set(row["counties"][0])
+    assert len(row["counties"]) <= row["stations"]
+
+
+def test_a_published_time_off_the_lines_is_a_clear_error(layers_dir):
+    edit_field(layers_dir / "rail_times.csv", "cqx-yb-2024", "to", "wanzhou_bei")
+    with pytest.raises(LayerValidationError, match="not stops of one line") as caught:
+        load_layers(["rail_times"], layers_dir=layers_dir)
+    assert "rail_times.csv: feature 'cqx-yb-2024', field 'to'" in str(caught.value)
+    edit_field(layers_dir / "rail_times.csv", "cqx-yb-2024", "stops", "nowhere")
+    with pytest.raises(LayerValidationError, match="'nowhere' is not a station_id"):
+        load_layers(["rail_times"], layers_dir=layers_dir)
