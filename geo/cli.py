@@ -605,8 +605,8 @@ def scenario_command(
 
 
 def _signed(column: str, value: object) -> str:
-    whole = isinstance(value, float) and value.is_integer()
-    text = f"{int(value):,}" if whole and isinstance(value, float) else _cell(value)
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    text = f"{int(value):,}" if whole and isinstance(value, int | float) else _cell(value)
     if column.endswith(" change") and text and not text.startswith("-"):
         return f"+{text}"
     return text

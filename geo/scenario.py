@@ -604,7 +604,7 @@ def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
                 "key": key,
                 "base": base,
                 "scenario": scenario,
-                "change": scenario - base,
+                "change": round(scenario - base, 1),
                 "detail": detail,
             }
         )
@@ -640,7 +640,8 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def differences(comparison: Comparison) -> pd.DataFrame:
     """One proposal's differences as a table (the CSV written beside its map)."""
-    return pd.DataFrame(_difference_rows(comparison))
+    # Object columns keep counts as integers beside areas and lengths in km.
+    return pd.DataFrame(_difference_rows(comparison), dtype=object)
 
 
 def write_outputs(
