@@ -1,27 +1,105 @@
-/* chengyu map controls: title, legend, search, timeline, GCJ-02 swap. No external assets.
-   Every string put into the page as HTML was escaped by the Python side. */
+/* chengyu map controls: title, legend, layer control, basemaps, search, timeline, GCJ-02 swap.
+   No external assets. Text is data: every string comes from a JSON block (chengyuData) and reaches
+   the page through textContent, DOM nodes or chengyuEscape, never as markup or template source. */
+
+/* The value of one of the page's JSON blocks (script elements of type application/json). */
+function chengyuData(id) { return JSON.parse(document.getElementById(id).textContent); }
+
+/* Text made safe for the few Leaflet APIs that take markup (layer control names, attribution). */
+function chengyuEscape(text) {
+  return String(text).replace(/[&<>"']/g, function (c) {
+    return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+  });
+}
+
+/* An element with the given class and text (never markup). */
+function chengyuNode(tag, className, text) {
+  var node = document.createElement(tag);
+  if (className) { node.className = className; }
+  if (text !== undefined && text !== null) { node.textContent = text; }
+  return node;
+}
+
+/* A feature's popup: its names as heading ("h"), then a table of [label, value] rows ("r"). */
+function chengyuPopup(content) {
+  var div = chengyuNode("div", "chengyu-popup");
+  var heading = div.appendChild(chengyuNode("b"));
+  content.h.forEach(function (line, index) {
+    if (index) { heading.appendChild(document.createElement("br")); }
+    heading.appendChild(document.createTextNode(line));
+  });
+  var table = div.appendChild(document.createElement("table"));
+  content.r.forEach(function (row) {
+    var tr = table.appendChild(document.createElement("tr"));
+    tr.appendChild(chengyuNode("th", "", row[0]));
+    tr.appendChild(chengyuNode("td", "", row[1]));
+  });
+  return div;
+}
+
+/* A legend swatch: an SVG element named by the Python side, with its attributes. */
+function chengyuSwatch(swatch) {
+  var ns = "http://www.w3.org/2000/svg";
+  var svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("width", "24");
+  svg.setAttribute("height", "14");
+  var shape = svg.appendChild(document.createElementNS(ns, swatch.tag));
+  Object.keys(swatch.attrs).forEach(function (name) { shape.setAttribute(name, swatch.attrs[name]); });
+  return svg;
+}
+
 function chengyuControls(map, options) {
   var registry = window.chengyuLayers = window.chengyuLayers || [];
   if (!window.chengyuPending) { window.chengyuReady = performance.now(); }
 
-  var title = document.createElement("div");
-  title.className = "chengyu-title";
-  title.innerHTML = options.title;
-  map.getContainer().appendChild(title);
+  map.getContainer().appendChild(chengyuNode("div", "chengyu-title", options.title));
 
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "chengyu-panel chengyu-legend");
-    div.innerHTML = options.legend + '<div class="chengyu-credit">' + options.credit + "</div>";
+    options.legend.forEach(function (group) {
+      var part = div.appendChild(chengyuNode("div", "chengyu-legend-group"));
+      part.appendChild(chengyuNode("b", "", group.label));
+      group.items.forEach(function (item) {
+        var line = part.appendChild(chengyuNode("div", "chengyu-legend-item"));
+        line.appendChild(chengyuSwatch(item.swatch));
+        line.appendChild(document.createTextNode(item.text));
+      });
+    });
+    options.notes.forEach(function (note) { div.appendChild(chengyuNode("div", "chengyu-note", note)); });
+    div.appendChild(chengyuNode("div", "chengyu-credit", options.credit));
     L.DomEvent.disableScrollPropagation(div);
     return div;
   };
   legend.addTo(map);
 
+  // Basemaps and groups in one layer control; Leaflet writes its names as markup, so escaped.
+  var bases = {}, overlays = {}, gcjLayers = [];
+  options.basemaps.forEach(function (base, index) {
+    var tiles = L.tileLayer(base.url, {
+      attribution: chengyuEscape(base.attribution), subdomains: base.subdomains
+    });
+    if (index === 0) { tiles.addTo(map); }
+    bases[chengyuEscape(base.name)] = tiles;
+    if (base.gcj02) { gcjLayers.push(tiles); }
+    if (base.overlay_url) {
+      overlays[chengyuEscape(base.name + " 注记 labels")] = L.tileLayer(base.overlay_url, {
+        attribution: chengyuEscape(base.attribution), subdomains: base.subdomains
+      });
+    }
+  });
+  var blank = L.layerGroup();
+  if (!options.basemaps.length) { blank.addTo(map); }
+  bases[chengyuEscape(options.noTiles)] = blank;
+  (window.chengyuGroups || []).forEach(function (group, index) {
+    overlays[chengyuEscape(options.groups[index])] = group;
+  });
+  L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
+
   // Amap's tiles are GCJ-02: on them, draw each group from the same data shifted to GCJ-02.
   function currentLayers(entry) { return window.chengyuGcj && entry.gcj ? entry.gcj : entry.wgs; }
   map.on("baselayerchange", function (event) {
-    window.chengyuGcj = options.gcjBasemaps.indexOf(event.name) >= 0;
+    window.chengyuGcj = gcjLayers.indexOf(event.layer) >= 0;
     registry.forEach(function (entry) {
       if (window.chengyuGcj && !entry.gcj) {
         entry.gcj = L.geoJSON(entry.data, L.extend({}, entry.options, {

@@ -38,3 +38,12 @@ class RoutingError(ChengyuError):
 
 class ExportError(ChengyuError):
     """An output could not be written; any previous output is left as it was."""
+
+
+class MapDefinitionError(ChengyuError):
+    """A map definition (``maps/*.toml``) is invalid; ``problems`` lists every finding."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        shown = problems[0] if len(problems) == 1 else "\n".join(f"  - {p}" for p in problems)
+        super().__init__(shown if len(problems) == 1 else f"invalid map definitions:\n{shown}")

@@ -658,7 +658,7 @@ def write_outputs(
     offline
         Inline Leaflet and leave out the tiles (see ``geo.webmap.make_map``).
     """
-    from geo.webmap import MapDefinition, MapLayer, make_map
+    from geo.webmap import MapDefinition, MapLayer, write_map
 
     name = comparison.proposal.name
     folder = Path(out_dir or settings.out_dir) / "scenarios" / name
@@ -689,10 +689,7 @@ def write_outputs(
         ),
         fit=("scenario_counties",),
     )
-    html = make_map(definition, comparison.layers, offline=offline).get_root().render()
-    page = folder / "map.html"
-    with atomic_path(page) as temporary:
-        temporary.write_text(html, encoding="utf-8")
+    page = write_map(definition, comparison.layers, folder / "map.html", offline=offline)
     log(f"wrote scenario {name} to {folder}")
     comparison.outputs = [gpkg, csv, page]
     return comparison.outputs

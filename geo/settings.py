@@ -125,3 +125,11 @@ attribution: str = (
     "and highway graphs (© OpenStreetMap contributors, ODbL); figures: see the source field of "
     "each feature"
 )
+
+#: Most point features one web map group draws: above it, the page shows one point per grid cell
+#: (the smallest cell that keeps at most this many) and says so in the legend. The GeoPackage and
+#: GeoParquet keep every feature.
+web_max_points_per_group: int = 5000
+
+#: An HTML map larger than this many MB is written with a warning (slow to open in a browser).
+web_max_map_mb: float = 20.0

@@ -4,20 +4,25 @@ Every map carries one toggleable group per data layer, a legend, bilingual popup
 for stations and hubs, a scale bar, a timeline of openings and a choice of basemaps. The controls
 are small inline scripts, so the same page works offline once Leaflet itself is inlined
 (``offline=True``): then no request leaves the page.
+
+Text is data: folium renders every element's script as a Jinja template (twice), so no name,
+title or figure ever enters a template. The page's data travels in ``<script
+type="application/json">`` blocks added after rendering (:class:`_Raw`), escaped for HTML, and
+the controls put it on the page through ``textContent``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from html import escape
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import folium
 import geopandas as gpd
@@ -30,9 +35,10 @@ from jinja2 import Template
 from geo import settings
 from geo._assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_leaflet
 from geo._io import atomic_path, cache_file
+from geo._mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo._schema import ALL_SPECS
 from geo._styles import STYLES, Symbol
-from geo.errors import ChengyuError
+from geo._thin import thin_points
 from geo.utils import log
 
 #: Display generalisation per geometry kind, in degrees (about 700 m and 20 m at 30°N): the
@@ -100,68 +106,6 @@ _FIELD_LABELS_ZH = {
 _HEADING_FIELDS = ("name_zh", "name_en", "service_name_zh", "service_name_en")
 
 
-@dataclass(frozen=True)
-class MapLayer:
-    """One toggleable group of a map: a data layer, optionally filtered."""
-
-    layer: str
-    label_zh: str
-    label_en: str
-    show: bool = True
-    where: dict[str, list[str]] = field(default_factory=dict)
-    searchable: bool = False
-    labels: bool = False
-    #: Draw the group after the page's load event (a large background such as county outlines).
-    defer: bool = False
-
-    @property
-    def label(self) -> str:
-        """The group's name in the layer control and legend."""
-        return f"{self.label_zh} {self.label_en}"
-
-
-@dataclass(frozen=True)
-class MapDefinition:
-    """A map: its name (file name), titles, groups and what to fit the view to."""
-
-    name: str
-    title_zh: str
-    title_en: str
-    layers: tuple[MapLayer, ...]
-    fit: tuple[str, ...] = ()
-    timeline: bool = False
-    requires: tuple[str, ...] = ()
-
-
-def read_definitions(folder: Path | None = None) -> list[MapDefinition]:
-    """Read every ``*.toml`` map definition of ``folder`` (default ``settings.maps_dir``).
-
-    Raises
-    ------
-    ChengyuError
-        Naming the file and the entry that is not a valid definition.
-    """
-    folder = Path(folder or settings.maps_dir)
-    definitions = []
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-            layers = tuple(MapLayer(**entry) for entry in raw.pop("layers"))
-            definition = MapDefinition(
-                layers=layers,
-                fit=tuple(raw.pop("fit", ())),
-                requires=tuple(raw.pop("requires", ())),
-                **raw,
-            )
-        except (tomllib.TOMLDecodeError, TypeError, KeyError) as error:
-            raise ChengyuError(f"{path.name}: not a valid map definition: {error}") from error
-        unknown = [entry.layer for entry in layers if entry.layer not in ALL_SPECS]
-        if unknown:
-            raise ChengyuError(f"{path.name}: unknown layer(s) {unknown}")
-        definitions.append(definition)
-    return definitions
-
-
 def _hex(color: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*color)
 
@@ -221,12 +165,12 @@ def _bilingual(value: str) -> str:
     return f"{zh} {english}" if zh else english
 
 
-def popup_html(row: Mapping[str, Any], layer: str) -> str:
-    """A feature's popup: its names as heading, then every field with its value, escaped.
+def popup_content(row: Mapping[str, Any], layer: str) -> dict[str, list[Any]]:
+    """A feature's popup as data: names as heading (``h``), then ``[label, value]`` rows (``r``).
 
-    Feature text is data, never markup: every name and value goes through ``html.escape``.
+    Feature text is data, never markup: the page builds the popup with ``textContent``.
     """
-    heading = [escape(text) for name in _HEADING_FIELDS if (text := _text(row.get(name)))]
+    heading = [text for name in _HEADING_FIELDS if (text := _text(row.get(name)))]
     rows = []
     # The layer's documented fields first, then any computed column (per-radius figures, …).
     documented = ALL_SPECS[layer].field_names
@@ -242,9 +186,8 @@ def popup_html(row: Mapping[str, Any], layer: str) -> str:
             text = _bilingual(text)
         label_zh = _FIELD_LABELS_ZH.get(name)
         label = f"{label_zh} {name}" if label_zh else name
-        rows.append(f"<tr><th>{escape(label)}</th><td>{escape(text)}</td></tr>")
-    title = "<br>".join(heading) or escape(str(row.get("id", "")))
-    return f'<div class="chengyu-popup"><b>{title}</b><table>{"".join(rows)}</table></div>'
+        rows.append([label, text])
+    return {"h": heading or [str(row.get("id", ""))], "r": rows}
 
 
 def _year(row: Mapping[str, Any]) -> int | None:
@@ -290,7 +233,11 @@ def _generalise(
 
 
 def display_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> dict[str, Any]:
-    """GeoJSON of one map group: filtered, generalised, styled, with escaped popups.
+    """GeoJSON of one map group: filtered, generalised, styled, with popups as data.
+
+    A point group of more than ``settings.web_max_points_per_group`` features is thinned to
+    one point per grid cell (see :func:`geo._thin.thin_points`); the collection's ``thinned``
+    member then says how, for the legend.
 
     Parameters
     ----------
@@ -301,10 +248,20 @@ def display_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> dict[str, Any]
     """
     spec = ALL_SPECS[entry.layer]
     style = STYLES[entry.layer]
-    selected = _filtered(frame, entry)
+    selected, thinning = _filtered(frame, entry), None
+    if spec.geometry == "point":
+        selected, thinning = thin_points(selected, limit=settings.web_max_points_per_group)
+    if thinning is not None:
+        log(
+            f"map group {entry.label!r}: {thinning.total:,} points, more than the web map's "
+            f"{settings.web_max_points_per_group:,}: showing {thinning.shown:,}, one per "
+            f"{thinning.cell_km:g} km cell",
+            level=logging.WARNING,
+        )
     shapes = _generalise(selected.geometry, spec.geometry, selected.get("level"))
     features = []
-    for (_, row), geometry in zip(selected.iterrows(), shapes, strict=True):
+    # Plain dicts: reading a field of a pandas row costs microseconds, of a dict nanoseconds.
+    for row, geometry in zip(selected.to_dict("records"), shapes, strict=True):
         names = [
             text
             for key in ("name_zh", "name_en", "service_name_en")
@@ -314,11 +271,11 @@ def display_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> dict[str, Any]
             row.get("level") == "prefecture"
             or (row.get("level") == "province" and row.get("name_zh") == "重庆市")
         )
-        anchor = row.geometry.representative_point() if labelled else None
+        anchor = row["geometry"].representative_point() if labelled else None
         properties = {
             "_s": leaflet_style(_symbol_for(entry.layer, row.get(style.attribute)), spec.geometry),
-            "_p": popup_html(row, entry.layer),
-            "_t": escape(" ".join(names[:2])),
+            "_p": popup_content(row, entry.layer),
+            "_t": " ".join(names[:2]),
             "_y": _year(row),
             "_k": " / ".join(names[:2]) if entry.searchable else None,
             # Where a permanent name label stands (lat, lon), if the feature has one.
@@ -331,13 +288,39 @@ def display_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> dict[str, Any]
                 "properties": properties,
             }
         )
-    return {"type": "FeatureCollection", "features": features}
+    collection: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+    if thinning is not None:
+        collection["thinned"] = asdict(thinning)
+    return collection
+
+
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def _script_json(value: object) -> str:
     # JSON inside <script>: "</script>" or "<!--" in a feature's text must not end the script.
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.translate(_SCRIPT_ESCAPES)
+
+
+class _Raw(Element):
+    """Markup written by this module, put into the page as it is: never rendered as a template."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "ChengyuRaw"
+        self._html = html
+
+    def render(self, **kwargs: Any) -> str:
+        """The markup itself: unlike an ``Element``, no Jinja sees it."""
+        return self._html
+
+
+def _json_block(element_id: str, value: object) -> _Raw:
+    """A ``<script type="application/json">`` block: how data reaches the page."""
+    return _Raw(f'<script type="application/json" id="{element_id}">{_script_json(value)}</script>')
 
 
 class _GeoJsonGroup(MacroElement):
@@ -352,21 +335,27 @@ class _GeoJsonGroup(MacroElement):
 {% if this.defer %}
 window.chengyuPending = (window.chengyuPending || 0) + 1;
 {% endif %}
+(window.chengyuGroups = window.chengyuGroups || []).push({{ this._parent.get_name() }});
 function {{ this.get_name() }}_build() {
-var {{ this.get_name() }}_data = JSON.parse({{ this.data }});
+var {{ this.get_name() }}_block = chengyuData({{ this.data_id|tojson }});
+var {{ this.get_name() }}_data = {{ this.get_name() }}_block.data;
 var {{ this.get_name() }}_options = {
     style: function (f) { return f.properties._s; },
     pointToLayer: function (f, latlng) { return L.circleMarker(latlng, f.properties._s); },
     onEachFeature: function (f, layer) {
-        if (f.properties._p) { layer.bindPopup(f.properties._p, {maxWidth: 380}); }
-        if (f.properties._t) { layer.bindTooltip(f.properties._t, {sticky: true}); }
+        var p = f.properties;
+        if (p._p) { layer.bindPopup(function () { return chengyuPopup(p._p); }, {maxWidth: 380}); }
+        if (p._t) {
+            var tip = function () { return document.createTextNode(p._t); };
+            layer.bindTooltip(tip, {sticky: true});
+        }
         if (f.properties._l) {
             // Names as div icons: unlike permanent tooltips, they need no layout pass each.
             L.marker(f.properties._l, {
                 interactive: false, keyboard: false,
                 icon: L.divIcon({
                     className: "chengyu-label", iconSize: null,
-                    html: '<span class="chengyu-label-text">' + f.properties._t + "</span>"
+                    html: chengyuNode("span", "chengyu-label-text", f.properties._t)
                 })
             }).addTo({{ this.get_name() }}_labels);
         }
@@ -379,7 +368,7 @@ var {{ this.get_name() }} = L.geoJSON({{ this.get_name() }}_data, {{ this.get_na
     group: {{ this._parent.get_name() }}, wgs: {{ this.get_name() }}, gcj: null,
     data: {{ this.get_name() }}_data, options: {{ this.get_name() }}_options,
     timeline: {{ this.timeline|tojson }}, searchable: {{ this.searchable|tojson }},
-    label: {{ this.label|tojson }}
+    label: {{ this.get_name() }}_block.label
 });
 {% if this.defer %}
 if (--window.chengyuPending === 0) { window.chengyuReady = performance.now(); }
@@ -398,14 +387,13 @@ window.addEventListener("load", function () { setTimeout({{ this.get_name() }}_b
 """
     )
 
-    def __init__(self, data: dict[str, Any], *, entry: MapLayer, timeline: bool) -> None:
+    def __init__(self, data_id: str, *, entry: MapLayer, timeline: bool) -> None:
         super().__init__()
         self._name = "ChengyuGeoJson"
-        # A JSON string parsed at run time: V8 reads it much faster than an object literal.
-        self.data = _script_json(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        # The id of the group's JSON block (its label and GeoJSON), parsed when it is drawn.
+        self.data_id = data_id
         self.timeline = timeline
         self.searchable = entry.searchable
-        self.label = entry.label
         self.defer = entry.defer
         self.show = entry.show
 
@@ -414,63 +402,58 @@ _CONTROLS_JS = (Path(__file__).parent / "_webmap_controls.js").read_text(encodin
 _CONTROLS_CSS = (Path(__file__).parent / "_webmap_controls.css").read_text(encoding="utf-8")
 
 
+_CONTROLS_ID = "chengyu-controls"
+
+
 class _Controls(MacroElement):
-    """Title, legend, search box, timeline and the GCJ-02 swap, as one inline script."""
+    """Title, legend, layer control, search, timeline and the GCJ-02 swap (options as JSON)."""
 
     _template = Template(
         """
-{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
 {% macro script(this, kwargs) %}
-{{ this.js }}
-chengyuControls({{ this._parent.get_name() }}, {{ this.options }});
+chengyuControls({{ this._parent.get_name() }}, chengyuData({{ this.options_id|tojson }}));
 {% endmacro %}
 """
     )
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self._name = "ChengyuControls"
-        self.css = _CONTROLS_CSS
-        self.js = _CONTROLS_JS
-        self.options = _script_json(options)
+        self.options_id = _CONTROLS_ID
 
 
-def _legend_html(definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame]) -> str:
+def _legend(
+    definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame]
+) -> list[dict[str, Any]]:
+    """The legend as data: per group its label and, per category shown, a swatch and a text."""
     parts = []
     for entry in definition.layers:
         style = STYLES[entry.layer]
         geometry = ALL_SPECS[entry.layer].geometry
         frame = _filtered(layers[entry.layer], entry)
-        present = [
-            value for value in style.categories if value in set(frame[style.attribute].astype(str))
-        ]
-        items = "".join(
-            f'<div class="chengyu-legend-item">{_swatch(style.categories[value], geometry)}'
-            f"{escape(_bilingual(value))}</div>"
+        values = set(frame[style.attribute].dropna().astype(str).unique())
+        present = [value for value in style.categories if value in values]
+        items = [
+            {"swatch": _swatch(style.categories[value], geometry), "text": _bilingual(value)}
             for value in present
-        )
-        parts.append(f'<div class="chengyu-legend-group"><b>{escape(entry.label)}</b>{items}</div>')
-    return "".join(parts)
+        ]
+        parts.append({"label": entry.label, "items": items})
+    return parts
 
 
-def _swatch(symbol: Symbol, geometry: str) -> str:
+def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:
+    """A legend swatch: the SVG shape (24 × 14 px) and its attributes, drawn by the page."""
     style = leaflet_style(symbol, geometry)
-    dash = f' stroke-dasharray="{style["dashArray"]}"' if style.get("dashArray") else ""
+    dash = {"stroke-dasharray": style["dashArray"]} if style.get("dashArray") else {}
     if geometry == "polygon" and symbol.fill:
-        return (
-            f'<svg width="24" height="14"><rect x="2" y="2" width="20" height="10" '
-            f'fill="{style["fillColor"]}" stroke="{style["color"]}" stroke-width="1"/></svg>'
-        )
+        attrs = {"x": 2, "y": 2, "width": 20, "height": 10, "fill": style["fillColor"]}
+        return {"tag": "rect", "attrs": {**attrs, "stroke": style["color"], "stroke-width": 1}}
     if geometry == "point":
-        return (
-            f'<svg width="24" height="14"><circle cx="12" cy="7" r="5" stroke="{style["color"]}" '
-            f'stroke-width="1.5" fill="{style["fillColor"]}" '
-            f'fill-opacity="{style["fillOpacity"]}"{dash}/></svg>'
-        )
-    return (
-        f'<svg width="24" height="14"><line x1="1" y1="7" x2="23" y2="7" stroke="{style["color"]}" '
-        f'stroke-width="{min(style["weight"], 4)}"{dash}/></svg>'
-    )
+        attrs = {"cx": 12, "cy": 7, "r": 5, "stroke": style["color"], "stroke-width": 1.5}
+        fill = {"fill": style["fillColor"], "fill-opacity": style["fillOpacity"]}
+        return {"tag": "circle", "attrs": {**attrs, **fill, **dash}}
+    attrs = {"x1": 1, "y1": 7, "x2": 23, "y2": 7, "stroke": style["color"]}
+    return {"tag": "line", "attrs": {**attrs, "stroke-width": min(style["weight"], 4), **dash}}
 
 
 @dataclass(frozen=True)
@@ -502,6 +485,8 @@ def basemaps(*, tianditu_key: str | None = None) -> list[Basemap]:
         ),
     ]
     if tianditu_key:
+        # The key is text from outside: URL-quoted, so it is one query value and no Leaflet {field}.
+        tianditu_key = quote(tianditu_key, safe="")
         maps.append(
             Basemap(
                 "天地图 Tianditu",
@@ -543,34 +528,12 @@ def make_map(
     # Only Leaflet is needed: the controls are inline. Offline, Leaflet is inlined too.
     fmap.default_js = [] if offline else [("leaflet", LEAFLET_JS_URL)]
     fmap.default_css = [] if offline else [("leaflet_css", LEAFLET_CSS_URL)]
+    root = fmap.get_root()
+    assert isinstance(root, Figure)
     if offline:
-        root = fmap.get_root()
-        assert isinstance(root, Figure)
-        root.header.add_child(Element(inline_leaflet()), name="leaflet_inline", index=0)
-
-    # An empty group as the "no tiles" base layer: a blank tile layer would still lay out a grid.
-    blank = folium.FeatureGroup(name=NO_TILES, overlay=False, show=offline)
-    gcj_names = []
-    if not offline:
-        for number, base in enumerate(
-            basemaps(tianditu_key=tianditu_key or os.environ.get("TIANDITU_KEY"))
-        ):
-            folium.TileLayer(
-                tiles=base.url,
-                attr=base.attribution,
-                name=base.name,
-                subdomains=base.subdomains,
-                show=number == 0,
-                overlay=False,
-            ).add_to(fmap)
-            if base.overlay_url:
-                folium.TileLayer(
-                    tiles=base.overlay_url, attr=base.attribution, name=f"{base.name} 注记 labels",
-                    subdomains=base.subdomains, overlay=True, show=False,
-                ).add_to(fmap)  # fmt: skip
-            if base.gcj02:
-                gcj_names.append(base.name)
-    blank.add_to(fmap)
+        root.header.add_child(_Raw(inline_leaflet()), name="leaflet_inline", index=0)
+    root.header.add_child(_Raw(f"<style>{_CONTROLS_CSS}</style>"), name="chengyu_css")
+    root.header.add_child(_Raw(f"<script>{_CONTROLS_JS}</script>"), name="chengyu_js")
 
     # Set the view before any layer is added, so that Leaflet draws the data once.
     fitted = [_filtered(layers[e.layer], e) for e in definition.layers if e.layer in definition.fit]
@@ -580,23 +543,44 @@ def make_map(
     )
     fmap.fit_bounds([[lat_min, lon_min], [lat_max, lon_max]], padding=(20, 20))
 
-    for entry in definition.layers:
-        frame = layers[entry.layer]
-        group = folium.FeatureGroup(name=escape(entry.label), show=entry.show).add_to(fmap)
-        data = display_features(frame, entry)
-        group.add_child(_GeoJsonGroup(data, entry=entry, timeline=definition.timeline))
+    notes: list[str] = []
+    for number, entry in enumerate(definition.layers):
+        # The group's name is ours; its label reaches the layer control from the JSON below.
+        group = folium.FeatureGroup(name=f"group {number}", show=entry.show, control=False)
+        group.add_to(fmap)
+        data_id = f"chengyu-group-{number}"
+        data = display_features(layers[entry.layer], entry)
+        if "thinned" in data:
+            notes.append(_thinned_note(entry, **data.pop("thinned")))
+        block = {"label": entry.label, "data": data}
+        root.header.add_child(_json_block(data_id, block), name=data_id)
+        group.add_child(_GeoJsonGroup(data_id, entry=entry, timeline=definition.timeline))
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    key = tianditu_key or os.environ.get("TIANDITU_KEY")
     options = {
-        "title": escape(f"{definition.title_zh} · {definition.title_en}"),
-        "legend": _legend_html(definition, layers),
+        "title": f"{definition.title_zh} · {definition.title_en}",
+        "legend": _legend(definition, layers),
+        "notes": notes,
+        "groups": [entry.label for entry in definition.layers],
         "search": any(entry.searchable for entry in definition.layers),
         "timeline": list(TIMELINE_YEARS) if definition.timeline else None,
-        "gcjBasemaps": gcj_names,
-        "credit": escape(settings.attribution),
+        # Offline, no tile basemap: no request leaves the page.
+        "basemaps": [] if offline else [asdict(base) for base in basemaps(tianditu_key=key)],
+        "noTiles": NO_TILES,
+        "credit": settings.attribution,
     }
-    fmap.add_child(_Controls(options))
+    root.header.add_child(_json_block(_CONTROLS_ID, options), name=_CONTROLS_ID)
+    fmap.add_child(_Controls())
     return fmap
+
+
+def _thinned_note(entry: MapLayer, *, shown: int, total: int, cell_km: float) -> str:
+    """The legend's line for a thinned group: what is shown and by which rule."""
+    return (
+        f"{entry.label}：显示 {shown:,} / {total:,} 个点，每 {cell_km:g} 公里格网一个 · "
+        f"showing {shown:,} of {total:,} points, one per {cell_km:g} km grid cell "
+        "(all in the GeoPackage)"
+    )
 
 
 def _filtered(frame: gpd.GeoDataFrame, entry: MapLayer) -> gpd.GeoDataFrame:
@@ -621,7 +605,7 @@ def write_maps(
     """
     folder = Path(out_dir or settings.out_dir) / "maps"
     written = []
-    for definition in read_definitions(maps_dir):
+    for definition in load_map_definitions(maps_dir, layers=layers):
         if names and definition.name not in names:
             continue
         missing = [
@@ -632,10 +616,31 @@ def write_maps(
         if missing:
             log(f"map {definition.name}: skipped, layers {sorted(missing)} not built")
             continue
-        html = make_map(definition, layers, offline=offline).get_root().render()
         target = folder / f"{definition.name}.html"
-        with atomic_path(target) as temporary:
-            temporary.write_text(html, encoding="utf-8")
-        log(f"wrote map {target} ({len(html) / 1e6:.2f} MB{', offline' if offline else ''})")
-        written.append(target)
+        written.append(write_map(definition, layers, target, offline=offline))
     return written
+
+
+def write_map(
+    definition: MapDefinition,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    target: Path,
+    *,
+    offline: bool = False,
+) -> Path:
+    """Render one map (``make_map``) and write it to ``target`` atomically.
+
+    Logs a warning when the page is larger than ``settings.web_max_map_mb``.
+    """
+    html = make_map(definition, layers, offline=offline).get_root().render()
+    with atomic_path(target) as temporary:
+        temporary.write_text(html, encoding="utf-8")
+    size_mb = len(html.encode("utf-8")) / 1e6
+    log(f"wrote map {target} ({size_mb:.2f} MB{', offline' if offline else ''})")
+    if size_mb > settings.web_max_map_mb:
+        log(
+            f"map {target} is {size_mb:.1f} MB, over settings.web_max_map_mb "
+            f"({settings.web_max_map_mb:g} MB): a browser will be slow to open it",
+            level=logging.WARNING,
+        )
+    return target

@@ -18,9 +18,9 @@ from geo.errors import ChengyuError
 from geo.webmap import (
     LEAFLET_JS_URL,
     _script_json,
+    load_map_definitions,
     make_map,
-    popup_html,
-    read_definitions,
+    popup_content,
     write_maps,
 )
 from tests.conftest import edit_field
@@ -45,7 +45,7 @@ def offline_maps(layers, tmp_path_factory) -> dict[str, Path]:
 
 
 def test_every_definition_is_read():
-    names = {definition.name for definition in read_definitions()}
+    names = {definition.name for definition in load_map_definitions()}
     assert {"overview", "corridor"} <= names
 
 
@@ -56,13 +56,13 @@ def test_a_definition_naming_an_unknown_layer_is_refused(tmp_path):
         encoding="utf-8",
     )
     with pytest.raises(ChengyuError, match=r"bad\.toml.*railways"):
-        read_definitions(tmp_path)
+        load_map_definitions(tmp_path)
 
 
-def test_popups_escape_feature_text():
-    html = popup_html({"name_zh": HOSTILE, "name_en": "x", "source": "<b>s</b>"}, "rail_stations")
-    assert "<img" not in html and "<b>s</b>" not in html
-    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+def test_popups_carry_feature_text_as_data():
+    row = {"name_zh": HOSTILE, "name_en": "x", "source": "<b>s</b>"}
+    popup = popup_content(row, "rail_stations")
+    assert popup == {"h": [HOSTILE, "x"], "r": [["来源 source", "<b>s</b>"]]}
 
 
 def test_data_in_a_script_cannot_close_it():
@@ -86,7 +86,7 @@ def test_offline_overview_stays_under_two_megabytes(offline_maps):
 
 
 def test_online_maps_offer_the_basemaps(layers, monkeypatch):
-    overview = next(d for d in read_definitions() if d.name == "overview")
+    overview = next(d for d in load_map_definitions() if d.name == "overview")
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     html = make_map(overview, layers).get_root().render()
     assert LEAFLET_JS_URL in html and "tile.openstreetmap.org" in html and "autonavi.com" in html
@@ -119,7 +119,7 @@ def test_offline_maps_load_with_every_request_blocked(offline_maps):
 
 
 def test_the_layer_control_lists_every_group(offline_maps):
-    for definition in read_definitions():
+    for definition in load_map_definitions():
         with open_page(offline_maps[definition.name]) as (page, _):
             listed = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
         assert [text.strip() for text in listed] == [entry.label for entry in definition.layers]
@@ -206,7 +206,7 @@ def test_a_hostile_station_name_is_shown_as_text(layers_dir, tmp_path):
 
 
 def test_on_the_amap_basemap_the_data_is_drawn_shifted_to_gcj02(layers, tmp_path):
-    overview = next(d for d in read_definitions() if d.name == "overview")
+    overview = next(d for d in load_map_definitions() if d.name == "overview")
     path = tmp_path / "online.html"
     path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
     with open_page(path, local_assets=leaflet_cdn_files()) as (page, report):
@@ -260,7 +260,7 @@ def test_background_boundaries_are_drawn_after_the_page_has_loaded(offline_maps)
 
 
 def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
-    overview = next(d for d in read_definitions() if d.name == "overview")
+    overview = next(d for d in load_map_definitions() if d.name == "overview")
     path = tmp_path / "online.html"
     path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
     report = screenshot(path, tmp_path / "online.png")
