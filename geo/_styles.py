@@ -1,9 +1,17 @@
-"""How each layer looks: one definition, rendered as QGIS QML (and later as web-map styles)."""
+"""How each layer looks: one definition, rendered as QGIS QML, web-map styles and figures.
+
+Colours come from the colour-blind-safe palette of Okabe and Ito (2008): one colour per rail
+line, status shown by dash (operating solid, under construction dashed, planned dotted),
+expressways in a dark grey that stays apart from every line colour, hubs in warm colours and
+airports in blue. ``tests/test_styles.py`` checks the pairs that must stay apart under a
+simulated deuteranopia.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from geo._schema import ALL_SPECS
 
@@ -40,17 +48,95 @@ class Symbol:
 
 @dataclass(frozen=True)
 class LayerStyle:
-    """A layer's look: symbols by the value of one field, a fallback, and a label field."""
+    """A layer's look: symbols by the value of one field, a fallback, and a label field.
+
+    Attributes
+    ----------
+    attribute
+        The field whose value picks the symbol (its dash, marker and width).
+    categories
+        Symbol per value of ``attribute``.
+    default
+        Symbol of any other value.
+    label
+        Field labelled on the map, if any.
+    color_by
+        A second field whose value picks the colour (``line_id``: one colour per line); the
+        symbol's dash, marker and width still come from ``attribute``.
+    colors
+        Colour per value of ``color_by``; other values keep the category's colour.
+    """
 
     attribute: str
     categories: dict[str, Symbol]
     default: Symbol
     label: str | None = None
+    color_by: str | None = None
+    colors: dict[str, RGB] = field(default_factory=dict)
+
+    def symbol(self, row: Mapping[str, object]) -> Symbol:
+        """The symbol of one feature (a row or a mapping of its fields)."""
+        symbol = self.categories.get(str(row.get(self.attribute)), self.default)
+        if self.color_by is None:
+            return symbol
+        color = self.colors.get(str(row.get(self.color_by)))
+        if color is None:
+            return symbol
+        return replace(symbol, color=color, fill=color if symbol.fill is not None else None)
+
+    def classes(self) -> list[tuple[str, str, Symbol]]:
+        """Every class as (value, label, symbol); values are ``color|attribute`` if ``color_by``.
+
+        The last class is the fallback (value ``""``).
+        """
+        classes = []
+        for value, symbol in self.categories.items():
+            if self.color_by is None:
+                classes.append((value, value.replace("_", " "), symbol))
+                continue
+            for key in self.colors:
+                row = {self.color_by: key, self.attribute: value}
+                label = f"{key} {value.replace('_', ' ')}"
+                classes.append((f"{key}|{value}", label, self.symbol(row)))
+        return [*classes, ("", "other", self.default)]
+
+    @property
+    def expression(self) -> str:
+        """What QGIS categorises by: the field, or ``color_by|attribute`` as an expression."""
+        if self.color_by is None:
+            return self.attribute
+        return f'concat("{self.color_by}", \'|\', "{self.attribute}")'
 
 
-_RAIL = (178, 34, 34)
-_ROAD = (46, 125, 50)
-#: A proposal's features stand out in magenta over a grey base network.
+#: Okabe & Ito (2008), "Color Universal Design": eight colours told apart by people with
+#: every common colour-vision deficiency.
+OKABE_ITO: dict[str, RGB] = {
+    "orange": (230, 159, 0),
+    "sky_blue": (86, 180, 233),
+    "bluish_green": (0, 158, 115),
+    "yellow": (240, 228, 66),
+    "blue": (0, 114, 178),
+    "vermillion": (213, 94, 0),
+    "reddish_purple": (204, 121, 167),
+    "black": (0, 0, 0),
+}
+
+#: One colour per rail line (``line_id``); a line not listed is drawn in black.
+LINE_COLORS: dict[str, RGB] = {
+    "cdw": OKABE_ITO["vermillion"],  # 成达万
+    "yk": OKABE_ITO["blue"],  # 渝昆
+    "cy": OKABE_ITO["bluish_green"],  # 成渝
+    "cyzx": OKABE_ITO["orange"],  # 成渝中线
+    "xy": OKABE_ITO["reddish_purple"],  # 西渝
+    "zy": OKABE_ITO["sky_blue"],  # 郑渝
+}
+_OTHER_LINE = OKABE_ITO["black"]
+#: Expressways: dark grey, apart from every line colour even under deuteranopia.
+_ROAD = (68, 68, 68)
+_RAIL = _OTHER_LINE
+_STATION = (33, 33, 33)
+_AIRPORT = OKABE_ITO["blue"]
+#: A proposal's features stand out in magenta over a grey base network (``chengyu scenario``).
 _PROPOSAL = (194, 24, 91)
 _GREY = (150, 150, 150)
 _STATUS_DASH = {
@@ -66,62 +152,66 @@ STYLES: dict[str, LayerStyle] = {
         {status: Symbol(_RAIL, 1.2, dash) for status, dash in _STATUS_DASH.items()},
         Symbol(_RAIL, 1.2),
         label="name_zh",
+        color_by="line_id",
+        colors=LINE_COLORS,
     ),
+    # Stations as on a metro map: white with a dark ring; the ring's dash says the status.
     "rail_stations": LayerStyle(
         "status",
         {
-            "operating": Symbol(_RAIL, 0.4, fill=_RAIL),
-            "under_construction": Symbol(_RAIL, 0.5, fill=(255, 255, 255)),
-            "planned": Symbol((120, 120, 120), 0.4, fill=(255, 255, 255)),
-            "reserved": Symbol((120, 120, 120), 0.4, dash="dot"),
+            "operating": Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.2),
+            "under_construction": Symbol(_STATION, 0.5, "dash", fill=(255, 255, 255), size_mm=2.2),
+            "planned": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.0),
+            "reserved": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.0),
         },
-        Symbol(_RAIL, 0.4, fill=_RAIL),
+        Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.2),
         label="name_zh",
     ),
+    # Hubs and ports warm (orange, vermillion, yellow), airports blue: apart by hue and shape.
     "logistics_hubs": LayerStyle(
         "kind",
         {
             "national_hub": Symbol(
-                (230, 120, 0), 0.4, marker="square", size_mm=3.4, fill=(255, 167, 38)
+                (60, 40, 0), 0.4, marker="square", size_mm=3.4, fill=OKABE_ITO["orange"]
             ),
             "rail_port": Symbol(
-                (74, 20, 140), 0.4, marker="diamond", size_mm=3.6, fill=(149, 117, 205)
+                (60, 20, 0), 0.4, marker="diamond", size_mm=3.8, fill=OKABE_ITO["vermillion"]
             ),
             "river_port": Symbol(
-                (1, 87, 155), 0.4, marker="circle", size_mm=3.2, fill=(79, 195, 247)
+                (60, 60, 0), 0.4, marker="circle", size_mm=3.2, fill=OKABE_ITO["yellow"]
             ),
             "sea_port": Symbol(
-                (13, 71, 161), 0.4, marker="triangle", size_mm=3.6, fill=(30, 136, 229)
+                (60, 60, 0), 0.4, marker="triangle", size_mm=3.6, fill=OKABE_ITO["yellow"]
             ),
         },
-        Symbol((90, 90, 90), 0.4, fill=(200, 200, 200)),
+        Symbol((60, 40, 0), 0.4, fill=OKABE_ITO["orange"]),
         label="name_zh",
     ),
     "airports": LayerStyle(
         "status",
         {
             status: Symbol(
-                (33, 33, 33),
+                (0, 40, 80),
                 0.4,
                 dash,
                 marker="star",
-                size_mm=4.0,
-                fill=(255, 235, 59) if status == "operating" else (255, 255, 255),
+                size_mm=4.2,
+                fill=_AIRPORT if status == "operating" else (255, 255, 255),
             )
             for status, dash in _STATUS_DASH.items()
         },
-        Symbol((33, 33, 33), 0.4, marker="star", size_mm=4.0, fill=(255, 255, 255)),
+        Symbol((0, 40, 80), 0.4, marker="star", size_mm=4.2, fill=(255, 255, 255)),
         label="name_zh",
     ),
     "corridor_routes": LayerStyle(
         "mode",
         {
-            "rail": Symbol((121, 85, 72), 1.4),
-            "sea": Symbol((21, 101, 192), 1.4, "dash"),
-            "river": Symbol((0, 150, 136), 1.4, "dash"),
-            "road": Symbol((96, 125, 139), 1.4),
+            "rail": Symbol(OKABE_ITO["vermillion"], 1.4),
+            "sea": Symbol(OKABE_ITO["blue"], 1.4, "dash"),
+            "river": Symbol(OKABE_ITO["sky_blue"], 1.4, "dash"),
+            "road": Symbol(_ROAD, 1.4),
         },
-        Symbol((96, 125, 139), 1.0),
+        Symbol(_ROAD, 1.0),
         label="service_name_en",
     ),
     "rail_times": LayerStyle(
@@ -132,19 +222,19 @@ STYLES: dict[str, LayerStyle] = {
     ),
     "expressways": LayerStyle(
         "status",
-        {status: Symbol(_ROAD, 0.9, dash) for status, dash in _STATUS_DASH.items()},
-        Symbol(_ROAD, 0.9),
+        {status: Symbol(_ROAD, 0.7, dash) for status, dash in _STATUS_DASH.items()},
+        Symbol(_ROAD, 0.7),
         label="name_zh",
     ),
     "route_lengths": LayerStyle(
         "mode",
         {
-            "rail": Symbol(_RAIL, 1.0),
-            "sea": Symbol((21, 101, 192), 1.0, "dash"),
-            "river": Symbol((0, 150, 136), 1.0, "dash"),
+            "rail": Symbol(OKABE_ITO["vermillion"], 1.0),
+            "sea": Symbol(OKABE_ITO["blue"], 1.0, "dash"),
+            "river": Symbol(OKABE_ITO["sky_blue"], 1.0, "dash"),
             "road": Symbol(_ROAD, 0.8),
         },
-        Symbol((96, 125, 139), 0.8),
+        Symbol(_ROAD, 0.8),
         label="length_km",
     ),
     "station_coverage": LayerStyle(
@@ -294,7 +384,7 @@ def qml(layer: str) -> str:
         "renderer-v2",
         {
             "type": "categorizedSymbol",
-            "attr": style.attribute,
+            "attr": style.expression,
             "symbollevels": "0",
             "enableorderby": "0",
             "forceraster": "0",
@@ -302,9 +392,7 @@ def qml(layer: str) -> str:
     )
     categories = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
-    entries = [*style.categories.items(), ("", style.default)]
-    for index, (value, symbol) in enumerate(entries):
-        label = value.replace("_", " ") if value else "other"
+    for index, (value, label, symbol) in enumerate(style.classes()):
         ET.SubElement(
             categories,
             "category",

@@ -70,10 +70,15 @@ def test_every_layer_has_a_default_qgis_style_that_covers_its_vocabulary(built):
     for row in styles.itertuples():
         root = ET.fromstring(row.styleQML.split("\n", 1)[1])
         renderer = root.find("renderer-v2")
-        assert renderer is not None and renderer.get("attr") == STYLES[row.f_table_name].attribute
-        values = {category.get("value") for category in renderer.iter("category")}
+        style = STYLES[row.f_table_name]
+        assert renderer is not None and renderer.get("attr") == style.expression
+        # Categorised by one field, or by "colour field|field" (rail lines: line and status).
+        values = {
+            (category.get("value") or "").rsplit("|", 1)[-1]
+            for category in renderer.iter("category")
+        }
         field_spec = next(
-            f for f in BUILD_SPECS[row.f_table_name].fields if f.name == renderer.get("attr")
+            f for f in BUILD_SPECS[row.f_table_name].fields if f.name == style.attribute
         )
         assert set(field_spec.vocabulary or ()) <= values, row.f_table_name
         assert row.f_geometry_column == "geom"
