@@ -130,6 +130,9 @@ LINE_COLORS: dict[str, RGB] = {
     "xy": OKABE_ITO["reddish_purple"],  # 西渝
     "zy": OKABE_ITO["sky_blue"],  # 郑渝
 }
+#: Lines drawn in the colour of the project they belong to (the 樊哙–开州–万州北 connector is
+#: part of the 西渝 project).
+LINE_PARTS: dict[str, str] = {"xyw": "xy"}
 _OTHER_LINE = OKABE_ITO["black"]
 #: Expressways: dark grey, apart from every line colour even under deuteranopia.
 _ROAD = (68, 68, 68)
@@ -153,7 +156,7 @@ STYLES: dict[str, LayerStyle] = {
         Symbol(_RAIL, 1.2),
         label="name_zh",
         color_by="line_id",
-        colors=LINE_COLORS,
+        colors={**LINE_COLORS, **{part: LINE_COLORS[line] for part, line in LINE_PARTS.items()}},
     ),
     # Stations as on a metro map: white with a dark ring; the ring's dash says the status.
     "rail_stations": LayerStyle(

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo._checks import layer_warnings
 from geo.access import drive_areas
 from geo.coverage import coverage
 from geo.export import write_csv, write_geopackage, write_geoparquet
@@ -69,6 +70,7 @@ def analyse(
     ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
     """
     layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
+    layer_warnings(layers)
     track = cached_rail_graph()
     if track is not None:
         layers["rail_lines"] = snap_sections(layers["rail_lines"], layers["rail_stations"], track)

@@ -651,11 +651,13 @@ def validate(layers_dir: Path | None, stale_months: int | None, today: dt.dateti
 
     Warns (always) about features still under construction after their planned opening.
     """
+    from geo._checks import layer_warnings
     from geo._stale import stale_facts
 
     frames = _load_with_progress(layers_dir, "validating")
     total = sum(len(frame) for frame in frames.values())
-    _out.print(f"valid: {len(frames)} layers, {total} features")
+    positions = len(layer_warnings(frames))  # each is logged as one line on stderr
+    _out.print(f"valid: {len(frames)} layers, {total} features, {positions} position warning(s)")
     warnings = stale_facts(frames, months=stale_months, today=today.date() if today else None)
     for warning in warnings:
         _out.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
