@@ -87,6 +87,7 @@ def _stop(seq: int, station_id: str, **fields: str) -> dict[str, str]:
         "line_id": "t",
         "seq": str(seq),
         "status": "planned",
+        "status_as_of": "2026-11-26",
         **fields,
     }
 
@@ -125,6 +126,7 @@ def _proposal(
         "from_seq": "1",
         "to_seq": str(len(stops)),
         "status": "planned",
+        "status_as_of": "2026-11-26",
         "design_speed_kmh": "200",
         "source": "test",
     }
