@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo import __version__, coverage, measure, network, settings
+from geo import __version__, coverage, measure, network, population, settings
 from geo._io import atomic_path, cache_file
 from geo._proposal import Proposal, combined_layers, read_proposal
 from geo.errors import ChengyuError, LayerValidationError
@@ -118,7 +118,7 @@ def analyse_network(
     areas = areas[
         (areas["line_id"] == coverage.ALL_LINES) & (areas["scenario"] == scenario)
     ].reset_index(drop=True)
-    pieces = coverage.coverage_table(counties, areas)
+    pieces, _, _ = coverage.people_pieces(admin, areas)
     table = coverage.summary(areas, pieces)
     by_county = pieces.groupby(["radius_km", "adcode"])["people"].sum().reset_index()
 
@@ -158,7 +158,8 @@ def cached_base_analysis(
     """``analyse_network`` of a base, kept in ``settings.cache_dir`` between runs.
 
     The cache entry's name changes with the layers' content, the options, every setting and
-    the code of ``geo.coverage`` and ``geo.network``: any of them changing computes it afresh.
+    the code of ``geo.coverage``, ``geo.population`` and ``geo.network``: any of them changing
+    computes it afresh.
     """
     key = [
         __version__,
@@ -169,7 +170,7 @@ def cached_base_analysis(
         repr(tuple(minutes)),
         repr(sorted((k, repr(v)) for k, v in vars(settings).items() if not k.startswith("_"))),
         *(hashlib.sha1(Path(module.__file__ or "").read_bytes()).hexdigest()
-          for module in (coverage, network)),
+          for module in (coverage, network, population)),
         *(_frame_digest(layers[name]) for name in ("rail_stations", "rail_lines", "admin_areas")),
     ]  # fmt: skip
     path = cache_file(Path(settings.cache_dir), f"scenario-base-{scenario}", key, ".pickle")

@@ -72,6 +72,13 @@ def surface(real) -> dict[str, gpd.GeoDataFrame]:
     return {**real, "admin_areas": counties}
 
 
+@pytest.fixture(autouse=True)
+def _areal_on_the_test_surface(request, monkeypatch) -> None:
+    """The test surface's counties have no urban/rural split: count their people by area."""
+    if "surface" in request.fixturenames:
+        monkeypatch.setattr(settings, "population_method", "areal")
+
+
 def _write_csv(path: Path, layer: str, rows: list[dict[str, str]]) -> None:
     names = LAYER_SPECS[layer].field_names
     with path.open("w", newline="", encoding="utf-8") as handle:
