@@ -186,6 +186,8 @@ rail_graph_exceptions: dict[str, str] = {
     "yongchuan_dong": "3 km: the simplified graph runs about 3 km from the station here",
     "wushan": "4 km: the simplified graph runs about 4 km from the 2022 郑渝 station",
     "changshou_hu": "2.0 km: the simplified graph of 渝万 runs just over 2 km away",
+    "fengjie": "4.5 km: station position not sourced; the GeoNames point of 朱衣 town stands in",
+    "yunyang": "7.3 km: station position not sourced; the GeoNames point of 黄石 town stands in",
 }
 
 #: Most point features one web map group draws: above it, the page shows one point per grid cell
