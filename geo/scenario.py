@@ -27,7 +27,7 @@ import shapely
 from pyproj import CRS
 
 from geo import __version__, coverage, measure, network, population, settings
-from geo._io import atomic_path, cache_file
+from geo._io import atomic_path, cache_file, cache_for
 from geo._proposal import Proposal, combined_layers, read_proposal
 from geo.errors import ChengyuError, LayerValidationError
 from geo.export import write_csv, write_geopackage
@@ -154,8 +154,9 @@ def cached_base_analysis(
     radii_km: Sequence[float],
     origins: Sequence[str],
     minutes: Sequence[float],
+    cache_dir: Path | None = None,
 ) -> NetworkAnalysis:
-    """``analyse_network`` of a base, kept in ``settings.cache_dir`` between runs.
+    """``analyse_network`` of a base, kept in ``cache_dir`` (default ``settings.cache_dir``).
 
     The cache entry's name changes with the layers' content, the options, every setting and
     the code of ``geo.coverage``, ``geo.population`` and ``geo.network``: any of them changing
@@ -173,7 +174,8 @@ def cached_base_analysis(
           for module in (coverage, network, population)),
         *(_frame_digest(layers[name]) for name in ("rail_stations", "rail_lines", "admin_areas")),
     ]  # fmt: skip
-    path = cache_file(Path(settings.cache_dir), f"scenario-base-{scenario}", key, ".pickle")
+    folder = Path(cache_dir or settings.cache_dir)
+    path = cache_file(folder, f"scenario-base-{scenario}", key, ".pickle")
     if path.is_file():
         with path.open("rb") as handle:
             cached: NetworkAnalysis = pickle.load(handle)
@@ -745,6 +747,7 @@ def run_scenarios(
                 radii_km=settings.coverage_radii_km,
                 origins=settings.reach_origins,
                 minutes=settings.reach_minutes,
+                cache_dir=cache_for(Path(out_dir or settings.out_dir)),
             )
         comparisons.append(compare(proposal, base_layers, base_analysis=analyses[proposal.base]))
     if write:
