@@ -227,7 +227,10 @@ CORRIDOR_ROUTES = LayerSpec(
 
 EXPRESSWAYS = LayerSpec(
     name="expressways",
-    title="Sichuan–Chongqing expressways (through the towns they link; along the OSM highway graph where it has the road)",
+    title=(
+        "Sichuan–Chongqing expressways (through the towns they link; along the OSM highway "
+        "graph where it has the road)"
+    ),
     geometry="line",
     fields=(
         _ID,
