@@ -240,7 +240,10 @@ CORRIDOR_ROUTES = LayerSpec(
 
 EXPRESSWAYS = LayerSpec(
     name="expressways",
-    title="Sichuan–Chongqing expressways (schematic: drawn through the towns they link)",
+    title=(
+        "Sichuan–Chongqing expressways (through the towns they link; along the OSM highway "
+        "graph where it has the road)"
+    ),
     geometry="line",
     fields=(
         _ID,
@@ -392,5 +395,77 @@ DERIVED_LAYERS: tuple[LayerSpec, ...] = (
     RAIL_REACH,
     STATION_ACCESS,
 )
-#: Every layer an output may hold: the sources and the derived ones.
-ALL_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in (*LAYERS, *DERIVED_LAYERS)}
+#: Layers of a planner's proposal compared with its base (``chengyu scenario``): written to
+#: ``out/scenarios/<name>/``, never into the build's GeoPackage.
+SCENARIO_NETWORK = LayerSpec(
+    name="scenario_network",
+    title="A proposal's lines (highlighted) and the base network they add to (grey)",
+    geometry="line",
+    fields=(
+        FieldSpec("id", "id", required=True),
+        FieldSpec("layer", required=True),
+        FieldSpec("group_id", "id", required=True),
+        FieldSpec("name_zh"),
+        FieldSpec("name_en"),
+        FieldSpec("role", required=True, vocabulary=("base", "proposal")),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        FieldSpec("source", required=True),
+    ),
+)
+SCENARIO_STATIONS = LayerSpec(
+    name="scenario_stations",
+    title="Stations of a scenario: the base's, those a proposal reuses, and those it adds",
+    geometry="point",
+    fields=(
+        FieldSpec("station_id", "id", required=True),
+        FieldSpec("name_zh", required=True),
+        FieldSpec("name_en", required=True),
+        FieldSpec("role", required=True, vocabulary=("base", "reused", "proposal")),
+        FieldSpec("lines", required=True),
+        FieldSpec("precision_m", "int", required=True),
+        FieldSpec("source", required=True),
+    ),
+    sort_by=("station_id",),
+)
+SCENARIO_CATCHMENTS = LayerSpec(
+    name="scenario_catchments",
+    title="Station catchments of the base, and the area a proposal adds, per radius",
+    geometry="polygon",
+    fields=(
+        FieldSpec("id", "id", required=True),
+        FieldSpec("proposal", "id", required=True),
+        FieldSpec("part", required=True, vocabulary=("base", "gained")),
+        FieldSpec("radius_km", "float", required=True),
+        FieldSpec("ring", required=True),
+        FieldSpec("area_km2", "float", required=True),
+        FieldSpec("people", "int", required=True),
+        FieldSpec("method", required=True),
+        FieldSpec("source", required=True),
+    ),
+)
+SCENARIO_COUNTIES = LayerSpec(
+    name="scenario_counties",
+    title="Counties whose people within reach of a station a proposal changes",
+    geometry="polygon",
+    fields=(
+        FieldSpec("adcode", "id", required=True),
+        FieldSpec("name_zh", required=True),
+        FieldSpec("prefecture_zh"),
+        FieldSpec("province_zh", required=True),
+        FieldSpec("population_2020", "int", required=True),
+        FieldSpec("change", required=True, vocabulary=("newly_served", "more_covered")),
+        FieldSpec("method", required=True),
+        FieldSpec("source", required=True),
+    ),
+    sort_by=("adcode",),
+)
+SCENARIO_LAYERS: tuple[LayerSpec, ...] = (
+    SCENARIO_NETWORK,
+    SCENARIO_STATIONS,
+    SCENARIO_CATCHMENTS,
+    SCENARIO_COUNTIES,
+)
+#: Every layer the build writes: the sources and the derived ones.
+BUILD_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in (*LAYERS, *DERIVED_LAYERS)}
+#: Every layer an output may hold: the build's and a scenario's.
+ALL_SPECS: dict[str, LayerSpec] = {**BUILD_SPECS, **{spec.name: spec for spec in SCENARIO_LAYERS}}

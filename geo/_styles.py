@@ -148,6 +148,9 @@ LINE_PARTS: dict[str, str] = {"xyw": "xy"}
 _ROAD = (68, 68, 68)
 _STATION = (33, 33, 33)
 _AIRPORT = OKABE_ITO["blue"]
+#: A proposal's features stand out in magenta over a grey base network (``chengyu scenario``).
+_PROPOSAL = (194, 24, 91)
+_GREY = (150, 150, 150)
 _STATUS_DASH = {
     "operating": "solid",
     "under_construction": "dash",
@@ -285,6 +288,39 @@ STYLES: dict[str, LayerStyle] = {
             "60 min": Symbol((191, 129, 45), 0.4, "dash", fill=(246, 232, 195)),
         },
         Symbol((90, 90, 90), 0.4),
+    ),
+    "scenario_network": LayerStyle(
+        "role",
+        {"base": Symbol(_GREY, 0.8), "proposal": Symbol(_PROPOSAL, 1.6)},
+        Symbol(_GREY, 0.8),
+        label="name_zh",
+    ),
+    "scenario_stations": LayerStyle(
+        "role",
+        {
+            "base": Symbol(_GREY, 0.3, size_mm=2.0, fill=(255, 255, 255)),
+            "reused": Symbol(_PROPOSAL, 0.5, size_mm=3.0, fill=(255, 255, 255)),
+            "proposal": Symbol(_PROPOSAL, 0.5, size_mm=3.0, fill=_PROPOSAL),
+        },
+        Symbol(_GREY, 0.3, size_mm=2.0, fill=(255, 255, 255)),
+        label="name_zh",
+    ),
+    "scenario_catchments": LayerStyle(
+        "part",
+        {
+            "base": Symbol(_GREY, 0.3, "dash"),
+            "gained": Symbol(_PROPOSAL, 0.4, fill=(244, 143, 177)),
+        },
+        Symbol(_GREY, 0.3),
+    ),
+    "scenario_counties": LayerStyle(
+        "change",
+        {
+            "newly_served": Symbol((200, 200, 200), 0.1, fill=(255, 224, 130)),
+            "more_covered": Symbol((200, 200, 200), 0.1, fill=(255, 243, 205)),
+        },
+        Symbol((200, 200, 200), 0.1, fill=(247, 247, 247)),
+        label="name_zh",
     ),
     "admin_areas": LayerStyle(
         "level",

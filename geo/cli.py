@@ -714,6 +714,64 @@ def osm_command(out_dir: Path | None, source: str) -> None:
     )
 
 
+@cli.command(name="scenario")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_layers_option
+@_out_option
+@_offline_option
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+def scenario_command(
+    files: tuple[Path, ...],
+    layers_dir: Path | None,
+    out_dir: Path | None,
+    offline: bool,
+    as_json: bool,
+) -> None:
+    """Compare proposals (FILE.toml …) with the network they add to, side by side.
+
+    Prints people and area within each radius, counties newly served, reach from the default
+    origins, lengths of the new lines by province and the stations gained; writes
+    out/scenarios/<name>/ (GeoPackage, differences.csv, map.html) for each proposal.
+    """
+    import json
+
+    from geo.scenario import comparison_table, run_scenarios
+
+    with _errors_as_messages():
+        results = run_scenarios(files, layers_dir=layers_dir, out_dir=out_dir, offline=offline)
+    if as_json:
+        data = [result.to_dict() for result in results]
+        click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
+        return
+    frame = comparison_table(results)
+    table = Table(
+        title=" | ".join(escape(result.proposal.title) for result in results),
+        title_justify="left",
+    )
+    for column in frame.columns:
+        table.add_column(
+            escape(str(column)), justify="left" if column in ("measure", "key") else "right"
+        )
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            *(_signed(name, value) for name, value in zip(frame.columns, row, strict=True))
+        )
+    _out.print(table)
+    for result in results:
+        details = [escape(f"{result.proposal.name}: {line}") for line in result.details()]
+        for line in details:
+            _out.print(line)
+        _out.print(escape(f"wrote {', '.join(str(path) for path in result.outputs)}"))
+
+
+def _signed(column: str, value: object) -> str:
+    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    text = f"{int(value):,}" if whole and isinstance(value, int | float) else _cell(value)
+    if column.endswith(" change") and text and not text.startswith("-"):
+        return f"+{text}"
+    return text
+
+
 def _load_with_progress(layers_dir: Path | None, label: str) -> dict[str, gpd.GeoDataFrame]:
     from geo.layers import load_layers
 

@@ -453,22 +453,9 @@ def coverage(
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     areas = catchments(stations, radii_km=radii)
-    pieces = coverage_table(counties, areas)
-    if isinstance(chosen, str) and chosen == "areal":
-        label, people_method = "areal", AREAL_METHOD
-    else:
-        if isinstance(chosen, str):
-            if chosen != "dasymetric":
-                raise ValueError(f"unknown population method {chosen!r}")
-            from geo.population import method_text, population_surface
-
-            cells: gpd.GeoDataFrame = population_surface(admin)
-            label, people_method = "dasymetric", method_text()
-        else:
-            cells = chosen
-            label = str(cells.attrs.get("label", "user file"))
-            people_method = str(cells.attrs.get("method", label))
-        pieces = _with_people(pieces, _people(cells, areas, scheduler=scheduler))
+    pieces, label, people_method = people_pieces(
+        admin, areas, population=chosen, scheduler=scheduler
+    )
     method = METHOD.format(crs=areas.crs.name, people=people_method)
     table = summary(areas, pieces)
     table.insert(1, "line_name_zh", table["line_id"].map(_line_names(layers, "name_zh")))
@@ -485,6 +472,51 @@ def coverage(
     rings["source"] = "rail_stations (positions: see its precision_m)"
     log(f"coverage ({label}): {len(table)} line/scenario/radius rows, {len(per_county)} counties")
     return table, per_county, rings
+
+
+def people_pieces(
+    admin: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
+) -> tuple[gpd.GeoDataFrame, str, str]:
+    """Every county's intersection with every catchment, with the people in it.
+
+    The counting ``coverage`` does, for any catchments (a planner's scenario too).
+
+    Parameters
+    ----------
+    admin
+        The ``admin_areas`` layer.
+    areas
+        Catchments (``catchments``), in their metric CRS.
+    population, scheduler
+        As for ``coverage`` (default ``settings.population_method``).
+
+    Returns
+    -------
+    pieces, label, method
+        ``coverage_table``'s pieces with ``people`` from the chosen population; the method's
+        label (``areal``, ``dasymetric``, a file's) and its description.
+    """
+    chosen = settings.population_method if population is None else population
+    counties = admin[admin["level"] == "county"]
+    pieces = coverage_table(counties, areas)
+    if isinstance(chosen, str) and chosen == "areal":
+        return pieces, "areal", AREAL_METHOD
+    if isinstance(chosen, str):
+        if chosen != "dasymetric":
+            raise ValueError(f"unknown population method {chosen!r}")
+        from geo.population import method_text, population_surface
+
+        cells: gpd.GeoDataFrame = population_surface(admin)
+        label, people_method = "dasymetric", method_text()
+    else:
+        cells = chosen
+        label = str(cells.attrs.get("label", "user file"))
+        people_method = str(cells.attrs.get("method", label))
+    return _with_people(pieces, _people(cells, areas, scheduler=scheduler)), label, people_method
 
 
 def _line_names(layers: Mapping[str, gpd.GeoDataFrame], column: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -617,3 +617,40 @@ _DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "rail_times": ("rail_stations",),
     "corridor_routes": ("logistics_hubs",),
 }
+
+
+def build_layer(
+    name: str,
+    records: list[Record],
+    *,
+    built: Mapping[str, gpd.GeoDataFrame] | None = None,
+    spec: LayerSpec | None = None,
+) -> gpd.GeoDataFrame:
+    """Build and check one layer from records read like ``read_records`` reads them.
+
+    The same checks as ``load_layers`` (positions, one position per station, stops numbered
+    1…n, sections on their stops, valid geometry), for rows that come from elsewhere: a
+    planner's proposal combined with the base layers (``geo.scenario``).
+
+    Parameters
+    ----------
+    name
+        The layer (one of ``LAYER_NAMES``).
+    records
+        Its typed records (``geo._validate.parse_rows``).
+    built
+        Layers it depends on, already built (``rail_stations`` for ``rail_lines``).
+    spec
+        The layer's spec (default ``LAYER_SPECS[name]``); its ``file_name`` names the file in
+        the problems found.
+
+    Raises
+    ------
+    LayerValidationError
+        Naming the file, the feature id and the field of every problem.
+    """
+    spec = spec or LAYER_SPECS[name]
+    frame = _BUILDERS[name](records, spec, dict(built or {}))
+    _check_geometry(frame, spec)
+    log(f"layer {name} ({spec.file_name}): {len(frame)} features")
+    return frame

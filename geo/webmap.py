@@ -616,17 +616,31 @@ def write_maps(
         if missing:
             log(f"map {definition.name}: skipped, layers {sorted(missing)} not built")
             continue
-        html = make_map(definition, layers, offline=offline).get_root().render()
         target = folder / f"{definition.name}.html"
-        with atomic_path(target) as temporary:
-            temporary.write_text(html, encoding="utf-8")
-        size_mb = len(html.encode("utf-8")) / 1e6
-        log(f"wrote map {target} ({size_mb:.2f} MB{', offline' if offline else ''})")
-        if size_mb > settings.web_max_map_mb:
-            log(
-                f"map {target} is {size_mb:.1f} MB, over settings.web_max_map_mb "
-                f"({settings.web_max_map_mb:g} MB): a browser will be slow to open it",
-                level=logging.WARNING,
-            )
-        written.append(target)
+        written.append(write_map(definition, layers, target, offline=offline))
     return written
+
+
+def write_map(
+    definition: MapDefinition,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    target: Path,
+    *,
+    offline: bool = False,
+) -> Path:
+    """Render one map (``make_map``) and write it to ``target`` atomically.
+
+    Logs a warning when the page is larger than ``settings.web_max_map_mb``.
+    """
+    html = make_map(definition, layers, offline=offline).get_root().render()
+    with atomic_path(target) as temporary:
+        temporary.write_text(html, encoding="utf-8")
+    size_mb = len(html.encode("utf-8")) / 1e6
+    log(f"wrote map {target} ({size_mb:.2f} MB{', offline' if offline else ''})")
+    if size_mb > settings.web_max_map_mb:
+        log(
+            f"map {target} is {size_mb:.1f} MB, over settings.web_max_map_mb "
+            f"({settings.web_max_map_mb:g} MB): a browser will be slow to open it",
+            level=logging.WARNING,
+        )
+    return target

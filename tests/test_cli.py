@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from shapely import Point
 
-from geo._schema import ALL_SPECS
+from geo._schema import BUILD_SPECS
 from geo.cli import cli
 from geo.layers import LAYER_NAMES
 from tests.conftest import edit_field
@@ -21,7 +21,7 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["layers"], ["validate"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["layers"], ["validate"], ["scenario"]])
 def test_every_command_has_help(runner, command):
     result = runner.invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
@@ -61,7 +61,7 @@ def test_build_writes_the_geopackage_and_parquet(runner, tmp_path):
         LAYER_NAMES
     )
     assert sorted(path.stem for path in (tmp_path / "parquet").glob("*.parquet")) == sorted(
-        ALL_SPECS
+        BUILD_SPECS
     )
     assert (tmp_path / "lengths.csv").is_file()
 

@@ -13,7 +13,7 @@ import pyogrio
 import pyogrio.errors
 import pytest
 
-from geo._schema import ALL_SPECS
+from geo._schema import BUILD_SPECS
 from geo._styles import STYLES
 from geo.build import build
 from geo.errors import ExportError
@@ -23,11 +23,11 @@ from geo.layers import load_layers
 
 def test_the_geopackage_holds_every_layer_and_the_style_table(built):
     listed = {name for name, _ in pyogrio.list_layers(built.geopackage)}
-    assert listed == {*ALL_SPECS, "layer_styles"}
+    assert listed == {*BUILD_SPECS, "layer_styles"}
 
 
 def test_each_layer_reads_back_in_epsg_4326_with_its_features(built):
-    for name in ALL_SPECS:
+    for name in BUILD_SPECS:
         info = pyogrio.read_info(built.geopackage, layer=name)
         assert info["crs"] == "EPSG:4326", name
         assert info["features"] == built.feature_counts[name], name
@@ -59,14 +59,14 @@ def test_every_layer_has_an_rtree_spatial_index(built):
                 "SELECT table_name FROM gpkg_extensions WHERE extension_name='gpkg_rtree_index'"
             )
         }
-    for name in ALL_SPECS:
+    for name in BUILD_SPECS:
         assert f"rtree_{name}_geom" in tables, name
         assert name in extensions, name
 
 
 def test_every_layer_has_a_default_qgis_style_that_covers_its_vocabulary(built):
     styles = pyogrio.read_dataframe(built.geopackage, layer="layer_styles")
-    assert sorted(styles["f_table_name"]) == sorted(ALL_SPECS)
+    assert sorted(styles["f_table_name"]) == sorted(BUILD_SPECS)
     assert styles["useAsDefault"].astype(bool).all()
     for row in styles.itertuples():
         root = ET.fromstring(row.styleQML.split("\n", 1)[1])
@@ -79,7 +79,7 @@ def test_every_layer_has_a_default_qgis_style_that_covers_its_vocabulary(built):
             for category in renderer.iter("category")
         }
         field_spec = next(
-            f for f in ALL_SPECS[row.f_table_name].fields if f.name == style.attribute
+            f for f in BUILD_SPECS[row.f_table_name].fields if f.name == style.attribute
         )
         assert set(field_spec.vocabulary or ()) <= values, row.f_table_name
         assert row.f_geometry_column == "geom"
@@ -96,7 +96,7 @@ def test_geoparquet_files_read_back_equal_to_the_geopackage(built):
 
 def test_two_builds_give_the_same_features_and_attributes(built, tmp_path):
     again = build(out_dir=tmp_path)
-    for name in ALL_SPECS:
+    for name in BUILD_SPECS:
         first = pyogrio.read_dataframe(built.geopackage, layer=name)
         second = pyogrio.read_dataframe(again.geopackage, layer=name)
         pd.testing.assert_frame_equal(

@@ -1,0 +1,328 @@
+"""Planners' proposals: known effects on a simple surface, reuse, errors, and the command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from geo import coverage, scenario, settings
+from geo._schema import LAYER_SPECS
+from geo.cli import cli
+from geo.errors import LayerValidationError
+from geo.layers import load_layers
+from geo.scenario import (
+    BASE_LAYERS,
+    cached_base_analysis,
+    compare,
+    read_proposal,
+    write_outputs,
+)
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
+#: Centre of the uncovered test county: the Leshan hills, far from every station of the base.
+FAR = (103.5, 29.3)
+#: Suining station of the base (成达万, under construction: open in the base "after").
+SUINING = "suining"
+
+
+@pytest.fixture(scope="module")
+def real() -> dict[str, gpd.GeoDataFrame]:
+    """The base layers; loading them fills the session's boundary cache once."""
+    return load_layers(BASE_LAYERS)
+
+
+def _square(lon: float, lat: float, half_km: float) -> shapely.Polygon:
+    """A square of side 2 × half_km around a point, drawn in UTM 48N, returned in WGS84."""
+    centre = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(32648).iloc[0]
+    square = shapely.box(
+        centre.x - half_km * 1000,
+        centre.y - half_km * 1000,
+        centre.x + half_km * 1000,
+        centre.y + half_km * 1000,
+    )
+    return gpd.GeoSeries([square], crs=32648).to_crs(4326).iloc[0]
+
+
+@pytest.fixture(scope="module")
+def surface(real) -> dict[str, gpd.GeoDataFrame]:
+    """The real network on a test surface: two 4 km × 4 km counties of known population, one
+    far from any station, one around 遂宁 station."""
+    stations = real["rail_stations"]
+    suining = stations[stations["station_id"] == SUINING].geometry.iloc[0]
+    counties = gpd.GeoDataFrame(
+        {
+            "adcode": ["999001", "999002"],
+            "level": ["county", "county"],
+            "name_zh": ["远县", "遂县"],
+            "province_zh": ["四川省", "四川省"],
+            "prefecture_zh": [None, None],
+            "population_2020": [12_345, 2_000],
+        },
+        geometry=[_square(*FAR, 2.0), _square(suining.x, suining.y, 2.0)],
+        crs=4326,
+    )
+    return {**real, "admin_areas": counties}
+
+
+@pytest.fixture(autouse=True)
+def _areal_on_the_test_surface(request, monkeypatch) -> None:
+    """The test surface's counties have no urban/rural split: count their people by area."""
+    if "surface" in request.fixturenames:
+        monkeypatch.setattr(settings, "population_method", "areal")
+
+
+def _write_csv(path: Path, layer: str, rows: list[dict[str, str]]) -> None:
+    names = LAYER_SPECS[layer].field_names
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([{name: row.get(name, "") for name in names} for row in rows])
+
+
+def _stop(seq: int, station_id: str, **fields: str) -> dict[str, str]:
+    return {
+        "id": f"t-{seq}",
+        "station_id": station_id,
+        "line_id": "t",
+        "seq": str(seq),
+        "status": "planned",
+        "status_as_of": "2026-11-26",
+        **fields,
+    }
+
+
+def _new_stop(seq: int, lon: float, lat: float, **fields: str) -> dict[str, str]:
+    return _stop(
+        seq,
+        "t_new",
+        name_zh="新站",
+        name_en="New",
+        lon=str(lon),
+        lat=str(lat),
+        precision_m="1000",
+        position_basis="town",
+        source="test",
+        **fields,
+    )
+
+
+def _proposal(
+    folder: Path,
+    stops: list[dict[str, str]],
+    *,
+    name: str = "test-line",
+    title: str = "测试 · Test line",
+    base: str = "after",
+) -> Path:
+    rows = folder / "rows"
+    rows.mkdir(parents=True)
+    _write_csv(rows / "rail_stations.csv", "rail_stations", stops)
+    section = {
+        "id": "t-1",
+        "line_id": "t",
+        "name_zh": "测试线",
+        "name_en": "Test line",
+        "from_seq": "1",
+        "to_seq": str(len(stops)),
+        "status": "planned",
+        "status_as_of": "2026-11-26",
+        "design_speed_kmh": "200",
+        "source": "test",
+    }
+    _write_csv(rows / "rail_lines.csv", "rail_lines", [section])
+    path = folder / f"{name.replace('/', '_')}.toml"
+    path.write_text(
+        f'name = "{name}"\ntitle = "{title}"\nbase = "{base}"\nlayers = "rows"\n', encoding="utf-8"
+    )
+    return path
+
+
+def _people(comparison, radius: float) -> tuple[int, int]:
+    row = comparison.coverage[comparison.coverage["radius_km"] == radius].iloc[0]
+    return int(row["people_base"]), int(row["people_scenario"])
+
+
+def test_a_station_in_an_uncovered_county_gains_exactly_its_people(surface, tmp_path):
+    path = _proposal(tmp_path, [_stop(1, SUINING), _new_stop(2, *FAR)])
+    result = compare(read_proposal(path), surface, radii_km=(5.0,))
+    base, scenario = _people(result, 5.0)
+    # 遂县 is already covered by 遂宁 in the base: only 远县's people are gained, all of them
+    # (the 4 km square lies inside the 5 km circle).
+    assert base == 2_000
+    assert scenario - base == 12_345
+    row = result.coverage.iloc[0]
+    assert row["counties_newly_served"] == ["远县"]
+    assert list(result.stations_gained["station_id"]) == ["t_new"]
+    counties = result.layers["scenario_counties"]
+    assert list(counties["adcode"]) == ["999001"]
+    assert list(counties["change"]) == ["newly_served"]
+    assert counties["gain_people_5km"].tolist() == [12_345]
+
+
+def test_a_reused_station_is_not_counted_twice(surface, tmp_path):
+    path = _proposal(tmp_path, [_stop(1, SUINING), _stop(2, "guangan_dong")])
+    result = compare(read_proposal(path), surface)
+    for row in result.coverage.itertuples():
+        assert row.people_scenario == row.people_base, row.radius_km
+        assert row.area_km2_scenario == row.area_km2_base, row.radius_km
+    assert result.stations_gained.empty
+    roles = result.layers["scenario_stations"].set_index("station_id")["role"]
+    assert roles[SUINING] == "reused" and roles["guangan_dong"] == "reused"
+    # The stop took the base station's name and position.
+    stops = result.layers["rail_stations"].set_index("station_id")
+    assert stops.loc[SUINING, "name_zh"] == "遂宁"
+
+
+def test_a_proposal_on_today_opens_a_station_that_is_only_under_construction(surface, tmp_path):
+    # 遂宁 is not open today: a planned line through it opens it in that scenario.
+    path = _proposal(tmp_path, [_stop(1, SUINING), _new_stop(2, *FAR)], base="today")
+    result = compare(read_proposal(path), surface, radii_km=(5.0,))
+    base, scenario = _people(result, 5.0)
+    assert base == 0 and scenario == 2_000 + 12_345
+    assert sorted(result.stations_gained["station_id"]) == [SUINING, "t_new"]
+
+
+def test_the_outputs_are_written_and_the_title_stays_text(surface, tmp_path):
+    title = "<script>alert(1)</script> · <b>bold</b>"
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)], title=title)
+    result = compare(read_proposal(path), surface)
+    gpkg, table, page = write_outputs(result, out_dir=tmp_path / "out", offline=True)
+    assert gpkg == tmp_path / "out" / "scenarios" / "test-line" / "test-line.gpkg"
+    listed = {name for name, _ in pyogrio.list_layers(gpkg)}
+    assert {"rail_stations", "rail_lines", "scenario_catchments", "scenario_network"} <= listed
+    gained = pyogrio.read_dataframe(gpkg, layer="scenario_catchments")
+    assert gained.crs.to_epsg() == 4326
+    assert set(gained["part"]) == {"base", "gained"}
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    people = [row for row in rows if row["measure"] == "people within" and row["key"] == "5 km"]
+    assert float(people[0]["change"]) == 12_345
+    html = page.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html and "<b>bold</b>" not in html
+    assert "alert(1)" in html and "bold" in html  # shown as text
+
+
+def _invalid(case: str, folder: Path) -> tuple[Path, list[str]]:
+    if case == "unknown station_id":
+        path = _proposal(folder, [_stop(1, "nowhere"), _new_stop(2, *FAR)])
+        return path, ["rows/rail_stations.csv", "'t-1'", "'station_id'", "'nowhere'"]
+    if case == "bad status":
+        path = _proposal(folder, [_stop(1, SUINING), _new_stop(2, *FAR, status="dreamt")])
+        return path, ["rows/rail_stations.csv", "'t-2'", "'status'", "dreamt"]
+    if case == "swapped coordinates":
+        path = _proposal(folder, [_stop(1, SUINING), _new_stop(2, FAR[1], FAR[0])])
+        return path, ["rows/rail_stations.csv", "'t-2'", "'lon'", "swapped"]
+    if case == "a moved reused station":
+        moved = _stop(1, SUINING, name_zh="遂宁", name_en="Suining", lon="105.6", lat="30.5",
+                      precision_m="1000", position_basis="town", source="test")  # fmt: skip
+        path = _proposal(folder, [moved, _new_stop(2, *FAR)])
+        return path, ["rows/rail_stations.csv", "'t-1'", "'lon'", "cdw-05"]
+    path = _proposal(folder, [_stop(1, SUINING), _new_stop(2, *FAR)], name="../x")
+    return path, [".toml", "'name'", "'../x'", "plain file stem"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["unknown station_id", "bad status", "swapped coordinates", "a moved reused station", "name"],
+)
+def test_an_invalid_proposal_gets_one_clear_line_and_writes_nothing(
+    case, real, tmp_path, monkeypatch
+):
+    path, expected = _invalid(case, tmp_path / "p")
+    out = tmp_path / "out"
+    # The session's cache (boundaries) without any base analysis of a scenario.
+    cache = tmp_path / "cache"
+    shutil.copytree(settings.cache_dir, cache, ignore=shutil.ignore_patterns("scenario-*"))
+    monkeypatch.setattr(settings, "cache_dir", cache)
+    result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    line = next(line for line in result.output.splitlines() if expected[2] in line)
+    for text in expected:
+        assert text in line, (text, line)
+    assert not out.exists()
+    assert not list(cache.glob("scenario-*"))
+
+
+def test_an_invalid_proposal_raises_the_layer_error(surface, tmp_path):
+    path, _ = _invalid("bad status", tmp_path)
+    with pytest.raises(LayerValidationError) as caught:
+        compare(read_proposal(path), surface)
+    assert [problem.field for problem in caught.value.problems] == ["status"]
+
+
+def test_the_example_runs_side_by_side_as_json(tmp_path):
+    files = [EXAMPLE / "suining_guangan.toml", EXAMPLE / "suining_hechuan.toml"]
+    result = CliRunner().invoke(
+        cli, ["scenario", *map(str, files), "--out", str(tmp_path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [entry["name"] for entry in data] == ["suining-guangan", "suining-hechuan"]
+    for entry in data:
+        assert entry["base"] == "after"
+        assert {"radius_km", "people_base", "people_scenario", "area_km2_base",
+                "area_km2_scenario"} <= set(entry["coverage"][0])  # fmt: skip
+        gains = [row["people_scenario"] - row["people_base"] for row in entry["coverage"]]
+        assert all(gain > 0 for gain in gains)
+        assert entry["reach"] and entry["lengths"][0]["total_km"] > 50
+        for output in entry["outputs"]:
+            assert Path(output).is_file()
+    assert [s["name_zh"] for s in data[0]["stations_gained"]] == ["武胜"]
+    assert data[0]["coverage"][0]["counties_newly_served"] == ["武胜县"]
+
+
+def test_the_table_shows_two_proposals_side_by_side(real, tmp_path):
+    far = _proposal(tmp_path / "a", [_stop(1, SUINING), _new_stop(2, *FAR)], name="far-line")
+    reuse = _proposal(tmp_path / "b", [_stop(1, SUINING), _stop(2, "guangan_dong")], name="reuse")
+    result = CliRunner().invoke(cli, ["scenario", str(far), str(reuse), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "measure" in line)
+    assert header.index("base after") < header.index("far-line") < header.index("reuse")
+    people = next(line for line in result.output.splitlines() if "people within" in line)
+    assert people.count("+") == 2  # one change per proposal
+    assert "far-line: stations gained: 新站 New" in result.output
+    assert (tmp_path / "scenarios" / "reuse" / "map.html").is_file()
+
+
+def test_a_proposal_id_taken_by_the_base_is_an_error(surface, tmp_path):
+    path = _proposal(tmp_path, [_stop(1, SUINING), _new_stop(2, *FAR, id="cdw-01")])
+    with pytest.raises(LayerValidationError) as caught:
+        compare(read_proposal(path), surface)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.feature_id, problem.field) == (
+        "rows/rail_stations.csv",
+        "cdw-01",
+        "id",
+    )
+
+
+def test_the_base_analysis_is_cached_until_its_layers_change(surface, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "cache_dir", tmp_path)
+    options = {
+        "scenario": "after",
+        "crs": coverage.metric_crs(surface["rail_stations"]),
+        "radii_km": (5.0,),
+        "origins": ("成都东",),
+        "minutes": (60.0,),
+    }
+    first = cached_base_analysis(surface, **options)
+    assert len(list(tmp_path.glob("scenario-base-after-*.pickle"))) == 1
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the base was analysed again")
+
+    monkeypatch.setattr(scenario, "analyse_network", not_again)
+    again = cached_base_analysis(surface, **options)
+    assert again.coverage.equals(first.coverage) and again.stations == first.stations
+
+    counties = surface["admin_areas"].assign(population_2020=[1, 2])
+    with pytest.raises(AssertionError, match="analysed again"):
+        cached_base_analysis({**surface, "admin_areas": counties}, **options)
