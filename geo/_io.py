@@ -19,6 +19,9 @@ from geo import settings
 from geo.errors import ExportError
 from geo.utils import log
 
+#: File name of the OpenStreetMap rail graph kept in the cache folder by ``chengyu osm``.
+OSM_GRAPH_FILE = "osm_rail.graphml"
+
 # SQLite side files a GeoPackage may leave next to a half-written temporary file.
 _SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
 

@@ -296,6 +296,8 @@ LAYERS: tuple[LayerSpec, ...] = (
     ADMIN_AREAS,
 )
 LAYER_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in LAYERS}
+#: Names of the source layers, in build order.
+LAYER_NAMES: tuple[str, ...] = tuple(spec.name for spec in LAYERS)
 
 #: Layers computed from the others; documented like the sources, never read from ``layers/``.
 ROUTE_LENGTHS = LayerSpec(

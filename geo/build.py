@@ -13,21 +13,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo._checks import layer_warnings
-from geo._io import cache_for, output_lock, staged_output
+from geo._io import OSM_GRAPH_FILE, cache_for, output_lock, staged_output
 from geo._mapdefs import load_map_definitions
+from geo._schema import LAYER_NAMES
 from geo._stages import cached_stage, frame_digest, inputs_key
 from geo._validate import option_problem
-from geo.access import drive_areas
-from geo.coverage import coverage
 from geo.errors import OptionError, Problem
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.index_page import write_index
-from geo.layers import LAYER_NAMES, load_layers, route_layers
-from geo.measure import length_table, route_lengths
-from geo.network import calibration_table, reach_areas
-from geo.osm import CACHED_GRAPH, cached_rail_graph, snap_sections
-from geo.population import for_access
 from geo.utils import log
 from geo.webmap import write_maps
 
@@ -108,7 +101,7 @@ def analyse(
     on_step
         Called with the name of each analysis step of ``BUILD_STEPS`` once it is done.
     """
-    track = Path(settings.cache_dir) / CACHED_GRAPH
+    track = Path(settings.cache_dir) / OSM_GRAPH_FILE
     options = [
         repr(tuple(radii_km) if radii_km else None),
         _population_key(population),
@@ -162,6 +155,16 @@ def _analyse(
     People are counted on ``population`` (see ``geo.coverage.coverage``), on Dask with
     ``scheduler``.
     """
+    # Imported here: a command that reads the analysis back never loads the graph toolkits.
+    from geo._checks import layer_warnings
+    from geo.access import drive_areas
+    from geo.coverage import coverage
+    from geo.layers import load_layers, route_layers
+    from geo.measure import length_table, route_lengths
+    from geo.network import calibration_table, reach_areas
+    from geo.osm import cached_rail_graph, snap_sections
+    from geo.population import for_access
+
     layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
     warnings = layer_warnings(layers)
     track = cached_rail_graph()

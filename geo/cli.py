@@ -163,8 +163,8 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
     The layers come from the analysis the last build cached when the sources, settings and
     code are unchanged; otherwise they are computed (and cached) first.
     """
+    from geo._schema import LAYER_NAMES
     from geo.build import build_maps
-    from geo.layers import LAYER_NAMES
 
     steps = (*LAYER_NAMES, "route_lengths", "coverage", "maps")
     with _errors_as_messages(), _progress(steps, "mapping") as progress:

@@ -11,13 +11,13 @@ from shapely import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo import admin, routing, settings
+from geo._schema import LAYER_NAMES as LAYER_NAMES  # re-exported: callers import it from here
 from geo._schema import LAYER_SPECS, LAYERS, LayerSpec
 from geo._validate import Record, parse_rows, parse_waypoints, position_problem, read_rows
 from geo.errors import ChengyuError, LayerValidationError, Problem, RoutingError
 from geo.utils import log
 
 #: Names of every layer, in build order.
-LAYER_NAMES: tuple[str, ...] = tuple(spec.name for spec in LAYERS)
 
 _REGION = "the Chengdu–Chongqing region"
 _CORRIDOR = "the Land–Sea Corridor region"

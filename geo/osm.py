@@ -25,7 +25,7 @@ import osmnx as ox
 from shapely import LineString, MultiLineString, Point, line_merge
 
 from geo import settings
-from geo._io import atomic_path, cache_file
+from geo._io import OSM_GRAPH_FILE, atomic_path, cache_file
 from geo.errors import ChengyuError
 from geo.utils import log
 
@@ -34,7 +34,7 @@ RAIL_TAGS = ("railway", "highspeed", "usage", "name", "service", "gauge", "elect
 #: Overpass filter for the rail graph.
 RAIL_FILTER = '["railway"="rail"]'
 #: Name of the cached rail graph in the cache folder.
-CACHED_GRAPH = "osm_rail.graphml"
+CACHED_GRAPH = OSM_GRAPH_FILE
 
 
 def _use_rail_tags() -> None:
