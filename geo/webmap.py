@@ -33,7 +33,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo import settings
-from geo._assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, inline_leaflet
+from geo._assets import inline_leaflet
 from geo._io import atomic_path, cache_file
 from geo._mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo._schema import ALL_SPECS
@@ -520,18 +520,18 @@ def make_map(
     layers
         Built layers by name (those the definition names).
     offline
-        Inline Leaflet and leave out every tile basemap, so that no request leaves the page.
+        Leave out every tile basemap, so that no request leaves the page (Leaflet is always
+        inlined).
     tianditu_key
         A Tianditu key; adds the Tianditu basemap (online only).
     """
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True)
-    # Only Leaflet is needed: the controls are inline. Offline, Leaflet is inlined too.
-    fmap.default_js = [] if offline else [("leaflet", LEAFLET_JS_URL)]
-    fmap.default_css = [] if offline else [("leaflet_css", LEAFLET_CSS_URL)]
+    # Leaflet is inlined in every map, online or not: a CDN that cannot be reached (or is
+    # blocked) must not leave the page blank. Online, only the basemap tiles use the network.
+    fmap.default_js, fmap.default_css = [], []
     root = fmap.get_root()
     assert isinstance(root, Figure)
-    if offline:
-        root.header.add_child(_Raw(inline_leaflet()), name="leaflet_inline", index=0)
+    root.header.add_child(_Raw(inline_leaflet()), name="leaflet_inline", index=0)
     root.header.add_child(_Raw(f"<style>{_CONTROLS_CSS}</style>"), name="chengyu_css")
     root.header.add_child(_Raw(f"<script>{_CONTROLS_JS}</script>"), name="chengyu_js")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,11 @@ import geopandas as gpd
 import pytest
 from cnmaps.geo import wgs84_to_gcj02
 
-from geo._assets import leaflet_cdn_files
+from geo._assets import LEAFLET_JS_URL
 from geo.browser import open_page, screenshot
 from geo.build import analyse
 from geo.errors import ChengyuError
 from geo.webmap import (
-    LEAFLET_JS_URL,
     _script_json,
     load_map_definitions,
     make_map,
@@ -25,7 +23,6 @@ from geo.webmap import (
 )
 from tests.conftest import edit_field
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
@@ -41,6 +38,13 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
 @pytest.fixture(scope="module")
 def offline_maps(layers, tmp_path_factory) -> dict[str, Path]:
     paths = write_maps(layers, out_dir=tmp_path_factory.mktemp("maps"), offline=True)
+    return {path.stem: path for path in paths}
+
+
+@pytest.fixture(scope="module")
+def default_maps(layers, tmp_path_factory) -> dict[str, Path]:
+    """The maps as ``chengyu build`` writes them: online, with tile basemaps."""
+    paths = write_maps(layers, out_dir=tmp_path_factory.mktemp("default"), offline=False)
     return {path.stem: path for path in paths}
 
 
@@ -89,7 +93,10 @@ def test_online_maps_offer_the_basemaps(layers, monkeypatch):
     overview = next(d for d in load_map_definitions() if d.name == "overview")
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     html = make_map(overview, layers).get_root().render()
-    assert LEAFLET_JS_URL in html and "tile.openstreetmap.org" in html and "autonavi.com" in html
+    assert "tile.openstreetmap.org" in html and "autonavi.com" in html
+    # Leaflet is in the page: no script or stylesheet is loaded from elsewhere.
+    assert LEAFLET_JS_URL not in html and "cdn.jsdelivr.net" not in html
+    assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=", html)
     assert "tianditu" not in html
     with_key = make_map(overview, layers, tianditu_key="test-key").get_root().render()
     assert "tianditu.gov.cn" in with_key and "tk=test-key" in with_key
@@ -106,16 +113,25 @@ def _registry_entry(page: Any, label_en: str) -> str:
     return f"window.chengyuLayers.find(e => e.label.endsWith({label_en!r}))"
 
 
-def test_offline_maps_load_with_every_request_blocked(offline_maps):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in offline_maps.items():
+@pytest.mark.parametrize("kind", ["offline", "default"])
+def test_every_map_draws_with_the_network_cut(kind, offline_maps, default_maps, tmp_path):
+    maps = offline_maps if kind == "offline" else default_maps
+    assert set(maps) == {d.name for d in load_map_definitions()}
+    for name, path in maps.items():
+        # Every request that is not for the file itself is aborted: no CDN answers.
         with open_page(path) as (page, report):
-            page.wait_for_timeout(200)
-            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-            assert page.evaluate("typeof L") == "object"
-            assert page.locator(".leaflet-interactive").count() > 10
-        assert report.blocked_requests == [], name
-        assert report.console_errors == [] and report.page_errors == [], name
+            page.wait_for_function("window.chengyuReady", timeout=10_000)
+            page.screenshot(path=str(tmp_path / f"{name}.png"))
+            drawn = page.locator(".leaflet-interactive").count()
+        assert report.page_errors == [], (kind, name)  # "L is not defined" would be here
+        assert drawn > 10, (kind, name)
+        if kind == "offline":
+            assert report.blocked_requests == [], name
+            assert report.console_errors == [], name
+        else:
+            # Only the tiles of the first basemap were asked for, and they were blocked.
+            assert report.blocked_requests, name
+            assert all("tile.openstreetmap.org" in url for url in report.blocked_requests), name
 
 
 def test_the_layer_control_lists_every_group(offline_maps):
@@ -209,7 +225,7 @@ def test_on_the_amap_basemap_the_data_is_drawn_shifted_to_gcj02(layers, tmp_path
     overview = next(d for d in load_map_definitions() if d.name == "overview")
     path = tmp_path / "online.html"
     path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
-    with open_page(path, local_assets=leaflet_cdn_files()) as (page, report):
+    with open_page(path) as (page, report):
         page.locator(".leaflet-control-layers-base label", has_text="Amap").locator("input").check()
         shifted = page.evaluate(
             f"""() => {{
@@ -235,8 +251,8 @@ def test_on_the_amap_basemap_the_data_is_drawn_shifted_to_gcj02(layers, tmp_path
     for (sample_lon, sample_lat), js in zip(samples[:3], from_js[:3], strict=True):
         assert tuple(js) == pytest.approx(wgs84_to_gcj02(sample_lon, sample_lat), abs=1e-9)
     assert tuple(from_js[3]) == samples[3]  # outside China: no shift
-    assert not [url for url in report.blocked_requests if "leaflet" in url]
-    assert shutil.which("chromium") or shutil.which("chromium-browser")
+    # After the switch, Amap's tiles were asked for (and blocked): the basemap did change.
+    assert any("autonavi.com" in url for url in report.blocked_requests)
 
 
 def test_a_group_hidden_at_first_is_drawn_when_shown(offline_maps):
@@ -266,4 +282,6 @@ def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
     report = screenshot(path, tmp_path / "online.png")
     assert report.page_errors == []
     assert (tmp_path / "online.png").stat().st_size > 10_000
-    assert all("tile" in url or "autonavi" in url for url in report.blocked_requests)
+    # The tiles were requested and blocked, and nothing else was.
+    assert report.blocked_requests
+    assert all("tile.openstreetmap.org" in url for url in report.blocked_requests)
