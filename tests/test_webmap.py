@@ -285,3 +285,14 @@ def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
     # The tiles were requested and blocked, and nothing else was.
     assert report.blocked_requests
     assert all("tile.openstreetmap.org" in url for url in report.blocked_requests)
+
+
+def test_the_webmap_package_keeps_its_modules_small():
+    import geo.webmap
+
+    folder = Path(geo.webmap.__file__).parent
+    sizes = {
+        path.name: len(path.read_text(encoding="utf-8").splitlines())
+        for path in folder.glob("*.py")
+    }
+    assert len(sizes) >= 6 and max(sizes.values()) <= 450, sizes
