@@ -166,13 +166,13 @@ def test_a_station_popup_opens_on_click_with_both_names_and_the_source(offline_m
 def test_toggling_a_layer_hides_it(offline_maps):
     with open_page(offline_maps["overview"]) as (page, _):
         visible = f"window[{_map_name(page)!r}].hasLayer({_registry_entry(page, 'Stations')}.group)"
-        paths_before = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+        paths_before = page.locator(".leaflet-map-pane path.leaflet-interactive").count()
         assert page.evaluate(visible) is True
         page.locator(".leaflet-control-layers-overlays label", has_text="Stations").locator(
             "input"
         ).uncheck()
         assert page.evaluate(visible) is False
-        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() < paths_before
+        assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() < paths_before
 
 
 def test_the_search_box_finds_a_station(offline_maps):
@@ -259,12 +259,12 @@ def test_a_group_hidden_at_first_is_drawn_when_shown(offline_maps):
     with open_page(offline_maps["corridor"]) as (page, _):
         registered = "window.chengyuLayers.map(e => e.label)"
         assert not any("Yangtze" in label for label in page.evaluate(registered))
-        paths_before = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+        paths_before = page.locator(".leaflet-map-pane path.leaflet-interactive").count()
         page.locator(".leaflet-control-layers-overlays label", has_text="Yangtze").locator(
             "input"
         ).check()
         assert any("Yangtze" in label for label in page.evaluate(registered))
-        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() > paths_before
+        assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() > paths_before
 
 
 def test_background_boundaries_are_drawn_after_the_page_has_loaded(offline_maps):
@@ -296,3 +296,171 @@ def test_the_webmap_package_keeps_its_modules_small():
         for path in folder.glob("*.py")
     }
     assert len(sizes) >= 6 and max(sizes.values()) <= 450, sizes
+
+
+# --- legible at a glance -------------------------------------------------------------------
+
+
+def _click_station(page: Any, name_zh: str, zoom: int) -> list[str]:
+    """Click a station where it is drawn; return what lies under the pointer (its panes)."""
+    point = page.evaluate(
+        f"""() => {{
+            const map = window[{_map_name(page)!r}];
+            let target = null;
+            {_registry_entry(page, "Stations")}.wgs.eachLayer(l => {{
+                if (l.feature.properties._k.startsWith({name_zh!r})) target = l; }});
+            map.setView(target.getLatLng(), {zoom}, {{animate: false}});
+            const p = map.latLngToContainerPoint(target.getLatLng());
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }}"""
+    )
+    under = page.evaluate(
+        """([x, y]) => document.elementsFromPoint(x, y)
+            .map(e => e.closest('.leaflet-pane') ? e.closest('.leaflet-pane').className : '')""",
+        point,
+    )
+    page.mouse.click(*point)
+    return under
+
+
+def test_a_station_click_opens_the_station_over_a_county(offline_maps):
+    with open_page(offline_maps["coverage"]) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        under = _click_station(page, "资阳北", 10)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        text = popup.inner_text()
+    # A county polygon is drawn under the station, and the click still reached the station.
+    assert any("chengyu-polygon" in pane for pane in under)
+    assert "资阳北" in text and "线路 lines" in text
+
+
+def test_one_marker_per_station_with_its_lines_in_the_popup(layers, offline_maps):
+    stations = layers["rail_stations"]
+    with open_page(offline_maps["overview"]) as (page, _):
+        drawn = page.evaluate(
+            f"{_registry_entry(page, 'Stations')}.wgs.getLayers().map(l => l.feature.properties._k)"
+        )
+        _click_station(page, "万州北", 9)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        text = popup.inner_text()
+    assert len(drawn) == len(set(drawn)) == stations["station_id"].nunique() < len(stations)
+    # 万州北 is a stop of 成达万 (under construction) and of 郑渝 (operating): both in words.
+    assert "成达万高铁" in text and "郑渝高铁" in text
+    assert "在建 under construction" in text and "运营 operating" in text
+
+
+def test_the_overview_legend_names_each_line_in_its_colour(layers, offline_maps):
+    names = layers["rail_lines"].drop_duplicates("line_id")
+    with open_page(offline_maps["overview"]) as (page, _):
+        group = page.locator(".chengyu-legend-group", has_text="High-speed rail")
+        items = group.locator(".chengyu-legend-item")
+        texts = items.all_inner_texts()
+        colours = items.locator("svg line").evaluate_all(
+            "lines => lines.map(l => l.getAttribute('stroke'))"
+        )
+        drawn = page.evaluate(
+            f"""{_registry_entry(page, "High-speed rail")}.wgs.getLayers()
+                .map(l => [l.feature.properties._t, l.options.color])"""
+        )
+    for name_zh in names["name_zh"]:
+        assert any(text.startswith(name_zh) for text in texts), name_zh
+    line_colours = colours[: len(names)]
+    assert len(set(line_colours)) == len(names)  # one colour per line
+    # The lines on the map wear the colours the legend gives them.
+    for text, colour in zip(texts, line_colours, strict=False):
+        assert any(t.startswith(text.split(" ")[0]) and c == colour for t, c in drawn), text
+
+
+def _visible_labels(page: Any) -> list[dict[str, Any]]:
+    return page.locator(".chengyu-label-text").evaluate_all(
+        """spans => spans.map(s => { const r = s.getBoundingClientRect();
+            return {text: s.textContent, box: [r.left, r.top, r.right, r.bottom]}; })"""
+    )
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_main_stations_and_lines_are_labelled_at_first_view_without_overlaps(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        page.wait_for_timeout(100)
+        first = _visible_labels(page)
+        main = page.evaluate(
+            f"""{_registry_entry(page, "Stations")}.data.features
+                .filter(f => f.properties._z === 0).map(f => f.properties._lt)"""
+        )
+        minor = page.evaluate(
+            f"""{_registry_entry(page, "Stations")}.data.features
+                .filter(f => f.properties._z > 0).map(f => f.properties._lt)"""
+        )
+        _click_station(page, "资阳北", 10)  # closer: every station may be labelled
+        page.wait_for_timeout(200)
+        closer = {label["text"] for label in _visible_labels(page)}
+    texts = {label["text"] for label in first}
+    assert {"成都东", "重庆北", "昆明南", "万州北"} <= set(main)
+    assert len(texts & set(main)) >= 6, (texts & set(main), main)
+    assert {"成都东", "重庆北"} & texts
+    assert not texts & set(minor)  # the other stations wait for a closer zoom
+    assert {"成渝高铁", "渝昆高铁", "成达万高铁"} <= texts  # line names beside the lines
+    assert any("港" in text or "物流" in text for text in texts)  # hubs and ports
+    assert closer & set(minor)
+    for i, a in enumerate(first):
+        for b in first[i + 1 :]:
+            assert not _overlap(a["box"], b["box"]), (a["text"], b["text"])
+
+
+def test_the_timeline_restores_full_opacity(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        faded = """() => window.chengyuLayers.filter(e => e.timeline).flatMap(e =>
+            e.wgs.getLayers().filter(l => {
+                const s = l.feature.properties._s;
+                return l.options.opacity !== (s.opacity === undefined ? 1 : s.opacity)
+                    || l.options.fillOpacity !== s.fillOpacity; })
+            .map(l => l.feature.properties._t))"""
+        slider = page.locator(".chengyu-timeline input[type=range]")
+        page.locator("#chengyu-timeline-on").check()
+        slider.fill("2016")
+        in_2016 = page.evaluate(faded)
+        slider.fill("2027")
+        in_2027 = page.evaluate(faded)
+        slider.fill("2016")
+        page.locator("#chengyu-timeline-on").uncheck()
+        off = page.evaluate(faded)
+    assert any("南充北" in name for name in in_2016)  # opens 2027-09
+    assert not any("沙坪坝" in name for name in in_2016)  # opened 2015
+    assert not any("南充北" in name for name in in_2027)
+    assert off == []
+
+
+def test_a_failed_search_says_so(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        message = page.locator(".chengyu-miss-text")
+        assert not message.is_visible()
+        box = page.locator(".chengyu-search input")
+        box.fill("no such place")
+        box.press("Enter")
+        assert message.is_visible() and "Not found" in message.inner_text()
+        box.fill("Kunming South")
+        box.press("Enter")
+        assert not message.is_visible()
+
+
+def test_usable_on_a_small_screen(offline_maps):
+    with open_page(offline_maps["overview"], width=1024, height=640) as (page, _):
+        assert page.locator(".leaflet-control-layers-expanded").count() == 0  # folded
+        title = page.locator(".chengyu-title").bounding_box()
+        control = page.locator(".leaflet-control-layers").bounding_box()
+        assert title["x"] + title["width"] < control["x"]
+        page.locator(".chengyu-legend summary").click()
+        credit = page.locator(".chengyu-credit").bounding_box()
+        legend = page.locator(".chengyu-legend").bounding_box()
+    # The credit line shows in full inside the legend, and the legend inside the window.
+    assert (
+        credit["height"] > 20 and credit["y"] + credit["height"] <= legend["y"] + legend["height"]
+    )
+    assert legend["y"] >= 0 and legend["y"] + legend["height"] <= 640

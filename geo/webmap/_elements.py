@@ -16,6 +16,7 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from geo._mapdefs import MapLayer
+from geo._schema import ALL_SPECS
 
 _SCRIPT_ESCAPES = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -62,29 +63,26 @@ window.chengyuPending = (window.chengyuPending || 0) + 1;
 function {{ this.get_name() }}_build() {
 var {{ this.get_name() }}_block = chengyuData({{ this.data_id|tojson }});
 var {{ this.get_name() }}_data = {{ this.get_name() }}_block.data;
+var {{ this.get_name() }}_pane = chengyuPane(
+    {{ this._parent._parent.get_name() }}, {{ this.pane|tojson }});
 var {{ this.get_name() }}_options = {
+    pane: {{ this.get_name() }}_pane,
     style: function (f) { return f.properties._s; },
-    pointToLayer: function (f, latlng) { return L.circleMarker(latlng, f.properties._s); },
+    pointToLayer: function (f, latlng) {
+        var style = L.extend({pane: {{ this.get_name() }}_pane}, f.properties._s);
+        return L.circleMarker(latlng, style);
+    },
     onEachFeature: function (f, layer) {
         var p = f.properties;
-        if (p._p) { layer.bindPopup(function () { return chengyuPopup(p._p); }, {maxWidth: 380}); }
+        if (p._p) {
+            layer.bindPopup(function () { return chengyuPopup(p._p); }, chengyuPopupOptions);
+        }
         if (p._t) {
             var tip = function () { return document.createTextNode(p._t); };
             layer.bindTooltip(tip, {sticky: true});
         }
-        if (f.properties._l) {
-            // Names as div icons: unlike permanent tooltips, they need no layout pass each.
-            L.marker(f.properties._l, {
-                interactive: false, keyboard: false,
-                icon: L.divIcon({
-                    className: "chengyu-label", iconSize: null,
-                    html: chengyuNode("span", "chengyu-label-text", f.properties._t)
-                })
-            }).addTo({{ this.get_name() }}_labels);
-        }
     }
 };
-var {{ this.get_name() }}_labels = L.layerGroup().addTo({{ this._parent.get_name() }});
 var {{ this.get_name() }} = L.geoJSON({{ this.get_name() }}_data, {{ this.get_name() }}_options)
     .addTo({{ this._parent.get_name() }});
 (window.chengyuLayers = window.chengyuLayers || []).push({
@@ -93,6 +91,7 @@ var {{ this.get_name() }} = L.geoJSON({{ this.get_name() }}_data, {{ this.get_na
     timeline: {{ this.timeline|tojson }}, searchable: {{ this.searchable|tojson }},
     label: {{ this.get_name() }}_block.label
 });
+chengyuLabelsRefresh();
 {% if this.defer %}
 if (--window.chengyuPending === 0) { window.chengyuReady = performance.now(); }
 {% endif %}
@@ -119,6 +118,8 @@ window.addEventListener("load", function () { setTimeout({{ this.get_name() }}_b
         self.searchable = entry.searchable
         self.defer = entry.defer
         self.show = entry.show
+        # Its geometry kind names its pane: polygons under lines, lines under points.
+        self.pane = ALL_SPECS[entry.layer].geometry
 
 
 _CONTROLS_JS = (Path(__file__).parent / "controls.js").read_text(encoding="utf-8")

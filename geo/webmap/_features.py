@@ -13,11 +13,11 @@ import shapely
 from geo import settings
 from geo._mapdefs import MapLayer
 from geo._schema import ALL_SPECS
-from geo._styles import STYLES
 from geo._thin import thin_points
 from geo.utils import log
 from geo.webmap._generalise import _generalise
-from geo.webmap._symbols import _symbol_for, leaflet_style
+from geo.webmap._labels import label_properties, line_label_rows, merge_stations
+from geo.webmap._symbols import feature_symbol, leaflet_style, origin_colors
 from geo.webmap._vocabulary import _text, popup_content
 
 
@@ -37,11 +37,17 @@ def _year(row: Mapping[str, Any]) -> int | None:
     return 0 if row.get("status", "operating") == "operating" else None
 
 
-def display_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> dict[str, Any]:
-    """GeoJSON of one map group: filtered, generalised, styled, with popups as data.
+def display_features(
+    frame: gpd.GeoDataFrame,
+    entry: MapLayer,
+    *,
+    line_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """GeoJSON of one map group: filtered, generalised, styled, with popups and labels as data.
 
-    A point group of more than ``settings.web_max_points_per_group`` features is thinned to
-    one point per grid cell (see :func:`geo._thin.thin_points`); the collection's ``thinned``
+    Stations are drawn once per physical station (their lines and statuses in the popup). A
+    point group of more than ``settings.web_max_points_per_group`` features is thinned to one
+    point per grid cell (see :func:`geo._thin.thin_points`); the collection's ``thinned``
     member then says how, for the legend.
 
     Parameters
@@ -50,10 +56,13 @@ def display_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> dict[str, Any]
         The layer's GeoDataFrame (EPSG:4326).
     entry
         The group: which layer, which features, labels.
+    line_names
+        Line name per ``line_id``, for the stations' popups.
     """
     spec = ALL_SPECS[entry.layer]
-    style = STYLES[entry.layer]
     selected, thinning = _filtered(frame, entry), None
+    if entry.layer == "rail_stations":
+        selected = merge_stations(selected, line_names=line_names)
     if spec.geometry == "point":
         selected, thinning = thin_points(selected, limit=settings.web_max_points_per_group)
     if thinning is not None:
@@ -63,28 +72,30 @@ def display_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> dict[str, Any]
             f"{thinning.cell_km:g} km cell",
             level=logging.WARNING,
         )
+    # Reach rings: one colour per origin, the same in every group of the map.
+    origins = (
+        origin_colors(frame["origin"]) if "origin" in frame and spec.geometry == "polygon" else None
+    )
+    named = line_label_rows(selected, "line_id" if entry.layer == "rail_lines" else "service_id")
     shapes = _generalise(selected.geometry, spec.geometry, selected.get("level"))
     features = []
     # Plain dicts: reading a field of a pandas row costs microseconds, of a dict nanoseconds.
-    for row, geometry in zip(selected.to_dict("records"), shapes, strict=True):
+    for number, (row, geometry) in enumerate(zip(selected.to_dict("records"), shapes, strict=True)):
         names = [
             text
             for key in ("name_zh", "name_en", "service_name_en")
             if (text := _text(row.get(key)))
         ]
-        labelled = entry.labels and (
-            row.get("level") == "prefecture"
-            or (row.get("level") == "province" and row.get("name_zh") == "重庆市")
-        )
-        anchor = row["geometry"].representative_point() if labelled else None
+        symbol = feature_symbol(entry.layer, row, origins=origins)
         properties = {
-            "_s": leaflet_style(_symbol_for(entry.layer, row.get(style.attribute)), spec.geometry),
+            "_s": leaflet_style(symbol, spec.geometry),
             "_p": popup_content(row, entry.layer),
             "_t": " ".join(names[:2]),
             "_y": _year(row),
             "_k": " / ".join(names[:2]) if entry.searchable else None,
-            # Where a permanent name label stands (lat, lon), if the feature has one.
-            "_l": [round(anchor.y, 3), round(anchor.x, 3)] if anchor is not None else None,
+            **label_properties(
+                row, layer=entry.layer, labels=entry.labels, carries_line_name=number in named
+            ),
         }
         features.append(
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -11,7 +12,8 @@ from geo._mapdefs import MapDefinition, MapLayer
 from geo._schema import ALL_SPECS
 from geo._styles import STYLES, Symbol
 from geo.webmap._features import _filtered
-from geo.webmap._symbols import leaflet_style
+from geo.webmap._labels import line_names
+from geo.webmap._symbols import leaflet_style, origin_colors
 from geo.webmap._vocabulary import _bilingual
 
 
@@ -24,14 +26,44 @@ def _legend(
         style = STYLES[entry.layer]
         geometry = ALL_SPECS[entry.layer].geometry
         frame = _filtered(layers[entry.layer], entry)
+        items = _colour_items(entry.layer, frame, layers[entry.layer], geometry)
         values = set(frame[style.attribute].dropna().astype(str).unique())
         present = [value for value in style.categories if value in values]
-        items = [
-            {"swatch": _swatch(style.categories[value], geometry), "text": _bilingual(value)}
-            for value in present
-        ]
+        coloured = bool(items)
+        for value in present:
+            symbol = style.categories[value]
+            if coloured:  # colours name the lines or origins above: the dash alone in grey here
+                symbol = replace(symbol, color=_NEUTRAL, fill=_NEUTRAL if symbol.fill else None)
+            items.append({"swatch": _swatch(symbol, geometry), "text": _bilingual(value)})
         parts.append({"label": entry.label, "items": items})
     return parts
+
+
+_NEUTRAL = (110, 110, 110)
+
+
+def _colour_items(
+    layer: str, frame: gpd.GeoDataFrame, whole: gpd.GeoDataFrame, geometry: str
+) -> list[dict[str, Any]]:
+    """Legend items naming each line (in its colour) or each reach origin; none for others."""
+    style = STYLES[layer]
+    if style.color_by and style.color_by in frame:
+        names = line_names(frame)
+        shown = [key for key in style.colors if key in names]
+        return [
+            {
+                "swatch": _swatch(replace(style.default, color=style.colors[key]), geometry),
+                "text": names[key],
+            }
+            for key in shown
+        ]
+    if "origin" in frame and geometry == "polygon":
+        colours = origin_colors(whole["origin"])
+        return [
+            {"swatch": _swatch(Symbol(colours[o], 0.6, fill=colours[o]), geometry), "text": o}
+            for o in dict.fromkeys(frame["origin"].astype(str))
+        ]
+    return []
 
 
 def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:

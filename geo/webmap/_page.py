@@ -28,6 +28,7 @@ from geo.webmap._elements import (
     _Raw,
 )
 from geo.webmap._features import _filtered, display_features
+from geo.webmap._labels import line_names
 from geo.webmap._legend import _legend, _thinned_note
 from geo.webmap.basemaps import NO_TILES, basemaps
 
@@ -56,7 +57,10 @@ def make_map(
     tianditu_key
         A Tianditu key; adds the Tianditu basemap (online only).
     """
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True)
+    # Quarter zoom steps: the first view fits the data closely instead of a whole level out.
+    fmap = folium.Map(
+        tiles=None, control_scale=True, prefer_canvas=False, zoom_control=True, zoom_snap=0.25
+    )
     # Leaflet is inlined in every map, online or not: a CDN that cannot be reached (or is
     # blocked) must not leave the page blank. Online, only the basemap tiles use the network.
     fmap.default_js, fmap.default_css = [], []
@@ -75,12 +79,13 @@ def make_map(
     fmap.fit_bounds([[lat_min, lon_min], [lat_max, lon_max]], padding=(20, 20))
 
     notes: list[str] = []
+    names = line_names(layers["rail_lines"]) if "rail_lines" in layers else {}
     for number, entry in enumerate(definition.layers):
         # The group's name is ours; its label reaches the layer control from the JSON below.
         group = folium.FeatureGroup(name=f"group {number}", show=entry.show, control=False)
         group.add_to(fmap)
         data_id = f"chengyu-group-{number}"
-        data = display_features(layers[entry.layer], entry)
+        data = display_features(layers[entry.layer], entry, line_names=names)
         if "thinned" in data:
             notes.append(_thinned_note(entry, **data.pop("thinned")))
         block = {"label": entry.label, "data": data}

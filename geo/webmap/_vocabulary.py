@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,7 +74,32 @@ _FIELD_LABELS_ZH = {
     "notes": "说明",
     "source": "来源",
     "geometry_source": "几何来源",
+    "lines": "线路",
+    "covered_class": "覆盖人口比例",
+    "ring": "范围",
+    "minutes": "分钟",
+    "stations": "车站数",
+    "area_km2": "面积(平方公里)",
+    "people": "人口",
+    "method": "方法",
+    "radius_km": "半径(公里)",
+    "name_zh": "名称",
+    "prefecture_zh": "地级市",
+    "province_zh": "省级",
+    "level": "级别",
 }
+_SCENARIO_WORDS = {"today": ("现状", "today"), "after": ("建成后", "after")}
+#: Computed per-radius columns of station_coverage: ``<measure>_<scenario>_<radius>km``.
+_PER_RADIUS = re.compile(r"(share_area|people|gain_people)_(?:(today|after)_)?(\d+)km")
+_MEASURE_WORDS = {
+    "share_area": ("面积比例", "share of area"),
+    "people": ("覆盖人口", "people covered"),
+    "gain_people": ("新增覆盖人口", "people gained"),
+}
+#: Fields whose values are codes of a vocabulary, shown in words.
+_CODED_FIELDS = ("status", "kind", "mode", "level", "service_kind", "scenario", "covered_class")
+#: What heads a popup of a feature without a name (a catchment, a reach ring).
+_HEADING_FALLBACK = ("origin", "scenario", "ring")
 
 
 # Fields shown as the popup's heading rather than as rows.
@@ -96,12 +122,47 @@ def _bilingual(value: str) -> str:
     return f"{zh} {english}" if zh else english
 
 
+def _field_label(name: str) -> str:
+    """A field's label in words: Chinese and English (``share_area_after_30km`` too)."""
+    match = _PER_RADIUS.fullmatch(name)
+    if match:
+        measure, scenario, radius = match.groups()
+        zh, english = _MEASURE_WORDS[measure]
+        when_zh, when_en = _SCENARIO_WORDS.get(scenario or "", ("", ""))
+        within = f"within {radius} km" + (f", {when_en}" if when_en else "")
+        return f"{when_zh}{radius}公里内{zh} {english} {within}"
+    label_zh = _FIELD_LABELS_ZH.get(name)
+    english = name.replace("_", " ")
+    return f"{label_zh} {english}" if label_zh else english
+
+
+def _value_text(name: str, value: object) -> str | None:
+    """A value in words: codes of a vocabulary bilingual, shares as percentages."""
+    text = _text(value)
+    if text is None:
+        return None
+    if name in _CODED_FIELDS:
+        return _bilingual(text)
+    if name.startswith("share_") and isinstance(value, float | int | np.floating):
+        return f"{float(value) * 100:.0f} %"
+    return text
+
+
+def _heading(row: Mapping[str, Any]) -> list[str]:
+    """A popup's heading: the feature's names, else what it is (origin, scenario, ring)."""
+    names = [text for name in _HEADING_FIELDS if (text := _text(row.get(name)))]
+    if names:
+        return names
+    parts = [text for name in _HEADING_FALLBACK if (text := _value_text(name, row.get(name)))]
+    return [" · ".join(parts)] if parts else [str(row.get("id", ""))]
+
+
 def popup_content(row: Mapping[str, Any], layer: str) -> dict[str, list[Any]]:
     """A feature's popup as data: names as heading (``h``), then ``[label, value]`` rows (``r``).
 
+    Codes are shown in words (``under_25pct`` as "不足25% under 25 %"), shares as percentages.
     Feature text is data, never markup: the page builds the popup with ``textContent``.
     """
-    heading = [text for name in _HEADING_FIELDS if (text := _text(row.get(name)))]
     rows = []
     # The layer's documented fields first, then any computed column (per-radius figures, …).
     documented = ALL_SPECS[layer].field_names
@@ -110,12 +171,7 @@ def popup_content(row: Mapping[str, Any], layer: str) -> dict[str, list[Any]]:
     for name in names:
         if name in _HEADING_FIELDS or name in ("lon", "lat", "geometry") or name.startswith("_"):
             continue
-        text = _text(row.get(name))
-        if text is None:
-            continue
-        if name in ("status", "kind", "mode", "level", "service_kind", "scenario"):
-            text = _bilingual(text)
-        label_zh = _FIELD_LABELS_ZH.get(name)
-        label = f"{label_zh} {name}" if label_zh else name
-        rows.append([label, text])
-    return {"h": heading or [str(row.get("id", ""))], "r": rows}
+        text = _value_text(name, row.get(name))
+        if text is not None:
+            rows.append([_field_label(name), text])
+    return {"h": _heading(row), "r": rows}
