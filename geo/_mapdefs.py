@@ -124,7 +124,7 @@ def _check_group(
             problems.append(f"{at}: must be a non-empty list of strings, not {values!r}")
         else:
             known = spec.vocabulary
-            if known is None and layers is not None and name in layers:
+            if known is None and layers is not None and field_name in layers.get(name, ()):
                 known = tuple(layers[name][field_name].dropna().astype(str).unique())
             unknown = [value for value in values if known is not None and value not in known]
             if known is not None and unknown:

@@ -92,6 +92,7 @@ RAIL_STATIONS = LayerSpec(
         FieldSpec("name_zh", required=True),
         FieldSpec("name_en", required=True),
         FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("opened", "date"),
         FieldSpec("opening", "date_or_year"),
         *_POSITION,
@@ -112,7 +113,10 @@ RAIL_LINES = LayerSpec(
         FieldSpec("from_seq", "int", required=True, minimum=1, maximum=200),
         FieldSpec("to_seq", "int", required=True, minimum=1, maximum=200),
         FieldSpec("status", required=True, vocabulary=STATUSES),
+        _STATUS_AS_OF,
         FieldSpec("design_speed_kmh", "int", required=True, minimum=60, maximum=600),
+        # Where a source gives it; travel times use it before the design speed.
+        FieldSpec("operating_speed_kmh", "int", minimum=60, maximum=600),
         FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
         FieldSpec("line_length_official_km", "float", minimum=0, maximum=5000),
         FieldSpec("started", "date"),

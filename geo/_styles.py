@@ -36,6 +36,8 @@ class Symbol:
         Marker size.
     fill
         Marker fill; ``None`` for a hollow marker or an unfilled polygon.
+    fill_opacity
+        Opacity of a polygon's fill: low for areas drawn over others, high for a choropleth.
     """
 
     color: RGB
@@ -44,6 +46,7 @@ class Symbol:
     marker: str = "circle"
     size_mm: float = 2.6
     fill: RGB | None = None
+    fill_opacity: float = 0.35
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ OKABE_ITO: dict[str, RGB] = {
     "black": (0, 0, 0),
 }
 
-#: One colour per rail line (``line_id``); a line not listed is drawn in black.
+#: One colour per rail line (``line_id``); a line not listed is drawn in dark red.
 LINE_COLORS: dict[str, RGB] = {
     "cdw": OKABE_ITO["vermillion"],  # 成达万
     "yk": OKABE_ITO["blue"],  # 渝昆
@@ -130,10 +133,19 @@ LINE_COLORS: dict[str, RGB] = {
     "xy": OKABE_ITO["reddish_purple"],  # 西渝
     "zy": OKABE_ITO["sky_blue"],  # 郑渝
 }
-_OTHER_LINE = OKABE_ITO["black"]
+#: Reach rings by origin (``settings.reach_origins``): apart from each other for every reader.
+REACH_ORIGIN_COLORS: dict[str, RGB] = {
+    "成都东": OKABE_ITO["orange"],
+    "重庆北": OKABE_ITO["blue"],
+}
+#: A line not in ``LINE_COLORS`` (and every line where a renderer ignores ``color_by``, as the
+#: web maps did before the palette): the project's former rail red.
+_RAIL = (178, 34, 34)
+#: Lines drawn in the colour of the project they belong to (the 樊哙–开州–万州北 connector is
+#: part of the 西渝 project).
+LINE_PARTS: dict[str, str] = {"xyw": "xy"}
 #: Expressways: dark grey, apart from every line colour even under deuteranopia.
 _ROAD = (68, 68, 68)
-_RAIL = _OTHER_LINE
 _STATION = (33, 33, 33)
 _AIRPORT = OKABE_ITO["blue"]
 _STATUS_DASH = {
@@ -150,7 +162,7 @@ STYLES: dict[str, LayerStyle] = {
         Symbol(_RAIL, 1.2),
         label="name_zh",
         color_by="line_id",
-        colors=LINE_COLORS,
+        colors={**LINE_COLORS, **{part: LINE_COLORS[line] for part, line in LINE_PARTS.items()}},
     ),
     # Stations as on a metro map: white with a dark ring; the ring's dash says the status.
     "rail_stations": LayerStyle(
@@ -237,11 +249,11 @@ STYLES: dict[str, LayerStyle] = {
     "station_coverage": LayerStyle(
         "covered_class",
         {
-            "none": Symbol((200, 200, 200), 0.1, fill=(247, 247, 247)),
-            "under_25pct": Symbol((200, 200, 200), 0.1, fill=(204, 236, 230)),
-            "25_50pct": Symbol((200, 200, 200), 0.1, fill=(153, 216, 201)),
-            "50_75pct": Symbol((200, 200, 200), 0.1, fill=(65, 174, 118)),
-            "75pct_plus": Symbol((200, 200, 200), 0.1, fill=(0, 109, 44)),
+            "none": Symbol((200, 200, 200), 0.1, fill=(247, 247, 247), fill_opacity=0.85),
+            "under_25pct": Symbol((200, 200, 200), 0.1, fill=(204, 236, 230), fill_opacity=0.85),
+            "25_50pct": Symbol((200, 200, 200), 0.1, fill=(153, 216, 201), fill_opacity=0.85),
+            "50_75pct": Symbol((200, 200, 200), 0.1, fill=(65, 174, 118), fill_opacity=0.85),
+            "75pct_plus": Symbol((200, 200, 200), 0.1, fill=(0, 109, 44), fill_opacity=0.85),
         },
         Symbol((200, 200, 200), 0.1, fill=(247, 247, 247)),
         label="name_zh",
@@ -255,13 +267,16 @@ STYLES: dict[str, LayerStyle] = {
         },
         Symbol((90, 90, 90), 0.4),
     ),
+    # Reach rings: the colour says the origin, the dash the time.
     "rail_reach": LayerStyle(
         "ring",
         {
             "60 min": Symbol((84, 39, 143), 0.6, fill=(158, 154, 200)),
-            "120 min": Symbol((117, 107, 177), 0.4, "dash", fill=(218, 218, 235)),
+            "120 min": Symbol((84, 39, 143), 0.4, "dash", fill=(218, 218, 235)),
         },
         Symbol((90, 90, 90), 0.4),
+        color_by="origin",
+        colors=REACH_ORIGIN_COLORS,
     ),
     "station_access": LayerStyle(
         "ring",

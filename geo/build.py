@@ -10,9 +10,11 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo._checks import layer_warnings
 from geo.access import drive_areas
 from geo.coverage import coverage
 from geo.export import write_csv, write_geopackage, write_geoparquet
+from geo.index_page import write_index
 from geo.layers import LAYER_NAMES, load_layers
 from geo.measure import length_table, route_lengths
 from geo.network import calibration_table, reach_areas
@@ -69,6 +71,7 @@ def analyse(
     ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
     """
     layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
+    layer_warnings(layers)
     track = cached_rail_graph()
     if track is not None:
         layers["rail_lines"] = snap_sections(layers["rail_lines"], layers["rail_stations"], track)
@@ -103,7 +106,7 @@ def build(
 
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
     ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv``, ``rail_times.csv`` (modelled
-    against published rail times) and ``maps/<name>.html``.
+    against published rail times), ``maps/<name>.html`` and ``index.html``.
     Nothing is written unless every layer is valid, and each file is replaced atomically.
 
     Parameters
@@ -138,6 +141,7 @@ def build(
     done("csv")
     maps = write_maps(layers, out_dir=out, offline=offline_maps)
     done("maps")
+    write_index(layers=layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=out)
     counts = {name: len(frame) for name, frame in layers.items()}
     log(f"build done: {sum(counts.values())} features in {len(counts)} layers → {out}")
     return BuildResult(

@@ -155,6 +155,45 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
                 _out.print(f"wrote {png}" + (f" ({', '.join(notes)})" if notes else ""))
 
 
+@cli.command(name="figure")
+@click.argument("names", metavar="[MAP]...", nargs=-1)
+@_layers_option
+@_out_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "pdf", "svg"]),
+    default="png",
+    show_default=True,
+    help="File format.",
+)
+@click.option("--dpi", type=click.IntRange(20, 1200), default=None, help="PNG resolution [200].")
+def figure_command(
+    names: tuple[str, ...], layers_dir: Path | None, out_dir: Path | None, fmt: str, dpi: int | None
+) -> None:
+    """Draw maps of maps/*.toml (default: all) as A4 figures in out/figures/<map>.<format>.
+
+    Also rewrites out/index.html, which shows the figures as the maps' thumbnails.
+    """
+    from geo.build import analyse
+    from geo.figure import select_definitions, write_figures
+    from geo.index_page import write_index
+
+    with _errors_as_messages():
+        select_definitions(names)
+        analysed = analyse(layers_dir=layers_dir)
+        paths = write_figures(analysed.layers, names=names, out_dir=out_dir, fmt=fmt, dpi=dpi)
+        # The planners' page links the figures and shows them as thumbnails.
+        index = write_index(
+            layers=analysed.layers,
+            lengths=analysed.lengths,
+            coverage=analysed.coverage,
+            out_dir=out_dir,
+        )
+    for path in [*paths, index]:
+        _out.print(f"wrote {path}")
+
+
 @cli.command()
 @_layers_option
 @_out_option
@@ -593,11 +632,13 @@ def validate(layers_dir: Path | None, stale_months: int | None, today: dt.dateti
 
     Warns (always) about features still under construction after their planned opening.
     """
+    from geo._checks import layer_warnings
     from geo._stale import stale_facts
 
     frames = _load_with_progress(layers_dir, "validating")
     total = sum(len(frame) for frame in frames.values())
-    _out.print(f"valid: {len(frames)} layers, {total} features")
+    positions = len(layer_warnings(frames))  # each is logged as one line on stderr
+    _out.print(f"valid: {len(frames)} layers, {total} features, {positions} position warning(s)")
     warnings = stale_facts(frames, months=stale_months, today=today.date() if today else None)
     for warning in warnings:
         _out.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)

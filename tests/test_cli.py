@@ -75,7 +75,7 @@ def test_a_failed_build_keeps_the_previous_output(runner, tmp_path, layers_dir):
 def test_lengths_prints_the_table_and_writes_the_csv_and_layer(runner, tmp_path):
     result = runner.invoke(cli, ["lengths", "--out", str(tmp_path), "--level", "section"])
     assert result.exit_code == 0, result.output
-    assert "cdw-1" in result.output and "486.4" in result.output
+    assert "cdw-2" in result.output and "432.4" in result.output
     assert "station chain" in result.output
     assert "cqth-1" not in result.output  # only the level asked for
     assert "route_lengths" in {

@@ -28,7 +28,18 @@ def test_chengdu_dazhou_wanzhou_has_its_13_stations_in_order(layers):
         "天府", "天府机场", "资阳西", "乐至", "遂宁", "蓬溪南", "南充北",
         "营山西", "渠县北", "达州南", "开江南", "岳溪", "万州北",
     ]  # fmt: skip
-    assert set(stops["status"]) == {"under_construction"}
+    # 天府机场 and 资阳西 opened with 成宜 HSR on 2023-12-26; the rest is being built.
+    status = dict(zip(stops["name_zh"], stops["status"], strict=True))
+    operating = {name for name, value in status.items() if value == "operating"}
+    assert operating == {"天府机场", "资阳西"}
+    sections = layers["rail_lines"].query("line_id == 'cdw'").set_index("id")
+    assert sections.loc["cdw-1", ["status", "opened", "length_official_km"]].tolist() == [
+        "operating",
+        "2023-12-26",
+        54.0,
+    ]
+    assert sections.loc["cdw-2", "status"] == "under_construction"
+    assert sections.loc["cdw-2", "opening"] == "2027"
 
 
 def test_chongqing_kunming_runs_from_chongqing_west_to_kunming_south_by_section(layers):
@@ -40,23 +51,56 @@ def test_chongqing_kunming_runs_from_chongqing_west_to_kunming_south_by_section(
     assert sections.loc["yk-1", "status"] == "operating"
     assert sections.loc["yk-1", "opened"] == "2024-09-29"
     assert sections.loc["yk-3", "status"] == "under_construction"
+    assert sections.loc["yk-3", "opening"] == "2026-12"
+    assert list(stops["name_zh"].iloc[:9]) == [
+        "重庆西", "九龙坡", "江津北", "永川南", "泸州东", "泸州", "南溪", "宜宾东", "宜宾",
+    ]  # fmt: skip
+
+
+def test_chengdu_chongqing_hsr_ends_at_shapingba_while_caiyuanba_is_rebuilt(layers):
+    stops = layers["rail_stations"].query("line_id == 'cy'").set_index("name_zh")
+    assert "大足南" in stops.index and "大足" not in stops.index
+    assert stops.loc["沙坪坝", "opened"] == "2018-01-25"
+    assert stops.loc["重庆", "status"] == "under_construction"
+    sections = layers["rail_lines"].query("line_id == 'cy'").set_index("id")
+    assert sections.loc["cy-1", "status"] == "operating" and sections.loc["cy-1", "to_seq"] == 11
+    assert sections.loc["cy-1", ["design_speed_kmh", "operating_speed_kmh"]].tolist() == [350, 350]
+    assert sections.loc["cy-2", "status"] == "under_construction"
+
+
+def test_operating_speed_is_kept_apart_from_design_speed(layers):
+    yuwan = layers["rail_lines"].set_index("id").loc["zy-2"]
+    assert (yuwan["design_speed_kmh"], yuwan["operating_speed_kmh"]) == (250, 210)
+
+
+def test_every_rail_status_says_when_it_was_known(layers):
+    for name in ("rail_stations", "rail_lines"):
+        dates = layers[name]["status_as_of"]
+        assert dates.notna().all(), name
+        assert (dates <= "2026-11-26").all(), name
 
 
 def test_context_lines_are_present(layers):
-    assert {"cdw", "yk", "cy", "cyzx", "xy", "zy"} == set(layers["rail_lines"]["line_id"])
+    assert {"cdw", "yk", "cy", "cyzx", "xy", "xyw", "zy"} == set(layers["rail_lines"]["line_id"])
+
+
+def test_xi_an_chongqing_includes_the_kaizhou_connector(layers):
+    stops = layers["rail_stations"].query("line_id == 'xyw'").sort_values("seq")
+    assert list(stops["station_id"]) == ["fankuai", "kaizhou", "wanzhou_bei"]
 
 
 def test_a_station_shared_by_two_lines_stands_in_one_place(layers):
     stations = layers["rail_stations"]
-    for station_id in ("lezhi", "wanzhou_bei", "dazhou_nan", "chongqing_xi"):
+    for station_id in ("lezhi", "wanzhou_bei", "dazhou_nan", "chongqing_xi", "fankuai"):
         same = stations[stations["station_id"] == station_id]
         assert same["line_id"].nunique() >= 2, station_id
         assert same.geometry.apply(lambda point: (point.x, point.y)).nunique() == 1, station_id
 
 
 def test_a_rail_section_is_drawn_through_its_stations_in_order(layers):
-    stations = layers["rail_stations"].query("line_id == 'cy'").sort_values("seq")
     section = layers["rail_lines"].set_index("id").loc["cy-1"]
+    stations = layers["rail_stations"].query("line_id == 'cy' and seq <= @section.to_seq")
+    stations = stations.sort_values("seq")
     coords = list(section.geometry.coords)
     assert coords[0] == (stations.geometry.iloc[0].x, stations.geometry.iloc[0].y)
     assert coords[-1] == (stations.geometry.iloc[-1].x, stations.geometry.iloc[-1].y)
@@ -70,6 +114,15 @@ def test_unsourced_positions_say_how_rough_they_are(layers):
     assert rough["source"].str.contains("not sourced|airport", regex=True).all()
     sourced = stations[stations["position_basis"] == "station"]
     assert {"万州北", "重庆西", "成都东", "璧山"} <= set(sourced["name_zh"])
+    assert sourced["source"].str.contains("OpenStreetMap").all()
+    assert sourced["station_id"].nunique() >= 44
+
+
+def test_different_stations_never_share_a_point(layers):
+    stations = layers["rail_stations"].drop_duplicates("station_id")
+    points = stations.geometry.apply(lambda point: (round(point.x, 5), round(point.y, 5)))
+    shared = stations[points.duplicated(keep=False)]
+    assert shared.empty, sorted(shared["name_zh"])
 
 
 def test_logistics_hubs_carry_the_reports_figures(layers):

@@ -115,6 +115,7 @@ def test_a_where_value_absent_from_the_data_is_refused_once_the_layers_are_known
     airports = pd.DataFrame({"iata": ["CTU", "CKG", None]})
     assert "unknown value(s) ['XYZ']" in _problems(tmp_path, airports=airports)
     assert load_map_definitions(tmp_path)  # without the data, any value of a free field goes
+    assert load_map_definitions(tmp_path, layers={"airports": pd.DataFrame({"id": []})})
 
 
 def test_two_maps_of_one_name_are_refused(tmp_path):

@@ -15,9 +15,9 @@ from geo.errors import ChengyuError
 from geo.layers import load_layers
 from geo.measure import length_km
 
-# 沙坪坝 and 重庆 (菜园坝) are consecutive stops of 成渝高铁 with sourced positions.
-SHAPINGBA = (106.4533, 29.5564)
-CAIYUANBA = (106.5440, 29.5526)
+# 沙坪坝 and 重庆 (菜园坝) are consecutive stops of 成渝高铁 at their OpenStreetMap positions.
+SHAPINGBA = (106.4562, 29.5568)
+CAIYUANBA = (106.5396, 29.5498)
 # A hand-drawn track between them, bowing south (about 2.5 km off the straight line).
 TRACK = [
     (106.4540, 29.5560),
@@ -77,13 +77,15 @@ def test_sections_follow_the_track_where_stations_snap_to_it(track_file):
     snapped = osm.snap_sections(layers["rail_lines"], layers["rail_stations"], graph).set_index(
         "id"
     )
-    chengyu = snapped.loc["cy-1"]
-    # Only the last of eleven legs has precise stations and a track: partly on OSM, and said so.
-    assert chengyu["geometry_source"] == "osm_partial"
-    assert chengyu["osm_share"] == pytest.approx(1 / 11, abs=1e-3)
+    chengyu = snapped.loc["cy-2"]
+    # The one leg of 沙坪坝 → 重庆 (菜园坝) has precise stations and a track: drawn on OSM.
+    assert chengyu["geometry_source"] == "osm"
+    assert chengyu["osm_share"] == pytest.approx(1.0)
     assert (106.4900, 29.5350) in list(chengyu.geometry.coords)
-    before = layers["rail_lines"].set_index("id").loc["cy-1"]
+    before = layers["rail_lines"].set_index("id").loc["cy-2"]
     assert length_km(chengyu.geometry) > length_km(before.geometry)  # the track bows south
+    # 璧山 → 沙坪坝 has no track in the file: that section keeps its schematic chain.
+    assert snapped.loc["cy-1", "geometry_source"] == "schematic_station_chain"
     untouched = snapped.loc["cdw-1"]
     assert untouched["geometry_source"] == "schematic_station_chain" and untouched["osm_share"] == 0
 
@@ -148,4 +150,4 @@ def test_a_refreshed_graph_is_cached_and_used_by_the_build(track_file, monkeypat
     assert result.exit_code == 0, result.output
     assert (tmp_path / osm.CACHED_GRAPH).is_file()
     lines = analyse().layers["rail_lines"].set_index("id")
-    assert lines.loc["cy-1", "geometry_source"] == "osm_partial"
+    assert lines.loc["cy-2", "geometry_source"] == "osm"

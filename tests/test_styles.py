@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
 import xml.etree.ElementTree as ET
 
@@ -9,7 +10,8 @@ import numpy as np
 import pytest
 from colorspacious import cspace_convert, deltaE
 
-from geo._styles import LINE_COLORS, RGB, STYLES, qml
+from geo import settings
+from geo._styles import LINE_COLORS, REACH_ORIGIN_COLORS, RGB, STYLES, qml
 
 #: Machado, Oliveira and Fernandes (2009) simulation of deuteranopia (full severity), the model
 #: colorspacious implements.
@@ -94,3 +96,20 @@ def test_the_qml_categorises_rail_lines_by_line_and_status():
         colors[symbol.get("name")] = (options["line_color"], options["line_style"])
     red, green, blue = LINE_COLORS["yk"]
     assert colors[categories["yk|under_construction"]] == (f"{red},{green},{blue},255", "dash")
+
+
+def test_reach_rings_of_each_origin_differ_under_deuteranopia():
+    colors = list(REACH_ORIGIN_COLORS.values())
+    assert len(colors) >= 2
+    for first, second in itertools.combinations(colors, 2):
+        assert deuteranope_difference(first, second) >= MIN_APART
+    chengdu = STYLES["rail_reach"].symbol({"origin": "成都东", "ring": "120 min"})
+    assert chengdu.color == REACH_ORIGIN_COLORS["成都东"] and chengdu.dash == "dash"
+
+
+def test_every_line_of_the_layer_has_its_own_colour():
+
+    with (settings.layers_dir / "rail_lines.csv").open(encoding="utf-8") as handle:
+        line_ids = {row["line_id"] for row in csv.DictReader(handle)}
+    colors = STYLES["rail_lines"].colors
+    assert line_ids <= set(colors), f"lines drawn in the fallback colour: {line_ids - set(colors)}"

@@ -160,7 +160,7 @@ def test_a_station_popup_opens_on_click_with_both_names_and_the_source(offline_m
         popup.wait_for(timeout=3000)
         text = popup.inner_text()
     assert "万州北" in text and "Wanzhou North" in text
-    assert "来源 source" in text and "Wikipedia" in text
+    assert "来源 source" in text and "OpenStreetMap" in text
 
 
 def test_toggling_a_layer_hides_it(offline_maps):
@@ -190,7 +190,8 @@ def test_the_timeline_fades_what_had_not_opened_by_that_year(offline_maps):
         opacity = f"""() => {{
             const out = {{}};
             {_registry_entry(page, "High-speed rail")}.wgs.eachLayer(l => {{
-                out[l.feature.properties._t] = l.options.opacity; }});
+                const p = l.feature.properties;
+                out[p._t.split(" ")[0] + " " + p._y] = l.options.opacity; }});
             return out;
         }}"""
         page.locator("#chengyu-timeline-on").check()
@@ -198,16 +199,15 @@ def test_the_timeline_fades_what_had_not_opened_by_that_year(offline_maps):
         in_2016 = page.evaluate(opacity)
         page.locator(".chengyu-timeline input[type=range]").fill("2027")
         in_2027 = page.evaluate(opacity)
-    chengdu_chongqing = next(key for key in in_2016 if "成渝高铁" in key)
-    chengdu_wanzhou = next(key for key in in_2016 if "成达万" in key)
-    assert in_2016[chengdu_chongqing] > 0.5  # opened 2015
-    assert in_2016[chengdu_wanzhou] < 0.2  # opens 2027
-    assert in_2027[chengdu_wanzhou] > 0.5
+    assert in_2016["成渝高铁 2015"] > 0.5  # 成都东–沙坪坝 opened 2015
+    assert in_2016["成达万高铁 2023"] < 0.2  # 天府–资阳西, with 成宜 HSR
+    assert in_2016["成达万高铁 2027"] < 0.2 and in_2027["成达万高铁 2027"] > 0.5
 
 
 def test_a_hostile_station_name_is_shown_as_text(layers_dir, tmp_path):
     edit_field(layers_dir / "rail_stations.csv", "cdw-13", "name_en", HOSTILE)
     edit_field(layers_dir / "rail_stations.csv", "zy-04", "name_en", HOSTILE)  # same station
+    edit_field(layers_dir / "rail_stations.csv", "xyw-03", "name_en", HOSTILE)
     paths = write_maps(_layers(layers_dir), out_dir=tmp_path, offline=True, names=["overview"])
     with open_page(paths[0]) as (page, report):
         box = page.locator(".chengyu-search input")

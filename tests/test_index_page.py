@@ -1,0 +1,80 @@
+"""The planners' page: written by every build, escaped, and whole offline."""
+
+from __future__ import annotations
+
+import shutil
+from html import escape
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+from geo._mapdefs import load_map_definitions as read_definitions
+from geo.browser import open_page
+from geo.index_page import INDEX_NAME, RAIL_TIMES_CSV, index_html
+from geo.layers import load_layers
+
+HOSTILE = '<img src=x onerror=alert(1)><script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module")
+def source_layers():
+    return load_layers()
+
+
+def _page(built, layers, out: Path) -> Path:
+    html = index_html(layers=layers, lengths=built.lengths, coverage=built.coverage, out_dir=out)
+    path = out / INDEX_NAME
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def test_every_build_writes_the_index_with_its_maps_and_tables(built):
+    out = built.geopackage.parent
+    html = (out / INDEX_NAME).read_text(encoding="utf-8")
+    for path in built.maps:
+        assert f'href="maps/{path.name}"' in html
+    for definition in read_definitions():
+        assert escape(definition.title_en) in html
+    for heading in ("Coverage", "Reach by rail", "Lengths against the official ones", "licences"):
+        assert heading in html, heading
+    # The headline figures are the build's own.
+    everyone = built.coverage[
+        (built.coverage["line_id"] == "all") & (built.coverage["scenario"] == "after")
+    ]
+    assert f"{int(everyone['people'].max()):,}" in html
+
+
+def test_layer_text_is_escaped(built, source_layers, tmp_path):
+    lines = source_layers["rail_lines"].copy()
+    lines.loc[lines.index[0], "name_en"] = HOSTILE
+    lines.loc[lines.index[0], "source"] = HOSTILE
+    layers = {**source_layers, "rail_lines": lines}
+    (tmp_path / RAIL_TIMES_CSV).write_text(f'from,to,minutes\n"{HOSTILE}",重庆北,62\n')
+    html = _page(built, layers, tmp_path).read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "<script>" not in html
+    assert escape(HOSTILE) in html
+    assert "Travel-time calibration" in html
+
+
+def test_the_page_opens_offline_with_its_thumbnails_and_no_error(built, source_layers, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(built.geopackage.parent / "maps", out / "maps")
+    (out / "figures").mkdir()
+    figure = Figure(figsize=(3, 2))
+    figure.add_subplot().plot([0, 1], [0, 1])
+    figure.savefig(out / "figures" / "overview.png", dpi=30)
+    lines = source_layers["rail_lines"].copy()
+    lines.loc[lines.index[0], "name_en"] = HOSTILE
+    path = _page(built, {**source_layers, "rail_lines": lines}, out)
+    with open_page(path) as (page, report):
+        images = page.locator("img")
+        assert images.count() == 1
+        assert page.evaluate("document.images[0].complete && document.images[0].naturalWidth") > 0
+        assert page.locator(".card").count() == len(built.maps)
+        assert page.locator("script").count() == 0
+        links = page.eval_on_selector_all(".card a", "links => links.map(a => a.href)")
+    # Every link of a card leads to a file next to the page (a map or a figure).
+    assert links and all(Path(link.removeprefix("file://")).is_file() for link in links)
+    assert report.blocked_requests == []
+    assert report.console_errors == [] and report.page_errors == [] and report.dialogs == []
