@@ -464,3 +464,15 @@ def test_usable_on_a_small_screen(offline_maps):
         credit["height"] > 20 and credit["y"] + credit["height"] <= legend["y"] + legend["height"]
     )
     assert legend["y"] >= 0 and legend["y"] + legend["height"] <= 640
+
+
+def test_the_corridor_map_has_land_and_places_offline(offline_maps):
+    with open_page(offline_maps["corridor"]) as (page, report):
+        page.wait_for_function("window.chengyuReady")
+        page.wait_for_timeout(100)
+        canvas = page.locator(".leaflet-chengyu-context-pane canvas").count()
+        texts = {label["text"] for label in _visible_labels(page)}
+    assert report.blocked_requests == [] and report.page_errors == []
+    assert canvas == 1
+    assert {"马来西亚 Malaysia", "泰国 Thailand", "越南 Vietnam"} <= texts
+    assert {"Kuala Lumpur", "Hanoi"} & texts

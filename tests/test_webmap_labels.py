@@ -63,3 +63,21 @@ def test_each_line_is_named_once_on_the_map(layers):
     data = display_features(layers["rail_lines"], entry)
     labels = [f["properties"]["_lt"] for f in data["features"] if "_lt" in f["properties"]]
     assert sorted(labels) == sorted(set(layers["rail_lines"]["name_zh"]))
+
+
+def test_the_corridor_context_has_land_neighbours_and_places(layers):
+    from geo.webmap.basemaps import context_layer
+
+    context = context_layer(
+        layers["corridor_routes"].total_bounds, admin_areas=layers["admin_areas"]
+    )
+    names = [f["properties"]["_lt"] for f in context["features"]]
+    kinds = {f["properties"]["_lt"]: f["geometry"]["type"] for f in context["features"]}
+    for country in ("马来西亚 Malaysia", "泰国 Thailand", "越南 Vietnam", "缅甸 Myanmar",
+                    "柬埔寨 Cambodia", "中国 China"):  # fmt: skip
+        assert country in names and kinds[country].endswith("Polygon"), country
+    assert any(name.startswith("老挝") for name in names)
+    # Prefecture seats of Sichuan and Chongqing, and the capitals in view, as points.
+    assert {"成都", "南充", "达州", "重庆", "Kuala Lumpur", "Bangkok", "Hanoi"} <= set(names)
+    assert kinds["南充"] == "Point"
+    assert "阿坝藏族羌族自治州" not in names  # a seat of another name is left out, not guessed

@@ -13,11 +13,12 @@ import shapely
 from geo import settings
 from geo._mapdefs import MapLayer
 from geo._schema import ALL_SPECS
+from geo._styles import STYLES
 from geo._thin import thin_points
 from geo.utils import log
 from geo.webmap._generalise import _generalise
 from geo.webmap._labels import label_properties, line_label_rows, merge_stations
-from geo.webmap._symbols import feature_symbol, leaflet_style, origin_colors
+from geo.webmap._symbols import leaflet_style
 from geo.webmap._vocabulary import _text, popup_content
 
 
@@ -59,7 +60,7 @@ def display_features(
     line_names
         Line name per ``line_id``, for the stations' popups.
     """
-    spec = ALL_SPECS[entry.layer]
+    spec, style = ALL_SPECS[entry.layer], STYLES[entry.layer]
     selected, thinning = _filtered(frame, entry), None
     if entry.layer == "rail_stations":
         selected = merge_stations(selected, line_names=line_names)
@@ -72,10 +73,6 @@ def display_features(
             f"{thinning.cell_km:g} km cell",
             level=logging.WARNING,
         )
-    # Reach rings: one colour per origin, the same in every group of the map.
-    origins = (
-        origin_colors(frame["origin"]) if "origin" in frame and spec.geometry == "polygon" else None
-    )
     named = line_label_rows(selected, "line_id" if entry.layer == "rail_lines" else "service_id")
     shapes = _generalise(selected.geometry, spec.geometry, selected.get("level"))
     features = []
@@ -86,7 +83,8 @@ def display_features(
             for key in ("name_zh", "name_en", "service_name_en")
             if (text := _text(row.get(key)))
         ]
-        symbol = feature_symbol(entry.layer, row, origins=origins)
+        # A rail line in its line's colour, a reach ring in its origin's (geo._styles).
+        symbol = style.symbol(row)
         properties = {
             "_s": leaflet_style(symbol, spec.geometry),
             "_p": popup_content(row, entry.layer),

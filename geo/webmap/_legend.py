@@ -10,10 +10,10 @@ import geopandas as gpd
 
 from geo._mapdefs import MapDefinition, MapLayer
 from geo._schema import ALL_SPECS
-from geo._styles import STYLES, Symbol
+from geo._styles import LINE_PARTS, STYLES, Symbol
 from geo.webmap._features import _filtered
 from geo.webmap._labels import line_names
-from geo.webmap._symbols import leaflet_style, origin_colors
+from geo.webmap._symbols import leaflet_style
 from geo.webmap._vocabulary import _bilingual
 
 
@@ -26,7 +26,7 @@ def _legend(
         style = STYLES[entry.layer]
         geometry = ALL_SPECS[entry.layer].geometry
         frame = _filtered(layers[entry.layer], entry)
-        items = _colour_items(entry.layer, frame, layers[entry.layer], geometry)
+        items = _colour_items(entry.layer, frame, geometry)
         values = set(frame[style.attribute].dropna().astype(str).unique())
         present = [value for value in style.categories if value in values]
         coloured = bool(items)
@@ -42,28 +42,37 @@ def _legend(
 _NEUTRAL = (110, 110, 110)
 
 
-def _colour_items(
-    layer: str, frame: gpd.GeoDataFrame, whole: gpd.GeoDataFrame, geometry: str
-) -> list[dict[str, Any]]:
-    """Legend items naming each line (in its colour) or each reach origin; none for others."""
+def _colour_items(layer: str, frame: gpd.GeoDataFrame, geometry: str) -> list[dict[str, Any]]:
+    """Legend items naming each line (or reach origin) in its colour; none for other layers.
+
+    A line drawn in the colour of the project it belongs to (``LINE_PARTS``) is named with it.
+    """
     style = STYLES[layer]
-    if style.color_by and style.color_by in frame:
-        names = line_names(frame)
-        shown = [key for key in style.colors if key in names]
-        return [
-            {
-                "swatch": _swatch(replace(style.default, color=style.colors[key]), geometry),
-                "text": names[key],
-            }
-            for key in shown
-        ]
-    if "origin" in frame and geometry == "polygon":
-        colours = origin_colors(whole["origin"])
-        return [
-            {"swatch": _swatch(Symbol(colours[o], 0.6, fill=colours[o]), geometry), "text": o}
-            for o in dict.fromkeys(frame["origin"].astype(str))
-        ]
-    return []
+    if not style.color_by or style.color_by not in frame:
+        return []
+    values = set(frame[style.color_by].dropna().astype(str))
+    names = line_names(frame) if style.color_by == "line_id" else {v: v for v in values}
+    shown = [
+        key
+        for key in style.colors
+        if key in values and not (key in LINE_PARTS and LINE_PARTS[key] in values)
+    ]
+    base = style.default if geometry != "polygon" else next(iter(style.categories.values()))
+    return [
+        {
+            "swatch": _swatch(
+                replace(
+                    base,
+                    color=style.colors[key],
+                    dash="solid",
+                    fill=style.colors[key] if base.fill else None,
+                ),
+                geometry,
+            ),
+            "text": names.get(key, key),
+        }
+        for key in shown
+    ]
 
 
 def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:

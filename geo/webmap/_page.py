@@ -30,7 +30,7 @@ from geo.webmap._elements import (
 from geo.webmap._features import _filtered, display_features
 from geo.webmap._labels import line_names
 from geo.webmap._legend import _legend, _thinned_note
-from geo.webmap.basemaps import NO_TILES, basemaps
+from geo.webmap.basemaps import CONTEXT_CREDIT, NO_TILES, basemaps, context_layer
 
 #: Years the timeline runs through.
 TIMELINE_YEARS = (2015, 2027)
@@ -104,7 +104,13 @@ def make_map(
         "basemaps": [] if offline else [asdict(base) for base in basemaps(tianditu_key=key)],
         "noTiles": NO_TILES,
         "credit": settings.attribution,
+        "context": None,
     }
+    if definition.context:
+        # Land, coasts, neighbours and places under the data, with the vector basemap.
+        bounds = (lon_min, lat_min, lon_max, lat_max)
+        options["context"] = context_layer(bounds, admin_areas=layers.get("admin_areas"))
+        options["credit"] = f"{settings.attribution}; {CONTEXT_CREDIT}"
     root.header.add_child(_json_block(_CONTROLS_ID, options), name=_CONTROLS_ID)
     fmap.add_child(_Controls())
     return fmap

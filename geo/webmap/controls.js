@@ -173,6 +173,23 @@ function chengyuControls(map, options) {
     }
   });
   var blank = L.layerGroup();
+  if (options.context) {
+    // The vector basemap's context: land, coasts, neighbours and places, under every group.
+    var pane = chengyuPane(map, "context");
+    // Drawn on a canvas: a backdrop takes no clicks, and one raster repaints whole.
+    var contextOptions = {
+      pane: pane, interactive: false, renderer: L.canvas({pane: pane}),
+      style: function (f) { return f.properties._s; },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, L.extend({pane: pane, interactive: false,
+                                                renderer: contextOptions.renderer}, f.properties._s));
+      }
+    };
+    var context = L.geoJSON(options.context, contextOptions).addTo(blank);
+    map.getContainer().classList.add("chengyu-with-context");  // the sea behind the land
+    registry.push({group: blank, wgs: context, gcj: null, data: options.context,
+                   options: contextOptions, timeline: false, searchable: false, label: ""});
+  }
   if (!options.basemaps.length) { blank.addTo(map); }
   bases[chengyuEscape(options.noTiles)] = blank;
   (window.chengyuGroups || []).forEach(function (group, index) {
