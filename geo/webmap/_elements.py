@@ -67,6 +67,8 @@ var {{ this.get_name() }}_pane = chengyuPane(
     {{ this._parent._parent.get_name() }}, {{ this.pane|tojson }});
 var {{ this.get_name() }}_options = {
     pane: {{ this.get_name() }}_pane,
+    // Areas on a canvas: hundreds of county outlines draw faster than as SVG paths.
+    renderer: chengyuRenderer({{ this._parent._parent.get_name() }}, {{ this.get_name() }}_pane),
     style: function (f) { return f.properties._s; },
     pointToLayer: function (f, latlng) {
         var style = L.extend({pane: {{ this.get_name() }}_pane}, f.properties._s);

@@ -60,6 +60,13 @@ function chengyuPane(map, kind) {
   return name;
 }
 
+/* The renderer of a pane: one canvas for the polygons' pane, SVG (Leaflet's default) else. */
+function chengyuRenderer(map, pane) {
+  if (pane !== "chengyu-polygon") { return undefined; }
+  map._chengyuCanvas = map._chengyuCanvas || L.canvas({pane: pane});
+  return map._chengyuCanvas;
+}
+
 /* Asks the label pass to run again (after a group is drawn); it runs once the controls exist. */
 function chengyuLabelsRefresh() { if (window.chengyuLabelsUpdate) { window.chengyuLabelsUpdate(); } }
 
