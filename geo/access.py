@@ -10,6 +10,7 @@ station by road within T minutes".
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ import shapely
 
 from geo import settings
 from geo._io import atomic_path, cache_file
-from geo.coverage import SCENARIOS, coverage_table
+from geo.coverage import SCENARIOS, coverage_table, covered_weights
 from geo.measure import geodesic_km
 from geo.routing import _highway_graph
 from geo.utils import log
@@ -48,7 +49,7 @@ def drive_areas(
     stations: gpd.GeoDataFrame,
     *,
     minutes: Sequence[float] | None = None,
-    counties: gpd.GeoDataFrame | None = None,
+    population: gpd.GeoDataFrame | None = None,
     cache_dir: Path | None = None,
 ) -> gpd.GeoDataFrame:
     """Dissolved drive areas per scenario and time limit (EPSG:4326).
@@ -59,9 +60,10 @@ def drive_areas(
         The ``rail_stations`` layer.
     minutes
         Time limits (default ``settings.access_minutes``).
-    counties
-        County polygons with ``population_2020``: adds ``people`` within each area (areal
-        weighting, as in ``geo.coverage``).
+    population
+        Adds ``people`` within each area: weighted points with a ``population`` column (the
+        population surface of ``geo.population``, counted as in ``geo.coverage``), or county
+        polygons with ``population_2020`` (areal weighting, for comparison).
     cache_dir
         Folder of the cache (default ``settings.cache_dir``): the result depends only on the
         stations, the settings and the graph's version, and the graph takes a second to load.
@@ -80,7 +82,7 @@ def drive_areas(
             [settings.road_speed_kph, settings.road_band_km, settings.road_max_snap_km, limits]
         ),
         stations[["station_id", "status"]].to_json(),
-        "" if counties is None else str(int(counties["population_2020"].sum())),
+        "" if population is None else _population_key(population),
         json.dumps([(p.x, p.y) for p in stations.geometry]),
     ]
     cache = cache_file(Path(cache_dir or settings.cache_dir), "drive-areas", key, ".parquet")
@@ -136,10 +138,8 @@ def drive_areas(
             )
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     frame["area_km2"] = (frame.area / 1e6).round(1)
-    if counties is not None:
-        pieces = coverage_table(counties, frame, keys=("scenario", "minutes"))
-        people = pieces.groupby("catchment")["people"].sum().reindex(frame.index, fill_value=0)
-        frame["people"] = people.round().astype(int)
+    if population is not None:
+        frame["people"] = np.round(_people(population, frame)).astype(int)
     frame = frame.to_crs(settings.storage_crs)
     frame["method"] = (
         "roads followed from each station's nearest road node at "
@@ -152,6 +152,21 @@ def drive_areas(
         frame.to_parquet(temporary, index=False)
     log(f"drive areas: {len(frame)} for {len(limits)} limits, cached in {cache.name}")
     return frame
+
+
+def _people(population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
+    """People within each area: points counted, county polygons by areal weighting."""
+    if "population_2020" in population.columns:
+        pieces = coverage_table(population, areas, keys=("scenario", "minutes"))
+        people = pieces.groupby("catchment")["people"].sum().reindex(areas.index, fill_value=0)
+        return people.to_numpy(dtype=float)
+    return covered_weights(population, areas)
+
+
+def _population_key(population: gpd.GeoDataFrame) -> str:
+    column = "population_2020" if "population_2020" in population.columns else "population"
+    digest = hashlib.sha1(b"".join(shapely.to_wkb(population.geometry.values))).hexdigest()
+    return f"{column}:{int(population[column].sum())}:{len(population)}:{digest}"
 
 
 def _within(

@@ -19,6 +19,7 @@ from geo.layers import LAYER_NAMES, load_layers
 from geo.measure import length_table, route_lengths
 from geo.network import calibration_table, reach_areas
 from geo.osm import cached_rail_graph, snap_sections
+from geo.population import for_access
 from geo.utils import log
 from geo.webmap import write_maps
 
@@ -62,6 +63,8 @@ def analyse(
     *,
     layers_dir: Path | None = None,
     radii_km: Sequence[float] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> Analysis:
     """Load and validate the source layers, then compute the derived ones.
@@ -69,6 +72,8 @@ def analyse(
     Adds ``route_lengths``, ``station_coverage``, ``station_catchments``, ``rail_reach`` and
     ``station_access``; where
     ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
+    People are counted on ``population`` (see ``geo.coverage.coverage``), on Dask with
+    ``scheduler``.
     """
     layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
     layer_warnings(layers)
@@ -80,14 +85,13 @@ def analyse(
     if on_step is not None:
         on_step("route_lengths")
     summary, layers["station_coverage"], layers["station_catchments"] = coverage(
-        layers, radii_km=radii_km
+        layers, radii_km=radii_km, population=population, scheduler=scheduler
     )
     layers["rail_reach"] = reach_areas(
         layers, origins=settings.reach_origins, minutes=settings.reach_minutes
     )
-    admin = layers["admin_areas"]
     layers["station_access"] = drive_areas(
-        layers["rail_stations"], counties=admin[admin["level"] == "county"]
+        layers["rail_stations"], population=for_access(layers["admin_areas"], population)
     )
     if on_step is not None:
         on_step("coverage")
@@ -99,6 +103,8 @@ def build(
     out_dir: Path | None = None,
     layers_dir: Path | None = None,
     radii_km: Sequence[float] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
     offline_maps: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> BuildResult:
@@ -117,6 +123,8 @@ def build(
         Folder of the layer sources (default ``settings.layers_dir``).
     radii_km
         Catchment radii of the coverage analysis (default ``settings.coverage_radii_km``).
+    population, scheduler
+        How people are counted (see ``geo.coverage.coverage``).
     offline_maps
         Write self-contained maps that make no request (see ``geo.webmap.make_map``).
     on_step
@@ -128,7 +136,13 @@ def build(
             on_step(step)
 
     out = Path(out_dir or settings.out_dir)
-    analysed = analyse(layers_dir=layers_dir, radii_km=radii_km, on_step=on_step)
+    analysed = analyse(
+        layers_dir=layers_dir,
+        radii_km=radii_km,
+        population=population,
+        scheduler=scheduler,
+        on_step=on_step,
+    )
     layers = analysed.layers
     geopackage = write_geopackage(layers, out / settings.geopackage_name)
     done("geopackage")

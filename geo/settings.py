@@ -45,6 +45,29 @@ provinces: tuple[str, ...] = ("四川省", "重庆市")
 #: not travel times: see ``chengyu reach`` for time on the network.
 coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
 
+#: How people are counted within reach (``chengyu coverage --population``): ``dasymetric`` (the
+#: population surface of ``geo.population``) or ``areal`` (each county's people spread evenly).
+population_method: str = "dasymetric"
+
+#: Metric CRS of the population surface: UTM zone 48N, the zone of Sichuan and Chongqing's centre.
+surface_crs: str = "EPSG:32648"
+
+#: People per km² of urban area around each county seat and town of the surface. An assumption:
+#: 100 m² of urban construction land per person, within the 65–115 m² band of China's urban land
+#: planning standard (GB 50137-2011); actual densities vary from town to town.
+urban_density_per_km2: float = 10_000.0
+
+#: Spacing of the grids that carry urban and rural people, in metres.
+urban_cell_m: float = 500.0
+rural_cell_m: float = 2_000.0
+
+#: Seconds to wait for a Dask scheduler given by ``chengyu coverage --scheduler ADDRESS``.
+dask_connect_timeout_s: float = 10.0
+
+#: Weight of a GeoNames town whose population is unknown (0 in GeoNames): the threshold of the
+#: ``cities500`` table it comes from.
+town_min_population: int = 500
+
 #: Rail travel-time model (``geo.network``), fitted to the published fastest times of
 #: ``layers/rail_times.csv``. A ride between two stations of a line costs its running time at
 #: the section's speed (``operating_speed_kmh`` where filled, else ``design_speed_kmh``) x
@@ -163,6 +186,8 @@ rail_graph_exceptions: dict[str, str] = {
     "yongchuan_dong": "3 km: the simplified graph runs about 3 km from the station here",
     "wushan": "4 km: the simplified graph runs about 4 km from the 2022 郑渝 station",
     "changshou_hu": "2.0 km: the simplified graph of 渝万 runs just over 2 km away",
+    "fengjie": "4.5 km: station position not sourced; the GeoNames point of 朱衣 town stands in",
+    "yunyang": "7.3 km: station position not sourced; the GeoNames point of 黄石 town stands in",
 }
 
 #: Most point features one web map group draws: above it, the page shows one point per grid cell

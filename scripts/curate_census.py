@@ -2,7 +2,9 @@
 
 A curation step, not part of the build: it reads the county table of the 7th national census
 compiled by Lei Dong et al. (MIT licence), which lies outside the product, and writes the figures
-the product needs (adcode, names, resident population) with their source into ``layers/``.
+the product needs (adcode, names, resident population, and its urban, rural and core urban parts)
+with their source into ``layers/``. The core urban figure (城区人口) is published only for
+provinces, prefectures and county-level cities; elsewhere it stays empty.
 
 Usage: ``python scripts/curate_census.py [path/to/census_county_2020_v1.xlsx]``
 """
@@ -25,12 +27,23 @@ PROVINCES = {"50": "重庆市", "51": "四川省"}
 # Statistical groupings in the census table that are not administrative areas.
 GROUPING_NAMES = {"市辖区", "县"}
 # Counties renamed since 2020, so that the census figure joins the current boundary.
+#: Census columns carried, and their names in the layer.
+COLUMNS = {
+    "区划代码": "adcode",
+    "省": "province",
+    "市": "prefecture",
+    "区县": "name",
+    "人口数_合计": "population",
+    "城镇人口": "urban",
+    "乡村人口": "rural",
+    "城区人口": "core_urban",
+}
 RENAMED = {"513425": ("会理市", "census 2020 name 会理县; a county-level city since 2021")}
 
 
 def _rows(table: Path) -> list[dict[str, object]]:
-    frame = pd.read_excel(table, usecols=[0, 1, 2, 3, 4], dtype=str)
-    frame.columns = ["adcode", "province", "prefecture", "name", "population"]
+    frame = pd.read_excel(table, dtype=str)
+    frame = frame[[*COLUMNS]].rename(columns=COLUMNS)
     frame = frame[frame.adcode.str[:2].isin(PROVINCES)]
     rows: list[dict[str, object]] = []
     for record in frame.itertuples(index=False):
@@ -58,11 +71,18 @@ def _rows(table: Path) -> list[dict[str, object]]:
                 "prefecture_zh": prefecture,
                 "parent_adcode": parent,
                 "population_2020": int(str(record.population)),
+                "urban_2020": int(str(record.urban)),
+                "rural_2020": int(str(record.rural)),
+                "core_urban_2020": _whole_or_empty(record.core_urban),
                 "notes": notes,
                 "source": SOURCE,
             }
         )
     return sorted(rows, key=lambda row: str(row["adcode"]))
+
+
+def _whole_or_empty(value: object) -> int | str:
+    return "" if pd.isna(value) else int(str(value))
 
 
 def main(argv: list[str]) -> int:

@@ -8,6 +8,7 @@ from shapely import Point
 
 from geo.access import drive_areas
 from geo.layers import load_layers
+from geo.population import for_access
 
 
 @pytest.fixture(scope="module")
@@ -17,9 +18,9 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
 
 @pytest.fixture(scope="module")
 def areas(layers, tmp_path_factory) -> gpd.GeoDataFrame:
-    counties = layers["admin_areas"].query("level == 'county'")
+    surface = for_access(layers["admin_areas"])  # the population surface, by default
     return drive_areas(
-        layers["rail_stations"], counties=counties, cache_dir=tmp_path_factory.mktemp("drive")
+        layers["rail_stations"], population=surface, cache_dir=tmp_path_factory.mktemp("drive")
     ).set_index("id")
 
 

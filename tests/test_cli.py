@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+import geopandas as gpd
 import pyogrio
 import pytest
 from click.testing import CliRunner
+from shapely import Point
 
 from geo._schema import ALL_SPECS
 from geo.cli import cli
@@ -93,5 +97,37 @@ def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_
     assert "成达万" in result.output and "渝昆" in result.output
     assert "Counties that gain most within 10km" in result.output
     assert "nan" not in result.output  # Chongqing's districts show their municipality
-    assert "areal weighting" in result.output
+    assert "dasymetric" in result.output and "城镇人口" in result.output
     assert (tmp_path / "coverage.csv").is_file() and (tmp_path / "coverage_by_county.csv").is_file()
+    header = (tmp_path / "coverage.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("line_id,line_name_zh,line_name_en,")
+
+
+def test_coverage_json_prints_plain_rows(runner, built, monkeypatch):
+    asked = {}
+
+    def run_build(*args, **options):  # the session's build stands in for a second one
+        asked.update(options)
+        return built
+
+    monkeypatch.setattr("geo.cli._run_build", run_build)
+    result = runner.invoke(cli, ["coverage", "--population", "areal", "--json"])
+    assert result.exit_code == 0, result.output
+    assert asked["population"] == "areal" and asked["scheduler"] is None
+    rows = json.loads(result.stdout)
+    assert len(rows) == len(built.coverage)
+    assert {"line_id", "line_name_zh", "line_name_en", "scenario", "radius_km", "people"} <= set(
+        rows[0]
+    )
+    assert rows[0]["people"] == int(built.coverage["people"].iloc[0])
+
+
+def test_coverage_refuses_a_bad_population_file_in_one_line(runner, tmp_path):
+    frame = gpd.GeoDataFrame({"people": [-1.0]}, geometry=[Point(104.06, 30.65)], crs=4326)
+    frame.to_parquet(tmp_path / "mine.parquet")
+    result = runner.invoke(
+        cli, ["coverage", "--population", str(tmp_path / "mine.parquet"), "--weight", "people"]
+    )
+    assert result.exit_code == 1
+    assert "mine.parquet: feature '0', field 'people'" in result.output
+    assert "Traceback" not in result.output

