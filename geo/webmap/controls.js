@@ -111,6 +111,14 @@ function chengyuLabels(map) {
       });
     });
     candidates.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+    // The title and the controls count as placed: no label is hidden under them.
+    var origin = map.getContainer().getBoundingClientRect();
+    map.getContainer().querySelectorAll(".chengyu-title, .leaflet-control").forEach(function (node) {
+      var r = node.getBoundingClientRect();
+      if (r.width && r.height) {
+        placed.push([r.left - origin.left, r.top - origin.top, r.right - origin.left, r.bottom - origin.top]);
+      }
+    });
     var keep = [];
     candidates.forEach(function (candidate) {
       var f = candidate[2], p = f.properties, ll = p._l;
@@ -146,6 +154,7 @@ function chengyuControls(map, options) {
   legend.onAdd = function () {
     var div = L.DomUtil.create("details", "chengyu-panel chengyu-legend");
     div.open = !small;
+    div.addEventListener("toggle", chengyuLabelsRefresh);  // labels give way to the legend
     div.appendChild(chengyuNode("summary", "", "图例 Legend"));
     var body = div.appendChild(chengyuNode("div", "chengyu-legend-body"));
     options.legend.forEach(function (group) {
