@@ -1,13 +1,23 @@
-"""Writes that either complete or leave the previous file untouched."""
+"""Writes that either complete or leave the previous file, or the previous build, untouched."""
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import hashlib
 import os
+import re
+import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from geo import settings
+from geo.errors import ExportError
+from geo.utils import log
 
 # SQLite side files a GeoPackage may leave next to a half-written temporary file.
 _SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
@@ -39,6 +49,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
             path.unlink(missing_ok=True)
 
 
+def cache_for(out: Path) -> Path:
+    """The cache of builds into ``out``: ``settings.cache_dir`` if set, else ``out/cache``."""
+    return Path(settings.cache_dir) if "cache_dir" in vars(settings) else out / "cache"
+
+
 def cache_file(folder: Path, prefix: str, key_parts: list[str], suffix: str) -> Path:
     """Path of a cache entry whose name changes whenever any of ``key_parts`` does.
 
@@ -55,3 +70,173 @@ def cache_file(folder: Path, prefix: str, key_parts: list[str], suffix: str) -> 
     """
     digest = hashlib.sha1("|".join(key_parts).encode()).hexdigest()[:16]
     return folder / f"{prefix}-{digest}{suffix}"
+
+
+# A temporary file of ``atomic_path`` (mkstemp adds eight characters), with SQLite's side files.
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}(\.[^.]+)?(-journal|-wal|-shm)?$")
+
+
+@contextmanager
+def output_lock(out: Path, *, timeout_s: float | None = None) -> Iterator[None]:
+    """Hold an OS lock on ``out`` so that two builds never write into it at once.
+
+    The lock is a file beside ``out`` (``.out.lock``), locked with ``flock``: the system
+    releases it when the process ends, even killed, so a stale lock cannot block a build.
+    A second build waits, with a warning, up to ``timeout_s`` (default
+    ``settings.build_lock_timeout_s``), then fails.
+
+    Raises
+    ------
+    ExportError
+        If the folder beside ``out`` cannot be written or the lock is not released in time.
+    """
+    limit = settings.build_lock_timeout_s if timeout_s is None else timeout_s
+    parent = _parent_of(out)
+    lock_path = parent / f".{Path(os.path.abspath(out)).name}.lock"
+    try:
+        handle = lock_path.open("a")
+    except OSError as error:
+        raise ExportError(
+            f"{out}: cannot write beside it in {parent} ({error.strerror})"
+        ) from error
+    try:
+        deadline = time.monotonic() + limit
+        warned = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ExportError(
+                        f"{out}: another build is writing to it (lock {lock_path}); "
+                        "try again when it is done"
+                    ) from None
+                if not warned:
+                    log(f"another build is writing to {out}; waiting up to {limit:g} s", level=30)
+                    warned = True
+                time.sleep(0.2)
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock
+
+
+@contextmanager
+def staged_output(out: Path, *, outputs: Iterable[str]) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``out``; swap it in for ``out`` on success.
+
+    Readers see either the previous ``out`` or the new one, never a mix: the outputs are
+    written into the staging folder, then the two folders are exchanged in one rename
+    (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames, recovered by the next
+    build if interrupted between them). Entries of ``out`` that a build does not write (the
+    cache, screenshots) are carried over. On failure the staging folder is removed and ``out``
+    stays as it was. Call it while holding ``output_lock(out)``: it first cleans what a killed
+    build left behind.
+
+    Parameters
+    ----------
+    out
+        The output folder.
+    outputs
+        Names of the entries of ``out`` that a build writes.
+
+    Raises
+    ------
+    ExportError
+        If ``out`` cannot be written (read-only, missing parent, disk full); ``out`` is intact.
+    """
+    produced = set(outputs)
+    parent = _parent_of(out)
+    out = Path(os.path.abspath(out))
+    staging = parent / f".{out.name}.staging"
+    previous = parent / f".{out.name}.previous"
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out}: is a file, not a folder")
+    try:
+        recover(out, staging=staging, previous=previous, outputs=produced)
+        staging.mkdir()
+    except OSError as error:
+        raise ExportError(
+            f"{out}: cannot write beside it in {parent} ({error.strerror})"
+        ) from error
+    try:
+        yield staging
+        for entry in list(out.iterdir()) if out.is_dir() else []:
+            if entry.name not in produced and not (staging / entry.name).exists():
+                entry.rename(staging / entry.name)
+        if out.is_dir() and _exchange(staging, out):
+            shutil.rmtree(staging)
+        else:
+            if out.is_dir():
+                out.rename(previous)
+            staging.rename(out)
+            shutil.rmtree(previous, ignore_errors=True)
+    except OSError as error:
+        recover(out, staging=staging, previous=previous, outputs=produced)
+        where = error.filename or out
+        raise ExportError(f"{where}: {error.strerror}; {out} is left as it was") from error
+    except BaseException:
+        recover(out, staging=staging, previous=previous, outputs=produced)
+        raise
+    log(f"swapped the new build into {out}")
+
+
+def recover(out: Path, *, staging: Path, previous: Path, outputs: set[str]) -> None:
+    """Undo what an interrupted build left beside and inside ``out``.
+
+    Puts the previous build back if it was moved aside but not replaced, returns carried-over
+    entries (cache, screenshots) to ``out``, removes the staging folder, and deletes
+    temporary files of ``atomic_path`` inside ``out``.
+    """
+    if previous.is_dir():
+        if not out.exists():
+            previous.rename(out)
+        else:
+            _return_carried(previous, out, outputs)
+            shutil.rmtree(previous, ignore_errors=True)
+    if staging.is_dir():
+        if out.is_dir():
+            _return_carried(staging, out, outputs)
+        shutil.rmtree(staging, ignore_errors=True)
+    if out.is_dir():
+        for path in out.rglob(".*"):
+            if path.is_file() and _TEMPORARY.match(path.name):
+                path.unlink(missing_ok=True)
+                log(f"removed {path}, left by an interrupted build")
+
+
+def _return_carried(source: Path, out: Path, outputs: set[str]) -> None:
+    for entry in list(source.iterdir()):
+        if entry.name not in outputs and not (out / entry.name).exists():
+            entry.rename(out / entry.name)
+
+
+def _parent_of(out: Path) -> Path:
+    absolute = Path(os.path.abspath(out))
+    parent = absolute.parent
+    if not parent.is_dir():
+        raise ExportError(f"{out}: its folder {parent} does not exist")
+    # The whole folder is replaced: it must not hold the working folder or the sources.
+    for inside in (Path.cwd(), Path(settings.layers_dir), Path(settings.maps_dir)):
+        if Path(os.path.abspath(inside)).is_relative_to(absolute):
+            raise ExportError(
+                f"{out}: holds {inside}; the outputs need a folder of their own (e.g. out/)"
+            )
+    return parent
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders in one atomic rename; ``False`` where the system cannot."""
+    renameat2 = getattr(_libc(), "renameat2", None) if sys.platform == "linux" else None
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return bool(result == 0)
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None

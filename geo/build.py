@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,11 +12,15 @@ import pandas as pd
 
 from geo import settings
 from geo._checks import layer_warnings
+from geo._io import cache_for, output_lock, staged_output
+from geo._mapdefs import load_map_definitions
+from geo._validate import option_problem
 from geo.access import drive_areas
 from geo.coverage import coverage
+from geo.errors import OptionError
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.index_page import write_index
-from geo.layers import LAYER_NAMES, load_layers
+from geo.layers import LAYER_NAMES, load_layers, route_layers
 from geo.measure import length_table, route_lengths
 from geo.network import calibration_table, reach_areas
 from geo.osm import cached_rail_graph, snap_sections
@@ -31,6 +36,19 @@ BUILD_STEPS: tuple[str, ...] = (
     "geopackage",
     "geoparquet",
     "csv",
+)
+
+#: Entries of the output folder a build writes; everything else there (``cache/``,
+#: ``screenshots/``) is carried over from one build to the next.
+BUILD_OUTPUTS: tuple[str, ...] = (
+    settings.geopackage_name,
+    "parquet",
+    "lengths.csv",
+    "coverage.csv",
+    "coverage_by_county.csv",
+    "rail_times.csv",
+    "maps",
+    "index.html",
 )
 
 
@@ -75,7 +93,7 @@ def analyse(
     People are counted on ``population`` (see ``geo.coverage.coverage``), on Dask with
     ``scheduler``.
     """
-    layers = load_layers(layers_dir=layers_dir, on_layer=on_step)
+    layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
     layer_warnings(layers)
     track = cached_rail_graph()
     if track is not None:
@@ -113,7 +131,10 @@ def build(
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
     ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv``, ``rail_times.csv`` (modelled
     against published rail times), ``maps/<name>.html`` and ``index.html``.
-    Nothing is written unless every layer is valid, and each file is replaced atomically.
+    All or nothing: the options, the map definitions and every layer are checked before
+    anything is written; the outputs are written into a staging folder beside ``out_dir`` and
+    swapped in as a set at the end, under a lock that keeps a second build waiting. A failed
+    or killed build leaves the previous outputs as they were.
 
     Parameters
     ----------
@@ -136,36 +157,82 @@ def build(
             on_step(step)
 
     out = Path(out_dir or settings.out_dir)
-    analysed = analyse(
-        layers_dir=layers_dir,
-        radii_km=radii_km,
-        population=population,
-        scheduler=scheduler,
-        on_step=on_step,
-    )
-    layers = analysed.layers
-    geopackage = write_geopackage(layers, out / settings.geopackage_name)
-    done("geopackage")
-    parquet = write_geoparquet(layers, out / "parquet")
-    done("geoparquet")
-    lengths_csv = write_csv(analysed.lengths, out / "lengths.csv")
-    coverage_csv = write_csv(analysed.coverage, out / "coverage.csv")
-    write_csv(layers["station_coverage"].drop(columns="geometry"), out / "coverage_by_county.csv")
-    write_csv(analysed.rail_times, out / "rail_times.csv")
-    done("csv")
-    maps = write_maps(layers, out_dir=out, offline=offline_maps)
-    done("maps")
-    write_index(layers=layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=out)
+    check_options(radii_km)
+    # Map definitions are checked before anything is written: a bad TOML found after the
+    # GeoPackage would otherwise fail the build half-way. (Their ``where`` values are checked
+    # against the layers again when the maps are written, still inside the staging folder.)
+    load_map_definitions()
+    with output_lock(out), _cache_beside(out), staged_output(out, outputs=BUILD_OUTPUTS) as stage:
+        analysed = analyse(
+            layers_dir=layers_dir,
+            radii_km=radii_km,
+            population=population,
+            scheduler=scheduler,
+            on_step=on_step,
+        )
+        layers = analysed.layers
+        write_geopackage(layers, stage / settings.geopackage_name)
+        done("geopackage")
+        parquet = write_geoparquet(layers, stage / "parquet")
+        done("geoparquet")
+        write_csv(analysed.lengths, stage / "lengths.csv")
+        write_csv(analysed.coverage, stage / "coverage.csv")
+        write_csv(
+            layers["station_coverage"].drop(columns="geometry"), stage / "coverage_by_county.csv"
+        )
+        write_csv(analysed.rail_times, stage / "rail_times.csv")
+        done("csv")
+        maps = write_maps(layers, out_dir=stage, offline=offline_maps)
+        done("maps")
+        write_index(
+            layers=layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=stage
+        )
     counts = {name: len(frame) for name, frame in layers.items()}
     log(f"build done: {sum(counts.values())} features in {len(counts)} layers → {out}")
     return BuildResult(
-        geopackage,
-        parquet,
-        lengths_csv,
+        out / settings.geopackage_name,
+        [out / path.relative_to(stage) for path in parquet],
+        out / "lengths.csv",
         analysed.lengths,
         analysed.coverage,
-        coverage_csv,
+        out / "coverage.csv",
         layers["station_coverage"],
-        maps,
+        [out / path.relative_to(stage) for path in maps],
         counts,
     )
+
+
+def check_options(radii_km: Sequence[float] | None) -> None:
+    """Refuse radii and time limits that are not positive, finite and sensible.
+
+    Checks the catchment radii (at most ``settings.max_radius_km``) and the time limits of
+    ``settings.reach_minutes`` and ``settings.access_minutes`` (at most ``settings.max_minutes``).
+
+    Raises
+    ------
+    OptionError
+        Naming the radius and the problem.
+    """
+    checks = [
+        ("--radius", "km", settings.max_radius_km, list(radii_km or ())),
+        ("settings.reach_minutes", "minutes", settings.max_minutes, settings.reach_minutes),
+        ("settings.access_minutes", "minutes", settings.max_minutes, settings.access_minutes),
+    ]
+    for name, unit, maximum, values in checks:
+        for value in values:
+            message = option_problem(value, maximum=maximum, unit=unit)
+            if message:
+                raise OptionError(f"{name}: {message}")
+
+
+@contextmanager
+def _cache_beside(out: Path) -> Iterator[None]:
+    """Keep the cache in ``out/cache`` during the build unless a cache folder was chosen."""
+    if "cache_dir" in vars(settings):
+        yield
+        return
+    settings.cache_dir = cache_for(out)
+    try:
+        yield
+    finally:
+        vars(settings).pop("cache_dir", None)

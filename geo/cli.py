@@ -7,10 +7,10 @@ import json
 import math
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.table import Table
 
 from geo import settings
 from geo._schema import LAYERS
+from geo._validate import option_problem
 from geo.errors import ChengyuError
 from geo.utils import configure_logging
 
@@ -56,8 +57,29 @@ def _errors_as_messages() -> Iterator[None]:
     try:
         yield
     except ChengyuError as error:
-        _console.print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
-        sys.exit(1)
+        _fail(str(error))
+    except OSError as error:  # a read-only folder, a full disk: one line, not a traceback
+        _fail(f"{error.filename}: {error.strerror}" if error.filename else str(error))
+
+
+def _fail(message: str) -> NoReturn:
+    _console.print("[bold red]error:[/] " + escape(message), highlight=False, soft_wrap=True)
+    sys.exit(1)
+
+
+def _positive(maximum_setting: str, unit: str) -> Callable[..., tuple[float, ...]]:
+    """A click callback refusing values that are not positive, finite and sensible (exit 2)."""
+
+    def check(
+        _context: click.Context, parameter: click.Parameter, values: tuple[float, ...]
+    ) -> tuple[float, ...]:
+        for value in values:
+            message = option_problem(value, maximum=getattr(settings, maximum_setting), unit=unit)
+            if message:
+                raise click.BadParameter(message, param=parameter)
+        return values
+
+    return check
 
 
 @contextmanager
@@ -274,9 +296,16 @@ def _cell(value: object) -> str:
     "radii",
     type=float,
     multiple=True,
+    callback=_positive("max_radius_km", "km"),
     help="Catchment radius in km (repeatable) [default: 5, 10, 30 — conventions, not times].",
 )
-@click.option("--top", type=int, default=15, show_default=True, help="Counties in the gain table.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=15,
+    show_default=True,
+    help="Counties in the gain table.",
+)
 @click.option(
     "--population",
     "population",
@@ -470,6 +499,7 @@ def _number(value: object) -> float | None:
     multiple=True,
     default=settings.reach_minutes,
     show_default=True,
+    callback=_positive("max_minutes", "minutes"),
     help="Travel-time limits in minutes: --minutes 60 120, or the flag repeated.",
 )
 @_json_option
@@ -621,21 +651,24 @@ def times_command(
 
 
 @cli.command(name="osm")
+@_out_option
 @click.option(
     "--source",
     required=True,
     help="A local OpenStreetMap file (.osm, .osm.bz2) or 'overpass' (needs the internet).",
 )
-def osm_command(source: str) -> None:
+def osm_command(out_dir: Path | None, source: str) -> None:
     """Refresh the OpenStreetMap rail graph the build draws rail sections along.
 
-    The graph is cached in out/cache; the next build redraws each section along the track
-    where its stations snap to it, and says which sections are on the track.
+    The graph is cached in out/cache (the cache of the --out a build uses); the next build
+    redraws each section along the track where its stations snap to it, and says which
+    sections are on the track.
     """
+    from geo._io import cache_for
     from geo.osm import refresh
 
     with _errors_as_messages():
-        path = refresh(source)
+        path = refresh(source, cache_dir=cache_for(Path(out_dir or settings.out_dir)))
     _out.print(
         f"cached the rail graph from {escape(source)} in {path}; run chengyu build to use it"
     )

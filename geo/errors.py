@@ -52,3 +52,7 @@ class MapDefinitionError(ChengyuError):
         self.problems = problems
         shown = problems[0] if len(problems) == 1 else "\n".join(f"  - {p}" for p in problems)
         super().__init__(shown if len(problems) == 1 else f"invalid map definitions:\n{shown}")
+
+
+class OptionError(ChengyuError):
+    """An option (a radius, a time limit) is out of its range."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 
 from geo import __version__, settings
 from geo._io import atomic_path
@@ -82,6 +83,18 @@ def write_geopackage(
         "origin": "Chongqing Daily, 2022-12-31 (6th Sichuan–Chongqing joint meeting)",
         "attribution": settings.attribution,
     }
+    try:
+        _write_layers(layers, target, dataset_metadata)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.Error) as error:
+        # GDAL and SQLite report a full disk or an unwritable folder in their own kinds.
+        raise ExportError(f"{target}: cannot be written: {error}") from error
+    log(f"wrote {target} with {len(layers)} layers")
+    return target
+
+
+def _write_layers(
+    layers: Mapping[str, gpd.GeoDataFrame], target: Path, dataset_metadata: dict[str, str]
+) -> None:
     with atomic_path(target) as temporary:
         for name, frame in layers.items():
             spec = ALL_SPECS[name]
@@ -109,8 +122,6 @@ def write_geopackage(
             )
             log(f"wrote layer {name} ({len(frame)} features) to {target.name}")
         _write_styles(temporary, list(layers))
-    log(f"wrote {target} with {len(layers)} layers")
-    return target
 
 
 def _write_styles(path: Path, names: list[str]) -> None:

@@ -12,7 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import admin, routing, settings
 from geo._schema import LAYER_SPECS, LAYERS, LayerSpec
-from geo._validate import Record, parse_rows, position_problem, read_rows
+from geo._validate import Record, parse_rows, parse_waypoints, position_problem, read_rows
 from geo.errors import ChengyuError, LayerValidationError, Problem, RoutingError
 from geo.utils import log
 
@@ -57,7 +57,11 @@ def load_layers(
     layers_dir: Path | None = None,
     on_layer: Callable[[str], None] | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Load, validate and build layers, with the layers they depend on.
+    """Load and validate layers, with the layers they depend on.
+
+    Loading only reads and checks: expressways and corridor legs are straight lines through
+    their waypoints until ``route_layers`` routes them (so ``chengyu validate`` never loads the
+    railway or the highway graph).
 
     Parameters
     ----------
@@ -97,6 +101,7 @@ def load_layers(
                 records[spec.name] = read_records(spec, layers_dir=layers_dir)
             except LayerValidationError as error:
                 problems += error.problems
+    problems += _cross_problems(records)
     if problems:
         raise LayerValidationError(problems)
 
@@ -118,6 +123,79 @@ def load_layers(
     if problems:
         raise LayerValidationError(problems)
     return {name: frame for name, frame in built.items() if name in wanted}
+
+
+def _cross_problems(records: dict[str, list[Record]]) -> list[Problem]:
+    """Problems between rows or layers: unknown lines, duplicate areas, totals that differ."""
+    problems: list[Problem] = []
+    if "rail_stations" in records and "rail_lines" in records:
+        spec = LAYER_SPECS["rail_stations"]
+        lines = {record["line_id"] for record in records["rail_lines"]}
+        problems += [
+            Problem(
+                spec.file_name,
+                record["id"],
+                "line_id",
+                f"{record['line_id']!r} is not a line_id of rail_lines",
+            )
+            for record in records["rail_stations"]
+            if record["line_id"] not in lines
+        ]
+    if "admin_areas" in records:
+        problems += _admin_problems(records["admin_areas"], LAYER_SPECS["admin_areas"])
+    return problems
+
+
+def _admin_problems(records: list[Record], spec: LayerSpec) -> list[Problem]:
+    """One area under two adcodes; a parent whose figure is not its children's sum."""
+    problems: list[Problem] = []
+    by_name: dict[tuple[str, str, str, str], str] = {}
+    for record in records:
+        key = (
+            record["level"],
+            record["province_zh"],
+            record["prefecture_zh"] or "",
+            record["name_zh"],
+        )
+        other = by_name.setdefault(key, record["adcode"])
+        if other != record["adcode"]:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "name_zh",
+                    f"{record['level']} {record['name_zh']!r} is already adcode {other!r}",
+                )
+            )
+    children: dict[str, int] = {}
+    for record in records:
+        if record["parent_adcode"]:
+            children[record["parent_adcode"]] = (
+                children.get(record["parent_adcode"], 0) + record["population_2020"]
+            )
+    adcodes = {record["adcode"] for record in records}
+    for record in records:
+        parent = record["parent_adcode"]
+        if parent and parent not in adcodes:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "parent_adcode",
+                    f"{parent!r} is not an adcode of the layer",
+                )
+            )
+        total = children.get(record["adcode"])
+        if total is not None and total != record["population_2020"]:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "population_2020",
+                    f"{record['population_2020']:,} but its areas add up to {total:,}",
+                )
+            )
+    return problems
 
 
 def load_layer(name: str, *, layers_dir: Path | None = None) -> gpd.GeoDataFrame:
@@ -169,6 +247,8 @@ def _stations(
     first: dict[str, Record] = {}
     for record in records:
         known = first.setdefault(record["station_id"], record)
+        if known is record:
+            continue
         for name in ("name_zh", "name_en", "lon", "lat"):
             if record[name] != known[name]:
                 problems.append(
@@ -322,30 +402,52 @@ def _expressways(
         for p in _waypoint_problems(record, spec, settings.region_bounds, _REGION)
     ]
     geometries: list[BaseGeometry | None] = []
-    shares: list[float] = []
     for record in records:
-        points = [(lon, lat) for _, lon, lat in record["waypoints"]]
         try:
-            # Only a road in service can be in the OpenStreetMap highway graph.
-            if record["status"] == "operating" and not problems:
-                line, share = routing.road_route(points)
-            else:
-                line, share = routing.schematic_route(points), 0.0
-            geometries.append(line)
-            shares.append(round(share, 3))
+            geometries.append(
+                routing.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]])
+            )
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
-    frame["geometry_source"] = [routing.road_geometry_source(share) for share in shares]
-    frame["osm_share"] = shares
+    frame["geometry_source"] = routing.road_geometry_source(0.0)
+    frame["osm_share"] = 0.0
     return frame
+
+
+def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Expressways in service along the highway graph; the others stay straight."""
+    spec = LAYER_SPECS["expressways"]
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    shares: list[float] = []
+    for row in frame.itertuples():
+        line, share = row.geometry, 0.0
+        # Only a road in service can be in the OpenStreetMap highway graph.
+        if row.status == "operating":
+            points = [(lon, lat) for _, lon, lat in parse_waypoints(str(row.waypoints))]
+            try:
+                line, share = routing.road_route(points)
+            except RoutingError as error:
+                problems.append(Problem(spec.file_name, str(row.id), "waypoints", str(error)))
+        geometries.append(line)
+        shares.append(round(share, 3))
+    if problems:
+        raise LayerValidationError(problems)
+    routed = frame.copy()
+    routed["geometry"] = geometries
+    routed["geometry_source"] = [routing.road_geometry_source(share) for share in shares]
+    routed["osm_share"] = shares
+    return routed
 
 
 def _corridor_routes(
     records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
 ) -> gpd.GeoDataFrame:
+    """The legs as straight lines through their hubs and waypoints; ``route_layers`` routes
+    them on the sea lanes and the railway network afterwards."""
     hubs = built["logistics_hubs"].set_index("id")
     problems = [
         p
@@ -353,7 +455,6 @@ def _corridor_routes(
         for p in _waypoint_problems(record, spec, settings.corridor_bounds, _CORRIDOR)
     ]
     geometries: list[BaseGeometry | None] = []
-    off_network_km: list[float] = []
     for record in records:
         ends = []
         for field in ("origin", "destination"):
@@ -373,24 +474,86 @@ def _corridor_routes(
             geometries.append(None)
             continue
         middle = [(lon, lat) for _, lon, lat in record["waypoints"] or []]
-        off_network = 0.0
         try:
-            if record["routing"] == "searoute":
-                geometries.append(routing.sea_route(ends[0], ends[1]))
-            elif record["routing"] == "rail_network":
-                line, off_network = routing.rail_route([ends[0], *middle, ends[1]])
-                geometries.append(line)
-            else:
-                geometries.append(routing.schematic_route([ends[0], *middle, ends[1]]))
+            geometries.append(routing.schematic_route([ends[0], *middle, ends[1]]))
         except RoutingError as error:
-            problems.append(Problem(spec.file_name, record["id"], "routing", str(error)))
+            problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
             geometries.append(None)
-        off_network_km.append(round(off_network, 1))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = _ROUTING_SOURCES["schematic"]
+    frame["off_network_km"] = 0.0
+    return frame
+
+
+def route_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Route the lines drawn straight at loading on their networks.
+
+    The stage after ``load_layers`` (which only loads and checks): expressways in service
+    follow scgraph_data's highway graph; corridor sea legs follow searoute's maritime network,
+    rail legs the scgraph railway graph through their waypoints, with the distance off it.
+
+    Parameters
+    ----------
+    layers
+        Layers from ``load_layers``; those not routed are returned as given.
+
+    Returns
+    -------
+    dict
+        The same layers, ``expressways`` and ``corridor_routes`` routed.
+
+    Raises
+    ------
+    LayerValidationError
+        Naming each road or leg that cannot be routed on its network.
+    """
+    problems: list[Problem] = []
+    routed = dict(layers)
+    if "expressways" in layers:
+        try:
+            routed["expressways"] = _route_expressways(layers["expressways"])
+        except LayerValidationError as error:
+            problems += error.problems
+    if "corridor_routes" in layers:
+        try:
+            routed["corridor_routes"] = _route_layers(layers["corridor_routes"])
+        except LayerValidationError as error:
+            problems += error.problems
+    if problems:
+        raise LayerValidationError(problems)
+    return routed
+
+
+def _route_layers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Corridor legs on the sea lanes and the railway graph; schematic legs stay straight."""
+    spec = LAYER_SPECS["corridor_routes"]
+    frame = frame.copy()
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    off_network_km: list[float] = []
+    for row in frame.itertuples():
+        off_network = 0.0
+        line = row.geometry
+        if row.routing != "schematic" and line is not None:
+            ends = [line.coords[0], line.coords[-1]]
+            try:
+                if row.routing == "searoute":
+                    line = routing.sea_route(ends[0], ends[1])
+                else:
+                    line, off_network = routing.rail_route(list(row.geometry.coords))
+            except RoutingError as error:
+                problems.append(Problem(spec.file_name, str(row.id), "routing", str(error)))
+        geometries.append(line)
+        off_network_km.append(round(off_network, 1))
+    if problems:
+        raise LayerValidationError(problems)
+    frame["geometry"] = geometries
     frame["geometry_source"] = [_ROUTING_SOURCES[value] for value in frame["routing"]]
     frame["off_network_km"] = off_network_km
+    routed = (frame["routing"] != "schematic").sum()
+    log(f"layer corridor_routes: {routed} legs routed on the sea lanes and the railway graph")
     return frame
 
 
@@ -404,7 +567,23 @@ _ROUTING_SOURCES = {
 def _admin_areas(
     records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
 ) -> gpd.GeoDataFrame:
-    return admin.admin_areas(records, file=spec.file_name)
+    frame = admin.admin_areas(records, file=spec.file_name)
+    # Two names, one boundary: a county listed twice under different adcodes and names.
+    problems = []
+    first: dict[bytes, str] = {}
+    for adcode, level, geometry in zip(
+        frame["adcode"], frame["level"], frame.geometry, strict=True
+    ):
+        if geometry is None or level != "county":
+            continue
+        other = first.setdefault(geometry.wkb, adcode)
+        if other != adcode:
+            problems.append(
+                Problem(spec.file_name, adcode, "name_zh", f"has the same boundary as {other!r}")
+            )
+    if problems:
+        raise LayerValidationError(problems)
+    return frame
 
 
 def _check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:

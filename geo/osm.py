@@ -12,8 +12,10 @@ section says which (``geometry_source``, ``osm_share``).
 from __future__ import annotations
 
 import itertools
+import socket
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import geopandas as gpd
@@ -57,6 +59,8 @@ def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
     _use_rail_tags()
     try:
         graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
+    except EOFError as error:  # bz2 raises it for a cut-off file
+        raise ChengyuError(f"{path}: the file is truncated ({error})") from error
     except (ValueError, KeyError, OSError, ElementTree.ParseError) as error:
         raise ChengyuError(f"{path}: not a readable OpenStreetMap file: {error}") from error
     return _only_rail(graph, origin=str(path))
@@ -110,6 +114,7 @@ def rail_graph_from_overpass(bbox: Sequence[float] | None = None) -> nx.MultiDiG
         One clear message when Overpass cannot be reached or answers nothing.
     """
     _use_rail_tags()
+    _check_reachable(ox.settings.overpass_url)
     west, south, east, north = bbox or settings.region_bounds
     try:
         graph = ox.graph_from_bbox(
@@ -121,6 +126,24 @@ def rail_graph_from_overpass(bbox: Sequence[float] | None = None) -> nx.MultiDiG
             "use a local file: chengyu osm --source FILE.osm"
         ) from error
     return _only_rail(graph, origin="Overpass")
+
+
+def _check_reachable(url: str, *, timeout_s: float | None = None) -> None:
+    """Fail at once when the Overpass server cannot be reached (offline, DNS, firewall).
+
+    Without this, osmnx retries and pauses for about a minute before giving up.
+    """
+    limit = settings.overpass_connect_timeout_s if timeout_s is None else timeout_s
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=limit).close()
+    except OSError as error:
+        raise ChengyuError(
+            f"Overpass ({host}) could not be reached within {limit:g} s ({error}); "
+            "use a local file: chengyu osm --source FILE.osm"
+        ) from error
 
 
 def _only_rail(graph: nx.MultiDiGraph, *, origin: str) -> nx.MultiDiGraph:

@@ -22,8 +22,24 @@ maps_dir: Path = Path(
 #: Folder that receives every generated output.
 out_dir: Path = Path(os.environ.get("CHENGYU_OUT", "out"))
 
-#: Folder of derived data kept between builds (converted boundaries, routed legs).
-cache_dir: Path = Path(os.environ.get("CHENGYU_CACHE", "out/cache"))
+#: Folder of derived data kept between builds (converted boundaries, routed legs). Unless set
+#: (here or by ``CHENGYU_CACHE``) it is ``cache/`` inside the output folder, and follows
+#: ``--out``: a build into ``elsewhere/`` caches in ``elsewhere/cache``.
+cache_dir: Path
+if "CHENGYU_CACHE" in os.environ:
+    cache_dir = Path(os.environ["CHENGYU_CACHE"])
+
+#: Seconds a build waits for another build writing into the same output folder, then fails.
+build_lock_timeout_s: float = 600.0
+
+#: Largest catchment radius accepted, in km (the region is about 1,000 km across).
+max_radius_km: float = 500.0
+
+#: Largest travel-time limit accepted, in minutes.
+max_minutes: float = 24 * 60.0
+
+#: Seconds to wait for a connection to Overpass before saying it cannot be reached.
+overpass_connect_timeout_s: float = 5.0
 
 #: File name of the GeoPackage written into ``out_dir``.
 geopackage_name: str = "chengyu_corridors.gpkg"
@@ -201,3 +217,10 @@ web_all_stations_zoom: int = 9
 
 #: An HTML map larger than this many MB is written with a warning (slow to open in a browser).
 web_max_map_mb: float = 20.0
+
+
+def __getattr__(name: str) -> Path:
+    # Only ``cache_dir`` has a computed default: the output folder's ``cache/``.
+    if name == "cache_dir":
+        return Path(out_dir) / "cache"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

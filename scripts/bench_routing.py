@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 ROUTE_ALL = """
-from geo.layers import load_layers
-legs = load_layers(["corridor_routes"])["corridor_routes"]
+from geo.layers import load_layers, route_layers
+legs = route_layers(load_layers(["corridor_routes"]))["corridor_routes"]
 rail = legs[legs["routing"] == "rail_network"]
 print(len(rail), "rail legs")
 """

@@ -131,3 +131,67 @@ def test_coverage_refuses_a_bad_population_file_in_one_line(runner, tmp_path):
     assert result.exit_code == 1
     assert "mine.parquet: feature '0', field 'people'" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["coverage", "--radius", "0"], "not positive"),
+        (["coverage", "--radius", "nan"], "not a finite number"),
+        (["coverage", "--radius", "1e9"], "beyond the largest sensible value"),
+        (["coverage", "--top", "0"], "--top"),
+        (["reach", "--minutes", "0"], "not positive"),
+        (["reach", "--minutes", "-30"], "not positive"),
+        (["reach", "--minutes", "nan"], "not a finite number"),
+        (["reach", "--minutes", "inf"], "not a finite number"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error_before_any_work(runner, arguments, expected):
+    result = runner.invoke(cli, arguments)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [("/sys/chengyu_out", "cannot write"), ("/nonexistent/deep/out", "does not exist")],
+)
+def test_an_unwritable_or_missing_out_is_one_line(runner, out, expected):
+    result = runner.invoke(cli, ["build", "--out", out])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and out in lines[0] and expected in lines[0], result.output
+
+
+def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
+    import errno
+
+    from geo import build as build_module
+
+    def full(**_):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x"))
+
+    monkeypatch.setattr(build_module, "analyse", full)
+    result = runner.invoke(cli, ["build", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output and "Traceback" not in result.output
+
+
+def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runner, monkeypatch):
+    from geo import routing
+    from geo._checks import rail_graph_segments
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("validate must not route")
+
+    # The position check reads the region's railway segments from its cache (filled here);
+    # routing the corridor legs would need the whole graph.
+    rail_graph_segments()
+    monkeypatch.setattr(routing, "_railway_graph", forbidden)
+    monkeypatch.setattr(routing, "rail_route", forbidden)
+    monkeypatch.setattr(routing, "sea_route", forbidden)
+    monkeypatch.setattr(routing, "_highway_graph", forbidden)
+    monkeypatch.setattr(routing, "road_route", forbidden)
+    result = runner.invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "valid: " in result.output

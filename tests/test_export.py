@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 import pytest
 
 from geo._schema import ALL_SPECS
@@ -127,4 +128,15 @@ def test_an_interrupted_write_leaves_no_partial_file(tmp_path: Path, monkeypatch
     monkeypatch.setattr("geo.export._write_styles", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_geopackage(layers, target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_gdal_write_error_is_an_export_error_and_leaves_no_file(tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise pyogrio.errors.DataSourceError("sqlite3_exec() failed: database or disk is full")
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    target = tmp_path / "x.gpkg"
+    with pytest.raises(ExportError, match=r"x\.gpkg: cannot be written: .*disk is full"):
+        write_geopackage(load_layers(["airports"]), target)
     assert list(tmp_path.iterdir()) == []

@@ -5,13 +5,13 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from geo.layers import LAYER_NAMES, load_layers
+from geo.layers import LAYER_NAMES, load_layers, route_layers
 from geo.measure import geodesic_km
 
 
 @pytest.fixture(scope="module")
 def layers() -> dict[str, gpd.GeoDataFrame]:
-    return load_layers()
+    return route_layers(load_layers())
 
 
 def test_every_layer_is_built_in_wgs84_with_a_source_on_every_feature(layers):
@@ -202,7 +202,7 @@ def test_airports_are_the_four_the_report_names(layers):
 
 
 def test_two_loads_give_the_same_features(layers):
-    again = load_layers(["rail_stations", "expressways"])
+    again = route_layers(load_layers(["rail_stations", "expressways"]))
     for name in ("rail_stations", "expressways"):
         assert again[name].equals(layers[name]), name
 

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 from shapely import LineString
 
-from geo.layers import load_layers
+from geo.layers import load_layers, route_layers
 from geo.measure import geodesic_km, length_km, length_table, route_lengths
 
 
 @pytest.fixture(scope="module")
 def layers() -> dict[str, gpd.GeoDataFrame]:
-    built = load_layers()
+    built = route_layers(load_layers())
     built["route_lengths"] = route_lengths(built)
     return built
 

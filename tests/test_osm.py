@@ -129,15 +129,26 @@ def test_a_broken_pbf_is_named_in_the_error(tmp_path, monkeypatch):
         osm.rail_graph_from_file(path)
 
 
-def test_overpass_unreachable_is_one_clear_message_and_the_build_goes_on(monkeypatch, tmp_path):
-    def offline(*args, **kwargs):
-        raise ConnectionError("network is unreachable")
+def test_overpass_unreachable_fails_fast_with_one_message_and_the_build_goes_on(
+    monkeypatch, tmp_path
+):
+    asked = []
 
-    monkeypatch.setattr(osm.ox, "graph_from_bbox", offline)
+    def offline(address, timeout=None):
+        asked.append((address, timeout))
+        raise OSError(101, "Network is unreachable")
+
+    def never(*args, **kwargs):
+        raise AssertionError("osmnx must not be asked when Overpass cannot be reached")
+
+    monkeypatch.setattr(osm.socket, "create_connection", offline)
+    monkeypatch.setattr(osm.ox, "graph_from_bbox", never)
     monkeypatch.setattr(osm.settings, "cache_dir", tmp_path)
     result = CliRunner().invoke(cli, ["osm", "--source", "overpass"])
     assert result.exit_code == 1
-    assert "Overpass could not be reached" in result.output and "Traceback" not in result.output
+    assert "Overpass" in result.output and "could not be reached" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert asked and asked[0][1] == osm.settings.overpass_connect_timeout_s
     assert not (tmp_path / osm.CACHED_GRAPH).exists()
     # Without a cached graph the build keeps the schematic chains.
     lines = analyse().layers["rail_lines"]
@@ -151,3 +162,25 @@ def test_a_refreshed_graph_is_cached_and_used_by_the_build(track_file, monkeypat
     assert (tmp_path / osm.CACHED_GRAPH).is_file()
     lines = analyse().layers["rail_lines"].set_index("id")
     assert lines.loc["cy-2", "geometry_source"] == "osm"
+
+
+def test_a_truncated_bz2_file_is_named_in_one_line(track_file, tmp_path, monkeypatch):
+    import bz2
+
+    monkeypatch.setattr(osm.settings, "cache_dir", tmp_path / "cache")
+    whole = bz2.compress(track_file.read_bytes())
+    path = tmp_path / "cut.osm.bz2"
+    path.write_bytes(whole[: len(whole) // 2])
+    result = CliRunner().invoke(cli, ["osm", "--source", str(path)])
+    assert result.exit_code == 1
+    assert "cut.osm.bz2" in result.output and "truncated" in result.output
+    assert "Aborted" not in result.output and "Traceback" not in result.output
+
+
+def test_the_graph_is_cached_in_the_cache_of_the_out_folder(track_file, tmp_path, monkeypatch):
+    monkeypatch.delattr(osm.settings, "cache_dir")
+    result = CliRunner().invoke(
+        cli, ["osm", "--out", str(tmp_path / "out"), "--source", str(track_file)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "cache" / osm.CACHED_GRAPH).is_file()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 
+from geo._schema import LAYER_SPECS
+from geo._validate import read_rows
 from geo.errors import LayerValidationError
-from geo.layers import load_layers
+from geo.layers import load_layers, route_layers
 from tests.conftest import drop_column, duplicate_row, edit_field
 
 
@@ -131,7 +136,10 @@ def test_a_route_leg_from_an_unknown_hub_is_refused(layers_dir):
 
 def test_a_sea_leg_from_an_inland_point_cannot_be_routed(layers_dir):
     edit_field(layers_dir / "corridor_routes.csv", "cdmy-2", "origin", "chengdu_railway_port")
-    problems = _problems(layers_dir, ["corridor_routes"])
+    layers = load_layers(["corridor_routes"], layers_dir=layers_dir)  # loading only checks
+    with pytest.raises(LayerValidationError) as caught:
+        route_layers(layers)
+    problems = [str(problem) for problem in caught.value.problems]
     assert any(
         "'cdmy-2'" in p and "'routing'" in p and "from the nearest sea lane" in p for p in problems
     ), problems
@@ -158,3 +166,178 @@ def test_a_missing_source_file_is_named(layers_dir):
     (layers_dir / "airports.csv").unlink()
     problems = _problems(layers_dir, ["airports"])
     assert any("airports.csv" in p and "does not exist" in p for p in problems), problems
+
+
+# --- Reading: no row is lost silently --------------------------------------------------------
+
+
+def _rewrite(path: Path, change) -> None:
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def test_an_unclosed_quote_is_refused_with_its_line(layers_dir):
+    # The quote opened in line 3 would swallow the following rows into one field.
+    path = layers_dir / "airports.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(",", ',"', 1)
+    path.write_text("".join(lines), encoding="utf-8")
+    problems = _problems(layers_dir, ["airports"])
+    assert any("airports.csv" in p and "'line 3'" in p and "quote" in p for p in problems), problems
+
+
+def test_a_quote_closed_lines_later_is_refused(tmp_path):
+    spec = LAYER_SPECS["airports"]
+    header = ",".join(spec.field_names)
+    blank = "," * (len(spec.field_names) - 2)
+    path = tmp_path / "airports.csv"
+    # The quote opened in line 2 closes in line 3: one record with a line break in its name.
+    path.write_text(f'{header}\na,"Lang{blank}\nb,zhong"{blank}\n', encoding="utf-8")
+    _rows, problems = read_rows(path, spec)
+    assert any("'line 2'" in str(p) and "lines 2–3" in str(p) for p in problems), problems
+
+
+@pytest.mark.parametrize("change", [1, -1])
+def test_a_row_wider_or_narrower_than_the_header_is_refused(layers_dir, change):
+    path = layers_dir / "airports.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    count = f"{len(rows[0]) + change} values for {len(rows[0])} columns"
+    rows[1] = rows[1] + ["extra"] if change > 0 else rows[1][:-1]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    problems = _problems(layers_dir, ["airports"])
+    assert any("airports.csv" in p and "'line 2'" in p and count in p for p in problems), problems
+
+
+def test_a_utf8_byte_order_mark_is_accepted(layers_dir):
+    path = layers_dir / "airports.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    airports = load_layers(["airports"], layers_dir=layers_dir)["airports"]
+    assert "langzhong" in set(airports["id"])
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [("gbk", "is not UTF-8"), ("utf-16", "is UTF-16"), ("latin-1", "is not UTF-8")],
+)
+def test_a_file_in_another_encoding_is_one_problem(layers_dir, encoding, expected):
+    path = layers_dir / "airports.csv"
+    text = path.read_text(encoding="utf-8")
+    if encoding == "latin-1":
+        text = text.replace("Langzhong", "Langzhöng")
+    path.write_bytes(text.encode(encoding, errors="replace"))
+    problems = _problems(layers_dir, ["airports"])
+    assert len(problems) == 1 and "airports.csv" in problems[0] and expected in problems[0], (
+        problems
+    )
+
+
+def test_a_field_over_the_csv_limit_is_a_clear_problem(layers_dir):
+    edit_field(layers_dir / "airports.csv", "langzhong", "facts", "x" * 200_000)
+    problems = _problems(layers_dir, ["airports"])
+    assert any("airports.csv" in p and "longer than the CSV limit" in p for p in problems), problems
+
+
+# --- Values that used to pass -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["2027-13", "2027-00", "0000", "20201224", "2021-W01-1"])
+def test_a_date_that_is_not_a_real_calendar_date_is_refused(layers_dir, value):
+    edit_field(layers_dir / "rail_lines.csv", "cdw-1", "opening", value)
+    problems = _problems(layers_dir, ["rail_lines"])
+    assert any("'cdw-1'" in p and "'opening'" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("value", ["20201224", "2021-W01-1", "2020-02-30"])
+def test_a_full_date_field_takes_only_yyyy_mm_dd(layers_dir, value):
+    edit_field(layers_dir / "airports.csv", "langzhong", "opened", value)
+    problems = _problems(layers_dir, ["airports"])
+    assert any("'langzhong'" in p and "'opened'" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("value", ["2027", "2027-09", "2027-09-30"])
+def test_a_year_a_month_or_a_day_is_accepted(layers_dir, value):
+    edit_field(layers_dir / "rail_lines.csv", "cdw-1", "opening", value)
+    lines = load_layers(["rail_lines"], layers_dir=layers_dir)["rail_lines"].set_index("id")
+    assert lines.loc["cdw-1", "opening"] == value
+
+
+@pytest.mark.parametrize(
+    ("file", "feature", "field", "value"),
+    [
+        ("rail_stations.csv", "cdw-05", "lon", "nan"),
+        ("rail_stations.csv", "cdw-05", "lat", "inf"),
+        ("airports.csv", "langzhong", "lon", "-inf"),
+        ("rail_lines.csv", "cdw-1", "length_official_km", "NaN"),
+        ("logistics_hubs.csv", "luzhou_port", "area_km2", "1e400"),
+    ],
+)
+def test_a_figure_that_is_not_finite_is_refused(layers_dir, file, feature, field, value):
+    edit_field(layers_dir / file, feature, field, value)
+    problems = _problems(layers_dir)
+    matching = [p for p in problems if repr(feature) in p and repr(field) in p]
+    assert any("not a finite number" in p for p in matching), problems
+    # A nan station is not compared with itself ("has lon nan here but nan in cdw-05").
+    assert not any("but nan" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\u2028", "\t"])
+def test_a_control_character_in_text_is_refused(layers_dir, character):
+    edit_field(layers_dir / "airports.csv", "langzhong", "name_en", f"Lang{character}zhong")
+    problems = _problems(layers_dir, ["airports"])
+    assert any(
+        "'langzhong'" in p and "'name_en'" in p and "control character" in p for p in problems
+    ), problems
+
+
+def test_a_station_on_a_line_that_rail_lines_lacks_is_refused(layers_dir):
+    edit_field(layers_dir / "rail_stations.csv", "cdw-05", "line_id", "xyz")
+    problems = _problems(layers_dir)
+    assert any(
+        "rail_stations.csv" in p and "'cdw-05'" in p and "'line_id'" in p and "'xyz'" in p
+        for p in problems
+    ), problems
+
+
+def test_a_county_listed_twice_under_two_adcodes_is_refused(layers_dir):
+    path = layers_dir / "admin_areas.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    twin = next(line for line in lines if line.startswith("510104,"))
+    lines.append(twin.replace("510104,", "510199,", 1))
+    path.write_text("".join(lines), encoding="utf-8")
+    problems = _problems(layers_dir, ["admin_areas"])
+    assert any("'510199'" in p and "already adcode '510104'" in p for p in problems), problems
+
+
+def test_a_county_with_another_name_and_the_same_boundary_is_refused(layers_dir, monkeypatch):
+    from geo import admin
+
+    real = admin.boundaries
+
+    def twin_boundaries(**kwargs):
+        frame = real(**kwargs)
+        extra = frame[frame["name_zh"] == "锦江区"].assign(name_zh="锦江新区")
+        return gpd.GeoDataFrame(pd.concat([frame, extra], ignore_index=True), crs=frame.crs)
+
+    monkeypatch.setattr(admin, "boundaries", twin_boundaries)
+    path = layers_dir / "admin_areas.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith("510104,"))
+    population = lines[index].split(",")[6]
+    # Split 锦江区's people between itself and the twin so the totals still add up.
+    half = int(population) // 2
+    rest = int(population) - half
+    lines[index] = lines[index].replace(f",{population},", f",{half},", 1)
+    twin = lines[index].replace("510104,", "510198,", 1).replace("锦江区", "锦江新区", 1)
+    lines.insert(index + 1, twin.replace(f",{half},", f",{rest},", 1))
+    path.write_text("".join(lines), encoding="utf-8")
+    problems = _problems(layers_dir, ["admin_areas"])
+    assert any("'510198'" in p and "same boundary as '510104'" in p for p in problems), problems
+
+
+def test_county_figures_that_no_longer_add_up_are_refused(layers_dir):
+    edit_field(layers_dir / "admin_areas.csv", "510104", "population_2020", "1")
+    problems = _problems(layers_dir, ["admin_areas"])
+    assert any(
+        "'510100'" in p and "'population_2020'" in p and "add up to" in p for p in problems
+    ), problems

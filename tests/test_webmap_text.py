@@ -31,6 +31,8 @@ from geo.webmap import MapDefinition, MapLayer, _script_json, load_map_definitio
 #: name a boundary; a timed train's stops are station ids.
 _LOOKUP_FIELDS = {("admin_areas", "name_zh"), ("admin_areas", "province_zh")}
 _LOOKUP_FIELDS |= {("admin_areas", "prefecture_zh"), ("rail_times", "stops")}
+# A reference to another row's adcode: loading refuses one that names no row.
+_LOOKUP_FIELDS |= {("admin_areas", "parent_adcode")}
 _TITLE_KEYS = ("title_zh", "title_en", "label_zh", "label_en")
 _JSON_BLOCK = re.compile(r'<script type="application/json"[^>]*>(.*?)</script>', re.DOTALL)
 

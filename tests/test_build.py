@@ -1,0 +1,317 @@
+"""A build is all or nothing: checked first, staged, swapped in whole, locked, recoverable."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import multiprocessing
+import os
+import shutil
+import signal
+import time
+from multiprocessing.synchronize import Event
+from pathlib import Path
+
+import pytest
+
+from geo import build as build_module
+from geo import settings
+from geo._io import output_lock
+from geo.build import BUILD_OUTPUTS, Analysis, analyse, build
+from geo.errors import ChengyuError, ExportError, OptionError
+
+PROJECT_MAPS = Path(settings.maps_dir)
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    """A small analysis (a few simplified features per layer) that each test only writes.
+
+    What is tested is the write stage, so the content only needs every layer and table.
+    """
+    full = analyse()
+    layers = {}
+    for name, frame in full.layers.items():
+        small = frame.head(6).copy()
+        small["geometry"] = small.geometry.simplify(0.02)
+        layers[name] = small
+    return Analysis(layers, full.lengths, full.coverage, full.rail_times)
+
+
+@pytest.fixture
+def quick(analysis, monkeypatch):
+    """Builds in this test reuse the module's analysis (the write stage is what is tested)."""
+    monkeypatch.setattr(build_module, "analyse", lambda **_: analysis)
+
+
+@pytest.fixture(scope="module")
+def template(analysis, tmp_path_factory) -> Path:
+    """One complete build, a cache file and a screenshot, written once for the module."""
+    out = tmp_path_factory.mktemp("template") / "out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build_module, "analyse", lambda **_: analysis)
+        build(out_dir=out)
+    (out / "cache").mkdir()
+    (out / "cache" / "kept.json").write_text("{}")
+    (out / "screenshots").mkdir()
+    (out / "screenshots" / "overview.png").write_bytes(b"png")
+    return out
+
+
+@pytest.fixture
+def previous(template, tmp_path, quick) -> Path:
+    """An output folder holding a previous build (a copy of the template)."""
+    out = tmp_path / "place" / "out"
+    shutil.copytree(template, out)
+    return out
+
+
+def _hashes(out: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _inodes(out: Path) -> dict[str, int]:
+    return {
+        str(path.relative_to(out)): path.stat().st_ino
+        for path in sorted(out.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _siblings(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name not in (out.name, ".out.lock"))
+
+
+def test_a_build_writes_the_set_and_keeps_the_cache_and_screenshots(previous, quick):
+    before = _hashes(previous)
+    time.sleep(0.01)
+    result = build(out_dir=previous)
+    after = _hashes(previous)
+    assert {path.split("/")[0] for path in after} == {*BUILD_OUTPUTS, "cache", "screenshots"}
+    assert after["cache/kept.json"] == before["cache/kept.json"]
+    assert after["screenshots/overview.png"] == before["screenshots/overview.png"]
+    assert result.geopackage == previous / settings.geopackage_name
+    assert all(path.parent == previous / "maps" for path in result.maps)
+    assert all(path.is_file() for path in [*result.maps, *result.parquet, result.lengths_csv])
+    assert _siblings(previous) == []
+
+
+@pytest.mark.parametrize("radius", [0.0, -5.0, float("nan"), float("inf"), 1e9])
+def test_a_bad_radius_fails_before_anything_is_written(previous, radius):
+    before = _hashes(previous)
+    with pytest.raises(OptionError, match="--radius"):
+        build(out_dir=previous, radii_km=[radius])
+    assert _hashes(previous) == before
+
+
+def test_a_bad_time_limit_in_the_settings_fails_before_anything_is_written(previous, monkeypatch):
+    monkeypatch.setattr(settings, "reach_minutes", (60.0, float("inf")))
+    before = _hashes(previous)
+    with pytest.raises(OptionError, match=r"settings\.reach_minutes: inf"):
+        build(out_dir=previous)
+    assert _hashes(previous) == before
+
+
+def test_a_bad_map_definition_fails_before_anything_is_written(previous, tmp_path, monkeypatch):
+    maps = tmp_path / "definitions" / "maps"
+    shutil.copytree(PROJECT_MAPS, maps)
+    (maps / "zz_broken.toml").write_text('name = "broken"\ntitle_zh = [\n', encoding="utf-8")
+    monkeypatch.setattr(settings, "maps_dir", maps)
+    before = _hashes(previous)
+    with pytest.raises(ChengyuError, match=r"zz_broken\.toml"):
+        build(out_dir=previous)
+    assert _hashes(previous) == before
+    assert _siblings(previous) == []
+
+
+def test_a_failure_while_writing_leaves_the_previous_build(previous, monkeypatch):
+    # The GeoPackage is already written into the staging folder when the maps fail.
+    def broken(*args, **kwargs):
+        raise RuntimeError("a map cannot be rendered")
+
+    monkeypatch.setattr(build_module, "write_maps", broken)
+    before = _hashes(previous)
+    with pytest.raises(RuntimeError):
+        build(out_dir=previous)
+    assert _hashes(previous) == before
+    assert _siblings(previous) == []
+
+
+def test_a_full_disk_is_one_clear_error_and_the_previous_build_stays(previous, monkeypatch):
+    def full(frame, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(build_module, "write_csv", full)
+    before = _hashes(previous)
+    with pytest.raises(ExportError, match="No space left on device") as caught:
+        build(out_dir=previous)
+    assert "left as it was" in str(caught.value) and "\n" not in str(caught.value)
+    assert _hashes(previous) == before
+    assert _siblings(previous) == []
+
+
+def test_an_output_folder_that_is_a_file_is_refused(tmp_path, quick):
+    out = tmp_path / "out"
+    out.write_text("not a folder")
+    with pytest.raises(ExportError, match="is a file"):
+        build(out_dir=out)
+
+
+def test_an_output_folder_in_a_missing_folder_is_refused(tmp_path, quick):
+    with pytest.raises(ExportError, match="does not exist"):
+        build(out_dir=tmp_path / "missing" / "out")
+
+
+def test_a_read_only_place_is_one_clear_error(quick):
+    # /sys refuses new files even to root, as a read-only working directory would.
+    with pytest.raises(ExportError, match="cannot write"):
+        build(out_dir=Path("/sys/chengyu_out"))
+
+
+def test_a_second_build_waits_for_the_lock_then_says_so(tmp_path):
+    out = tmp_path / "out"
+    with output_lock(out):
+        started = time.monotonic()
+        with (
+            pytest.raises(ExportError, match="another build is writing"),
+            output_lock(out, timeout_s=0.5),
+        ):
+            pass
+        assert time.monotonic() - started >= 0.5
+    with output_lock(out, timeout_s=0):  # released
+        pass
+
+
+def test_the_second_of_two_builds_runs_after_the_first(previous, analysis, monkeypatch):
+    order = []
+
+    def slow(**_):
+        order.append("analyse")
+        return analysis
+
+    monkeypatch.setattr(build_module, "analyse", slow)
+    monkeypatch.setattr(settings, "build_lock_timeout_s", 0.3)
+    with output_lock(previous), pytest.raises(ExportError, match="another build"):
+        build(out_dir=previous)
+    assert order == []  # nothing was done while the other build held the folder
+
+
+def test_the_cache_follows_the_output_folder(tmp_path, analysis, monkeypatch):
+    seen = []
+
+    def record(**_):
+        seen.append(Path(settings.cache_dir))
+        return analysis
+
+    monkeypatch.setattr(build_module, "analyse", record)
+    monkeypatch.delattr(settings, "cache_dir")
+    monkeypatch.setattr(settings, "out_dir", tmp_path / "default_out")
+    assert settings.cache_dir == tmp_path / "default_out" / "cache"
+    build(out_dir=tmp_path / "elsewhere")
+    assert seen == [tmp_path / "elsewhere" / "cache"]
+    assert "cache_dir" not in vars(settings)  # the default is back
+
+
+def test_leftovers_of_a_killed_build_are_cleaned_by_the_next(previous, quick):
+    (previous.parent / ".out.staging").mkdir()
+    (previous.parent / ".out.staging" / "lengths.csv").write_text("half")
+    (previous / ".chengyu_corridors.abcd1234.gpkg").write_bytes(b"half")
+    (previous / ".chengyu_corridors.abcd1234.gpkg-journal").write_bytes(b"half")
+    (previous / "parquet" / ".airports.x_y1z2w3.parquet").write_bytes(b"half")
+    build(out_dir=previous)
+    assert _siblings(previous) == []
+    assert not [p for p in previous.rglob(".*") if p.is_file()]
+
+
+def test_a_build_moved_aside_but_not_replaced_is_put_back(previous, quick):
+    before = _hashes(previous)
+    aside = previous.parent / ".out.previous"
+    previous.rename(aside)
+    # The next build finds the previous one back before it starts.
+    from geo._io import recover
+
+    recover(previous, staging=previous.parent / ".out.staging", previous=aside, outputs=set())
+    assert _hashes(previous) == before
+
+
+_WRITERS = (
+    "write_geopackage",
+    "write_geoparquet",
+    "write_csv",
+    "write_maps",
+    "write_index",
+)
+
+
+def _build_announcing_the_writes(out: Path, reached: Event, step: int) -> None:
+    """Run in a forked child: a build that says when its ``step``-th output write starts."""
+    count = 0
+
+    def announcing(write):
+        def wrapper(*args, **kwargs):
+            nonlocal count
+            count += 1
+            if count == step:
+                reached.set()
+            return write(*args, **kwargs)
+
+        return wrapper
+
+    for name in _WRITERS:
+        setattr(build_module, name, announcing(getattr(build_module, name)))
+    build(out_dir=out)
+
+
+def test_a_build_killed_at_any_moment_leaves_the_previous_build_whole(previous, quick):
+    # Forked children share the parent's imports and its quick analysis: each starts at once.
+    context = multiprocessing.get_context("fork")
+    before = _hashes(previous)
+    inodes = _inodes(previous)
+    # Killed as the GeoPackage, the GeoParquet, a CSV, the maps, the index page are written
+    # (writes 1, 2, 3, 7 and 8), and a moment later.
+    for step, delay in ((1, 0.5), (2, 0.1), (3, 0.0), (7, 0.3), (8, 0.0), (8, 0.5)):
+        reached = context.Event()
+        child = context.Process(target=_build_announcing_the_writes, args=(previous, reached, step))
+        child.start()
+        assert reached.wait(timeout=120), step
+        time.sleep(delay)
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        after = _hashes(previous)
+        files = _inodes(previous)
+        # Whole as a set: every output is the previous build's file (same inode, same bytes)
+        # or every output is a new file. Identical bytes alone would not tell (a CSV of the
+        # same analysis is the same), so the inodes say which build a file belongs to.
+        outputs = {k: v for k, v in files.items() if k.split("/")[0] in BUILD_OUTPUTS}
+        old = {k: v for k, v in inodes.items() if k.split("/")[0] in BUILD_OUTPUTS}
+        assert set(outputs) == set(old), step
+        kept = [k for k in outputs if outputs[k] == old[k]]
+        assert kept == [] or len(kept) == len(outputs), (step, delay, kept)
+        assert all(after[k] == before[k] for k in kept), step
+        assert after["cache/kept.json"] == before["cache/kept.json"]
+        inodes = files
+        before = after
+    build(out_dir=previous)
+    assert _siblings(previous) == []
+    assert not [p for p in previous.rglob(".*") if p.is_file()]
+
+
+def test_an_output_folder_holding_the_working_folder_or_the_sources_is_refused(
+    tmp_path, monkeypatch, quick
+):
+    work = tmp_path / "project" / "work"
+    work.mkdir(parents=True)
+    (work / "notes.txt").write_text("mine")
+    monkeypatch.chdir(work)
+    for out in (Path("."), Path(".."), tmp_path):
+        with pytest.raises(ExportError, match="a folder of their own"):
+            build(out_dir=out)
+    monkeypatch.setattr(settings, "layers_dir", tmp_path / "data" / "layers")
+    with pytest.raises(ExportError, match="a folder of their own"):
+        build(out_dir=tmp_path / "data")
+    assert (work / "notes.txt").read_text() == "mine"
