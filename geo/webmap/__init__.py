@@ -13,11 +13,11 @@ and ``_page`` (a page put together and written).
 
 from geo._mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo.webmap._elements import _script_json
-from geo.webmap._features import _filtered, display_features
+from geo.webmap._features import display_features, group_features
 from geo.webmap._generalise import COORDINATE_DECIMALS, SIMPLIFY_DEGREES
 from geo.webmap._page import TIMELINE_YEARS, make_map, write_map, write_maps
 from geo.webmap._symbols import leaflet_style
-from geo.webmap._vocabulary import _bilingual, popup_content
+from geo.webmap._vocabulary import bilingual_label, popup_content
 from geo.webmap.basemaps import NO_TILES, Basemap, basemaps
 
 __all__ = [
@@ -28,11 +28,11 @@ __all__ = [
     "Basemap",
     "MapDefinition",
     "MapLayer",
-    "_bilingual",
-    "_filtered",
     "_script_json",
     "basemaps",
+    "bilingual_label",
     "display_features",
+    "group_features",
     "leaflet_style",
     "load_map_definitions",
     "make_map",

@@ -22,7 +22,7 @@ from geo.webmap._symbols import leaflet_style
 from geo.webmap._vocabulary import _text, popup_content
 
 
-def _filtered(frame: gpd.GeoDataFrame, entry: MapLayer) -> gpd.GeoDataFrame:
+def group_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> gpd.GeoDataFrame:
     """The features a map group draws: those matching its ``where``, with a geometry."""
     for name, values in entry.where.items():
         frame = frame[frame[name].astype(str).isin(values)]
@@ -61,7 +61,7 @@ def display_features(
         Line name per ``line_id``, for the stations' popups.
     """
     spec, style = ALL_SPECS[entry.layer], STYLES[entry.layer]
-    selected, thinning = _filtered(frame, entry), None
+    selected, thinning = group_features(frame, entry), None
     if entry.layer == "rail_stations":
         selected = merge_stations(selected, line_names=line_names)
     if spec.geometry == "point":

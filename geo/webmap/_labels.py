@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.webmap._vocabulary import _bilingual, _text
+from geo.webmap._vocabulary import _text, bilingual_label
 
 #: Label ranks: line names first, then main stations, hubs and ports, then places.
 RANK_LINE, RANK_MAIN, RANK_AIRPORT, RANK_PLACE, RANK_STATION = 1, 2, 3, 4, 5
@@ -56,7 +56,7 @@ def merge_stations(
             when = _text(r.get("opened")) or _text(r.get("opening"))
             line = names.get(str(r["line_id"]), str(r["line_id"]))
             lines.append(
-                f"{line}: {_bilingual(str(r.get('status')))}" + (f", {when}" if when else "")
+                f"{line}: {bilingual_label(str(r.get('status')))}" + (f", {when}" if when else "")
             )
         opened = sorted(t for r in records if (t := _text(r.get("opened"))))
         opening = sorted(t for r in records if (t := _text(r.get("opening"))))

@@ -11,10 +11,10 @@ import geopandas as gpd
 from geo._mapdefs import MapDefinition, MapLayer
 from geo._schema import ALL_SPECS
 from geo._styles import LINE_PARTS, STYLES, Symbol
-from geo.webmap._features import _filtered
+from geo.webmap._features import group_features
 from geo.webmap._labels import line_names
 from geo.webmap._symbols import leaflet_style
-from geo.webmap._vocabulary import _bilingual
+from geo.webmap._vocabulary import bilingual_label
 
 
 def _legend(
@@ -25,7 +25,7 @@ def _legend(
     for entry in definition.layers:
         style = STYLES[entry.layer]
         geometry = ALL_SPECS[entry.layer].geometry
-        frame = _filtered(layers[entry.layer], entry)
+        frame = group_features(layers[entry.layer], entry)
         items = _colour_items(entry.layer, frame, geometry)
         values = set(frame[style.attribute].dropna().astype(str).unique())
         present = [value for value in style.categories if value in values]
@@ -34,7 +34,7 @@ def _legend(
             symbol = style.categories[value]
             if coloured:  # colours name the lines or origins above: the dash alone in grey here
                 symbol = replace(symbol, color=_NEUTRAL, fill=_NEUTRAL if symbol.fill else None)
-            items.append({"swatch": _swatch(symbol, geometry), "text": _bilingual(value)})
+            items.append({"swatch": _swatch(symbol, geometry), "text": bilingual_label(value)})
         parts.append({"label": entry.label, "items": items})
     return parts
 

@@ -27,7 +27,7 @@ from geo.webmap._elements import (
     _json_block,
     _Raw,
 )
-from geo.webmap._features import _filtered, display_features
+from geo.webmap._features import display_features, group_features
 from geo.webmap._labels import line_names
 from geo.webmap._legend import _legend, _thinned_note
 from geo.webmap.basemaps import CONTEXT_CREDIT, NO_TILES, basemaps, context_layer
@@ -71,7 +71,9 @@ def make_map(
     root.header.add_child(_Raw(f"<script>{_CONTROLS_JS}</script>"), name="chengyu_js")
 
     # Set the view before any layer is added, so that Leaflet draws the data once.
-    fitted = [_filtered(layers[e.layer], e) for e in definition.layers if e.layer in definition.fit]
+    fitted = [
+        group_features(layers[e.layer], e) for e in definition.layers if e.layer in definition.fit
+    ]
     fit = pd.concat(fitted) if fitted else None
     lon_min, lat_min, lon_max, lat_max = (
         fit.total_bounds if fit is not None and len(fit) else settings.region_bounds

@@ -116,7 +116,7 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def _bilingual(value: str) -> str:
+def bilingual_label(value: str) -> str:
     zh = _LABELS_ZH.get(value)
     english = _LABELS_EN.get(value, value.replace("_", " "))
     return f"{zh} {english}" if zh else english
@@ -142,7 +142,7 @@ def _value_text(name: str, value: object) -> str | None:
     if text is None:
         return None
     if name in _CODED_FIELDS:
-        return _bilingual(text)
+        return bilingual_label(text)
     if name.startswith("share_") and isinstance(value, float | int | np.floating):
         return f"{float(value) * 100:.0f} %"
     return text
