@@ -1,7 +1,8 @@
-"""Leaflet: where online pages load it from, and its files from the installed XStatic package.
+"""Leaflet from the installed XStatic package, inlined into every map.
 
-The online maps load Leaflet 1.9.3 from a CDN; the offline maps inline the same release from
-``xstatic-leaflet``, which also lets a browser without internet answer the CDN's URLs locally.
+Every map, online or offline, inlines Leaflet 1.9.3 from ``xstatic-leaflet``: a CDN that is
+slow or blocked (common for users in China) would leave the page blank. The CDN URLs are kept
+only so that a test can check no page refers to them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from geo.errors import ChengyuError
 
-#: Where the online maps load Leaflet from.
+#: Where a page would load Leaflet from a CDN: no map does.
 LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
 LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 
@@ -24,12 +25,6 @@ def _leaflet_folder() -> Path:
     except ImportError as error:
         raise ChengyuError("offline maps need the xstatic-leaflet package") from error
     return Path(leaflet.BASE_DIR)
-
-
-def leaflet_cdn_files() -> dict[str, Path]:
-    """Return the local file for each Leaflet URL of the online maps (to answer them offline)."""
-    folder = _leaflet_folder()
-    return {LEAFLET_JS_URL: folder / "leaflet.js", LEAFLET_CSS_URL: folder / "leaflet.css"}
 
 
 @cache

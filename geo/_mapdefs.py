@@ -53,6 +53,8 @@ class MapDefinition:
     layers: tuple[MapLayer, ...]
     fit: tuple[str, ...] = ()
     timeline: bool = False
+    #: Draw land, coast, neighbouring countries and places under the data (vector basemap).
+    context: bool = False
     requires: tuple[str, ...] = ()
 
 
@@ -76,6 +78,7 @@ _MAP_KEYS: dict[str, _Check] = {
     "layers": (lambda v: isinstance(v, list) and bool(v), "a non-empty array of [[layers]]"),
     "fit": _NAMES,
     "timeline": _BOOL,
+    "context": _BOOL,
     "requires": _NAMES,
 }
 _GROUP_KEYS: dict[str, _Check] = {
@@ -171,6 +174,7 @@ def _definition(raw: dict[str, Any]) -> MapDefinition:
         layers=groups,
         fit=tuple(raw.get("fit", ())),
         timeline=raw.get("timeline", False),
+        context=raw.get("context", False),
         requires=tuple(raw.get("requires", ())),
     )
 

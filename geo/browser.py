@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo._assets import leaflet_cdn_files
 from geo.errors import ChengyuError
 
 #: Flags that keep Chromium from reaching for the network on its own (updates, sync, …).
@@ -124,14 +123,12 @@ def open_page(
 def screenshot(html: Path, png: Path, *, width: int = 1400, height: int = 900) -> PageReport:
     """Save a screenshot of a map once it has loaded; return what happened on the page.
 
-    The network stays blocked; an online map's Leaflet is answered from the local package, so
-    the page works and only its tiles are missing.
+    The network stays blocked: every map carries Leaflet itself, so only an online map's
+    tiles are missing. Waits until every group is drawn (deferred ones included).
     """
     png.parent.mkdir(parents=True, exist_ok=True)
-    with open_page(html, width=width, height=height, local_assets=leaflet_cdn_files()) as (
-        page,
-        report,
-    ):
+    with open_page(html, width=width, height=height) as (page, report):
+        page.wait_for_function("window.chengyuReady", timeout=15_000)
         page.wait_for_timeout(300)
         page.screenshot(path=str(png))
     return report

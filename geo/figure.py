@@ -41,7 +41,7 @@ from geo._schema import ALL_SPECS
 from geo._styles import STYLES, Symbol
 from geo.errors import ChengyuError
 from geo.utils import log
-from geo.webmap import _bilingual, _filtered
+from geo.webmap import bilingual_label, group_features
 
 FigureFormat = Literal["png", "pdf", "svg"]
 FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
@@ -209,11 +209,11 @@ def _legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any,
             if value in present:
                 grey = Symbol((90, 90, 90), style.categories[value].width_mm * 0.8)
                 symbol = Symbol(grey.color, grey.width_mm, style.categories[value].dash)
-                rows.append((_legend_handle(symbol, geometry), _bilingual(value)))
+                rows.append((_legend_handle(symbol, geometry), bilingual_label(value)))
         return rows
     for value, symbol in style.categories.items():
         if value in present:
-            rows.append((_legend_handle(symbol, geometry), _bilingual(value)))
+            rows.append((_legend_handle(symbol, geometry), bilingual_label(value)))
     return rows
 
 
@@ -553,7 +553,7 @@ def draw_figure(
     Call it inside ``figure_style()`` so that the fonts are set and mathtext is off.
     """
     shown = [
-        (entry, _filtered(layers[entry.layer], entry))
+        (entry, group_features(layers[entry.layer], entry))
         for entry in definition.layers
         if entry.show and entry.layer in layers
     ]

@@ -216,6 +216,10 @@ rail_graph_exceptions: dict[str, str] = {
 #: GeoParquet keep every feature.
 web_max_points_per_group: int = 5000
 
+#: Zoom from which the web maps label every station; below it only the main ones (on two lines
+#: or more, or at a line's end), so the first view stays legible.
+web_all_stations_zoom: int = 9
+
 #: An HTML map larger than this many MB is written with a warning (slow to open in a browser).
 web_max_map_mb: float = 20.0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +10,12 @@ import geopandas as gpd
 import pytest
 from cnmaps.geo import wgs84_to_gcj02
 
-from geo._assets import leaflet_cdn_files
+from geo._assets import LEAFLET_JS_URL
+from geo._styles import LINE_PARTS
 from geo.browser import open_page, screenshot
 from geo.build import analyse
 from geo.errors import ChengyuError
 from geo.webmap import (
-    LEAFLET_JS_URL,
     _script_json,
     load_map_definitions,
     make_map,
@@ -25,7 +24,6 @@ from geo.webmap import (
 )
 from tests.conftest import edit_field
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "out" / "screenshots"
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
@@ -41,6 +39,13 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
 @pytest.fixture(scope="module")
 def offline_maps(layers, tmp_path_factory) -> dict[str, Path]:
     paths = write_maps(layers, out_dir=tmp_path_factory.mktemp("maps"), offline=True)
+    return {path.stem: path for path in paths}
+
+
+@pytest.fixture(scope="module")
+def default_maps(layers, tmp_path_factory) -> dict[str, Path]:
+    """The maps as ``chengyu build`` writes them: online, with tile basemaps."""
+    paths = write_maps(layers, out_dir=tmp_path_factory.mktemp("default"), offline=False)
     return {path.stem: path for path in paths}
 
 
@@ -89,7 +94,10 @@ def test_online_maps_offer_the_basemaps(layers, monkeypatch):
     overview = next(d for d in load_map_definitions() if d.name == "overview")
     monkeypatch.delenv("TIANDITU_KEY", raising=False)
     html = make_map(overview, layers).get_root().render()
-    assert LEAFLET_JS_URL in html and "tile.openstreetmap.org" in html and "autonavi.com" in html
+    assert "tile.openstreetmap.org" in html and "autonavi.com" in html
+    # Leaflet is in the page: no script or stylesheet is loaded from elsewhere.
+    assert LEAFLET_JS_URL not in html and "cdn.jsdelivr.net" not in html
+    assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=", html)
     assert "tianditu" not in html
     with_key = make_map(overview, layers, tianditu_key="test-key").get_root().render()
     assert "tianditu.gov.cn" in with_key and "tk=test-key" in with_key
@@ -106,16 +114,25 @@ def _registry_entry(page: Any, label_en: str) -> str:
     return f"window.chengyuLayers.find(e => e.label.endsWith({label_en!r}))"
 
 
-def test_offline_maps_load_with_every_request_blocked(offline_maps):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in offline_maps.items():
+@pytest.mark.parametrize("kind", ["offline", "default"])
+def test_every_map_draws_with_the_network_cut(kind, offline_maps, default_maps, tmp_path):
+    maps = offline_maps if kind == "offline" else default_maps
+    assert set(maps) == {d.name for d in load_map_definitions()}
+    for name, path in maps.items():
+        # Every request that is not for the file itself is aborted: no CDN answers.
         with open_page(path) as (page, report):
-            page.wait_for_timeout(200)
-            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-            assert page.evaluate("typeof L") == "object"
-            assert page.locator(".leaflet-interactive").count() > 10
-        assert report.blocked_requests == [], name
-        assert report.console_errors == [] and report.page_errors == [], name
+            page.wait_for_function("window.chengyuReady", timeout=10_000)
+            page.screenshot(path=str(tmp_path / f"{name}.png"))
+            drawn = page.locator(".leaflet-interactive").count()
+        assert report.page_errors == [], (kind, name)  # "L is not defined" would be here
+        assert drawn > 10, (kind, name)
+        if kind == "offline":
+            assert report.blocked_requests == [], name
+            assert report.console_errors == [], name
+        else:
+            # Only the tiles of the first basemap were asked for, and they were blocked.
+            assert report.blocked_requests, name
+            assert all("tile.openstreetmap.org" in url for url in report.blocked_requests), name
 
 
 def test_the_layer_control_lists_every_group(offline_maps):
@@ -150,13 +167,13 @@ def test_a_station_popup_opens_on_click_with_both_names_and_the_source(offline_m
 def test_toggling_a_layer_hides_it(offline_maps):
     with open_page(offline_maps["overview"]) as (page, _):
         visible = f"window[{_map_name(page)!r}].hasLayer({_registry_entry(page, 'Stations')}.group)"
-        paths_before = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+        paths_before = page.locator(".leaflet-map-pane path.leaflet-interactive").count()
         assert page.evaluate(visible) is True
         page.locator(".leaflet-control-layers-overlays label", has_text="Stations").locator(
             "input"
         ).uncheck()
         assert page.evaluate(visible) is False
-        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() < paths_before
+        assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() < paths_before
 
 
 def test_the_search_box_finds_a_station(offline_maps):
@@ -209,7 +226,7 @@ def test_on_the_amap_basemap_the_data_is_drawn_shifted_to_gcj02(layers, tmp_path
     overview = next(d for d in load_map_definitions() if d.name == "overview")
     path = tmp_path / "online.html"
     path.write_text(make_map(overview, layers).get_root().render(), encoding="utf-8")
-    with open_page(path, local_assets=leaflet_cdn_files()) as (page, report):
+    with open_page(path) as (page, report):
         page.locator(".leaflet-control-layers-base label", has_text="Amap").locator("input").check()
         shifted = page.evaluate(
             f"""() => {{
@@ -235,20 +252,20 @@ def test_on_the_amap_basemap_the_data_is_drawn_shifted_to_gcj02(layers, tmp_path
     for (sample_lon, sample_lat), js in zip(samples[:3], from_js[:3], strict=True):
         assert tuple(js) == pytest.approx(wgs84_to_gcj02(sample_lon, sample_lat), abs=1e-9)
     assert tuple(from_js[3]) == samples[3]  # outside China: no shift
-    assert not [url for url in report.blocked_requests if "leaflet" in url]
-    assert shutil.which("chromium") or shutil.which("chromium-browser")
+    # After the switch, Amap's tiles were asked for (and blocked): the basemap did change.
+    assert any("autonavi.com" in url for url in report.blocked_requests)
 
 
 def test_a_group_hidden_at_first_is_drawn_when_shown(offline_maps):
     with open_page(offline_maps["corridor"]) as (page, _):
         registered = "window.chengyuLayers.map(e => e.label)"
         assert not any("Yangtze" in label for label in page.evaluate(registered))
-        paths_before = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+        paths_before = page.locator(".leaflet-map-pane path.leaflet-interactive").count()
         page.locator(".leaflet-control-layers-overlays label", has_text="Yangtze").locator(
             "input"
         ).check()
         assert any("Yangtze" in label for label in page.evaluate(registered))
-        assert page.locator(".leaflet-overlay-pane path.leaflet-interactive").count() > paths_before
+        assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() > paths_before
 
 
 def test_background_boundaries_are_drawn_after_the_page_has_loaded(offline_maps):
@@ -266,4 +283,199 @@ def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
     report = screenshot(path, tmp_path / "online.png")
     assert report.page_errors == []
     assert (tmp_path / "online.png").stat().st_size > 10_000
-    assert all("tile" in url or "autonavi" in url for url in report.blocked_requests)
+    # The tiles were requested and blocked, and nothing else was.
+    assert report.blocked_requests
+    assert all("tile.openstreetmap.org" in url for url in report.blocked_requests)
+
+
+def test_the_webmap_package_keeps_its_modules_small():
+    import geo.webmap
+
+    folder = Path(geo.webmap.__file__).parent
+    sizes = {
+        path.name: len(path.read_text(encoding="utf-8").splitlines())
+        for path in folder.glob("*.py")
+    }
+    assert len(sizes) >= 6 and max(sizes.values()) <= 450, sizes
+
+
+# --- legible at a glance -------------------------------------------------------------------
+
+
+def _click_station(page: Any, name_zh: str, zoom: int) -> list[str]:
+    """Click a station where it is drawn; return what lies under the pointer (its panes)."""
+    point = page.evaluate(
+        f"""() => {{
+            const map = window[{_map_name(page)!r}];
+            let target = null;
+            {_registry_entry(page, "Stations")}.wgs.eachLayer(l => {{
+                if (l.feature.properties._k.startsWith({name_zh!r})) target = l; }});
+            map.setView(target.getLatLng(), {zoom}, {{animate: false}});
+            const p = map.latLngToContainerPoint(target.getLatLng());
+            const box = map.getContainer().getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }}"""
+    )
+    under = page.evaluate(
+        """([x, y]) => document.elementsFromPoint(x, y)
+            .map(e => e.closest('.leaflet-pane') ? e.closest('.leaflet-pane').className : '')""",
+        point,
+    )
+    page.mouse.click(*point)
+    return under
+
+
+def test_a_station_click_opens_the_station_over_a_county(offline_maps):
+    with open_page(offline_maps["coverage"]) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        under = _click_station(page, "资阳北", 10)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        text = popup.inner_text()
+    # A county polygon is drawn under the station, and the click still reached the station.
+    assert any("chengyu-polygon" in pane for pane in under)
+    assert "资阳北" in text and "线路 lines" in text
+
+
+def test_one_marker_per_station_with_its_lines_in_the_popup(layers, offline_maps):
+    stations = layers["rail_stations"]
+    with open_page(offline_maps["overview"]) as (page, _):
+        drawn = page.evaluate(
+            f"{_registry_entry(page, 'Stations')}.wgs.getLayers().map(l => l.feature.properties._k)"
+        )
+        _click_station(page, "万州北", 9)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=3000)
+        text = popup.inner_text()
+    assert len(drawn) == len(set(drawn)) == stations["station_id"].nunique() < len(stations)
+    # 万州北 is a stop of 成达万 (under construction) and of 郑渝 (operating): both in words.
+    assert "成达万高铁" in text and "郑渝高铁" in text
+    assert "在建 under construction" in text and "运营 operating" in text
+
+
+def test_the_overview_legend_names_each_line_in_its_colour(layers, offline_maps):
+    names = layers["rail_lines"].drop_duplicates("line_id")
+    # A connector drawn in its project's colour is named with the project (LINE_PARTS).
+    names = names[~names["line_id"].isin(LINE_PARTS)]
+    with open_page(offline_maps["overview"]) as (page, _):
+        group = page.locator(".chengyu-legend-group", has_text="High-speed rail")
+        items = group.locator(".chengyu-legend-item")
+        texts = items.all_inner_texts()
+        colours = items.locator("svg line").evaluate_all(
+            "lines => lines.map(l => l.getAttribute('stroke'))"
+        )
+        drawn = page.evaluate(
+            f"""{_registry_entry(page, "High-speed rail")}.wgs.getLayers()
+                .map(l => [l.feature.properties._t, l.options.color])"""
+        )
+    for name_zh in names["name_zh"]:
+        assert any(text.startswith(name_zh) for text in texts), name_zh
+    line_colours = colours[: len(names)]
+    assert len(set(line_colours)) == len(names)  # one colour per line
+    # The lines on the map wear the colours the legend gives them.
+    for text, colour in zip(texts, line_colours, strict=False):
+        assert any(t.startswith(text.split(" ")[0]) and c == colour for t, c in drawn), text
+
+
+def _visible_labels(page: Any) -> list[dict[str, Any]]:
+    return page.locator(".chengyu-label-text").evaluate_all(
+        """spans => spans.map(s => { const r = s.getBoundingClientRect();
+            return {text: s.textContent, box: [r.left, r.top, r.right, r.bottom]}; })"""
+    )
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_main_stations_and_lines_are_labelled_at_first_view_without_overlaps(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        page.wait_for_timeout(100)
+        first = _visible_labels(page)
+        main = page.evaluate(
+            f"""{_registry_entry(page, "Stations")}.data.features
+                .filter(f => f.properties._z === 0).map(f => f.properties._lt)"""
+        )
+        minor = page.evaluate(
+            f"""{_registry_entry(page, "Stations")}.data.features
+                .filter(f => f.properties._z > 0).map(f => f.properties._lt)"""
+        )
+        _click_station(page, "资阳北", 10)  # closer: every station may be labelled
+        page.wait_for_timeout(200)
+        closer = {label["text"] for label in _visible_labels(page)}
+    texts = {label["text"] for label in first}
+    assert {"成都东", "重庆北", "昆明南", "万州北"} <= set(main)
+    assert len(texts & set(main)) >= 6, (texts & set(main), main)
+    assert {"成都东", "重庆北"} & texts
+    assert not texts & set(minor)  # the other stations wait for a closer zoom
+    assert {"成渝高铁", "渝昆高铁", "成达万高铁"} <= texts  # line names beside the lines
+    assert any("港" in text or "物流" in text for text in texts)  # hubs and ports
+    assert closer & set(minor)
+    for i, a in enumerate(first):
+        for b in first[i + 1 :]:
+            assert not _overlap(a["box"], b["box"]), (a["text"], b["text"])
+
+
+def test_the_timeline_restores_full_opacity(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        faded = """() => window.chengyuLayers.filter(e => e.timeline).flatMap(e =>
+            e.wgs.getLayers().filter(l => {
+                const s = l.feature.properties._s;
+                return l.options.opacity !== (s.opacity === undefined ? 1 : s.opacity)
+                    || l.options.fillOpacity !== s.fillOpacity; })
+            .map(l => [l.feature.properties._t, l.feature.properties._y]))"""
+        slider = page.locator(".chengyu-timeline input[type=range]")
+        page.locator("#chengyu-timeline-on").check()
+        slider.fill("2016")
+        in_2016 = page.evaluate(faded)
+        slider.fill("2027")
+        in_2027 = page.evaluate(faded)
+        slider.fill("2016")
+        page.locator("#chengyu-timeline-on").uncheck()
+        off = page.evaluate(faded)
+    assert any("南充北" in name for name, _ in in_2016)  # opens 2027-09
+    assert all(year is None or year > 2016 for _, year in in_2016)  # the open ones stay
+    assert not any("南充北" in name for name, _ in in_2027)
+    assert off == []
+
+
+def test_a_failed_search_says_so(offline_maps):
+    with open_page(offline_maps["overview"]) as (page, _):
+        message = page.locator(".chengyu-miss-text")
+        assert not message.is_visible()
+        box = page.locator(".chengyu-search input")
+        box.fill("no such place")
+        box.press("Enter")
+        assert message.is_visible() and "Not found" in message.inner_text()
+        box.fill("Kunming South")
+        box.press("Enter")
+        assert not message.is_visible()
+
+
+def test_usable_on_a_small_screen(offline_maps):
+    with open_page(offline_maps["overview"], width=1024, height=640) as (page, _):
+        assert page.locator(".leaflet-control-layers-expanded").count() == 0  # folded
+        title = page.locator(".chengyu-title").bounding_box()
+        control = page.locator(".leaflet-control-layers").bounding_box()
+        assert title["x"] + title["width"] < control["x"]
+        page.locator(".chengyu-legend summary").click()
+        credit = page.locator(".chengyu-credit").bounding_box()
+        legend = page.locator(".chengyu-legend").bounding_box()
+    # The credit line shows in full inside the legend, and the legend inside the window.
+    assert (
+        credit["height"] > 20 and credit["y"] + credit["height"] <= legend["y"] + legend["height"]
+    )
+    assert legend["y"] >= 0 and legend["y"] + legend["height"] <= 640
+
+
+def test_the_corridor_map_has_land_and_places_offline(offline_maps):
+    with open_page(offline_maps["corridor"]) as (page, report):
+        page.wait_for_function("window.chengyuReady")
+        page.wait_for_timeout(100)
+        canvas = page.locator(".leaflet-chengyu-context-pane canvas").count()
+        texts = {label["text"] for label in _visible_labels(page)}
+    assert report.blocked_requests == [] and report.page_errors == []
+    assert canvas == 1
+    assert {"马来西亚 Malaysia", "泰国 Thailand", "越南 Vietnam"} <= texts
+    assert {"Kuala Lumpur", "Hanoi"} & texts

@@ -48,17 +48,117 @@ function chengyuSwatch(swatch) {
   return svg;
 }
 
+/* Popups keep clear of the title and search box (top left) and of the map's edges. */
+var chengyuPopupOptions = {maxWidth: 380, autoPanPaddingTopLeft: [60, 110], autoPanPaddingBottomRight: [20, 30]};
+
+/* The pane of a geometry kind, made on first use: context under polygons under lines under
+   points, so a station is clicked even where a county is drawn. Only painted shapes take clicks. */
+var chengyuPaneOrder = {context: 300, polygon: 410, line: 420, point: 430};
+function chengyuPane(map, kind) {
+  var name = "chengyu-" + kind;
+  if (!map.getPane(name)) { map.createPane(name).style.zIndex = chengyuPaneOrder[kind]; }
+  return name;
+}
+
+/* The renderer of a pane: one canvas for the polygons' pane, SVG (Leaflet's default) else. */
+function chengyuRenderer(map, pane) {
+  if (pane !== "chengyu-polygon") { return undefined; }
+  map._chengyuCanvas = map._chengyuCanvas || L.canvas({pane: pane});
+  return map._chengyuCanvas;
+}
+
+/* Asks the label pass to run again (after a group is drawn); it runs once the controls exist. */
+function chengyuLabelsRefresh() { if (window.chengyuLabelsUpdate) { window.chengyuLabelsUpdate(); } }
+
+/* Names on the map face, placed by rank (line names, then main stations, hubs and ports, then
+   places, then the other stations from their zoom); a label that would overlap one already
+   placed is hidden. Each feature's label is data: _l (lat, lon), _lt (text), _r, _z. */
+function chengyuLabels(map) {
+  var pane = map.createPane("chengyu-labels");
+  pane.style.zIndex = 450;
+  pane.style.pointerEvents = "none";
+  var shown = L.layerGroup().addTo(map), pending = false;
+  function width(text) {
+    var w = 0;
+    for (var i = 0; i < text.length; i++) { w += text.charCodeAt(i) > 0x2e80 ? 12 : 6.6; }
+    return w + 6;
+  }
+  function marker(f) {
+    if (!f._chengyuLabel) {
+      var p = f.properties, point = f.geometry.type === "Point";
+      var text = chengyuNode("span", "chengyu-label-text", p._lt);
+      if (!point && p._s && p._s.color && f.geometry.type !== "Polygon" && f.geometry.type !== "MultiPolygon") {
+        text.style.color = p._s.color;
+        text.className += " chengyu-label-line";
+      }
+      f._chengyuLabel = L.marker([0, 0], {
+        pane: "chengyu-labels", interactive: false, keyboard: false,
+        icon: L.divIcon({className: "chengyu-label " + (point ? "chengyu-label-point" : "chengyu-label-centre"),
+                         iconSize: null, html: text})
+      });
+      f._chengyuPoint = point;
+    }
+    return f._chengyuLabel;
+  }
+  function update() {
+    pending = false;
+    var zoom = map.getZoom(), size = map.getSize(), candidates = [], placed = [];
+    (window.chengyuLayers || []).forEach(function (entry, order) {
+      if (!map.hasLayer(entry.group)) { return; }
+      entry.data.features.forEach(function (f) {
+        var p = f.properties;
+        if (p._l && p._lt && !(p._z && zoom < p._z)) { candidates.push([p._r || 9, order, f]); }
+      });
+    });
+    candidates.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+    // The title and the controls count as placed: no label is hidden under them.
+    var origin = map.getContainer().getBoundingClientRect();
+    map.getContainer().querySelectorAll(".chengyu-title, .leaflet-control").forEach(function (node) {
+      var r = node.getBoundingClientRect();
+      if (r.width && r.height) {
+        placed.push([r.left - origin.left, r.top - origin.top, r.right - origin.left, r.bottom - origin.top]);
+      }
+    });
+    var keep = [];
+    candidates.forEach(function (candidate) {
+      var f = candidate[2], p = f.properties, ll = p._l;
+      if (window.chengyuGcj) { var g = chengyuWgs84ToGcj02(ll[1], ll[0]); ll = [g[1], g[0]]; }
+      var at = map.latLngToContainerPoint(ll), w = width(p._lt), h = 16;
+      var box = f.geometry.type === "Point" ? [at.x + 5, at.y - h / 2, at.x + 7 + w, at.y + h / 2]
+        : [at.x - w / 2, at.y - h / 2, at.x + w / 2, at.y + h / 2];
+      if (box[2] < 0 || box[0] > size.x || box[3] < 0 || box[1] > size.y) { return; }
+      var clear = placed.every(function (o) { return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3]; });
+      if (!clear) { return; }
+      placed.push(box);
+      keep.push([f, ll]);
+    });
+    shown.clearLayers();
+    keep.forEach(function (item) { shown.addLayer(marker(item[0]).setLatLng(item[1])); });
+    window.chengyuLabelCount = keep.length;
+  }
+  window.chengyuLabelsUpdate = function () {
+    if (!pending) { pending = true; setTimeout(update, 0); }
+  };
+  map.on("zoomend moveend overlayadd overlayremove baselayerchange resize", window.chengyuLabelsUpdate);
+  update();
+}
+
 function chengyuControls(map, options) {
   var registry = window.chengyuLayers = window.chengyuLayers || [];
   if (!window.chengyuPending) { window.chengyuReady = performance.now(); }
 
   map.getContainer().appendChild(chengyuNode("div", "chengyu-title", options.title));
 
+  var small = map.getSize().x < 1100 || map.getSize().y < 700;
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "chengyu-panel chengyu-legend");
+    var div = L.DomUtil.create("details", "chengyu-panel chengyu-legend");
+    div.open = !small;
+    div.addEventListener("toggle", chengyuLabelsRefresh);  // labels give way to the legend
+    div.appendChild(chengyuNode("summary", "", "图例 Legend"));
+    var body = div.appendChild(chengyuNode("div", "chengyu-legend-body"));
     options.legend.forEach(function (group) {
-      var part = div.appendChild(chengyuNode("div", "chengyu-legend-group"));
+      var part = body.appendChild(chengyuNode("div", "chengyu-legend-group"));
       part.appendChild(chengyuNode("b", "", group.label));
       group.items.forEach(function (item) {
         var line = part.appendChild(chengyuNode("div", "chengyu-legend-item"));
@@ -66,7 +166,7 @@ function chengyuControls(map, options) {
         line.appendChild(document.createTextNode(item.text));
       });
     });
-    options.notes.forEach(function (note) { div.appendChild(chengyuNode("div", "chengyu-note", note)); });
+    options.notes.forEach(function (note) { body.appendChild(chengyuNode("div", "chengyu-note", note)); });
     div.appendChild(chengyuNode("div", "chengyu-credit", options.credit));
     L.DomEvent.disableScrollPropagation(div);
     return div;
@@ -89,12 +189,30 @@ function chengyuControls(map, options) {
     }
   });
   var blank = L.layerGroup();
+  if (options.context) {
+    // The vector basemap's context: land, coasts, neighbours and places, under every group.
+    var pane = chengyuPane(map, "context");
+    // Drawn on a canvas: a backdrop takes no clicks, and one raster repaints whole.
+    var contextOptions = {
+      pane: pane, interactive: false, renderer: L.canvas({pane: pane}),
+      style: function (f) { return f.properties._s; },
+      pointToLayer: function (f, latlng) {
+        return L.circleMarker(latlng, L.extend({pane: pane, interactive: false,
+                                                renderer: contextOptions.renderer}, f.properties._s));
+      }
+    };
+    var context = L.geoJSON(options.context, contextOptions).addTo(blank);
+    map.getContainer().classList.add("chengyu-with-context");  // the sea behind the land
+    registry.push({group: blank, wgs: context, gcj: null, data: options.context,
+                   options: contextOptions, timeline: false, searchable: false, label: ""});
+  }
   if (!options.basemaps.length) { blank.addTo(map); }
   bases[chengyuEscape(options.noTiles)] = blank;
   (window.chengyuGroups || []).forEach(function (group, index) {
     overlays[chengyuEscape(options.groups[index])] = group;
   });
-  L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
+  // On a small screen the layer control folds into its button.
+  L.control.layers(bases, overlays, {collapsed: small, position: "topright"}).addTo(map);
 
   // Amap's tiles are GCJ-02: on them, draw each group from the same data shifted to GCJ-02.
   function currentLayers(entry) { return window.chengyuGcj && entry.gcj ? entry.gcj : entry.wgs; }
@@ -123,6 +241,8 @@ function chengyuControls(map, options) {
       input.placeholder = "搜索车站、枢纽 Search stations, hubs";
       input.setAttribute("list", "chengyu-search-list");
       input.setAttribute("aria-label", "search");
+      var miss = L.DomUtil.create("div", "chengyu-miss-text", div);
+      miss.textContent = "未找到 Not found";
       var list = L.DomUtil.create("datalist", "", div);
       list.id = "chengyu-search-list";
       var seen = {};
@@ -149,12 +269,13 @@ function chengyuControls(map, options) {
             if (!found && key.indexOf(wanted) >= 0) { found = layer; foundEntry = entry; }
           });
         });
-        if (!found) { input.classList.add("chengyu-miss"); return; }
-        input.classList.remove("chengyu-miss");
+        if (!found) { div.classList.add("chengyu-miss"); return; }
+        div.classList.remove("chengyu-miss");
         if (!map.hasLayer(foundEntry.group)) { map.addLayer(foundEntry.group); }
         map.setView(found.getLatLng ? found.getLatLng() : found.getBounds().getCenter(), Math.max(map.getZoom(), 10));
         found.openPopup();
       }
+      L.DomEvent.on(input, "input", function () { div.classList.remove("chengyu-miss"); });
       L.DomEvent.on(input, "change", go);
       L.DomEvent.on(input, "keydown", function (event) { if (event.key === "Enter") { go(); } });
       L.DomEvent.disableClickPropagation(div);
@@ -172,7 +293,9 @@ function chengyuControls(map, options) {
         layers.eachLayer(function (layer) {
           var p = layer.feature.properties;
           var open = year === null || (p._y !== null && p._y <= year);
-          layer.setStyle(open ? p._s : L.extend({}, p._s, {opacity: 0.12, fillOpacity: 0.05}));
+          // Full style back (a marker's style has no opacity of its own: 1 is set explicitly).
+          var full = L.extend({opacity: 1}, p._s);
+          layer.setStyle(open ? full : L.extend({}, full, {opacity: 0.12, fillOpacity: 0.05}));
         });
       });
     });
@@ -208,6 +331,7 @@ function chengyuControls(map, options) {
     };
     timeline.addTo(map);
   }
+  chengyuLabels(map);
 }
 
 /* WGS84 to GCJ-02, the offset of China's web maps: the same formula as cnmaps.geo.wgs84_to_gcj02

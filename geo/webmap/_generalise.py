@@ -1,0 +1,55 @@
+"""Display generalisation of the page's geometries, cached: the GeoPackage keeps full detail."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import settings
+from geo._io import atomic_path, cache_file
+
+#: Display generalisation per geometry kind, in degrees (about 700 m and 20 m at 30°N): the
+#: GeoPackage keeps full detail, the web page only what its zoom levels show.
+SIMPLIFY_DEGREES = {"polygon": 0.007, "line": 0.0002, "point": 0.0}
+
+
+#: Decimals kept in the page's coordinates per geometry kind (1e-3° is about 100 m).
+COORDINATE_DECIMALS = {"polygon": 3, "line": 4, "point": 4}
+
+
+def _generalise(
+    geometries: gpd.GeoSeries, kind: str, levels: pd.Series | None
+) -> list[shapely.Geometry]:
+    """Simplify for display: areas of one level together, so neighbours keep a shared edge.
+
+    Generalising full-resolution boundaries takes a second; the result depends only on the
+    geometries and the settings, so it is cached (``settings.cache_dir``).
+    """
+    values = geometries.to_numpy()
+    degrees, decimals = SIMPLIFY_DEGREES[kind], COORDINATE_DECIMALS[kind]
+    groups = (
+        levels.to_numpy().astype(str) if levels is not None else np.zeros(len(values)).astype(str)
+    )
+    if kind == "polygon":
+        wkb = shapely.to_wkb(values)
+        digest = hashlib.sha1(b"".join(wkb) + "|".join(groups).encode()).hexdigest()
+        key = [kind, str(degrees), str(decimals), shapely.geos_version_string, digest]
+        cache = cache_file(Path(settings.cache_dir), "display", key, ".wkb.npy")
+        if cache.is_file():
+            return list(shapely.from_wkb(np.load(cache, allow_pickle=True)))
+        simplified = values.copy()
+        for level in pd.unique(groups):
+            members = groups == level
+            simplified[members] = shapely.coverage_simplify(values[members], degrees)
+        values = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
+        with atomic_path(cache) as temporary, temporary.open("wb") as handle:
+            np.save(handle, shapely.to_wkb(values), allow_pickle=True)
+        return list(values)
+    if degrees:
+        values = shapely.simplify(values, degrees, preserve_topology=True)
+    return list(shapely.transform(values, lambda xy: np.round(xy, decimals)))

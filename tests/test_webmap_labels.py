@@ -1,0 +1,83 @@
+"""Words for codes in popups, one feature per physical station, labels and reach colours."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+
+from geo.build import analyse
+from geo.webmap import MapLayer, display_features, popup_content
+from geo.webmap._labels import merge_stations
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    return analyse().layers
+
+
+def test_popups_say_codes_in_words_and_shares_as_percentages():
+    row = {
+        "adcode": 510100,
+        "name_zh": "某县",
+        "covered_class": "under_25pct",
+        "share_area_after_30km": 0.4213,
+        "people_today_5km": 12345,
+    }
+    popup = popup_content(row, "station_coverage")
+    rows = dict(popup["r"])
+    assert popup["h"] == ["某县"]
+    assert "不足25% under 25 %" in rows.values()
+    assert rows["建成后30公里内面积比例 share of area within 30 km, after"] == "42 %"
+    assert rows["现状5公里内覆盖人口 people covered within 5 km, today"] == "12,345"
+    ring = popup_content(
+        {"id": "x-today-60", "origin": "成都东", "scenario": "today", "ring": "60 min"},
+        "rail_reach",
+    )
+    assert ring["h"] == ["成都东 · 现状 today · 60 min"]
+
+
+def test_one_feature_per_physical_station(layers):
+    stops = layers["rail_stations"]
+    merged = merge_stations(stops, line_names={"cdw": "成达万高铁", "zy": "郑渝高铁"})
+    assert len(merged) == stops["station_id"].nunique() < len(stops)
+    wanzhou = merged.set_index("station_id").loc["wanzhou_bei"]
+    assert wanzhou["status"] == "operating"  # operating on 郑渝, under construction on 成达万
+    assert "成达万高铁" in wanzhou["lines"] and "郑渝高铁" in wanzhou["lines"]
+    assert wanzhou["_main"]
+
+
+def test_reach_rings_of_different_origins_differ_in_colour(layers):
+    entry = MapLayer(layer="rail_reach", label_zh="可达", label_en="Reach")
+    data = display_features(layers["rail_reach"], entry)
+    colours: dict[str, set[str]] = {}
+    for feature in data["features"]:
+        origin = feature["properties"]["_p"]["h"][0].split(" · ")[0]
+        colours.setdefault(origin, set()).add(feature["properties"]["_s"]["color"])
+    assert len(colours) >= 2
+    assert all(len(c) == 1 for c in colours.values())  # one colour per origin
+    assert len({next(iter(c)) for c in colours.values()}) == len(colours)
+
+
+def test_each_line_is_named_once_on_the_map(layers):
+    entry = MapLayer(layer="rail_lines", label_zh="高铁", label_en="HSR")
+    data = display_features(layers["rail_lines"], entry)
+    labels = [f["properties"]["_lt"] for f in data["features"] if "_lt" in f["properties"]]
+    assert sorted(labels) == sorted(set(layers["rail_lines"]["name_zh"]))
+
+
+def test_the_corridor_context_has_land_neighbours_and_places(layers):
+    from geo.webmap.basemaps import context_layer
+
+    context = context_layer(
+        layers["corridor_routes"].total_bounds, admin_areas=layers["admin_areas"]
+    )
+    names = [f["properties"]["_lt"] for f in context["features"]]
+    kinds = {f["properties"]["_lt"]: f["geometry"]["type"] for f in context["features"]}
+    for country in ("马来西亚 Malaysia", "泰国 Thailand", "越南 Vietnam", "缅甸 Myanmar",
+                    "柬埔寨 Cambodia", "中国 China"):  # fmt: skip
+        assert country in names and kinds[country].endswith("Polygon"), country
+    assert any(name.startswith("老挝") for name in names)
+    # Prefecture seats of Sichuan and Chongqing, and the capitals in view, as points.
+    assert {"成都", "南充", "达州", "重庆", "Kuala Lumpur", "Bangkok", "Hanoi"} <= set(names)
+    assert kinds["南充"] == "Point"
+    assert "阿坝藏族羌族自治州" not in names  # a seat of another name is left out, not guessed
