@@ -479,3 +479,17 @@ def test_the_corridor_map_has_land_and_places_offline(offline_maps):
     assert canvas == 1
     assert {"马来西亚 Malaysia", "泰国 Thailand", "越南 Vietnam"} <= texts
     assert {"Kuala Lumpur", "Hanoi"} & texts
+
+
+def test_with_the_tiles_blocked_the_default_corridor_map_falls_back_to_its_context(default_maps):
+    with open_page(default_maps["corridor"]) as (page, report):
+        page.wait_for_function("window.chengyuReady")
+        page.wait_for_function(
+            "document.querySelector('.chengyu-tiles-failed') !== null", timeout=10_000
+        )
+        page.wait_for_timeout(100)
+        canvas = page.locator(".leaflet-chengyu-context-pane canvas").count()
+        texts = {label["text"] for label in _visible_labels(page)}
+    assert report.blocked_requests and report.page_errors == []
+    assert canvas == 1
+    assert {"马来西亚 Malaysia", "越南 Vietnam"} <= texts

@@ -179,7 +179,20 @@ function chengyuControls(map, options) {
     var tiles = L.tileLayer(base.url, {
       attribution: chengyuEscape(base.attribution), subdomains: base.subdomains
     });
-    if (index === 0) { tiles.addTo(map); }
+    if (index === 0) {
+      tiles.addTo(map);
+      // Without a network (offline, or tiles blocked) the first basemap gives way to the vector
+      // basemap, so the page keeps its land, coasts and places instead of an empty background.
+      var tileLoaded = false;
+      tiles.on("tileload", function () { tileLoaded = true; });
+      tiles.once("tileerror", function () {
+        if (!tileLoaded && map.hasLayer(tiles)) {
+          map.removeLayer(tiles);
+          blank.addTo(map);
+          map.getContainer().classList.add("chengyu-tiles-failed");
+        }
+      });
+    }
     bases[chengyuEscape(base.name)] = tiles;
     if (base.gcj02) { gcjLayers.push(tiles); }
     if (base.overlay_url) {
