@@ -37,11 +37,11 @@ _PUBLIC: dict[str, str] = {
     "catchments": "geo.coverage",
     "coverage_table": "geo.coverage",
     "covered_weights": "geo.coverage",
-    "rail_graph": "geo.network",
-    "reach_table": "geo.network",
-    "reach_areas": "geo.network",
-    "travel_times": "geo.network",
-    "drive_areas": "geo.access",
+    "rail_graph": "geo.rail_network",
+    "reach_table": "geo.rail_network",
+    "reach_areas": "geo.rail_network",
+    "travel_times": "geo.rail_network",
+    "drive_areas": "geo.road_access",
     "load_map_definitions": "geo._mapdefs",
     "make_map": "geo.webmap",
     "write_maps": "geo.webmap",
@@ -77,13 +77,13 @@ if TYPE_CHECKING:  # the type checker sees the real objects; at run time they lo
     from geo._geodesy import geodesic_km
     from geo._mapdefs import load_map_definitions
     from geo._schema import SCENARIOS
-    from geo.access import drive_areas
     from geo.build import analyse, build_maps
     from geo.coverage import catchments, coverage_table, covered_weights
     from geo.export import write_geopackage
     from geo.layers import load_layer, load_layers, route_layers
     from geo.measure import length_table, route_lengths
-    from geo.network import rail_graph, reach_areas, reach_table, travel_times
+    from geo.rail_network import rail_graph, reach_areas, reach_table, travel_times
+    from geo.road_access import drive_areas
     from geo.webmap import make_map, write_maps
 
 

@@ -52,7 +52,7 @@ def rail_graph_segments(
     if cache.is_file():
         segments: np.ndarray = np.load(cache)
         return segments
-    from geo.routing import _railway_graph
+    from geo.freight import _railway_graph
 
     graph = _railway_graph()
     nodes = np.asarray(graph.nodes, dtype=float)  # rows of (lat, lon)

@@ -157,13 +157,13 @@ def _analyse(
     """
     # Imported here: a command that reads the analysis back never loads the graph toolkits.
     from geo._checks import layer_warnings
-    from geo.access import drive_areas
     from geo.coverage import coverage
     from geo.layers import load_layers, route_layers
     from geo.measure import length_table, route_lengths
-    from geo.network import calibration_table, reach_areas
-    from geo.osm import cached_rail_graph, snap_sections
+    from geo.osm_track import cached_rail_graph, snap_sections
     from geo.population import for_access
+    from geo.rail_network import calibration_table, reach_areas
+    from geo.road_access import drive_areas
 
     layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
     warnings = layer_warnings(layers)

@@ -263,7 +263,7 @@ def lengths(
     the route_lengths layer of the GeoPackage. --json prints one object per row of the table
     (the columns of lengths.csv; a missing figure is null).
     """
-    from geo.routing import RAIL_GRAPH_CREDIT
+    from geo.freight import RAIL_GRAPH_CREDIT
 
     result = _run_build(layers_dir, out_dir)
     table = result.lengths
@@ -553,7 +553,7 @@ def reach_command(
     one of its stations is. --json prints one object per origin, scenario and time limit.
     """
     from geo.layers import load_layers
-    from geo.network import reach_table
+    from geo.rail_network import reach_table
 
     with _errors_as_messages():
         layers = load_layers(["rail_stations", "rail_lines", "admin_areas"], layers_dir=layers_dir)
@@ -585,9 +585,9 @@ def _split(joined: str) -> list[str]:
 
 
 def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> None:
-    from geo.access import ROAD_GRAPH_CREDIT, drive_areas
-    from geo.network import TimeModel
     from geo.population import for_access
+    from geo.rail_network import TimeModel
+    from geo.road_access import ROAD_GRAPH_CREDIT, drive_areas
 
     headline = Table(
         title="Reach by rail: counties with a station within the time", title_justify="left"
@@ -651,7 +651,7 @@ def times_command(
     shown where the pair is known. --json prints one object per destination and scenario.
     """
     from geo.layers import load_layers
-    from geo.network import TimeModel, travel_times
+    from geo.rail_network import TimeModel, travel_times
 
     with _errors_as_messages():
         layers = load_layers(["rail_stations", "rail_lines", "rail_times"], layers_dir=layers_dir)
@@ -705,7 +705,7 @@ def osm_command(out_dir: Path | None, source: str) -> None:
     sections are on the track.
     """
     from geo._io import cache_for
-    from geo.osm import refresh
+    from geo.osm_track import refresh
 
     with _errors_as_messages():
         path = refresh(source, cache_dir=cache_for(Path(out_dir or settings.out_dir)))

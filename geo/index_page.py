@@ -315,8 +315,8 @@ def write_index(
         Folder of the map definitions, for the maps' titles.
     """
     from geo._mapdefs import load_map_definitions
-    from geo.access import ROAD_GRAPH_CREDIT
-    from geo.routing import RAIL_GRAPH_CREDIT
+    from geo.freight import RAIL_GRAPH_CREDIT
+    from geo.road_access import ROAD_GRAPH_CREDIT
 
     out = Path(out_dir or settings.out_dir)
     titles = {d.name: (d.title_zh, d.title_en) for d in load_map_definitions(maps_dir)}

@@ -6,7 +6,7 @@ together with the base. Its rows of status ``planned`` (or of a status the base 
 open in the scenario; it may reuse a base station by its ``station_id``.
 
 The comparison runs the project's own analyses on the base and on base + proposal, with the
-public functions of ``geo.coverage`` (catchments and the people in them), ``geo.network`` (rail
+public functions of ``geo.coverage`` (catchments and the people in them), ``geo.rail_network`` (rail
 graph and reach) and ``geo.measure`` (lengths by province), so that their methods apply to
 scenarios unchanged.
 """
@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo import __version__, coverage, measure, network, population, settings
+from geo import __version__, coverage, measure, population, rail_network, settings
 from geo._io import atomic_path, cache_file, cache_for
 from geo._proposal import Proposal, combined_layers, read_proposal
 from geo._schema import SCENARIOS
@@ -123,11 +123,11 @@ def analyse_network(
     table = coverage.summary(areas, pieces)
     by_county = pieces.groupby(["radius_km", "adcode"])["people"].sum().reset_index()
 
-    graph = network.rail_graph(layers, scenario=scenario)
+    graph = rail_network.rail_graph(layers, scenario=scenario)
     rows = []
     for name in origins:
-        origin = network.find_station(graph, name)
-        found = network.reach(graph, origin, limit_minutes=max(minutes))
+        origin = rail_network.find_station(graph, name)
+        found = rail_network.reach(graph, origin, limit_minutes=max(minutes))
         for limit in minutes:
             reached = [node for node, value in found.minutes.items() if value <= limit]
             rows.append(
@@ -135,7 +135,7 @@ def analyse_network(
                     "origin": graph.nodes[origin]["name_zh"],
                     "minutes": float(limit),
                     "stations": sorted(graph.nodes[node]["station_id"] for node in reached),
-                    "counties": network.counties_reached(
+                    "counties": rail_network.counties_reached(
                         found, graph, counties, within_minutes=limit
                     ),
                 }
@@ -158,7 +158,7 @@ def cached_base_analysis(
     """``analyse_network`` of a base, kept in ``cache_dir`` (default ``settings.cache_dir``).
 
     The cache entry's name changes with the layers' content, the options, every setting and
-    the code of ``geo.coverage``, ``geo.population`` and ``geo.network``: any of them changing
+    the code of ``geo.coverage``, ``geo.population`` and ``geo.rail_network``: any of them changing
     computes it afresh.
     """
     key = [
@@ -170,7 +170,7 @@ def cached_base_analysis(
         repr(tuple(minutes)),
         repr(sorted((k, repr(v)) for k, v in vars(settings).items() if not k.startswith("_"))),
         *(hashlib.sha1(Path(module.__file__ or "").read_bytes()).hexdigest()
-          for module in (coverage, network, population)),
+          for module in (coverage, rail_network, population)),
         *(_frame_digest(layers[name]) for name in ("rail_stations", "rail_lines", "admin_areas")),
     ]  # fmt: skip
     folder = Path(cache_dir or settings.cache_dir)
@@ -255,7 +255,7 @@ def _open_in_scenario(
 ) -> dict[str, gpd.GeoDataFrame]:
     """Return base plus proposal, the proposal's rows given the base's newest open status.
 
-    ``geo.coverage`` and ``geo.network`` count rows by status; a proposal's ``planned`` row
+    ``geo.coverage`` and ``geo.rail_network`` count rows by status; a proposal's ``planned`` row
     is open in its scenario, so it takes a status the base scenario counts.
     """
     counted = (*SCENARIOS[base], *COUNTED_STATUSES)

@@ -85,7 +85,7 @@ dask_connect_timeout_s: float = 10.0
 #: ``cities500`` table it comes from.
 town_min_population: int = 500
 
-#: Rail travel-time model (``geo.network``), fitted to the published fastest times of
+#: Rail travel-time model (``geo.rail_network``), fitted to the published fastest times of
 #: ``layers/rail_times.csv``. A ride between two stations of a line costs its running time at
 #: the section's speed (``operating_speed_kmh`` where filled, else ``design_speed_kmh``) x
 #: ``rail_speed_factor``, plus one start/stop allowance ``rail_start_stop_s``, plus

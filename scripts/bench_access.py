@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from geo.access import drive_areas
+from geo.freight import _highway_graph
 from geo.layers import load_layers
-from geo.routing import _highway_graph
+from geo.road_access import drive_areas
 
 
 def main() -> None:

@@ -178,7 +178,7 @@ def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
 
 
 def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runner, monkeypatch):
-    from geo import routing
+    from geo import freight as routing
     from geo._checks import rail_graph_segments
 
     def forbidden(*args, **kwargs):

@@ -26,7 +26,7 @@ from geo._geodesy import dissolved_discs, geodesic_km, metric_crs, nearest
 from geo._io import atomic_path, cache_file
 from geo._schema import SCENARIOS
 from geo.coverage import coverage_table, covered_weights
-from geo.routing import _highway_graph
+from geo.freight import _highway_graph
 from geo.utils import log
 
 #: Credit owed by every output built on the highway graph.
