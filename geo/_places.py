@@ -69,7 +69,7 @@ def places(
     admin_areas: gpd.GeoDataFrame | None = None,
     countries: Iterable[str] = (),
 ) -> list[Place]:
-    """The places inside ``box`` (lon_min, lat_min, lon_max, lat_max), seats first.
+    """Return the places inside ``box`` (lon_min, lat_min, lon_max, lat_max), seats first.
 
     Parameters
     ----------

@@ -12,9 +12,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo._schema import LAYER_SPECS, LayerSpec
+from geo._schema import LAYER_SPECS, SCENARIOS, LayerSpec
 from geo._validate import Record, parse_rows, read_rows
-from geo.coverage import SCENARIOS
 from geo.errors import LayerValidationError, Problem
 from geo.layers import build_layer
 
@@ -38,7 +37,7 @@ class Proposal:
     title
         Shown on the map and in the tables.
     base
-        ``today`` or ``after``: the network (``geo.coverage.SCENARIOS``) it adds to.
+        ``today`` or ``after``: the network (``geo._schema.SCENARIOS``) it adds to.
     folder
         Folder of its CSV rows, in the schema of ``layers/``.
     path
@@ -197,7 +196,7 @@ def _taken_ids(
 
 
 def records_of(frame: gpd.GeoDataFrame, spec: LayerSpec) -> list[Record]:
-    """A built point layer back as records (``lon``, ``lat`` from its geometry)."""
+    """Return a built point layer back as records (``lon``, ``lat`` from its geometry)."""
     columns = [name for name in spec.field_names if name not in ("lon", "lat")]
     table = frame[columns].astype(object).where(frame[columns].notna(), None)
     records: list[Record] = table.to_dict("records")
@@ -209,7 +208,7 @@ def records_of(frame: gpd.GeoDataFrame, spec: LayerSpec) -> list[Record]:
 def combined_layers(
     proposal: Proposal, base: Mapping[str, gpd.GeoDataFrame]
 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, gpd.GeoDataFrame]]:
-    """The proposal's features, validated like ``layers/`` together with the base.
+    """Return the proposal's features, validated like ``layers/`` together with the base.
 
     Returns
     -------

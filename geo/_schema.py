@@ -13,6 +13,19 @@ GeometryKind = Literal["point", "line", "polygon"]
 
 STATUSES = ("operating", "under_construction", "planned", "reserved")
 
+#: The two networks every analysis compares, and the statuses each opens: the network today, and
+#: once the lines under construction have opened (reserved and planned stations are in neither).
+SCENARIOS: dict[str, tuple[str, ...]] = {
+    "today": ("operating",),
+    "after": ("operating", "under_construction"),
+}
+
+#: Classes of the share of a county's people within the widest radius after the lines open.
+COVERED_CLASSES = ("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus")
+
+#: Columns of the length table, by province (the names of ``settings.provinces``).
+PROVINCE_COLUMNS: dict[str, str] = {"四川省": "sichuan_km", "重庆市": "chongqing_km"}
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -283,6 +296,8 @@ LAYERS: tuple[LayerSpec, ...] = (
     ADMIN_AREAS,
 )
 LAYER_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in LAYERS}
+#: Names of the source layers, in build order.
+LAYER_NAMES: tuple[str, ...] = tuple(spec.name for spec in LAYERS)
 
 #: Layers computed from the others; documented like the sources, never read from ``layers/``.
 ROUTE_LENGTHS = LayerSpec(
@@ -318,7 +333,7 @@ STATION_COVERAGE = LayerSpec(
         FieldSpec(
             "covered_class",
             required=True,
-            vocabulary=("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus"),
+            vocabulary=COVERED_CLASSES,
         ),
         FieldSpec("method", required=True),
         FieldSpec("population_method", required=True),

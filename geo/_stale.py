@@ -54,7 +54,7 @@ def stale_facts(
     months: int | None = None,
     today: dt.date | None = None,
 ) -> list[Problem]:
-    """The facts a curator should re-check, most important first, one per feature.
+    """Return the facts a curator should re-check, most important first, one per feature.
 
     Parameters
     ----------
@@ -121,7 +121,7 @@ def _finding(
 
 
 def _text(value: object) -> str | None:
-    """A field's text, or ``None`` when empty or missing (``None``, ``NaN``)."""
+    """Return a field's text, or ``None`` when empty or missing (``None``, ``NaN``)."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     text = str(value).strip()

@@ -111,7 +111,7 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
 
 
 def _decode(path: Path) -> tuple[str, Problem | None]:
-    """The file's text as UTF-8 (with or without a byte order mark), or the problem why not."""
+    """Return the file's text as UTF-8 (with or without a byte order mark), or the problem."""
     data = path.read_bytes()
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "", Problem(

@@ -86,7 +86,7 @@ def _read_level(province: str, level: str) -> gpd.GeoDataFrame:
 
 
 def admin_areas(records: list[Record], *, file: str) -> gpd.GeoDataFrame:
-    """The ``admin_areas`` layer: census records with their boundaries.
+    """Return the ``admin_areas`` layer: census records with their boundaries.
 
     Parameters
     ----------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,20 +13,14 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo._checks import layer_warnings
-from geo._io import cache_for, output_lock, staged_output
+from geo._io import OSM_GRAPH_FILE, cache_for, output_lock, staged_output
 from geo._mapdefs import load_map_definitions
+from geo._schema import LAYER_NAMES
+from geo._stages import cached_stage, frame_digest, inputs_key
 from geo._validate import option_problem
-from geo.access import drive_areas
-from geo.coverage import coverage
-from geo.errors import OptionError
+from geo.errors import OptionError, Problem
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.index_page import write_index
-from geo.layers import LAYER_NAMES, load_layers, route_layers
-from geo.measure import length_table, route_lengths
-from geo.network import calibration_table, reach_areas
-from geo.osm import cached_rail_graph, snap_sections
-from geo.population import for_access
 from geo.utils import log
 from geo.webmap import write_maps
 
@@ -36,6 +32,7 @@ BUILD_STEPS: tuple[str, ...] = (
     "geopackage",
     "geoparquet",
     "csv",
+    "maps",
 )
 
 #: Entries of the output folder a build writes; everything else there (``cache/``,
@@ -75,6 +72,7 @@ class Analysis:
     lengths: pd.DataFrame
     coverage: pd.DataFrame
     rail_times: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def analyse(
@@ -85,7 +83,71 @@ def analyse(
     scheduler: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> Analysis:
-    """Load and validate the source layers, then compute the derived ones.
+    """Load and validate the source layers, then compute the derived ones, once per input.
+
+    The analysis is a cached stage (``geo._stages``): with the same package, layer sources,
+    settings, data packages, options and OpenStreetMap track, it is read back from the cache
+    instead of computed again, so ``chengyu maps`` or ``lengths`` after a build reuse the
+    build's work. The plausibility warnings are logged again when it is read back.
+
+    Parameters
+    ----------
+    layers_dir
+        Folder of the layer sources (default ``settings.layers_dir``).
+    radii_km
+        Catchment radii (default ``settings.coverage_radii_km``).
+    population, scheduler
+        How people are counted (see ``geo.coverage.coverage``).
+    on_step
+        Called with the name of each analysis step of ``BUILD_STEPS`` once it is done.
+    """
+    track = Path(settings.cache_dir) / OSM_GRAPH_FILE
+    options = [
+        repr(tuple(radii_km) if radii_km else None),
+        _population_key(population),
+        f"track {track.stat().st_size}:{track.stat().st_mtime_ns}" if track.is_file() else "",
+    ]
+    computed = []
+
+    def compute() -> Analysis:
+        computed.append(True)
+        return _analyse(
+            layers_dir=layers_dir,
+            radii_km=radii_km,
+            population=population,
+            scheduler=scheduler,
+            on_step=on_step,
+        )
+
+    analysed = cached_stage("analysis", inputs_key(layers_dir=layers_dir, options=options), compute)
+    if not computed:
+        for warning in analysed.warnings:
+            log(f"warning: {warning}", level=logging.WARNING)
+        for step in (*LAYER_NAMES, "route_lengths", "coverage"):
+            if on_step is not None:
+                on_step(step)
+    return analysed
+
+
+def _population_key(population: str | gpd.GeoDataFrame | None) -> str:
+    if population is None or isinstance(population, str):
+        chosen = population or settings.population_method
+        path = Path(chosen)
+        return (
+            f"{chosen}:{hashlib.sha1(path.read_bytes()).hexdigest()}" if path.is_file() else chosen
+        )
+    return frame_digest(population)
+
+
+def _analyse(
+    *,
+    layers_dir: Path | None = None,
+    radii_km: Sequence[float] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Compute the analysis (see ``analyse``).
 
     Adds ``route_lengths``, ``station_coverage``, ``station_catchments``, ``rail_reach`` and
     ``station_access``; where
@@ -93,8 +155,18 @@ def analyse(
     People are counted on ``population`` (see ``geo.coverage.coverage``), on Dask with
     ``scheduler``.
     """
+    # Imported here: a command that reads the analysis back never loads the graph toolkits.
+    from geo._checks import layer_warnings
+    from geo.coverage import coverage
+    from geo.layers import load_layers, route_layers
+    from geo.measure import length_table, route_lengths
+    from geo.osm_track import cached_rail_graph, snap_sections
+    from geo.population import for_access
+    from geo.rail_network import calibration_table, reach_areas
+    from geo.road_access import drive_areas
+
     layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
-    layer_warnings(layers)
+    warnings = layer_warnings(layers)
     track = cached_rail_graph()
     if track is not None:
         layers["rail_lines"] = snap_sections(layers["rail_lines"], layers["rail_stations"], track)
@@ -113,7 +185,7 @@ def analyse(
     )
     if on_step is not None:
         on_step("coverage")
-    return Analysis(layers, lengths, summary, calibration_table(layers))
+    return Analysis(layers, lengths, summary, calibration_table(layers), warnings)
 
 
 def build(
@@ -200,6 +272,44 @@ def build(
         [out / path.relative_to(stage) for path in maps],
         counts,
     )
+
+
+def build_maps(
+    *,
+    out_dir: Path | None = None,
+    layers_dir: Path | None = None,
+    offline_maps: bool = False,
+    on_step: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write only the interactive maps, from the analysis a build cached when it can.
+
+    The maps are written into a staging folder and swapped in like a build's outputs; the
+    other outputs of ``out_dir`` stay as they are.
+
+    Parameters
+    ----------
+    out_dir
+        Output folder (default ``settings.out_dir``).
+    layers_dir
+        Folder of the layer sources (default ``settings.layers_dir``).
+    offline_maps
+        Write self-contained maps that make no request (see ``geo.webmap.make_map``).
+    on_step
+        Called with the name of each analysis step, then ``maps``.
+
+    Returns
+    -------
+    list of Path
+        The maps written, under ``out_dir/maps``.
+    """
+    out = Path(out_dir or settings.out_dir)
+    load_map_definitions()
+    with output_lock(out), _cache_beside(out), staged_output(out, outputs=("maps",)) as stage:
+        analysed = analyse(layers_dir=layers_dir, on_step=on_step)
+        maps = write_maps(analysed.layers, out_dir=stage, offline=offline_maps)
+        if on_step is not None:
+            on_step("maps")
+    return [out / path.relative_to(stage) for path in maps]
 
 
 def check_options(radii_km: Sequence[float] | None) -> None:

@@ -68,7 +68,7 @@ def _fail(message: str) -> NoReturn:
 
 
 def _positive(maximum_setting: str, unit: str) -> Callable[..., tuple[float, ...]]:
-    """A click callback refusing values that are not positive, finite and sensible (exit 2)."""
+    """Return a click callback refusing values not positive, finite and sensible (exit 2)."""
 
     def check(
         _context: click.Context, parameter: click.Parameter, values: tuple[float, ...]
@@ -158,9 +158,25 @@ def build(layers_dir: Path | None, out_dir: Path | None, offline: bool) -> None:
     help="Also open each map in headless Chromium and save a screenshot to out/screenshots/.",
 )
 def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screenshots: bool) -> None:
-    """Write the interactive maps of maps/*.toml to out/maps/ (built with everything else)."""
-    result = _run_build(layers_dir, out_dir, offline=offline)
-    for path in result.maps:
+    """Write the interactive maps of maps/*.toml to out/maps/, and nothing else.
+
+    The layers come from the analysis the last build cached when the sources, settings and
+    code are unchanged; otherwise they are computed (and cached) first.
+    """
+    from geo._schema import LAYER_NAMES
+    from geo.build import build_maps
+
+    steps = (*LAYER_NAMES, "route_lengths", "coverage", "maps")
+    with _errors_as_messages(), _progress(steps, "mapping") as progress:
+        task = progress.task_ids[0]
+
+        def advance(step: str) -> None:
+            progress.update(task, advance=1, description=f"built {step}")
+
+        written = build_maps(
+            out_dir=out_dir, layers_dir=layers_dir, offline_maps=offline, on_step=advance
+        )
+    for path in written:
         _out.print(
             f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB{', offline' if offline else ''})"
         )
@@ -168,7 +184,7 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
         from geo.browser import screenshot
 
         with _errors_as_messages():
-            for path in result.maps:
+            for path in written:
                 png = path.parent.parent / "screenshots" / f"{path.stem}.png"
                 report = screenshot(path, png)
                 # The browser has no network: tile requests are blocked and logged as
@@ -220,6 +236,11 @@ def figure_command(
         _out.print(f"wrote {path}")
 
 
+_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the rows as a JSON list instead of tables."
+)
+
+
 @cli.command()
 @_layers_option
 @_out_option
@@ -232,16 +253,24 @@ def figure_command(
     ),
     help="Show only these levels of the table (repeatable) [default: all].",
 )
-def lengths(layers_dir: Path | None, out_dir: Path | None, levels: tuple[str, ...]) -> None:
+@_json_option
+def lengths(
+    layers_dir: Path | None, out_dir: Path | None, levels: tuple[str, ...], as_json: bool
+) -> None:
     """Geodesic length of every line, leg, service and expressway, by province and mode.
 
     Builds everything (as ``chengyu build``), prints the table and writes out/lengths.csv and
-    the route_lengths layer of the GeoPackage.
+    the route_lengths layer of the GeoPackage. --json prints one object per row of the table
+    (the columns of lengths.csv; a missing figure is null).
     """
-    from geo.routing import RAIL_GRAPH_CREDIT
+    from geo.freight import RAIL_GRAPH_CREDIT
 
     result = _run_build(layers_dir, out_dir)
     table = result.lengths
+    if as_json:
+        chosen = table[table["level"].isin(levels)] if levels else table
+        _print_json(_plain_rows(chosen))
+        return
     for level in levels or tuple(dict.fromkeys(table["level"])):
         rows = table[table["level"] == level]
         _out.print(_length_table(rows, title=_LEVEL_TITLES.get(level, level)))
@@ -360,7 +389,7 @@ def coverage_command(
     )
     table = result.coverage
     if as_json:
-        _print_json([{str(k): v for k, v in row.items()} for row in table.to_dict("records")])
+        _print_json(_plain_rows(table))
         return
     shown = table[table["line_id"].isin(["cdw", "yk", ALL_LINES])]
     summary = Table(
@@ -466,18 +495,29 @@ class _TimesCommand(_SpreadCommand):
     spread = ("--to",)
 
 
-_json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print the rows as a JSON list instead of tables."
-)
-
-
 def _print_json(rows: list[dict[str, object]]) -> None:
     # Not through rich: the text must reach stdout byte for byte, with no markup read in it.
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
 
 
+def _plain_rows(table: pd.DataFrame) -> list[dict[str, object]]:
+    """Return the rows of a table as plain JSON values (null for a missing value)."""
+    return [
+        {str(column): _plain(value) for column, value in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):  # a numpy scalar
+        return _plain(value.item())
+    return value
+
+
 def _number(value: object) -> float | None:
-    """A float for JSON, ``None`` for a missing value (NaN is not JSON)."""
+    """Return a float for JSON, ``None`` for a missing value (NaN is not JSON)."""
     if isinstance(value, int | float) and not math.isnan(value):
         return float(value)
     return None
@@ -513,7 +553,7 @@ def reach_command(
     one of its stations is. --json prints one object per origin, scenario and time limit.
     """
     from geo.layers import load_layers
-    from geo.network import reach_table
+    from geo.rail_network import reach_table
 
     with _errors_as_messages():
         layers = load_layers(["rail_stations", "rail_lines", "admin_areas"], layers_dir=layers_dir)
@@ -545,9 +585,9 @@ def _split(joined: str) -> list[str]:
 
 
 def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> None:
-    from geo.access import ROAD_GRAPH_CREDIT, drive_areas
-    from geo.network import TimeModel
     from geo.population import for_access
+    from geo.rail_network import TimeModel
+    from geo.road_access import ROAD_GRAPH_CREDIT, drive_areas
 
     headline = Table(
         title="Reach by rail: counties with a station within the time", title_justify="left"
@@ -611,7 +651,7 @@ def times_command(
     shown where the pair is known. --json prints one object per destination and scenario.
     """
     from geo.layers import load_layers
-    from geo.network import TimeModel, travel_times
+    from geo.rail_network import TimeModel, travel_times
 
     with _errors_as_messages():
         layers = load_layers(["rail_stations", "rail_lines", "rail_times"], layers_dir=layers_dir)
@@ -665,7 +705,7 @@ def osm_command(out_dir: Path | None, source: str) -> None:
     sections are on the track.
     """
     from geo._io import cache_for
-    from geo.osm import refresh
+    from geo.osm_track import refresh
 
     with _errors_as_messages():
         path = refresh(source, cache_dir=cache_for(Path(out_dir or settings.out_dir)))

@@ -20,19 +20,15 @@ import shapely
 from pyproj import CRS
 
 from geo import settings
+from geo._geodesy import dissolved_discs
+from geo._geodesy import metric_crs as metric_crs  # re-exported: callers import it from here
+from geo._schema import COVERED_CLASSES as COVERED_CLASSES
+from geo._schema import SCENARIOS as SCENARIOS
 from geo.errors import ChengyuError
 from geo.utils import log
 
-#: Which station statuses each scenario counts: the network today, and once the lines under
-#: construction have opened (reserved and planned stations are in neither).
-SCENARIOS: dict[str, tuple[str, ...]] = {
-    "today": ("operating",),
-    "after": ("operating", "under_construction"),
-}
 #: The id under which every line's stations are counted together.
 ALL_LINES = "all"
-#: Points per quarter circle of a catchment polygon (64-gon: area within 0.2 % of the circle).
-QUAD_SEGMENTS = 16
 
 METHOD = (
     "catchments: circles of the given radius around station points, in {crs}, dissolved per line, "
@@ -45,13 +41,6 @@ AREAL_METHOD = (
     "areal weighting of the 2020 census by county (residents assumed evenly spread over the "
     "county's area; development zones without a boundary are not counted)"
 )
-
-
-def metric_crs(frame: gpd.GeoDataFrame) -> CRS:
-    """The UTM zone of the data's centre (EPSG:32648, UTM 48N, for Sichuan and Chongqing)."""
-    crs = frame.estimate_utm_crs()
-    log(f"coverage CRS: {crs.name}")
-    return crs
 
 
 def catchments(
@@ -88,11 +77,7 @@ def catchments(
             # A station on two lines stands once in the "all lines" catchment.
             points = counted.drop_duplicates("station_id").geometry
             for radius in radii:
-                area = (
-                    points.buffer(radius * 1000, quad_segs=QUAD_SEGMENTS).union_all()
-                    if len(points)
-                    else shapely.Polygon()
-                )
+                area = dissolved_discs(points, radius * 1000)
                 rows.append(
                     {
                         "line_id": line_id,
@@ -180,7 +165,7 @@ def summary(areas: gpd.GeoDataFrame, pieces: pd.DataFrame) -> pd.DataFrame:
 def county_gains(
     counties: gpd.GeoDataFrame, pieces: pd.DataFrame, *, radii_km: Sequence[float]
 ) -> gpd.GeoDataFrame:
-    """The ``station_coverage`` layer: per county, share of area and people covered, and the gain.
+    """Return the ``station_coverage`` layer: per county, the share covered and the gain.
 
     For all lines together, each radius and both scenarios: ``share_area_<scenario>_<r>km``,
     ``people_<scenario>_<r>km``, and ``gain_people_<r>km`` (after minus today). The class of the
@@ -217,10 +202,6 @@ def county_gains(
     return gpd.GeoDataFrame(result, geometry="geometry", crs=counties.crs).sort_values("adcode")
 
 
-#: Classes of the share of a county's people within the widest radius after the lines open.
-COVERED_CLASSES = ("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus")
-
-
 def covered_weights(
     cells: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, weight: str = "population"
 ) -> np.ndarray:
@@ -255,7 +236,7 @@ def covered_by(
     weight: str = "population",
     scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """The weight of the cells inside each catchment, per group of cells (e.g. per county).
+    """Return the weight of the cells inside each catchment, per group of cells (e.g. per county).
 
     The same prepared, vectorised pass as ``covered_weights``; each catchment's covered cells
     are summed per group with one ``bincount``.
@@ -333,10 +314,14 @@ def _on_cluster(
 
     log(f"counting {len(cells):,} cells on the Dask scheduler {scheduler}")
     if scheduler == "local":
-        with LocalCluster(processes=True, dashboard_address=None) as cluster, Client(cluster):
+        # distributed is untyped: its calls are checked by the tests on a LocalCluster.
+        cluster = LocalCluster(processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
+        with cluster, Client(cluster):  # type: ignore[no-untyped-call]
             return covered_weights_dask(cells, areas, weight=weight, groups=groups)
     try:
-        client = Client(scheduler, timeout=settings.dask_connect_timeout_s)
+        client = Client(  # type: ignore[no-untyped-call]
+            scheduler, timeout=settings.dask_connect_timeout_s
+        )
     except (OSError, TimeoutError) as error:
         raise ChengyuError(
             f"--scheduler {scheduler}: no Dask scheduler answered within "
@@ -354,29 +339,32 @@ def covered_weights_dask(
     npartitions: int = 8,
     groups: int | None = None,
 ) -> np.ndarray:
-    """``covered_weights`` on a Dask cluster: the cells are split into partitions, each counted
-    with the same indexed pass, and the partial sums added.
+    """Run ``covered_weights`` on a Dask cluster, partition by partition.
+
+    The cells are split into partitions, each counted with the same indexed pass, and the
+    partial sums added.
 
     Uses the active ``distributed`` client if there is one (e.g. a ``LocalCluster``), otherwise
     Dask's default scheduler. With ``groups``, the cells carry a ``_group`` code column and the
     answer is the (catchment, group) matrix of ``covered_by``.
     """
-    import dask
     import dask_geopandas
+    from dask.base import compute
+    from dask.delayed import delayed
 
     columns = cells[[weight, "geometry"] + (["_group"] if groups is not None else [])]
     partitioned = dask_geopandas.from_geopandas(columns, npartitions=npartitions)
     if groups is None:
         parts = [
-            dask.delayed(covered_weights)(part, areas, weight=weight)
+            delayed(covered_weights)(part, areas, weight=weight)
             for part in partitioned.to_delayed()
         ]
     else:
         parts = [
-            dask.delayed(_grouped_part)(part, areas, weight, groups)
-            for part in partitioned.to_delayed()
+            delayed(_grouped_part)(part, areas, weight, groups) for part in partitioned.to_delayed()
         ]
-    return np.sum(dask.compute(*parts), axis=0)
+    total: np.ndarray = np.sum(compute(*parts), axis=0)  # type: ignore[no-untyped-call]
+    return total
 
 
 def population_cells(
@@ -389,7 +377,7 @@ def population_cells(
     """
     generator = np.random.default_rng(seed)
     chosen = counties[(counties["level"] == "county") & counties.geometry.notna()]
-    projected = chosen.to_crs(chosen.estimate_utm_crs())
+    projected = chosen.to_crs(metric_crs(chosen))
     areas = projected.area.to_numpy()
     counts = np.maximum(1, np.round(total_cells * areas / areas.sum()).astype(int))
     frames = []
@@ -560,11 +548,12 @@ def _people(
         zones[["adcode", "population", "_km2", "geometry"]], keyed, keep_geom_type=True
     )
     pieces["people"] = pieces["population"] * (pieces.area / 1e6) / pieces["_km2"]
-    return pieces.groupby(["catchment", "adcode"], as_index=False)["people"].sum()
+    summed: pd.DataFrame = pieces.groupby(["catchment", "adcode"], as_index=False)["people"].sum()
+    return summed
 
 
 def _with_people(pieces: gpd.GeoDataFrame, people: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The county/catchment pieces with ``people`` counted on a population, not by area."""
+    """Return the county/catchment pieces with ``people`` counted on a population, not by area."""
     merged = pieces.drop(columns="people").merge(people, on=["catchment", "adcode"], how="left")
     merged["people"] = merged["people"].fillna(0.0)
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=pieces.crs)

@@ -19,6 +19,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """One line naming the file, the feature and the field."""
         return f"{self.file}: feature {self.feature_id!r}, field {self.field!r}: {self.message}"
 
 
@@ -41,8 +42,10 @@ class ExportError(ChengyuError):
 
 
 class PopulationError(ChengyuError):
-    """Population figures or a population file cannot be used: the message names the file, the
-    feature and the field."""
+    """Population figures or a population file cannot be used.
+
+    The message names the file, the feature and the field.
+    """
 
 
 class MapDefinitionError(ChengyuError):

@@ -98,8 +98,10 @@ def _write_layers(
     with atomic_path(target) as temporary:
         for name, frame in layers.items():
             spec = ALL_SPECS[name]
-            if frame.crs is None or frame.crs.to_epsg() != 4326:
-                raise ExportError(f"layer {name} must be in EPSG:4326, got {frame.crs}")
+            if frame.crs is None or not frame.crs.equals(settings.storage_crs):
+                raise ExportError(
+                    f"layer {name} must be in {settings.storage_crs}, got {frame.crs}"
+                )
             pyogrio.write_dataframe(
                 frame,
                 temporary,

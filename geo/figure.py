@@ -78,7 +78,7 @@ def _rgb(color: tuple[int, int, int]) -> tuple[float, float, float]:
 
 
 def _projection(bounds: Sequence[float]) -> str:
-    """A transverse Mercator centred on the figure: conformal, true scale on its meridian."""
+    """Return a transverse Mercator centred on the figure: conformal, true scale on its meridian."""
     lon = (bounds[0] + bounds[2]) / 2
     lat = (bounds[1] + bounds[3]) / 2
     return f"+proj=tmerc +lat_0={lat:.3f} +lon_0={lon:.3f} +k=1 +datum=WGS84 +units=m +no_defs"
@@ -218,10 +218,10 @@ def _legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any,
 
 
 def _nice_length_km(span_km: float) -> float:
-    """A round length near a fifth of ``span_km``: 1, 2 or 5 times a power of ten."""
+    """Return a round length near a fifth of ``span_km``: 1, 2 or 5 times a power of ten."""
     target = span_km / 5
     power = 10 ** math.floor(math.log10(target))
-    return max(step * power for step in (1, 2, 5) if step * power <= target)
+    return float(max(step * power for step in (1, 2, 5) if step * power <= target))
 
 
 def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
@@ -270,7 +270,7 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
 
 
 def _north_arrow(ax: Axes, to_lonlat: Transformer, to_map: Transformer) -> None:
-    """An arrow pointing to true north at the top left of the map."""
+    """Return an arrow pointing to true north at the top left of the map."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     x, y = x0 + 0.05 * (x1 - x0), y1 - 0.16 * (y1 - y0)
     lon, lat = to_lonlat.transform(x, y)
@@ -348,7 +348,7 @@ def _place_labels(
     100 and more) that finds no other spot: a city's name matters more than a marker's edge.
     """
     assert isinstance(fig.canvas, FigureCanvasAgg)
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[no-untyped-call]
     frame = ax.get_window_extent(renderer)
     placed_boxes: list[Bbox] = []
     placed: list[Text] = []
@@ -471,7 +471,7 @@ def _fit_bounds(
 
 @contextmanager
 def figure_style() -> Iterator[None]:
-    """matplotlib settings of every figure: the CJK font, and no mathtext (names are data)."""
+    """Matplotlib settings of every figure: the CJK font, and no mathtext (names are data)."""
     # A one-weight CJK font makes matplotlib warn for every bold or normal request.
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     font = cjk_font()
@@ -559,8 +559,8 @@ def draw_figure(
     ]
     bounds = _fit_bounds(definition, shown)
     crs = _projection(bounds)
-    to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    to_map = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    to_lonlat = Transformer.from_crs(crs, settings.storage_crs, always_xy=True)
+    to_map = Transformer.from_crs(settings.storage_crs, crs, always_xy=True)
     # Boundaries at full detail draw slowly and show nothing finer than a third of a pixel.
     corners = np.array([to_map.transform(lon, lat) for lon in bounds[::2] for lat in bounds[1::2]])
     pixel_degrees = (bounds[2] - bounds[0]) / (0.7 * settings.figure_size_in[0] * dpi)
@@ -626,7 +626,7 @@ def draw_figure(
     patches_before, texts_before = len(ax.patches), len(ax.texts)
     km = _scale_bar(ax, to_lonlat)
     _north_arrow(ax, to_lonlat, to_map)
-    renderer = canvas.get_renderer()
+    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
     furniture = [*ax.patches[patches_before:], *ax.texts[texts_before:]]
     obstacles = [artist.get_window_extent(renderer) for artist in furniture]
     obstacles += [
@@ -656,7 +656,7 @@ def draw_figure(
 def select_definitions(
     names: Sequence[str] | None = None, *, maps_dir: Path | None = None
 ) -> list[MapDefinition]:
-    """The map definitions named (all if none), checked before any work is done.
+    """Return the map definitions named (all if none), checked before any work is done.
 
     Raises
     ------

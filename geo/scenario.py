@@ -6,7 +6,7 @@ together with the base. Its rows of status ``planned`` (or of a status the base 
 open in the scenario; it may reuse a base station by its ``station_id``.
 
 The comparison runs the project's own analyses on the base and on base + proposal, with the
-public functions of ``geo.coverage`` (catchments and the people in them), ``geo.network`` (rail
+public functions of ``geo.coverage`` (catchments and the people in them), ``geo.rail_network`` (rail
 graph and reach) and ``geo.measure`` (lengths by province), so that their methods apply to
 scenarios unchanged.
 """
@@ -26,9 +26,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo import __version__, coverage, measure, network, population, settings
+from geo import __version__, coverage, measure, population, rail_network, settings
 from geo._io import atomic_path, cache_file, cache_for
 from geo._proposal import Proposal, combined_layers, read_proposal
+from geo._schema import SCENARIOS
 from geo.errors import ChengyuError, LayerValidationError
 from geo.export import write_csv, write_geopackage
 from geo.utils import log
@@ -106,7 +107,7 @@ def analyse_network(
     layers
         ``rail_stations``, ``rail_lines`` and ``admin_areas``.
     scenario
-        Which statuses are open (a key of ``geo.coverage.SCENARIOS``).
+        Which statuses are open (a key of ``geo._schema.SCENARIOS``).
     crs
         Metric CRS of the catchments (the same for a base and its scenarios).
     radii_km, origins, minutes
@@ -122,11 +123,11 @@ def analyse_network(
     table = coverage.summary(areas, pieces)
     by_county = pieces.groupby(["radius_km", "adcode"])["people"].sum().reset_index()
 
-    graph = network.rail_graph(layers, scenario=scenario)
+    graph = rail_network.rail_graph(layers, scenario=scenario)
     rows = []
     for name in origins:
-        origin = network.find_station(graph, name)
-        found = network.reach(graph, origin, limit_minutes=max(minutes))
+        origin = rail_network.find_station(graph, name)
+        found = rail_network.reach(graph, origin, limit_minutes=max(minutes))
         for limit in minutes:
             reached = [node for node, value in found.minutes.items() if value <= limit]
             rows.append(
@@ -134,15 +135,13 @@ def analyse_network(
                     "origin": graph.nodes[origin]["name_zh"],
                     "minutes": float(limit),
                     "stations": sorted(graph.nodes[node]["station_id"] for node in reached),
-                    "counties": network.counties_reached(
+                    "counties": rail_network.counties_reached(
                         found, graph, counties, within_minutes=limit
                     ),
                 }
             )
     stations = layers["rail_stations"]
-    open_ids = set(
-        stations.loc[stations["status"].isin(coverage.SCENARIOS[scenario]), "station_id"]
-    )
+    open_ids = set(stations.loc[stations["status"].isin(SCENARIOS[scenario]), "station_id"])
     return NetworkAnalysis(areas, table, by_county, pd.DataFrame(rows), open_ids)
 
 
@@ -159,7 +158,7 @@ def cached_base_analysis(
     """``analyse_network`` of a base, kept in ``cache_dir`` (default ``settings.cache_dir``).
 
     The cache entry's name changes with the layers' content, the options, every setting and
-    the code of ``geo.coverage``, ``geo.population`` and ``geo.network``: any of them changing
+    the code of ``geo.coverage``, ``geo.population`` and ``geo.rail_network``: any of them changing
     computes it afresh.
     """
     key = [
@@ -171,7 +170,7 @@ def cached_base_analysis(
         repr(tuple(minutes)),
         repr(sorted((k, repr(v)) for k, v in vars(settings).items() if not k.startswith("_"))),
         *(hashlib.sha1(Path(module.__file__ or "").read_bytes()).hexdigest()
-          for module in (coverage, network, population)),
+          for module in (coverage, rail_network, population)),
         *(_frame_digest(layers[name]) for name in ("rail_stations", "rail_lines", "admin_areas")),
     ]  # fmt: skip
     folder = Path(cache_dir or settings.cache_dir)
@@ -210,7 +209,7 @@ class Comparison:
     outputs: list[Path] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """The comparison as plain JSON-ready data."""
+        """Return the comparison as plain JSON-ready data."""
         return {
             "name": self.proposal.name,
             "title": self.proposal.title,
@@ -223,7 +222,7 @@ class Comparison:
         }
 
     def details(self) -> list[str]:
-        """The names behind the counts: counties newly served or reached, stations gained."""
+        """Return the names behind the counts: counties newly served or reached, stations gained."""
         lines = [
             f"counties newly served within {row['radius_km']:g} km: "
             + "、".join(row["counties_newly_served"])
@@ -254,13 +253,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _open_in_scenario(
     combined: Mapping[str, gpd.GeoDataFrame], added: Mapping[str, gpd.GeoDataFrame], base: str
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Base plus proposal, the proposal's counted rows given the base's newest open status.
+    """Return base plus proposal, the proposal's rows given the base's newest open status.
 
-    ``geo.coverage`` and ``geo.network`` count rows by status; a proposal's ``planned`` row
+    ``geo.coverage`` and ``geo.rail_network`` count rows by status; a proposal's ``planned`` row
     is open in its scenario, so it takes a status the base scenario counts.
     """
-    counted = (*coverage.SCENARIOS[base], *COUNTED_STATUSES)
-    opened = coverage.SCENARIOS[base][-1]
+    counted = (*SCENARIOS[base], *COUNTED_STATUSES)
+    opened = SCENARIOS[base][-1]
     layers = dict(combined)
     for name in ("rail_stations", "rail_lines"):
         if name not in added:
@@ -328,8 +327,8 @@ def compare(
     stations_gained = gained[["station_id", "name_zh", "name_en"]].sort_values("station_id")
     method = _METHOD.format(
         base=proposal.base,
-        statuses=", ".join(coverage.SCENARIOS[proposal.base]),
-        counted=", ".join((*coverage.SCENARIOS[proposal.base], *COUNTED_STATUSES)),
+        statuses=", ".join(SCENARIOS[proposal.base]),
+        counted=", ".join((*SCENARIOS[proposal.base], *COUNTED_STATUSES)),
     )
     layers = {
         **added,
@@ -438,7 +437,8 @@ def _lengths(pieces: gpd.GeoDataFrame | None) -> pd.DataFrame:
     table[kms] = table[kms].astype(float).round(1)
     table["total_km"] = table[kms].sum(axis=1).round(1)
     table.columns.name = None
-    return table
+    result: pd.DataFrame = table
+    return result
 
 
 def _map_layers(
@@ -450,9 +450,9 @@ def _map_layers(
     after: NetworkAnalysis,
     method: str,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """The scenario_* layers: network, stations, catchments and counties that change."""
+    """Return the scenario_* layers: network, stations, catchments and counties that change."""
     base_lines = base_layers["rail_lines"]
-    base_lines = base_lines[base_lines["status"].isin(coverage.SCENARIOS[proposal.base])]
+    base_lines = base_lines[base_lines["status"].isin(SCENARIOS[proposal.base])]
     parts = [base_lines.assign(layer="rail_lines", group_id=base_lines["line_id"], role="base")]
     for name, group in (("rail_lines", "line_id"), ("expressways", "id")):
         if name in added:
@@ -564,7 +564,7 @@ def _county_layer(
 
 
 def comparison_table(comparisons: Sequence[Comparison]) -> pd.DataFrame:
-    """The differences as one table: a row per measure, base and scenario columns side by side.
+    """Return the differences as one table: a row per measure, base and scenario side by side.
 
     Columns: ``measure``, ``key``, then per distinct base ``base <name>`` and per proposal
     its value and its change (``<name>`` and ``<name> change``).
@@ -597,7 +597,7 @@ def comparison_table(comparisons: Sequence[Comparison]) -> pd.DataFrame:
 
 
 def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
-    """The differences of one proposal as long rows: measure, key, base, scenario, change."""
+    """Return the differences of one proposal as long rows: measure, key, base, scenario, change."""
     rows: list[dict[str, Any]] = []
 
     def add(measure_name: str, key: str, base: float, scenario: float, detail: str = "") -> None:
@@ -661,7 +661,8 @@ def write_outputs(
     offline
         Inline Leaflet and leave out the tiles (see ``geo.webmap.make_map``).
     """
-    from geo.webmap import MapDefinition, MapLayer, write_map
+    from geo._mapdefs import MapDefinition, MapLayer
+    from geo.webmap import write_map
 
     name = comparison.proposal.name
     folder = Path(out_dir or settings.out_dir) / "scenarios" / name

@@ -61,12 +61,13 @@ provinces: tuple[str, ...] = ("四川省", "重庆市")
 #: not travel times: see ``chengyu reach`` for time on the network.
 coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
 
+#: Points per quarter circle of a catchment or reach disc (a 64-gon: its area is within 0.2 %
+#: of the circle's), in ``geo._geodesy.dissolved_discs``.
+disc_quad_segs: int = 16
+
 #: How people are counted within reach (``chengyu coverage --population``): ``dasymetric`` (the
 #: population surface of ``geo.population``) or ``areal`` (each county's people spread evenly).
 population_method: str = "dasymetric"
-
-#: Metric CRS of the population surface: UTM zone 48N, the zone of Sichuan and Chongqing's centre.
-surface_crs: str = "EPSG:32648"
 
 #: People per km² of urban area around each county seat and town of the surface. An assumption:
 #: 100 m² of urban construction land per person, within the 65–115 m² band of China's urban land
@@ -84,7 +85,7 @@ dask_connect_timeout_s: float = 10.0
 #: ``cities500`` table it comes from.
 town_min_population: int = 500
 
-#: Rail travel-time model (``geo.network``), fitted to the published fastest times of
+#: Rail travel-time model (``geo.rail_network``), fitted to the published fastest times of
 #: ``layers/rail_times.csv``. A ride between two stations of a line costs its running time at
 #: the section's speed (``operating_speed_kmh`` where filled, else ``design_speed_kmh``) x
 #: ``rail_speed_factor``, plus one start/stop allowance ``rail_start_stop_s``, plus
@@ -143,6 +144,10 @@ road_speed_kph: float = 60.0
 
 #: Width either side of a reached road that counts as reached (local roads), km.
 road_band_km: float = 2.0
+
+#: Points per quarter circle of the discs around road nodes (thousands of overlapping discs,
+#: so coarse ones: a 16-gon).
+road_disc_quad_segs: int = 4
 
 #: A station farther than this from any road node of the graph gets no drive area, km.
 road_max_snap_km: float = 25.0

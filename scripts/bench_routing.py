@@ -39,8 +39,8 @@ def _seconds(cache: str) -> float:
 def _in_process(cache: str) -> tuple[float, float]:
     """Seconds for the rail legs alone: cold (graph load included), then from the cache."""
     from geo._validate import parse_waypoints
+    from geo.freight import rail_route
     from geo.layers import load_layers
-    from geo.routing import rail_route
 
     hubs = load_layers(["logistics_hubs"])["logistics_hubs"].set_index("id")
     legs = load_layers(["corridor_routes"])["corridor_routes"]

@@ -2,7 +2,7 @@
 
 Loads the layers, grid-searches ``settings.rail_fit_grid`` for the speed factor, start/stop
 allowance and stop time that best match ``layers/rail_times.csv`` (see
-``geo.network.fit_time_model``), prints the calibration table with the fitted values and the
+``geo.rail_network.fit_time_model``), prints the calibration table with the fitted values and the
 lines to paste into ``geo/settings.py``. Re-run it when stations, sections or times change.
 
 Usage: ``python scripts/fit_rail_times.py [--layers DIR]``
@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from geo.layers import load_layers
-from geo.network import calibration_table, fit_time_model
+from geo.rail_network import calibration_table, fit_time_model
 
 
 def main() -> None:

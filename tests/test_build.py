@@ -315,3 +315,35 @@ def test_an_output_folder_holding_the_working_folder_or_the_sources_is_refused(
     with pytest.raises(ExportError, match="a folder of their own"):
         build(out_dir=tmp_path / "data")
     assert (work / "notes.txt").read_text() == "mine"
+
+
+def test_the_analysis_is_computed_once_per_set_of_inputs(monkeypatch):
+    first = analyse()  # computed, or read back from what an earlier test computed
+
+    def again(**_):
+        raise AssertionError("analysed again: the cached stage was not used")
+
+    monkeypatch.setattr(build_module, "_analyse", again)
+    second = analyse()
+    assert list(second.layers) == list(first.layers)
+    assert second.lengths.equals(first.lengths) and second.coverage.equals(first.coverage)
+    assert list(second.layers["rail_reach"].geometry.to_wkb()) == list(
+        first.layers["rail_reach"].geometry.to_wkb()
+    )
+    with pytest.raises(AssertionError, match="analysed again"):
+        analyse(radii_km=[7.0])  # another input: computed
+
+
+def test_maps_writes_the_maps_and_nothing_else(previous, quick):
+    from geo.build import build_maps
+
+    before = _hashes(previous)
+    (previous / "maps" / "overview.html").unlink()
+    written = build_maps(out_dir=previous)
+    after = _hashes(previous)
+    assert written and all(path.parent == previous / "maps" for path in written)
+    assert (previous / "maps" / "overview.html").is_file()
+    assert {k: v for k, v in after.items() if not k.startswith("maps/")} == {
+        k: v for k, v in before.items() if not k.startswith("maps/")
+    }
+    assert _siblings(previous) == []

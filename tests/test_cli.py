@@ -178,7 +178,7 @@ def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
 
 
 def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runner, monkeypatch):
-    from geo import routing
+    from geo import freight as routing
     from geo._checks import rail_graph_segments
 
     def forbidden(*args, **kwargs):
@@ -195,3 +195,23 @@ def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runn
     result = runner.invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
     assert "valid: " in result.output
+
+
+def test_lengths_json_prints_plain_rows(runner, built, monkeypatch):
+    import json
+    import math
+
+    monkeypatch.setattr("geo.cli._run_build", lambda *args, **kwargs: built)
+    result = runner.invoke(cli, ["lengths", "--json", "--level", "section", "--level", "line"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    table = built.lengths[built.lengths["level"].isin(["section", "line"])]
+    assert len(rows) == len(table) and {row["level"] for row in rows} == {"section", "line"}
+    assert list(rows[0]) == list(table.columns)
+    by_id = {(row["level"], row["id"]): row for row in rows}
+    section = table.set_index(["level", "id"]).loc[("section", "cdw-2")]
+    assert by_id[("section", "cdw-2")]["total_km"] == pytest.approx(section["total_km"])
+    assert by_id[("section", "cdw-2")]["official_km"] == pytest.approx(432.4)
+    # A missing official length is null, never NaN (which is not JSON).
+    assert any(row["official_km"] is None for row in rows)
+    assert all(not (isinstance(v, float) and math.isnan(v)) for row in rows for v in row.values())

@@ -220,3 +220,10 @@ def test_expressways_in_service_follow_the_highway_graph_the_others_stay_straigh
         len(line.coords) == len(waypoints.split(";"))
         for line, waypoints in zip(building.geometry, building["waypoints"], strict=True)
     )
+
+
+def test_every_source_layer_has_a_builder():
+    from geo._schema import LAYER_SPECS
+    from geo.layers import _BUILDERS
+
+    assert set(_BUILDERS) == set(LAYER_SPECS)

@@ -86,3 +86,10 @@ def test_the_yangtze_route_is_set_beside_the_land_sea_route(table):
     yangtze = table.loc[("service", "chongqing_yangtze_shanghai_thailand")]
     assert yangtze["mode"] == "river+sea" and yangtze["status"] == "comparison"
     assert yangtze["total_km"] > land_sea["total_km"]
+
+
+def test_the_length_table_has_a_column_for_every_province_of_the_settings():
+    from geo import settings
+    from geo._schema import PROVINCE_COLUMNS
+
+    assert tuple(PROVINCE_COLUMNS) == settings.provinces

@@ -113,3 +113,9 @@ def test_every_line_of_the_layer_has_its_own_colour():
         line_ids = {row["line_id"] for row in csv.DictReader(handle)}
     colors = STYLES["rail_lines"].colors
     assert line_ids <= set(colors), f"lines drawn in the fallback colour: {line_ids - set(colors)}"
+
+
+def test_every_layer_an_output_may_hold_has_a_style():
+    from geo._schema import ALL_SPECS
+
+    assert set(STYLES) == set(ALL_SPECS)

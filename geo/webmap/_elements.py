@@ -38,12 +38,12 @@ class _Raw(Element):
         self._html = html
 
     def render(self, **kwargs: Any) -> str:
-        """The markup itself: unlike an ``Element``, no Jinja sees it."""
+        """Return the markup itself: unlike an ``Element``, no Jinja sees it."""
         return self._html
 
 
 def _json_block(element_id: str, value: object) -> _Raw:
-    """A ``<script type="application/json">`` block: how data reaches the page."""
+    """Return a ``<script type="application/json">`` block: how data reaches the page."""
     return _Raw(f'<script type="application/json" id="{element_id}">{_script_json(value)}</script>')
 
 
@@ -112,7 +112,7 @@ window.addEventListener("load", function () { setTimeout({{ this.get_name() }}_b
     )
 
     def __init__(self, data_id: str, *, entry: MapLayer, timeline: bool) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # folium is untyped
         self._name = "ChengyuGeoJson"
         # The id of the group's JSON block (its label and GeoJSON), parsed when it is drawn.
         self.data_id = data_id
@@ -145,6 +145,6 @@ chengyuControls({{ this._parent.get_name() }}, chengyuData({{ this.options_id|to
     )
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # folium is untyped
         self._name = "ChengyuControls"
         self.options_id = _CONTROLS_ID

@@ -23,14 +23,14 @@ from geo.webmap._vocabulary import _text, popup_content
 
 
 def group_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> gpd.GeoDataFrame:
-    """The features a map group draws: those matching its ``where``, with a geometry."""
+    """Return the features a map group draws: those matching its ``where``, with a geometry."""
     for name, values in entry.where.items():
         frame = frame[frame[name].astype(str).isin(values)]
     return frame[frame.geometry.notna()]
 
 
 def _year(row: Mapping[str, Any]) -> int | None:
-    """The year a feature is in service from: opened, else planned opening; 0 if always there."""
+    """Return the year a feature is in service from: opened, else planned; 0 if always there."""
     for name in ("opened", "opening"):
         text = _text(row.get(name))
         if text and text[:4].isdigit() and "start" not in text:

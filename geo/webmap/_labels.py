@@ -98,7 +98,7 @@ def line_label_rows(frame: gpd.GeoDataFrame, key: str) -> set[int]:
 
 
 def _is_place(row: Mapping[str, Any]) -> bool:
-    """A prefecture, or Chongqing (a province-level city with no prefecture above its districts)."""
+    """Return whether a row is a prefecture, or Chongqing (no prefecture above its districts)."""
     level = row.get("level")
     return level == "prefecture" or (level == "province" and row.get("name_zh") == "重庆市")
 
@@ -106,7 +106,7 @@ def _is_place(row: Mapping[str, Any]) -> bool:
 def label_properties(
     row: Mapping[str, Any], *, layer: str, labels: bool, carries_line_name: bool
 ) -> dict[str, Any]:
-    """A feature's label as data (``_l``, ``_lt``, ``_r``, ``_z``), or ``{}`` if it has none."""
+    """Return a feature's label as data (``_l``, ``_lt``, ``_r``, ``_z``), or ``{}``."""
     geometry = row["geometry"]
     text, rank, zoom = None, None, 0
     if layer == "rail_stations":

@@ -20,7 +20,7 @@ from geo.webmap._vocabulary import bilingual_label
 def _legend(
     definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame]
 ) -> list[dict[str, Any]]:
-    """The legend as data: per group its label and, per category shown, a swatch and a text."""
+    """Return the legend as data: per group its label and, per category, a swatch and a text."""
     parts = []
     for entry in definition.layers:
         style = STYLES[entry.layer]
@@ -76,7 +76,7 @@ def _colour_items(layer: str, frame: gpd.GeoDataFrame, geometry: str) -> list[di
 
 
 def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:
-    """A legend swatch: the SVG shape (24 × 14 px) and its attributes, drawn by the page."""
+    """Return a legend swatch: the SVG shape (24 × 14 px) and its attributes, drawn by the page."""
     style = leaflet_style(symbol, geometry)
     dash = {"stroke-dasharray": style["dashArray"]} if style.get("dashArray") else {}
     if geometry == "polygon" and symbol.fill:
@@ -91,7 +91,7 @@ def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:
 
 
 def _thinned_note(entry: MapLayer, *, shown: int, total: int, cell_km: float) -> str:
-    """The legend's line for a thinned group: what is shown and by which rule."""
+    """Return the legend's line for a thinned group: what is shown and by which rule."""
     return (
         f"{entry.label}：显示 {shown:,} / {total:,} 个点，每 {cell_km:g} 公里格网一个 · "
         f"showing {shown:,} of {total:,} points, one per {cell_km:g} km grid cell "

@@ -123,7 +123,7 @@ def bilingual_label(value: str) -> str:
 
 
 def _field_label(name: str) -> str:
-    """A field's label in words: Chinese and English (``share_area_after_30km`` too)."""
+    """Return a field's label in words: Chinese and English (``share_area_after_30km`` too)."""
     match = _PER_RADIUS.fullmatch(name)
     if match:
         measure, scenario, radius = match.groups()
@@ -137,7 +137,7 @@ def _field_label(name: str) -> str:
 
 
 def _value_text(name: str, value: object) -> str | None:
-    """A value in words: codes of a vocabulary bilingual, shares as percentages."""
+    """Return a value in words: codes of a vocabulary bilingual, shares as percentages."""
     text = _text(value)
     if text is None:
         return None
@@ -149,7 +149,7 @@ def _value_text(name: str, value: object) -> str | None:
 
 
 def _heading(row: Mapping[str, Any]) -> list[str]:
-    """A popup's heading: the feature's names, else what it is (origin, scenario, ring)."""
+    """Return a popup's heading: the feature's names, else what it is (origin, scenario, ring)."""
     names = [text for name in _HEADING_FIELDS if (text := _text(row.get(name)))]
     if names:
         return names
@@ -158,7 +158,7 @@ def _heading(row: Mapping[str, Any]) -> list[str]:
 
 
 def popup_content(row: Mapping[str, Any], layer: str) -> dict[str, list[Any]]:
-    """A feature's popup as data: names as heading (``h``), then ``[label, value]`` rows (``r``).
+    """Return a feature's popup as data: names as heading (``h``), then rows (``r``).
 
     Codes are shown in words (``under_25pct`` as "不足25% under 25 %"), shares as percentages.
     Feature text is data, never markup: the page builds the popup with ``textContent``.

@@ -1,5 +1,8 @@
-"""The basemaps: tile services online (OpenStreetMap, Amap in GCJ-02, Tianditu), and the
-vector context drawn with no tiles (land, coasts, neighbouring countries, places)."""
+"""The basemaps: tile services online, and the vector context drawn with no tiles.
+
+Online: OpenStreetMap, Amap in GCJ-02 and Tianditu; without tiles: land, coasts, neighbouring
+countries and places.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ class Basemap:
 
 
 def basemaps(*, tianditu_key: str | None = None) -> list[Basemap]:
-    """The online basemaps: OpenStreetMap, Amap (GCJ-02), and Tianditu when a key is given."""
+    """Return the online basemaps: OpenStreetMap, Amap (GCJ-02), and Tianditu with a key."""
     maps = [
         Basemap(
             "OpenStreetMap",
@@ -135,6 +138,6 @@ def _feature(shape: shapely.Geometry, properties: dict[str, Any]) -> dict[str, A
 
 
 def _without_islets(shape: shapely.Geometry, min_area: float) -> shapely.Geometry:
-    """The shape without the parts smaller than ``min_area`` (square degrees)."""
+    """Return the shape without the parts smaller than ``min_area`` (square degrees)."""
     parts = [part for part in shapely.get_parts(shape) if part.area >= min_area]
     return shapely.multipolygons(parts) if parts else shapely.Polygon()

@@ -11,29 +11,34 @@ station by road within T minutes".
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import shapely
 
 from geo import settings
+from geo._geodesy import dissolved_discs, geodesic_km, metric_crs, nearest
 from geo._io import atomic_path, cache_file
-from geo.coverage import SCENARIOS, coverage_table, covered_weights
-from geo.measure import geodesic_km
-from geo.routing import _highway_graph
+from geo._schema import SCENARIOS
+from geo.coverage import coverage_table, covered_weights
+from geo.freight import _highway_graph
 from geo.utils import log
 
 #: Credit owed by every output built on the highway graph.
 ROAD_GRAPH_CREDIT = "road graph: scgraph_data world highways (© OpenStreetMap contributors, ODbL)"
 
 
-def _road_graph(bounds: Sequence[float]) -> tuple[np.ndarray, list[dict[int, float]], np.ndarray]:
-    """Nodes (lon, lat) inside ``bounds``, the adjacency (km) and the indices kept."""
+def _road_graph(bounds: Sequence[float]) -> tuple[np.ndarray, nx.DiGraph]:
+    """Return the highway graph inside ``bounds``: node positions (lon, lat) and the roads (km).
+
+    Nodes are numbered by their row in the positions; each edge's ``km`` is the road length
+    scgraph_data gives.
+    """
     graph = _highway_graph()
     latlon = np.asarray(graph.nodes, dtype=float)
     lon_min, lat_min, lon_max, lat_max = bounds
@@ -42,7 +47,19 @@ def _road_graph(bounds: Sequence[float]) -> tuple[np.ndarray, list[dict[int, flo
         & (latlon[:, 0] >= lat_min) & (latlon[:, 0] <= lat_max)
     )  # fmt: skip
     kept = np.flatnonzero(inside)
-    return latlon[kept][:, ::-1], [graph.graph[index] for index in kept], kept
+    nodes = latlon[kept][:, ::-1]
+    local = {int(index): position for position, index in enumerate(kept)}
+    roads = nx.DiGraph()
+    roads.add_weighted_edges_from(
+        (
+            (position, local[neighbour], km)
+            for position, index in enumerate(kept)
+            for neighbour, km in graph.graph[index].items()
+            if neighbour in local
+        ),
+        weight="km",
+    )
+    return nodes, roads
 
 
 def drive_areas(
@@ -90,41 +107,30 @@ def drive_areas(
         return gpd.read_parquet(cache)
     bounds = stations.total_bounds
     margin = max(limits) / 60 * settings.road_speed_kph / 90 + 0.5  # degrees, generous
-    nodes, adjacency, kept = _road_graph(
+    nodes, roads = _road_graph(
         (bounds[0] - margin, bounds[1] - margin, bounds[2] + margin, bounds[3] + margin)
     )
-    local = {int(index): position for position, index in enumerate(kept)}
-    crs = stations.estimate_utm_crs()
+    crs = metric_crs(stations)
+    spurs = _spurs(stations, nodes)
     rows = []
     for scenario, statuses in SCENARIOS.items():
         chosen = stations[stations["status"].isin(statuses)].drop_duplicates("station_id")
-        # Road nodes reached within each limit, over every station of the scenario.
-        reached_nodes: dict[float, set[int]] = {limit: set() for limit in limits}
-        off_road = 0
-        for point in chosen.geometry:
-            if len(nodes) == 0:
-                off_road += 1
-                continue
-            distances = np.hypot(
-                (nodes[:, 0] - point.x) * np.cos(np.radians(point.y)), nodes[:, 1] - point.y
-            )
-            start = int(np.argmin(distances))
-            spur_km = geodesic_km(point.x, point.y, *nodes[start])
-            if spur_km > settings.road_max_snap_km:
-                off_road += 1
-                continue
-            budget = {limit: limit / 60 * settings.road_speed_kph - spur_km for limit in limits}
-            reached = _within(start, adjacency, local, max(budget.values()))
-            for limit, km in budget.items():
-                reached_nodes[limit].update(node for node, d in reached.items() if d <= km)
+        on_road = [spurs[station] for station in chosen["station_id"] if station in spurs]
+        off_road = len(chosen) - len(on_road)
+        # A road node is reached within a limit when, from some station, the spur to its
+        # nearest road node plus the road beyond is no longer than the limit at road speed.
+        reached = _within(roads, on_road, limit_km=max(limits) / 60 * settings.road_speed_kph)
         for limit in limits:
-            chosen_nodes = np.fromiter(reached_nodes[limit], dtype=int)
+            km = limit / 60 * settings.road_speed_kph
+            chosen_nodes = np.array(sorted(n for n, d in reached.items() if d <= km), dtype=int)
             # Road nodes lie one to two km apart: discs of the band's radius join into corridors.
             points = gpd.GeoSeries(
-                gpd.points_from_xy(nodes[chosen_nodes, 0], nodes[chosen_nodes, 1]), crs=4326
+                gpd.points_from_xy(nodes[chosen_nodes, 0], nodes[chosen_nodes, 1]),
+                crs=settings.storage_crs,
             ).to_crs(crs)
-            discs = shapely.buffer(points.values, settings.road_band_km * 1000, quad_segs=4)
-            area = shapely.union_all(discs) if len(discs) else shapely.Polygon()
+            area = dissolved_discs(
+                points, settings.road_band_km * 1000, quad_segs=settings.road_disc_quad_segs
+            )
             rows.append(
                 {
                     "id": f"{scenario}-{limit:g}min",
@@ -154,12 +160,30 @@ def drive_areas(
     return frame
 
 
+def _spurs(stations: gpd.GeoDataFrame, nodes: np.ndarray) -> dict[str, tuple[int, float]]:
+    """Each station's nearest road node and the geodesic spur to it (km), if within reach.
+
+    Stations farther than ``settings.road_max_snap_km`` from any road node are left out.
+    """
+    unique = stations.drop_duplicates("station_id")
+    if len(nodes) == 0 or unique.empty:
+        return {}
+    found, _ = nearest(nodes, np.column_stack([unique.geometry.x, unique.geometry.y]))
+    spurs = {}
+    for station, point, node in zip(unique["station_id"], unique.geometry, found, strict=True):
+        spur_km = geodesic_km(point.x, point.y, *nodes[int(node)])
+        if spur_km <= settings.road_max_snap_km:
+            spurs[str(station)] = (int(node), spur_km)
+    return spurs
+
+
 def _people(population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
     """People within each area: points counted, county polygons by areal weighting."""
     if "population_2020" in population.columns:
         pieces = coverage_table(population, areas, keys=("scenario", "minutes"))
         people = pieces.groupby("catchment")["people"].sum().reindex(areas.index, fill_value=0)
-        return people.to_numpy(dtype=float)
+        counted: np.ndarray = people.to_numpy(dtype=float)
+        return counted
     return covered_weights(population, areas)
 
 
@@ -170,21 +194,24 @@ def _population_key(population: gpd.GeoDataFrame) -> str:
 
 
 def _within(
-    start: int, adjacency: list[dict[int, float]], local: dict[int, int], limit_km: float
+    roads: nx.DiGraph, starts: Sequence[tuple[int, float]], *, limit_km: float
 ) -> dict[int, float]:
-    """Road distance (km) from ``start`` to every node within ``limit_km`` (Dijkstra)."""
-    best = {start: 0.0}
-    queue = [(0.0, start)]
-    while queue:
-        distance, node = heapq.heappop(queue)
-        if distance > best.get(node, np.inf):
-            continue
-        for neighbour, km in adjacency[node].items():
-            position = local.get(neighbour)
-            if position is None:
-                continue
-            total = distance + km
-            if total <= limit_km and total < best.get(position, np.inf):
-                best[position] = total
-                heapq.heappush(queue, (total, position))
-    return best
+    """Road distance (km) to every node within ``limit_km`` of the nearest start.
+
+    Each start is a road node and the spur (km) already travelled to reach it; a virtual
+    source joined to every start by its spur turns the stations into one Dijkstra search.
+    """
+    if not starts:
+        return {}
+    source = -1
+    roads.add_node(source)
+    try:
+        for node, spur_km in starts:
+            if not roads.has_edge(source, node) or roads[source][node]["km"] > spur_km:
+                roads.add_edge(source, node, km=spur_km)
+        distances = nx.single_source_dijkstra_path_length(
+            roads, source, cutoff=limit_km, weight="km"
+        )
+    finally:
+        roads.remove_node(source)
+    return {int(node): float(km) for node, km in distances.items() if node != source}

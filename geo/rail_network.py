@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.coverage import SCENARIOS
+from geo._geodesy import dissolved_discs, geodesic_km, metric_crs, pairs_within_km
+from geo._schema import SCENARIOS
 from geo.errors import ChengyuError
-from geo.measure import geodesic_km
 from geo.utils import log
 
 #: Weights a ride carries: the fastest train, and a train calling at every open station.
@@ -54,7 +54,7 @@ class TimeModel:
 
     @classmethod
     def from_settings(cls) -> TimeModel:
-        """The model with the fitted values of ``geo.settings``."""
+        """Return the model with the fitted values of ``geo.settings``."""
         return cls(
             settings.rail_speed_factor,
             settings.rail_start_stop_s,
@@ -81,7 +81,7 @@ def rail_graph(
     scenario: str,
     model: TimeModel | None = None,
 ) -> nx.MultiDiGraph:
-    """The rail network open in a scenario, as an osmnx-compatible ``MultiDiGraph``.
+    """Return the rail network open in a scenario, as an osmnx-compatible ``MultiDiGraph``.
 
     Parameters
     ----------
@@ -169,7 +169,7 @@ class _Leg:
 def _runs(
     stops: pd.DataFrame, sections: pd.DataFrame, statuses: Sequence[str]
 ) -> list[list[tuple[pd.Series, _Leg | None]]]:
-    """A line's open stations in order, cut where no open section joins two of them.
+    """Return a line's open stations in order, cut where no open section joins two of them.
 
     Each station comes with the leg that reaches it (``None`` for the first of a run). A stop
     where trains do not stop (reserved) is passed through, not boarded: its leg spans it. A
@@ -218,7 +218,7 @@ def _official_scale(stops: pd.DataFrame, section: pd.Series) -> float:
 
 
 def _section_speed(section: pd.Series) -> float:
-    """The speed trains run a section at: ``operating_speed_kmh`` where filled, else design."""
+    """Return the speed trains run a section at: ``operating_speed_kmh``, else design."""
     operating = section.get("operating_speed_kmh")
     if operating is not None and not pd.isna(operating):
         return float(operating)
@@ -233,22 +233,27 @@ def _add_transfers(graph: nx.MultiDiGraph) -> None:
     ``settings.rail_transfer_minutes`` plus the distance at urban-transit speed.
     """
     nodes = list(graph.nodes(data=True))
-    for index, (first, a) in enumerate(nodes):
-        for second, b in nodes[index + 1 :]:
-            km = geodesic_km(a["x"], a["y"], b["x"], b["y"])
-            if km > settings.rail_transfer_radius_km:
-                continue
-            seconds = settings.rail_transfer_minutes * 60 + km / settings.transfer_speed_kph * 3600
-            attributes = {
-                "length": round(km * 1000, 1),
-                FASTEST: round(seconds, 1),
-                ALL_STOPS: round(seconds, 1),
-                "speed_kph": settings.transfer_speed_kph,
-                "line_id": "transfer",
-                "section_id": "transfer",
-            }
-            graph.add_edge(first, second, key="transfer", **attributes)
-            graph.add_edge(second, first, key="transfer", **attributes)
+    places = np.array([(data["x"], data["y"]) for _, data in nodes]).reshape(-1, 2)
+    for i, j in pairs_within_km(places, settings.rail_transfer_radius_km):
+        (first, a), (second, b) = nodes[i], nodes[j]
+        km = geodesic_km(a["x"], a["y"], b["x"], b["y"])
+        if km <= settings.rail_transfer_radius_km:
+            _add_transfer(graph, first, second, km=km)
+
+
+def _add_transfer(graph: nx.MultiDiGraph, first: int, second: int, *, km: float) -> None:
+    """Join two stations ``km`` apart by a transfer, both ways."""
+    seconds = settings.rail_transfer_minutes * 60 + km / settings.transfer_speed_kph * 3600
+    attributes = {
+        "length": round(km * 1000, 1),
+        FASTEST: round(seconds, 1),
+        ALL_STOPS: round(seconds, 1),
+        "speed_kph": settings.transfer_speed_kph,
+        "line_id": "transfer",
+        "section_id": "transfer",
+    }
+    graph.add_edge(first, second, key="transfer", **attributes)
+    graph.add_edge(second, first, key="transfer", **attributes)
 
 
 def _section_between(sections: pd.DataFrame, first: int, last: int) -> pd.Series | None:
@@ -259,7 +264,7 @@ def _section_between(sections: pd.DataFrame, first: int, last: int) -> pd.Series
 
 
 def find_station(graph: nx.MultiDiGraph, name: str) -> int:
-    """The node of a station given by id, Chinese or English name (``成都东``, ``Chengdu East``).
+    """Return a station's node by id, Chinese or English name (``成都东``, ``Chengdu East``).
 
     Raises
     ------
@@ -367,14 +372,13 @@ def reach_areas(
     origins: Sequence[str],
     minutes: Sequence[float],
 ) -> gpd.GeoDataFrame:
-    """The ``rail_reach`` layer: the area reachable by rail and then by road within each time.
+    """Return the ``rail_reach`` layer: the area reachable by rail, then road, within each time.
 
     Around every station reached after ``t`` minutes, the time left is spent at
     ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
     dissolved per origin, scenario and time. Drawn in the data's UTM zone, stored in WGS84.
     """
-    stations = layers["rail_stations"]
-    crs = stations.estimate_utm_crs()
+    crs = metric_crs(layers["rail_stations"])
     rows = []
     for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
         nodes = list(found.minutes)
@@ -385,13 +389,10 @@ def reach_areas(
             crs=settings.storage_crs,
         ).to_crs(crs)
         for limit in minutes:
-            left_km = [(limit - found.minutes[n]) / 60 * settings.access_speed_kph for n in nodes]
-            circles = [
-                point.buffer(km * 1000, quad_segs=16)
-                for point, km in zip(points, left_km, strict=True)
-                if km > 0
-            ]
-            area = gpd.GeoSeries(circles, crs=crs).union_all()
+            left_km = np.array(
+                [(limit - found.minutes[n]) / 60 * settings.access_speed_kph for n in nodes]
+            )
+            area = dissolved_discs(points.values[left_km > 0], left_km[left_km > 0] * 1000)
             rows.append(
                 {
                     "id": f"{graph.nodes[origin]['station_id']}-{scenario}-{limit:g}min",
@@ -612,7 +613,7 @@ def travel_times(
 
 
 def _all_stops_seconds(graph: nx.MultiDiGraph, path: Sequence[int]) -> float:
-    """The fastest route's rides (and transfers) on trains that call at every station.
+    """Return the fastest route's rides (and transfers) on trains that call at every station.
 
     Summed along the fastest path rather than searched anew: a search on ``all_stops_time``
     would split a ride at every station (changing trains there costs nothing in this model),
@@ -628,7 +629,7 @@ def _all_stops_seconds(graph: nx.MultiDiGraph, path: Sequence[int]) -> float:
 def _published_by_pair(
     layers: Mapping[str, gpd.GeoDataFrame],
 ) -> dict[frozenset[str], tuple[float, str]]:
-    """The shortest published time of each station pair, with its date and source."""
+    """Return the shortest published time of each station pair, with its date and source."""
     found: dict[frozenset[str], tuple[float, str]] = {}
     times = layers.get("rail_times")
     if times is None:

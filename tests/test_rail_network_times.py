@@ -15,7 +15,7 @@ from geo import settings
 from geo.cli import cli
 from geo.errors import LayerValidationError
 from geo.layers import load_layers
-from geo.network import (
+from geo.rail_network import (
     ALL_STOPS,
     FASTEST,
     TimeModel,

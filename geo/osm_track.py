@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -22,11 +22,10 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
-from pyproj import Transformer
 from shapely import LineString, MultiLineString, Point, line_merge
 
 from geo import settings
-from geo._io import atomic_path, cache_file
+from geo._io import OSM_GRAPH_FILE, atomic_path, cache_file
 from geo.errors import ChengyuError
 from geo.utils import log
 
@@ -35,7 +34,7 @@ RAIL_TAGS = ("railway", "highspeed", "usage", "name", "service", "gauge", "elect
 #: Overpass filter for the rail graph.
 RAIL_FILTER = '["railway"="rail"]'
 #: Name of the cached rail graph in the cache folder.
-CACHED_GRAPH = "osm_rail.graphml"
+CACHED_GRAPH = OSM_GRAPH_FILE
 
 
 def _use_rail_tags() -> None:
@@ -45,7 +44,7 @@ def _use_rail_tags() -> None:
 
 
 def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
-    """The ``railway=rail`` graph of a local OpenStreetMap XML file (``.osm`` or ``.osm.bz2``).
+    """Return the ``railway=rail`` graph of a local OpenStreetMap file (``.osm``, ``.osm.bz2``).
 
     Raises
     ------
@@ -101,7 +100,7 @@ def _rail_ways_of_pbf(path: Path) -> Path:
 
 
 def rail_graph_from_overpass(bbox: Sequence[float] | None = None) -> nx.MultiDiGraph:
-    """The ``railway=rail`` graph of the region from Overpass (online; osmnx caches answers).
+    """Return the ``railway=rail`` graph of the region from Overpass (online; osmnx caches answers).
 
     Parameters
     ----------
@@ -176,7 +175,7 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
 
 
 def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
-    """The rail graph kept by the last ``refresh``, or ``None`` if there is none."""
+    """Return the rail graph kept by the last ``refresh``, or ``None`` if there is none."""
     path = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
     return ox.load_graphml(path) if path.is_file() else None
 
@@ -197,12 +196,7 @@ def snap_sections(
     legs on the track.
     """
     limit = max_snap_m if max_snap_m is not None else settings.osm_max_snap_m
-    to_metres = Transformer.from_crs(4326, 32648, always_xy=True)
-    ids = np.array(list(graph.nodes))
-    xs, ys = to_metres.transform(
-        np.array([graph.nodes[n]["x"] for n in ids], dtype=float),
-        np.array([graph.nodes[n]["y"] for n in ids], dtype=float),
-    )
+    snapped = _snap(stations, graph, limit)
     undirected = graph.to_undirected()
     result = sections.copy()
     shares, sources, geometries = [], [], []
@@ -214,7 +208,7 @@ def snap_sections(
         pieces, on_track = [], 0
         points = list(stops.geometry)
         for start, end in itertools.pairwise(points):
-            track = _track_between(start, end, undirected, ids, xs, ys, to_metres, limit)
+            track = _track_between(start, end, undirected, snapped=snapped)
             if track is None:
                 pieces.append(LineString([start.coords[0], end.coords[0]]))
             else:
@@ -235,24 +229,33 @@ def snap_sections(
     return result
 
 
+def _snap(
+    stations: gpd.GeoDataFrame, graph: nx.MultiDiGraph, limit_m: float
+) -> dict[tuple[float, float], int]:
+    """Return the track node each station position snaps to, for those within ``limit_m`` of one."""
+    places = sorted({(point.x, point.y) for point in stations.geometry})
+    if not places or graph.number_of_nodes() == 0:
+        return {}
+    found, metres = ox.distance.nearest_nodes(
+        graph, [x for x, _ in places], [y for _, y in places], return_dist=True
+    )
+    return {
+        place: int(node)
+        for place, node, distance in zip(places, found, metres, strict=True)
+        if distance <= limit_m
+    }
+
+
 def _track_between(
     start: Point,
     end: Point,
     graph: nx.MultiGraph,
-    ids: np.ndarray,
-    xs: np.ndarray,
-    ys: np.ndarray,
-    to_metres: Transformer,
-    limit: float,
+    *,
+    snapped: Mapping[tuple[float, float], int],
 ) -> LineString | None:
-    nodes = []
-    for point in (start, end):
-        x, y = to_metres.transform(point.x, point.y)
-        distances = np.hypot(xs - x, ys - y)
-        nearest = int(np.argmin(distances))
-        if distances[nearest] > limit:
-            return None
-        nodes.append(ids[nearest])
+    nodes = [snapped.get((point.x, point.y)) for point in (start, end)]
+    if nodes[0] is None or nodes[1] is None:
+        return None
     if nodes[0] == nodes[1]:
         return None
     try:

@@ -7,15 +7,15 @@ import json
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import searoute
 from shapely import LineString
 
 from geo import settings
+from geo._geodesy import geodesic_km
 from geo._io import atomic_path, cache_file
 from geo.errors import RoutingError
-from geo.measure import geodesic_km
 from geo.utils import log
 
 Point2 = tuple[float, float]
@@ -265,14 +265,14 @@ def _path_km(path: Sequence[Point2]) -> float:
     return sum(geodesic_km(*a, *b) for a, b in itertools.pairwise(path))
 
 
-def _railway_graph():  # type: ignore[no-untyped-def]
+def _railway_graph() -> Any:
     # Imported on first use: the graph is a 17 MB Python module.
     from scgraph_data.world_railways import world_railways_geograph
 
     return world_railways_geograph
 
 
-def _highway_graph():  # type: ignore[no-untyped-def]
+def _highway_graph() -> Any:
     # Imported on first use: the graph is a 36 MB Python module.
     from scgraph_data.world_highways import world_highways_geograph
 

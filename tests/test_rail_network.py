@@ -12,7 +12,7 @@ from geo import settings
 from geo.cli import cli
 from geo.errors import ChengyuError
 from geo.layers import load_layers
-from geo.network import (
+from geo.rail_network import (
     TimeModel,
     counties_reached,
     find_station,
@@ -104,7 +104,7 @@ def test_an_unknown_origin_is_a_clear_error():
 
 
 def test_reach_areas_grow_with_time_and_with_the_new_lines(layers):
-    from geo.network import reach_areas
+    from geo.rail_network import reach_areas
 
     areas = reach_areas(layers, origins=["成都东"], minutes=[60, 120]).set_index("id")
     assert areas.crs.to_epsg() == 4326

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from geo import osm
+from geo import osm_track as osm
 from geo.build import analyse
 from geo.cli import cli
 from geo.errors import ChengyuError
