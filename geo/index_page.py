@@ -158,7 +158,7 @@ def _lengths_section(lengths: pd.DataFrame) -> str:
     rows = [
         [
             r.id,
-            r.name,
+            f"{r.name_zh} {r.name_en}",
             r.status,
             r.sichuan_km,
             r.chongqing_km,

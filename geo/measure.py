@@ -92,8 +92,8 @@ def route_lengths(layers: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
 
 _COLUMNS = [
-    "level", "id", "name", "mode", "status", *PROVINCE_COLUMNS.values(), "other_km", "total_km",
-    "official_km", "diff_km", "diff_pct", "geometry_source", "remark",
+    "level", "id", "name_zh", "name_en", "mode", "status", *PROVINCE_COLUMNS.values(),
+    "other_km", "total_km", "official_km", "diff_km", "diff_pct", "geometry_source", "remark",
 ]  # fmt: skip
 
 
@@ -123,9 +123,16 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
             & stations["seq"].between(section["from_seq"], section["to_seq"])
         ]
         precision_km = float(on_section["precision_m"].median()) / 1000
-        row = _row("section", section_id, section["name_en"], "rail", section["status"],
-                   by_feature.loc[("rail_lines", section_id)], section["length_official_km"],
-                   section["geometry_source"])  # fmt: skip
+        row = _row(
+            "section",
+            section_id,
+            (section["name_zh"], section["name_en"]),
+            "rail",
+            section["status"],
+            by_feature.loc[("rail_lines", section_id)],
+            section["length_official_km"],
+            section["geometry_source"],
+        )
         share = float(section.get("osm_share", 0.0) or 0.0)
         if share >= 1.0:
             row["remark"] = "OpenStreetMap track between every pair of stations"
@@ -143,9 +150,17 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
         split = _by_province(rail_pieces[rail_pieces["group_id"] == line_id], ["group_id"]).iloc[0]
         statuses = "/".join(sorted(set(sections["status"])))
         rows.append(
-            _row("line", line_id, sections["name_en"].iloc[0], "rail", statuses, split, official,
-                 sections["geometry_source"].iloc[0])
-        )  # fmt: skip
+            _row(
+                "line",
+                line_id,
+                (sections["name_zh"].iloc[0], sections["name_en"].iloc[0]),
+                "rail",
+                statuses,
+                split,
+                official,
+                sections["geometry_source"].iloc[0],
+            )
+        )
         for status, by_status in sections.groupby("status"):
             mask = rail_pieces["feature_id"].isin(by_status.index)
             split = _by_province(rail_pieces[mask], ["group_id"]).iloc[0]
@@ -153,7 +168,7 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
                 _row(
                     "line_status",
                     line_id,
-                    sections["name_en"].iloc[0],
+                    (sections["name_zh"].iloc[0], sections["name_en"].iloc[0]),
                     "rail",
                     status,
                     split,
@@ -165,9 +180,16 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
     routes = layers["corridor_routes"].set_index("id")
     route_pieces = pieces[pieces["layer"] == "corridor_routes"]
     for leg_id, leg in routes.iterrows():
-        row = _row("leg", leg_id, leg["service_name_en"], leg["mode"], leg["service_kind"],
-                   by_feature.loc[("corridor_routes", leg_id)], leg["length_official_km"],
-                   leg["geometry_source"])  # fmt: skip
+        row = _row(
+            "leg",
+            leg_id,
+            (leg["service_name_zh"], leg["service_name_en"]),
+            leg["mode"],
+            leg["service_kind"],
+            by_feature.loc[("corridor_routes", leg_id)],
+            leg["length_official_km"],
+            leg["geometry_source"],
+        )
         if leg["off_network_km"]:
             row["remark"] = (
                 f"{leg['off_network_km']:.0f} km of straight spurs join the ends to the network"
@@ -177,25 +199,48 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
         mask = route_pieces["feature_id"].isin(legs.index)
         split = _by_province(route_pieces[mask], ["group_id"]).iloc[0]
         rows.append(
-            _row("service_mode", service_id, legs["service_name_en"].iloc[0], mode,
-                 legs["service_kind"].iloc[0], split, None, _sources(legs))
-        )  # fmt: skip
+            _row(
+                "service_mode",
+                service_id,
+                (legs["service_name_zh"].iloc[0], legs["service_name_en"].iloc[0]),
+                mode,
+                legs["service_kind"].iloc[0],
+                split,
+                None,
+                _sources(legs),
+            )
+        )
     for service_id, legs in routes.groupby("service_id"):
         split = _by_province(
             route_pieces[route_pieces["group_id"] == service_id], ["group_id"]
         ).iloc[0]
         modes = "+".join(legs.sort_values("leg_seq")["mode"])
         rows.append(
-            _row("service", service_id, legs["service_name_en"].iloc[0], modes,
-                 legs["service_kind"].iloc[0], split, None, _sources(legs))
-        )  # fmt: skip
+            _row(
+                "service",
+                service_id,
+                (legs["service_name_zh"].iloc[0], legs["service_name_en"].iloc[0]),
+                modes,
+                legs["service_kind"].iloc[0],
+                split,
+                None,
+                _sources(legs),
+            )
+        )
 
     for road_id, road in layers["expressways"].set_index("id").iterrows():
         rows.append(
-            _row("expressway", road_id, road["name_en"], "road", road["status"],
-                 by_feature.loc[("expressways", road_id)], road["length_official_km"],
-                 road["geometry_source"])
-        )  # fmt: skip
+            _row(
+                "expressway",
+                road_id,
+                (road["name_zh"], road["name_en"]),
+                "road",
+                road["status"],
+                by_feature.loc[("expressways", road_id)],
+                road["length_official_km"],
+                road["geometry_source"],
+            )
+        )
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
@@ -227,7 +272,7 @@ _SCHEMATIC_REMARK = {
 def _row(
     level: str,
     row_id: str,
-    name: str,
+    names: tuple[str, str],
     mode: str,
     status: str,
     split: pd.Series,
@@ -246,7 +291,8 @@ def _row(
     return {
         "level": level,
         "id": row_id,
-        "name": name,
+        "name_zh": names[0],
+        "name_en": names[1],
         "mode": mode,
         "status": status,
         **by_province,

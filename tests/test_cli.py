@@ -85,8 +85,11 @@ def test_lengths_prints_the_table_and_writes_the_csv_and_layer(runner, tmp_path)
     assert "route_lengths" in {
         name for name, _ in pyogrio.list_layers(tmp_path / "chengyu_corridors.gpkg")
     }
-    header = (tmp_path / "lengths.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.startswith("level,id,name,mode,status,sichuan_km,chongqing_km,other_km,total_km")
+    lines = (tmp_path / "lengths.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith(
+        "level,id,name_zh,name_en,mode,status,sichuan_km,chongqing_km,other_km,total_km"
+    )
+    assert any(line.startswith("section,cdw-2,成达万高铁,") for line in lines)
 
 
 def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_path):
