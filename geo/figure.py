@@ -13,7 +13,7 @@ import math
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -23,35 +23,28 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
-from matplotlib import patheffects as effects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.text import Annotation, Text
-from matplotlib.transforms import Bbox
 from pyproj import Geod, Transformer
 
 from geo import settings
 from geo._context import CONTEXT_CREDIT, context_land
+from geo._figure_labels import _label_candidates, _marker_boxes, _place_labels
+from geo._figure_symbols import _HALO, _draw_group, _legend_entries, _station_points
 from geo._io import atomic_path
 from geo._mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo._schema import ALL_SPECS
-from geo._styles import STYLES, Symbol
 from geo.errors import ChengyuError
 from geo.utils import log
-from geo.webmap import bilingual_label, group_features
+from geo.webmap import group_features
 
 FigureFormat = Literal["png", "pdf", "svg"]
 FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
 
-_PT_PER_MM = 72 / 25.4
-_DASHES: dict[str, Any] = {"solid": "-", "dash": (0, (3.0, 2.0)), "dot": (0, (1.0, 1.6))}
-_MARKERS = {"circle": "o", "square": "s", "diamond": "D", "triangle": "^", "star": "*"}
 _DRAW_ORDER = {"polygon": 0, "line": 1, "point": 2}
-_STATUS_RANK = {"operating": 0, "under_construction": 1, "planned": 2, "reserved": 3}
-_HALO = [effects.withStroke(linewidth=2.2, foreground="white")]
 _GEOD = Geod(ellps="WGS84")
 _SEA = "#e9f1f6"
 _LAND = "#fbfaf5"
@@ -73,148 +66,11 @@ def cjk_font() -> str | None:
     return None
 
 
-def _rgb(color: tuple[int, int, int]) -> tuple[float, float, float]:
-    return (color[0] / 255, color[1] / 255, color[2] / 255)
-
-
 def _projection(bounds: Sequence[float]) -> str:
     """Return a transverse Mercator centred on the figure: conformal, true scale on its meridian."""
     lon = (bounds[0] + bounds[2]) / 2
     lat = (bounds[1] + bounds[3]) / 2
     return f"+proj=tmerc +lat_0={lat:.3f} +lon_0={lon:.3f} +k=1 +datum=WGS84 +units=m +no_defs"
-
-
-@dataclass
-class _Label:
-    """A name to place next to a point: higher ``priority`` is placed first."""
-
-    x: float
-    y: float
-    text: str
-    priority: float
-    size: float
-    color: str = "#202020"
-    offset_pt: float = 5.0
-    centred: bool = False
-
-
-def _station_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One point per physical station: its best status, its lines, and whether it ends one."""
-    frame = frame.copy()
-    last = frame.groupby("line_id")["seq"].transform("max")
-    frame["line_end"] = (frame["seq"] == 1) | (frame["seq"] == last)
-    frame["status_rank"] = frame["status"].map(_STATUS_RANK).fillna(9)
-    grouped = frame.sort_values("status_rank").groupby("station_id", sort=False)
-    points = grouped.first()
-    points["n_lines"] = grouped["line_id"].nunique()
-    points["line_end"] = grouped["line_end"].any()
-    return gpd.GeoDataFrame(points.reset_index(), geometry="geometry", crs=frame.crs)
-
-
-def _draw_group(
-    ax: Axes, frame: gpd.GeoDataFrame, entry: MapLayer, *, zorder: float
-) -> list[tuple[Symbol, str]]:
-    """Draw one map group in its symbols; return the (symbol, label) pairs it used."""
-    style = STYLES[entry.layer]
-    geometry = ALL_SPECS[entry.layer].geometry
-    if not len(frame):
-        return []
-    symbols = [style.symbol(row) for row in frame.to_dict("records")]
-    keys = pd.Series([repr(symbol) for symbol in symbols], index=frame.index)
-    used: dict[str, Symbol] = {}
-    for key, members in frame.groupby(keys, sort=False):
-        symbol = symbols[frame.index.get_loc(members.index[0])]
-        used[str(key)] = symbol
-        color = _rgb(symbol.color)
-        width = symbol.width_mm * _PT_PER_MM
-        if geometry == "polygon":
-            members.plot(
-                ax=ax,
-                facecolor=(*_rgb(symbol.fill), symbol.fill_opacity) if symbol.fill else "none",
-                edgecolor=color,
-                linewidth=width,
-                linestyle=_DASHES[symbol.dash],
-                zorder=zorder,
-            )
-        elif geometry == "line":
-            members.plot(
-                ax=ax,
-                color=color,
-                linewidth=width,
-                linestyle=_DASHES[symbol.dash],
-                capstyle="butt" if symbol.dash != "solid" else "round",
-                zorder=zorder,
-                # A thin white casing keeps a line legible over filled areas of any colour.
-                path_effects=[
-                    effects.Stroke(linewidth=width + 1.6, foreground="white"),
-                    effects.Normal(),
-                ],
-            )
-        else:
-            ax.scatter(
-                members.geometry.x,
-                members.geometry.y,
-                s=(symbol.size_mm * _PT_PER_MM) ** 2,
-                marker=_MARKERS.get(symbol.marker, "o"),
-                facecolor=_rgb(symbol.fill) if symbol.fill else "white",
-                edgecolor=color,
-                linewidth=max(0.6, width),
-                linestyle=_DASHES[symbol.dash] if symbol.dash != "solid" else "-",
-                zorder=zorder,
-            )
-    return [(symbol, key) for key, symbol in used.items()]
-
-
-def _legend_handle(symbol: Symbol, geometry: str) -> Any:
-    width = symbol.width_mm * _PT_PER_MM
-    if geometry == "polygon":
-        return Patch(
-            facecolor=(*_rgb(symbol.fill), symbol.fill_opacity) if symbol.fill else "none",
-            edgecolor=_rgb(symbol.color),
-            linewidth=max(0.6, width),
-            linestyle=_DASHES[symbol.dash],
-        )
-    if geometry == "line":
-        return Line2D([], [], color=_rgb(symbol.color), linewidth=width, ls=_DASHES[symbol.dash])
-    return Line2D(
-        [],
-        [],
-        linestyle="none",
-        marker=_MARKERS.get(symbol.marker, "o"),
-        markersize=symbol.size_mm * _PT_PER_MM,
-        markerfacecolor=_rgb(symbol.fill) if symbol.fill else "white",
-        markeredgecolor=_rgb(symbol.color),
-        markeredgewidth=max(0.6, width),
-    )
-
-
-def _legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any, str]]:
-    """Legend rows of one group: one per line (by name) and per status, or per category."""
-    style = STYLES[entry.layer]
-    geometry = ALL_SPECS[entry.layer].geometry
-    present = list(dict.fromkeys(frame[style.attribute].astype(str)))
-    rows: list[tuple[Any, str]] = []
-    if style.color_by is not None:
-        # One colour per line, named from the data; then the dash of each status, in grey.
-        for key, rows_of_line in frame.groupby(style.color_by, sort=False):
-            first = rows_of_line.iloc[0]
-            value = next((v for v in style.categories if v in present), present[0])
-            # The colour swatch is solid: the dashes below say the status.
-            symbol = replace(
-                style.symbol({style.color_by: key, style.attribute: value}), dash="solid"
-            )
-            names = " ".join(str(first.get(n, "")) for n in ("name_zh", "name_en")).strip()
-            rows.append((_legend_handle(symbol, geometry), names or str(key)))
-        for value in style.categories:
-            if value in present:
-                grey = Symbol((90, 90, 90), style.categories[value].width_mm * 0.8)
-                symbol = Symbol(grey.color, grey.width_mm, style.categories[value].dash)
-                rows.append((_legend_handle(symbol, geometry), bilingual_label(value)))
-        return rows
-    for value, symbol in style.categories.items():
-        if value in present:
-            rows.append((_legend_handle(symbol, geometry), bilingual_label(value)))
-    return rows
 
 
 def _nice_length_km(span_km: float) -> float:
@@ -288,127 +144,6 @@ def _north_arrow(ax: Axes, to_lonlat: Transformer, to_map: Transformer) -> None:
     ax.text(*tip, "N 北", ha="center", va="bottom", fontsize=9, weight="bold", zorder=20)
 
 
-def _clearance(symbol: Symbol) -> float:
-    """How far a label stands from its point, in points: half the marker and a gap."""
-    return symbol.size_mm * _PT_PER_MM / 2 + 2.5
-
-
-def _label_candidates(
-    shown: Sequence[tuple[MapLayer, gpd.GeoDataFrame]], land: gpd.GeoDataFrame
-) -> list[_Label]:
-    """Names worth placing, most important first: interchanges and line ends, hubs, airports."""
-    labels: list[_Label] = [
-        _Label(point.x, point.y, f"{row.name_zh}\n{row.name_en}", 5, 9, "#8c8c8c", 0, True)
-        for row, point in zip(land.itertuples(), land.geometry.representative_point(), strict=True)
-    ]
-    for entry, frame in shown:
-        if entry.layer == "rail_stations":
-            for row in _station_points(frame).itertuples():
-                main = row.n_lines > 1 or row.line_end
-                text = f"{row.name_zh}\n{row.name_en}" if main else str(row.name_zh)
-                priority = 100 + row.n_lines if main else 40
-                offset = _clearance(STYLES["rail_stations"].symbol(row._asdict()))
-                labels.append(
-                    _Label(row.geometry.x, row.geometry.y, text, priority, 7.5, offset_pt=offset)
-                )
-        elif entry.layer == "logistics_hubs":
-            for row in frame.itertuples():
-                name = str(row.name_zh).split("（")[0]
-                offset = _clearance(STYLES["logistics_hubs"].symbol(row._asdict()))
-                labels.append(
-                    _Label(row.geometry.x, row.geometry.y, name, 80, 7, "#5a2d00", offset)
-                )
-        elif entry.layer == "airports":
-            for row in frame.itertuples():
-                text = str(row.iata) if isinstance(row.iata, str) and row.iata else row.name_zh
-                offset = _clearance(STYLES["airports"].symbol(row._asdict()))
-                labels.append(
-                    _Label(row.geometry.x, row.geometry.y, text, 70, 7, "#003a66", offset)
-                )
-        elif entry.labels and entry.layer == "admin_areas":
-            for row in frame[frame["level"] == "prefecture"].itertuples():
-                point = row.geometry.representative_point()
-                labels.append(_Label(point.x, point.y, str(row.name_zh), 10, 8, "#8a8a8a", 0, True))
-    return sorted(labels, key=lambda label: -label.priority)
-
-
-def _place_labels(
-    fig: Figure,
-    ax: Axes,
-    labels: Sequence[_Label],
-    *,
-    obstacles: Sequence[Bbox] = (),
-    markers: Sequence[Bbox] = (),
-) -> list[Text]:
-    """Place each label beside its point where it overlaps nothing placed before; return them.
-
-    Tries eight spots around the point in turn; a label that fits nowhere inside the map is
-    left out, so lower priorities lose. ``obstacles`` (scale bar, north arrow) and the labels
-    already placed are always kept clear; ``markers`` too, except by a main label (priority
-    100 and more) that finds no other spot: a city's name matters more than a marker's edge.
-    """
-    assert isinstance(fig.canvas, FigureCanvasAgg)
-    renderer = fig.canvas.get_renderer()  # type: ignore[no-untyped-call]
-    frame = ax.get_window_extent(renderer)
-    placed_boxes: list[Bbox] = []
-    placed: list[Text] = []
-    for label in labels:
-        x_px, y_px = ax.transData.transform((label.x, label.y))
-        if not frame.contains(x_px, y_px):
-            continue
-        offset = label.offset_pt * fig.dpi / 72
-        diagonal = offset * 0.75
-        step = 1.4 * label.size * fig.dpi / 72
-        spots = (
-            [
-                (dx * step, dy * step, "center", "center")
-                for dx, dy in ((0, 0), (0, 1), (0, -1), (2, 0), (-2, 0), (2, 1), (-2, -1))
-            ]
-            if label.centred
-            else [
-                (offset, 0.0, "left", "center"),
-                (-offset, 0.0, "right", "center"),
-                (0.0, offset, "center", "bottom"),
-                (0.0, -offset, "center", "top"),
-                (diagonal, diagonal, "left", "bottom"),
-                (-diagonal, diagonal, "right", "bottom"),
-                (diagonal, -diagonal, "left", "top"),
-                (-diagonal, -diagonal, "right", "top"),
-            ]
-        )
-        passes = [[*obstacles, *markers]]
-        if label.priority >= 100:
-            passes.append(list(obstacles))
-        done = False
-        for clear in passes:
-            for dx, dy, ha, va in spots:
-                x, y = ax.transData.inverted().transform((x_px + dx, y_px + dy))
-                text: Text = ax.text(
-                    x,
-                    y,
-                    label.text,
-                    ha=ha,
-                    va=va,
-                    fontsize=label.size,
-                    color=label.color,
-                    linespacing=1.0,
-                    zorder=15,
-                    path_effects=_HALO,
-                    parse_math=False,
-                )
-                box = text.get_window_extent(renderer).padded(fig.dpi / 72)
-                inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-                if inside and not any(box.overlaps(other) for other in [*clear, *placed_boxes]):
-                    placed_boxes.append(box)
-                    placed.append(text)
-                    done = True
-                    break
-                text.remove()
-            if done:
-                break
-    return placed
-
-
 def _draw_land(ax: Axes, to_lonlat: Transformer, crs: str) -> gpd.GeoDataFrame:
     """Draw China and its neighbours under everything; return them (projected) for labels."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
@@ -439,24 +174,6 @@ def _set_extent(fig: Figure, ax: Axes, lower: np.ndarray, upper: np.ndarray) -> 
     ax.set_xlim(centre[0] - width / 2, centre[0] + width / 2)
     ax.set_ylim(centre[1] - height / 2, centre[1] + height / 2)
     ax.set_aspect("equal", adjustable="box")
-
-
-def _marker_boxes(ax: Axes, projected: Sequence[tuple[MapLayer, gpd.GeoDataFrame]]) -> list[Bbox]:
-    """Screen boxes of the point markers, which labels must not cover."""
-    boxes = []
-    points_per_pixel = ax.figure.dpi / 72
-    for entry, frame in projected:
-        if ALL_SPECS[entry.layer].geometry != "point" or not len(frame):
-            continue
-        style = STYLES[entry.layer]
-        for row, (x, y) in zip(
-            frame.to_dict("records"),
-            ax.transData.transform(np.column_stack([frame.geometry.x, frame.geometry.y])),
-            strict=True,
-        ):
-            half = style.symbol(row).size_mm * _PT_PER_MM * points_per_pixel / 2
-            boxes.append(Bbox.from_extents(x - half, y - half, x + half, y + half))
-    return boxes
 
 
 def _fit_bounds(
