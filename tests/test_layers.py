@@ -223,7 +223,7 @@ def test_expressways_in_service_follow_the_highway_graph_the_others_stay_straigh
 
 
 def test_every_source_layer_has_a_builder():
+    from geo._layer_builders import BUILDERS
     from geo._schema import LAYER_SPECS
-    from geo.layers import _BUILDERS
 
-    assert set(_BUILDERS) == set(LAYER_SPECS)
+    assert set(BUILDERS) == set(LAYER_SPECS)
