@@ -25,7 +25,15 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo import __version__, coverage, population, rail_network, settings
+from geo import (
+    __version__,
+    _counting,
+    _rail_graph,
+    coverage,
+    population,
+    rail_network,
+    settings,
+)
 from geo._io import atomic_path, cache_file, cache_for
 from geo._proposal import Proposal, combined_layers, read_proposal
 from geo._scenario_outputs import _map_layers, write_outputs
@@ -179,7 +187,7 @@ def cached_base_analysis(
         repr(tuple(minutes)),
         repr(sorted((k, repr(v)) for k, v in vars(settings).items() if not k.startswith("_"))),
         *(hashlib.sha1(Path(module.__file__ or "").read_bytes()).hexdigest()
-          for module in (coverage, rail_network, population)),
+          for module in (coverage, _counting, rail_network, _rail_graph, population)),
         *(_frame_digest(layers[name]) for name in ("rail_stations", "rail_lines", "admin_areas")),
     ]  # fmt: skip
     folder = Path(cache_dir or settings.cache_dir)
