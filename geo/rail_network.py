@@ -1,16 +1,9 @@
-"""The passenger rail network as an osmnx-compatible graph, travel times on it, and reach.
+"""The passenger rail network: reach from an origin, travel times and their calibration.
 
-Stations are nodes (``x``, ``y`` in WGS84, as osmnx expects). Any two open stations of one line
-are joined both ways by a ride: its geodesic ``length`` in metres along the stops, and its
-``travel_time`` in seconds under the fastest-service model (``TimeModel``): the running time at
-the sections' speed x a fitted factor, one start/stop allowance, and a charge for each stop a
-fastest train makes on the way (``settings.rail_express_stops``, none by default). The same
-ride stopping everywhere is ``all_stops_time``. Stations of one city are joined by transfers.
-osmnx's and networkx's routing then work unchanged with either weight.
-
-The graph and its time model (``rail_graph``, ``find_station``, ``TimeModel``, ``FASTEST``,
-``ALL_STOPS``) are built in ``geo._rail_graph`` and re-exported here; this module holds what is
-done with them: reach from an origin, and travel times and their calibration.
+The network itself — an osmnx-compatible graph of stations joined by rides, each with a
+fastest-train ``travel_time`` and an ``all_stops_time`` (``rail_graph``, ``find_station``,
+``TimeModel``, ``FASTEST``, ``ALL_STOPS``) — is built in ``geo._rail_graph`` (see its module
+docstring for the time model) and re-exported here, where users import it from.
 """
 
 from __future__ import annotations
