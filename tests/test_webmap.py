@@ -493,3 +493,16 @@ def test_with_the_tiles_blocked_the_default_corridor_map_falls_back_to_its_conte
     assert report.blocked_requests and report.page_errors == []
     assert canvas == 1
     assert {"马来西亚 Malaysia", "越南 Vietnam"} <= texts
+
+
+@pytest.mark.parametrize("size", [(1280, 860), (1400, 900)])
+@pytest.mark.parametrize("kind", ["offline", "default"])
+def test_the_open_legend_stays_clear_of_the_layer_control(offline_maps, default_maps, kind, size):
+    width, height = size
+    maps = offline_maps if kind == "offline" else default_maps
+    with open_page(maps["overview"], width=width, height=height) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        control = page.locator(".leaflet-control-layers").bounding_box()
+        legend = page.locator(".chengyu-legend").bounding_box()
+    assert control["y"] + control["height"] <= legend["y"], (control, legend)
+    assert legend["y"] + legend["height"] <= height

@@ -225,7 +225,21 @@ function chengyuControls(map, options) {
     overlays[chengyuEscape(options.groups[index])] = group;
   });
   // On a small screen the layer control folds into its button.
-  L.control.layers(bases, overlays, {collapsed: small, position: "topright"}).addTo(map);
+  var layerControl = L.control.layers(bases, overlays, {collapsed: small, position: "topright"});
+  layerControl.addTo(map);
+  // The legend's body takes the height the layer control leaves in the right-hand column, so
+  // the two never overlap whatever the number of basemaps and groups or the window's height.
+  function fitLegend() {
+    var box = legend.getContainer(), body = box.querySelector(".chengyu-legend-body");
+    var above = layerControl.getContainer().offsetHeight;
+    var rest = box.offsetHeight - body.offsetHeight;  // summary and credit line
+    var room = map.getSize().y - above - rest - 50;   // the controls' margins and a gap
+    body.style.minHeight = "0";
+    body.style.maxHeight = Math.max(40, room) + "px";
+  }
+  fitLegend();
+  map.on("resize", fitLegend);
+  legend.getContainer().addEventListener("toggle", fitLegend);  // a closed legend has no body
 
   // Amap's tiles are GCJ-02: on them, draw each group from the same data shifted to GCJ-02.
   function currentLayers(entry) { return window.chengyuGcj && entry.gcj ? entry.gcj : entry.wgs; }
