@@ -54,6 +54,49 @@ class PageReport:
     dialogs: list[str] = field(default_factory=list)
 
 
+#: The browsers of the ``shared_browser`` blocks now open, innermost last.
+_SHARED: list[Any] = []
+
+
+@contextmanager
+def shared_browser() -> Iterator[None]:
+    """Keep one Chromium running for every ``open_page`` inside the block.
+
+    Starting Chromium takes most of the time of opening a page; a block that opens many
+    (the browser tests, ``chengyu maps --screenshots``) starts it once. Each page still gets
+    a fresh browser context: no cookies, storage or routes carry over from one to the next.
+    """
+    with _launched() as browser:
+        _SHARED.append(browser)
+        try:
+            yield
+        finally:
+            _SHARED.pop()
+
+
+@contextmanager
+def _launched() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        raise ChengyuError("opening maps in a browser needs the playwright package") from error
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def _browser() -> Iterator[Any]:
+    if _SHARED:
+        yield _SHARED[-1]
+        return
+    with _launched() as browser:
+        yield browser
+
+
 @contextmanager
 def open_page(
     html: Path,
@@ -64,6 +107,9 @@ def open_page(
     local_assets: Mapping[str, Path] | None = None,
 ) -> Iterator[tuple[Any, PageReport]]:
     """Open a local HTML file in headless Chromium; yield the Playwright page and a report.
+
+    Inside a ``shared_browser`` block the page opens in that block's Chromium; otherwise
+    Chromium is started for this page alone.
 
     Parameters
     ----------
@@ -76,15 +122,11 @@ def open_page(
     local_assets
         URLs answered from local files instead (a CDN's Leaflet, say), network blocked or not.
     """
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        raise ChengyuError("opening maps in a browser needs the playwright package") from error
     report = PageReport()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    with _browser() as browser:
+        context = browser.new_context(viewport={"width": width, "height": height})
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = context.new_page()
             if block_network:
 
                 def block(route: Any) -> None:
@@ -117,7 +159,7 @@ def open_page(
             page.goto(html.resolve().as_uri(), wait_until="load")
             yield page, report
         finally:
-            browser.close()
+            context.close()
 
 
 def screenshot(html: Path, png: Path, *, width: int = 1400, height: int = 900) -> PageReport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,12 @@ def _cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> No
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """One full build into a temporary folder, shared by the read-back tests."""
     return build(out_dir=tmp_path_factory.mktemp("out"))
+
+
+@pytest.fixture(scope="module")
+def shared_chromium() -> Iterator[None]:
+    """One Chromium for the browser tests of a module (each page still in a fresh context)."""
+    from geo.browser import shared_browser
+
+    with shared_browser():
+        yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import shutil
 from pathlib import Path
 
 import pytest
@@ -141,25 +142,39 @@ def test_overpass_unreachable_fails_fast_with_one_message_and_the_build_goes_on(
     def never(*args, **kwargs):
         raise AssertionError("osmnx must not be asked when Overpass cannot be reached")
 
+    cache = _copy_of_the_session_cache(tmp_path)
     monkeypatch.setattr(osm.socket, "create_connection", offline)
     monkeypatch.setattr(osm.ox, "graph_from_bbox", never)
-    monkeypatch.setattr(osm.settings, "cache_dir", tmp_path)
+    monkeypatch.setattr(osm.settings, "cache_dir", cache)
     result = CliRunner().invoke(cli, ["osm", "--source", "overpass"])
     assert result.exit_code == 1
     assert "Overpass" in result.output and "could not be reached" in result.output
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert asked and asked[0][1] == osm.settings.overpass_connect_timeout_s
-    assert not (tmp_path / osm.CACHED_GRAPH).exists()
+    assert not (cache / osm.CACHED_GRAPH).exists()
     # Without a cached graph the build keeps the schematic chains.
     lines = analyse().layers["rail_lines"]
     assert set(lines["geometry_source"]) == {"schematic_station_chain"}
 
 
+def _copy_of_the_session_cache(tmp_path: Path) -> Path:
+    """The session's cache of derived data (boundaries, routes, people), not its analyses.
+
+    The analysis itself is computed again; what it reads from the cache is what the tests of
+    those stages check.
+    """
+    target = tmp_path / "cache"
+    ignored = shutil.ignore_patterns("analysis-*", osm.CACHED_GRAPH)
+    shutil.copytree(osm.settings.cache_dir, target, ignore=ignored)
+    return target
+
+
 def test_a_refreshed_graph_is_cached_and_used_by_the_build(track_file, monkeypatch, tmp_path):
-    monkeypatch.setattr(osm.settings, "cache_dir", tmp_path)
+    cache = _copy_of_the_session_cache(tmp_path)
+    monkeypatch.setattr(osm.settings, "cache_dir", cache)
     result = CliRunner().invoke(cli, ["osm", "--source", str(track_file)])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / osm.CACHED_GRAPH).is_file()
+    assert (cache / osm.CACHED_GRAPH).is_file()
     lines = analyse().layers["rail_lines"].set_index("id")
     assert lines.loc["cy-2", "geometry_source"] == "osm"
 

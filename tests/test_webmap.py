@@ -27,6 +27,9 @@ from tests.conftest import edit_field
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
+pytestmark = pytest.mark.usefixtures("shared_chromium")
+
+
 def _layers(layers_dir: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
     return analyse(layers_dir=layers_dir).layers
 

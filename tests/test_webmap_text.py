@@ -37,6 +37,9 @@ _TITLE_KEYS = ("title_zh", "title_en", "label_zh", "label_en")
 _JSON_BLOCK = re.compile(r'<script type="application/json"[^>]*>(.*?)</script>', re.DOTALL)
 
 
+pytestmark = pytest.mark.usefixtures("shared_chromium")
+
+
 def _payloads(marker: Path) -> list[str]:
     run = f"cycler.__init__.__globals__.os.system('touch {marker}')"
     return [
