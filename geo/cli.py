@@ -35,25 +35,27 @@ def cli(verbose: bool) -> None:
     configure_logging(level="INFO" if verbose else "WARNING")
 
 
-def _run_build(
+def _write(
+    outputs: tuple[str, ...],
+    *,
     layers_dir: Path | None,
     out_dir: Path | None,
-    *,
     offline: bool = False,
     radii_km: tuple[float, ...] | None = None,
     population: str | gpd.GeoDataFrame | None = None,
     scheduler: str | None = None,
-) -> BuildResult:
-    from geo.build import BUILD_STEPS
-    from geo.build import build as run_build
+) -> tuple[Analysis, dict[str, list[Path]]]:
+    """Write ``outputs`` (from the cached analysis when it can) with a progress bar."""
+    from geo.build import steps_for, write_outputs
 
-    with _errors_as_messages(), _progress(BUILD_STEPS, "building") as progress:
+    with _errors_as_messages(), _progress(steps_for(outputs), "building") as progress:
         task = progress.task_ids[0]
 
         def advance(step: str) -> None:
             progress.update(task, advance=1, description=f"built {step}")
 
-        return run_build(
+        return write_outputs(
+            outputs,
             out_dir=out_dir,
             layers_dir=layers_dir,
             radii_km=radii_km,
@@ -70,12 +72,19 @@ def _run_build(
 @_offline_option
 def build(layers_dir: Path | None, out_dir: Path | None, offline: bool) -> None:
     """Validate every layer, measure the routes, write the GeoPackage, GeoParquet, CSV and maps."""
-    result = _run_build(layers_dir, out_dir, offline=offline)
-    total = sum(result.feature_counts.values())
-    _out.print(f"wrote {result.geopackage} ({len(result.feature_counts)} layers, {total} features)")
-    _out.print(f"wrote {len(result.parquet)} GeoParquet files to {result.parquet[0].parent}")
-    _out.print(f"wrote {result.lengths_csv}")
-    for path in result.maps:
+    from geo.build import BUILD_OUTPUTS
+
+    analysed, written = _write(
+        BUILD_OUTPUTS, layers_dir=layers_dir, out_dir=out_dir, offline=offline
+    )
+    total = sum(len(frame) for frame in analysed.layers.values())
+    geopackage = written[settings.geopackage_name][0]
+    _out.print(f"wrote {geopackage} ({len(analysed.layers)} layers, {total} features)")
+    parquet = written["parquet"]
+    _out.print(f"wrote {len(parquet)} GeoParquet files to {parquet[0].parent}")
+    for name in ("lengths.csv", "coverage.csv", "coverage_by_county.csv", "rail_times.csv"):
+        _out.print(f"wrote {written[name][0]}")
+    for path in [*written["maps"], *written["index.html"]]:
         _out.print(f"wrote {path}{' (offline)' if offline else ''}")
 
 
@@ -94,27 +103,15 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
     The layers come from the analysis the last build cached when the sources, settings and
     code are unchanged; otherwise they are computed (and cached) first.
     """
-    from geo._schema import LAYER_NAMES
-    from geo.build import build_maps
-
-    steps = (*LAYER_NAMES, "route_lengths", "coverage", "maps")
-    with _errors_as_messages(), _progress(steps, "mapping") as progress:
-        task = progress.task_ids[0]
-
-        def advance(step: str) -> None:
-            progress.update(task, advance=1, description=f"built {step}")
-
-        written = build_maps(
-            out_dir=out_dir, layers_dir=layers_dir, offline_maps=offline, on_step=advance
-        )
+    written = _write(("maps",), layers_dir=layers_dir, out_dir=out_dir, offline=offline)[1]["maps"]
     for path in written:
         _out.print(
             f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB{', offline' if offline else ''})"
         )
     if screenshots:
-        from geo.browser import screenshot
+        from geo.browser import screenshot, shared_browser
 
-        with _errors_as_messages():
+        with _errors_as_messages(), shared_browser():
             for path in written:
                 png = path.parent.parent / "screenshots" / f"{path.stem}.png"
                 report = screenshot(path, png)
@@ -185,14 +182,14 @@ def lengths(
 ) -> None:
     """Geodesic length of every line, leg, service and expressway, by province and mode.
 
-    Builds everything (as ``chengyu build``), prints the table and writes out/lengths.csv and
-    the route_lengths layer of the GeoPackage. --json prints one object per row of the table
-    (the columns of lengths.csv; a missing figure is null).
+    Prints the table and writes out/lengths.csv, and nothing else; the analysis comes from the
+    cache a build left when the sources, settings and code are unchanged. --json prints one
+    object per row of the table (the columns of lengths.csv; a missing figure is null).
     """
     from geo.freight import RAIL_GRAPH_CREDIT
 
-    result = _run_build(layers_dir, out_dir)
-    table = result.lengths
+    analysed, written = _write(("lengths.csv",), layers_dir=layers_dir, out_dir=out_dir)
+    table = analysed.lengths
     if as_json:
         chosen = table[table["level"].isin(levels)] if levels else table
         _print_json(_plain_rows(chosen))
@@ -200,7 +197,7 @@ def lengths(
     for level in levels or tuple(dict.fromkeys(table["level"])):
         rows = table[table["level"] == level]
         _out.print(_length_table(rows, title=_LEVEL_TITLES.get(level, level)))
-    _out.print(f"wrote {result.lengths_csv} and the route_lengths layer of {result.geopackage}")
+    _out.print(f"wrote {written['lengths.csv'][0]}")
     _out.print(
         "lengths are geodesic (WGS84 ellipsoid); rail lines are schematic station chains; "
         f"rail legs: {RAIL_GRAPH_CREDIT}"
@@ -287,10 +284,11 @@ def coverage_command(
 ) -> None:
     """Area, counties and people within reach of the stations, today and after the new lines.
 
-    Builds everything (as ``chengyu build``), prints the summary for 成达万 and 渝昆 and all lines,
-    and the counties that gain most; writes out/coverage.csv, out/coverage_by_county.csv and
-    the station_coverage and station_catchments layers of the GeoPackage. --json prints the
-    summary rows (one object per line, scenario and radius) instead of the tables.
+    Prints the summary for 成达万 and 渝昆 and all lines, and the counties that gain most;
+    writes out/coverage.csv and out/coverage_by_county.csv, and nothing else (the GeoPackage
+    and the maps keep the build's defaults). The analysis comes from the cache when the
+    sources, options and code are unchanged. --json prints the summary rows (one object per
+    line, scenario and radius) instead of the tables.
     """
     from geo.coverage import ALL_LINES
 
@@ -302,10 +300,15 @@ def coverage_command(
         with _errors_as_messages():
             admin = load_layers(["admin_areas"], layers_dir=layers_dir)["admin_areas"]
             chosen = read_population(Path(population), admin=admin, weight=weight)
-    result = _run_build(
-        layers_dir, out_dir, radii_km=radii or None, population=chosen, scheduler=scheduler
+    analysed, written = _write(
+        ("coverage.csv", "coverage_by_county.csv"),
+        layers_dir=layers_dir,
+        out_dir=out_dir,
+        radii_km=radii or None,
+        population=chosen,
+        scheduler=scheduler,
     )
-    table = result.coverage
+    table = analysed.coverage
     if as_json:
         _print_json(_plain_rows(table))
         return
@@ -339,7 +342,7 @@ def coverage_command(
             f"{after['covered_land_km2']:,.0f}", str(today["counties"]), str(after["counties"]),
         )  # fmt: skip
     _out.print(summary)
-    counties = result.station_coverage
+    counties = analysed.layers["station_coverage"]
     widest = f"{max(radii or settings.coverage_radii_km):g}km"
     gains = counties.sort_values(f"gain_people_{widest}", ascending=False).head(top)
     headline = Table(
@@ -366,7 +369,7 @@ def coverage_command(
         )  # fmt: skip
     _out.print(headline)
     _out.print(escape(str(counties["method"].iloc[0])))
-    _out.print(f"wrote {result.coverage_csv} and the station_coverage layer of {result.geopackage}")
+    _out.print(f"wrote {written['coverage.csv'][0]} and {written['coverage_by_county.csv'][0]}")
 
 
 def _region(prefecture: object, province: object) -> str:
@@ -402,4 +405,4 @@ if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs 
     import geopandas as gpd
     import pandas as pd
 
-    from geo.build import BuildResult
+    from geo.build import Analysis

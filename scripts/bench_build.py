@@ -2,7 +2,9 @@
 
 Each measurement runs in a fresh interpreter, so both sides pay the same start-up and import
 costs; the ratio says how much the build itself adds. A cold build starts with an empty cache
-(it converts cnmaps' boundaries again); a warm build reuses the cache. Target: under 3×.
+(it converts cnmaps' boundaries, routes the legs and builds the population surface again); a
+warm build with unchanged inputs reuses the cached analysis and rendered maps. Target for the
+warm build: at most 2× (issue #10); the cold build is reported.
 
 Usage: ``python scripts/bench_build.py [--repeat N]``
 """
@@ -19,7 +21,7 @@ import time
 
 IMPORTS = "import geopandas, pyogrio, shapely, pyproj, cnmaps, searoute, folium, click, rich"
 BUILD = "from geo.build import build; import sys; build(out_dir=sys.argv[1])"
-TARGET_RATIO = 3.0
+TARGET_RATIO = 2.0
 
 
 def _seconds(code: str, *args: str, cache: str | None = None) -> float:
@@ -44,15 +46,13 @@ def main() -> int:
     bare = statistics.median(imports)
     print(f"median of {options.repeat} runs, each in a fresh interpreter")
     print(f"bare imports of the dependencies: {bare:.2f} s")
-    for label, runs in (
-        ("cold build (empty cache)", cold),
-        ("warm build (cached boundaries)", warm),
-    ):
-        seconds = statistics.median(runs)
-        ratio = seconds / bare
-        verdict = "OK" if ratio < TARGET_RATIO else "OVER"
-        target = f"target < {TARGET_RATIO:.0f}x: {verdict}"
-        print(f"{label}: {seconds:.2f} s = {ratio:.2f}x imports ({target})")
+    cold_seconds = statistics.median(cold)
+    print(f"cold build (empty cache): {cold_seconds:.2f} s = {cold_seconds / bare:.2f}x imports")
+    seconds = statistics.median(warm)
+    ratio = seconds / bare
+    verdict = "OK" if ratio <= TARGET_RATIO else "OVER"
+    target = f"target <= {TARGET_RATIO:.0f}x: {verdict}"
+    print(f"warm build (unchanged inputs): {seconds:.2f} s = {ratio:.2f}x imports ({target})")
     return 0
 
 

@@ -133,7 +133,7 @@ def test_a_failure_while_writing_leaves_the_previous_build(previous, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("a map cannot be rendered")
 
-    monkeypatch.setattr(build_module, "write_maps", broken)
+    monkeypatch.setattr(build_module, "render_maps", broken)
     before = _hashes(previous)
     with pytest.raises(RuntimeError):
         build(out_dir=previous)
@@ -242,7 +242,7 @@ _WRITERS = (
     "write_geopackage",
     "write_geoparquet",
     "write_csv",
-    "write_maps",
+    "render_maps",
     "write_index",
 )
 
@@ -347,3 +347,33 @@ def test_maps_writes_the_maps_and_nothing_else(previous, quick):
         k: v for k, v in before.items() if not k.startswith("maps/")
     }
     assert _siblings(previous) == []
+
+
+def test_maps_are_rendered_again_only_when_their_inputs_change(analysis, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from geo.build import build_maps
+
+    known = replace(analysis, key=["inputs of this test", str(tmp_path)])
+    monkeypatch.setattr(build_module, "analyse", lambda **_: known)
+    out = tmp_path / "out"
+    first = {path.name: path.read_bytes() for path in build_maps(out_dir=out)}
+
+    def render_again(*args, **kwargs):
+        raise AssertionError("rendered again")
+
+    rendering = build_module.render_maps
+    monkeypatch.setattr(build_module, "render_maps", render_again)
+    again = {path.name: path.read_bytes() for path in build_maps(out_dir=out)}
+    assert again == first  # unchanged inputs: the pages are read back
+    with pytest.raises(AssertionError, match="rendered again"):
+        build_maps(out_dir=out, offline_maps=True)
+    maps_dir = tmp_path / "maps"
+    shutil.copytree(PROJECT_MAPS, maps_dir)
+    overview = maps_dir / "overview.toml"
+    overview.write_text(overview.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    monkeypatch.setattr(settings, "maps_dir", maps_dir)
+    with pytest.raises(AssertionError, match="rendered again"):
+        build_maps(out_dir=out)  # an edited map definition
+    monkeypatch.setattr(build_module, "render_maps", rendering)
+    assert build_maps(out_dir=out)

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from shapely import Point
 
 from geo._schema import BUILD_SPECS
+from geo.build import Analysis, BuildResult
 from geo.cli import cli
 from geo.layers import LAYER_NAMES
 from tests.conftest import edit_field
@@ -19,6 +20,11 @@ from tests.conftest import edit_field
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def _analysis_of(built: BuildResult) -> Analysis:
+    layers = {"station_coverage": built.station_coverage}
+    return Analysis(layers, built.lengths, built.coverage)
 
 
 @pytest.mark.parametrize("command", [[], ["build"], ["layers"], ["validate"], ["scenario"]])
@@ -76,15 +82,14 @@ def test_a_failed_build_keeps_the_previous_output(runner, tmp_path, layers_dir):
     assert (tmp_path / "chengyu_corridors.gpkg").read_bytes() == before
 
 
-def test_lengths_prints_the_table_and_writes_the_csv_and_layer(runner, tmp_path):
+def test_lengths_prints_the_table_and_writes_the_csv_and_nothing_else(runner, tmp_path):
+    (tmp_path / "kept.txt").write_text("a previous output")
     result = runner.invoke(cli, ["lengths", "--out", str(tmp_path), "--level", "section"])
     assert result.exit_code == 0, result.output
     assert "cdw-2" in result.output and "432.4" in result.output
     assert "station chain" in result.output
     assert "cqth-1" not in result.output  # only the level asked for
-    assert "route_lengths" in {
-        name for name, _ in pyogrio.list_layers(tmp_path / "chengyu_corridors.gpkg")
-    }
+    assert {path.name for path in tmp_path.iterdir()} == {"lengths.csv", "kept.txt"}
     lines = (tmp_path / "lengths.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith(
         "level,id,name_zh,name_en,mode,status,sichuan_km,chongqing_km,other_km,total_km"
@@ -101,7 +106,8 @@ def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_
     assert "Counties that gain most within 10km" in result.output
     assert "nan" not in result.output  # Chongqing's districts show their municipality
     assert "dasymetric" in result.output and "城镇人口" in result.output
-    assert (tmp_path / "coverage.csv").is_file() and (tmp_path / "coverage_by_county.csv").is_file()
+    written = {path.name for path in tmp_path.iterdir()}
+    assert written == {"coverage.csv", "coverage_by_county.csv"}
     header = (tmp_path / "coverage.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("line_id,line_name_zh,line_name_en,")
 
@@ -109,14 +115,15 @@ def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_
 def test_coverage_json_prints_plain_rows(runner, built, monkeypatch):
     asked = {}
 
-    def run_build(*args, **options):  # the session's build stands in for a second one
-        asked.update(options)
-        return built
+    def write(outputs, **options):  # the session's build stands in for a second one
+        asked.update(options, outputs=outputs)
+        return _analysis_of(built), {}
 
-    monkeypatch.setattr("geo.cli._run_build", run_build)
+    monkeypatch.setattr("geo.cli._write", write)
     result = runner.invoke(cli, ["coverage", "--population", "areal", "--json"])
     assert result.exit_code == 0, result.output
     assert asked["population"] == "areal" and asked["scheduler"] is None
+    assert asked["outputs"] == ("coverage.csv", "coverage_by_county.csv")
     rows = json.loads(result.stdout)
     assert len(rows) == len(built.coverage)
     assert {"line_id", "line_name_zh", "line_name_en", "scenario", "radius_km", "people"} <= set(
@@ -204,7 +211,7 @@ def test_lengths_json_prints_plain_rows(runner, built, monkeypatch):
     import json
     import math
 
-    monkeypatch.setattr("geo.cli._run_build", lambda *args, **kwargs: built)
+    monkeypatch.setattr("geo.cli._write", lambda *args, **kwargs: (_analysis_of(built), {}))
     result = runner.invoke(cli, ["lengths", "--json", "--level", "section", "--level", "line"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)

@@ -15,7 +15,15 @@ from geo._mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo.webmap._elements import _script_json
 from geo.webmap._features import display_features, group_features
 from geo.webmap._generalise import COORDINATE_DECIMALS, SIMPLIFY_DEGREES
-from geo.webmap._page import TIMELINE_YEARS, make_map, write_map, write_maps
+from geo.webmap._page import (
+    TIMELINE_YEARS,
+    make_map,
+    render_maps,
+    write_map,
+    write_maps,
+    write_page,
+    write_pages,
+)
 from geo.webmap._symbols import leaflet_style
 from geo.webmap._vocabulary import bilingual_label, popup_content
 from geo.webmap.basemaps import NO_TILES, Basemap, basemaps
@@ -37,6 +45,9 @@ __all__ = [
     "load_map_definitions",
     "make_map",
     "popup_content",
+    "render_maps",
     "write_map",
     "write_maps",
+    "write_page",
+    "write_pages",
 ]

@@ -118,21 +118,19 @@ def make_map(
     return fmap
 
 
-def write_maps(
+def render_maps(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
-    out_dir: Path | None = None,
     offline: bool = False,
     names: Sequence[str] | None = None,
     maps_dir: Path | None = None,
-) -> list[Path]:
-    """Write every map definition whose layers are present to ``out_dir/maps/<name>.html``.
+) -> dict[str, str]:
+    """Render every map definition whose layers are present, as HTML pages by map name.
 
-    Each file is written atomically. A definition that ``requires`` a layer not built (the
-    coverage map before coverage exists) is skipped with a log line.
+    A definition that ``requires`` a layer not built (the coverage map before coverage
+    exists) is skipped with a log line.
     """
-    folder = Path(out_dir or settings.out_dir) / "maps"
-    written = []
+    pages = {}
     for definition in load_map_definitions(maps_dir, layers=layers):
         if names and definition.name not in names:
             continue
@@ -144,9 +142,25 @@ def write_maps(
         if missing:
             log(f"map {definition.name}: skipped, layers {sorted(missing)} not built")
             continue
-        target = folder / f"{definition.name}.html"
-        written.append(write_map(definition, layers, target, offline=offline))
-    return written
+        pages[definition.name] = make_map(definition, layers, offline=offline).get_root().render()
+    return pages
+
+
+def write_maps(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    out_dir: Path | None = None,
+    offline: bool = False,
+    names: Sequence[str] | None = None,
+    maps_dir: Path | None = None,
+) -> list[Path]:
+    """Write every map definition whose layers are present to ``out_dir/maps/<name>.html``.
+
+    Each file is written atomically (see ``render_maps`` and ``write_page``).
+    """
+    folder = Path(out_dir or settings.out_dir) / "maps"
+    pages = render_maps(layers, offline=offline, names=names, maps_dir=maps_dir)
+    return write_pages(pages, folder, offline=offline)
 
 
 def write_map(
@@ -156,11 +170,23 @@ def write_map(
     *,
     offline: bool = False,
 ) -> Path:
-    """Render one map (:func:`make_map`) and write it to ``target`` atomically.
+    """Render one map (:func:`make_map`) and write it to ``target`` atomically."""
+    html = make_map(definition, layers, offline=offline).get_root().render()
+    return write_page(html, target, offline=offline)
+
+
+def write_pages(pages: Mapping[str, str], folder: Path, *, offline: bool = False) -> list[Path]:
+    """Write rendered maps (HTML by map name) to ``folder/<name>.html``, each atomically."""
+    return [
+        write_page(page, folder / f"{name}.html", offline=offline) for name, page in pages.items()
+    ]
+
+
+def write_page(html: str, target: Path, *, offline: bool = False) -> Path:
+    """Write a rendered map to ``target`` atomically.
 
     Logs a warning when the page is larger than ``settings.web_max_map_mb``.
     """
-    html = make_map(definition, layers, offline=offline).get_root().render()
     with atomic_path(target) as temporary:
         temporary.write_text(html, encoding="utf-8")
     size_mb = len(html.encode("utf-8")) / 1e6
