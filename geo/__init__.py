@@ -30,7 +30,7 @@ _PUBLIC: dict[str, str] = {
     "load_layer": "geo.layers",
     "route_layers": "geo.layers",
     "build_maps": "geo.build",
-    "analyse": "geo.build",
+    "analyse": "geo.analysis",
     "geodesic_km": "geo._geodesy",
     "route_lengths": "geo.measure",
     "length_table": "geo.measure",
@@ -77,7 +77,8 @@ if TYPE_CHECKING:  # the type checker sees the real objects; at run time they lo
     from geo._geodesy import geodesic_km
     from geo._mapdefs import load_map_definitions
     from geo._schema import SCENARIOS
-    from geo.build import analyse, build_maps
+    from geo.analysis import analyse
+    from geo.build import build_maps
     from geo.coverage import catchments, coverage_table, covered_weights
     from geo.export import write_geopackage
     from geo.layers import load_layer, load_layers, route_layers

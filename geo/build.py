@@ -1,9 +1,7 @@
-"""The whole build: layers from their sources to every output under ``out/``."""
+"""The whole build: the analysis (``geo.analysis``) written to every output under ``out/``."""
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,12 +11,12 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo._io import OSM_GRAPH_FILE, cache_for, output_lock, staged_output
+from geo._io import cache_for, output_lock, staged_output
 from geo._mapdefs import load_map_definitions
-from geo._schema import LAYER_NAMES
-from geo._stages import cached_stage, folder_digest, frame_digest, inputs_key, package_version
+from geo._stages import cached_stage, folder_digest, package_version
 from geo._validate import option_problem
-from geo.errors import OptionError, Problem
+from geo.analysis import ANALYSIS_STEPS, Analysis, analyse
+from geo.errors import OptionError
 from geo.export import write_csv, write_geopackage, write_geoparquet
 from geo.index_page import write_index
 from geo.utils import log
@@ -50,8 +48,6 @@ _OUTPUT_STEPS: dict[str, str] = {
 }
 #: Packages that draw the maps: a new version renders them again.
 _MAP_PACKAGES = ("folium", "branca", "XStatic-Leaflet")
-#: Steps of the analysis, reported whether it is computed or read back from the cache.
-ANALYSIS_STEPS: tuple[str, ...] = (*LAYER_NAMES, "route_lengths", "coverage")
 
 
 #: Steps reported to ``on_step`` by a build: the analysis's, then one per kind of output.
@@ -71,134 +67,6 @@ class BuildResult:
     station_coverage: gpd.GeoDataFrame
     maps: list[Path] = field(default_factory=list)
     feature_counts: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class Analysis:
-    """Every layer, source and derived, with the length, coverage and rail-time tables."""
-
-    layers: dict[str, gpd.GeoDataFrame]
-    lengths: pd.DataFrame
-    coverage: pd.DataFrame
-    rail_times: pd.DataFrame = field(default_factory=pd.DataFrame)
-    warnings: list[Problem] = field(default_factory=list)
-    key: list[str] = field(default_factory=list)
-    """Everything the analysis depends on (see ``geo._stages.inputs_key``); empty if unknown."""
-
-
-def analyse(
-    *,
-    layers_dir: Path | None = None,
-    radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
-    scheduler: str | None = None,
-    on_step: Callable[[str], None] | None = None,
-) -> Analysis:
-    """Load and validate the source layers, then compute the derived ones, once per input.
-
-    The analysis is a cached stage (``geo._stages``): with the same package, layer sources,
-    settings, data packages, options and OpenStreetMap track, it is read back from the cache
-    instead of computed again, so ``chengyu maps`` or ``lengths`` after a build reuse the
-    build's work. The plausibility warnings are logged again when it is read back.
-
-    Parameters
-    ----------
-    layers_dir
-        Folder of the layer sources (default ``settings.layers_dir``).
-    radii_km
-        Catchment radii (default ``settings.coverage_radii_km``).
-    population, scheduler
-        How people are counted (see ``geo.coverage.coverage``).
-    on_step
-        Called with the name of each analysis step of ``BUILD_STEPS`` once it is done.
-    """
-    track = Path(settings.cache_dir) / OSM_GRAPH_FILE
-    options = [
-        repr(tuple(radii_km) if radii_km else None),
-        _population_key(population),
-        f"track {track.stat().st_size}:{track.stat().st_mtime_ns}" if track.is_file() else "",
-    ]
-    computed = []
-
-    def compute() -> Analysis:
-        computed.append(True)
-        return _analyse(
-            layers_dir=layers_dir,
-            radii_km=radii_km,
-            population=population,
-            scheduler=scheduler,
-            on_step=on_step,
-        )
-
-    key = inputs_key(layers_dir=layers_dir, options=options)
-    analysed = cached_stage("analysis", key, compute)
-    analysed.key = key
-    if not computed:
-        for warning in analysed.warnings:
-            log(f"warning: {warning}", level=logging.WARNING)
-        for step in ANALYSIS_STEPS:
-            if on_step is not None:
-                on_step(step)
-    return analysed
-
-
-def _population_key(population: str | gpd.GeoDataFrame | None) -> str:
-    if population is None or isinstance(population, str):
-        chosen = population or settings.population_method
-        path = Path(chosen)
-        return (
-            f"{chosen}:{hashlib.sha1(path.read_bytes()).hexdigest()}" if path.is_file() else chosen
-        )
-    return frame_digest(population)
-
-
-def _analyse(
-    *,
-    layers_dir: Path | None = None,
-    radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
-    scheduler: str | None = None,
-    on_step: Callable[[str], None] | None = None,
-) -> Analysis:
-    """Compute the analysis (see ``analyse``).
-
-    Adds ``route_lengths``, ``station_coverage``, ``station_catchments``, ``rail_reach`` and
-    ``station_access``; where
-    ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
-    People are counted on ``population`` (see ``geo.coverage.coverage``), on Dask with
-    ``scheduler``.
-    """
-    # Imported here: a command that reads the analysis back never loads the graph toolkits.
-    from geo._checks import layer_warnings
-    from geo.coverage import coverage
-    from geo.layers import load_layers, route_layers
-    from geo.measure import length_table, route_lengths
-    from geo.osm_track import cached_rail_graph, snap_sections
-    from geo.population import for_access
-    from geo.rail_network import calibration_table, reach_areas
-    from geo.road_access import drive_areas
-
-    layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
-    warnings = layer_warnings(layers)
-    track = cached_rail_graph()
-    if track is not None:
-        layers["rail_lines"] = snap_sections(layers["rail_lines"], layers["rail_stations"], track)
-    layers["route_lengths"] = route_lengths(layers)
-    lengths = length_table(layers, layers["route_lengths"])
-    if on_step is not None:
-        on_step("route_lengths")
-    summary, layers["station_coverage"], layers["station_catchments"] = coverage(
-        layers, radii_km=radii_km, population=population, scheduler=scheduler
-    )
-    layers["rail_reach"] = reach_areas(
-        layers, origins=settings.reach_origins, minutes=settings.reach_minutes
-    )
-    layers["station_access"] = drive_areas(
-        layers["rail_stations"], population=for_access(layers["admin_areas"], population)
-    )
-    if on_step is not None:
-        on_step("coverage")
-    return Analysis(layers, lengths, summary, calibration_table(layers), warnings)
 
 
 def steps_for(outputs: Sequence[str]) -> tuple[str, ...]:

@@ -145,7 +145,7 @@ def figure_command(
 
     Also rewrites out/index.html, which shows the figures as the maps' thumbnails.
     """
-    from geo.build import analyse
+    from geo.analysis import analyse
     from geo.figure import select_definitions, write_figures
     from geo.index_page import write_index
 
@@ -405,4 +405,4 @@ if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs 
     import geopandas as gpd
     import pandas as pd
 
-    from geo.build import Analysis
+    from geo.analysis import Analysis

@@ -19,8 +19,8 @@ import folium
 from branca.element import Element
 
 from geo._assets import inline_leaflet
+from geo.analysis import analyse
 from geo.browser import open_page
-from geo.build import analyse
 from geo.webmap import write_maps
 
 LOAD_MS = "performance.getEntriesByType('navigation')[0].loadEventEnd"

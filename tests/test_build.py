@@ -17,7 +17,8 @@ import pytest
 from geo import build as build_module
 from geo import settings
 from geo._io import output_lock
-from geo.build import BUILD_OUTPUTS, Analysis, analyse, build
+from geo.analysis import Analysis, analyse
+from geo.build import BUILD_OUTPUTS, build
 from geo.errors import ChengyuError, ExportError, OptionError
 
 PROJECT_MAPS = Path(settings.maps_dir)
@@ -315,23 +316,6 @@ def test_an_output_folder_holding_the_working_folder_or_the_sources_is_refused(
     with pytest.raises(ExportError, match="a folder of their own"):
         build(out_dir=tmp_path / "data")
     assert (work / "notes.txt").read_text() == "mine"
-
-
-def test_the_analysis_is_computed_once_per_set_of_inputs(monkeypatch):
-    first = analyse()  # computed, or read back from what an earlier test computed
-
-    def again(**_):
-        raise AssertionError("analysed again: the cached stage was not used")
-
-    monkeypatch.setattr(build_module, "_analyse", again)
-    second = analyse()
-    assert list(second.layers) == list(first.layers)
-    assert second.lengths.equals(first.lengths) and second.coverage.equals(first.coverage)
-    assert list(second.layers["rail_reach"].geometry.to_wkb()) == list(
-        first.layers["rail_reach"].geometry.to_wkb()
-    )
-    with pytest.raises(AssertionError, match="analysed again"):
-        analyse(radii_km=[7.0])  # another input: computed
 
 
 def test_maps_writes_the_maps_and_nothing_else(previous, quick):

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from shapely import Point
 
 from geo._schema import BUILD_SPECS
-from geo.build import Analysis, BuildResult
+from geo.analysis import Analysis
+from geo.build import BuildResult
 from geo.cli import cli
 from geo.layers import LAYER_NAMES
 from tests.conftest import edit_field

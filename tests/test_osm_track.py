@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from geo import osm_track as osm
-from geo.build import analyse
+from geo.analysis import analyse
 from geo.cli import cli
 from geo.errors import ChengyuError
 from geo.layers import load_layers

@@ -11,17 +11,11 @@ from shapely import Point, box
 
 from geo import population as population_module
 from geo import settings
+from geo._dasymetric import Towns, county_surface, largest_remainder
 from geo.coverage import covered_weights
 from geo.errors import PopulationError
 from geo.layers import load_layers
-from geo.population import (
-    Towns,
-    build_surface,
-    county_surface,
-    largest_remainder,
-    population_surface,
-    read_population,
-)
+from geo.population import build_surface, population_surface, read_population
 
 UTM = "EPSG:32648"
 

@@ -12,8 +12,8 @@ from cnmaps.geo import wgs84_to_gcj02
 
 from geo._assets import LEAFLET_JS_URL
 from geo._styles import LINE_PARTS
+from geo.analysis import analyse
 from geo.browser import open_page, screenshot
-from geo.build import analyse
 from geo.errors import ChengyuError
 from geo.webmap import (
     _script_json,

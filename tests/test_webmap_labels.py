@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from geo.build import analyse
+from geo.analysis import analyse
 from geo.webmap import MapLayer, display_features, popup_content
 from geo.webmap._labels import merge_stations
 

@@ -1,0 +1,25 @@
+"""The analysis stage: computed once per set of inputs, read back from the cache after."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo import analysis as analysis_module
+from geo.analysis import analyse
+
+
+def test_the_analysis_is_computed_once_per_set_of_inputs(monkeypatch):
+    first = analyse()  # computed, or read back from what an earlier test computed
+
+    def again(**_):
+        raise AssertionError("analysed again: the cached stage was not used")
+
+    monkeypatch.setattr(analysis_module, "_analyse", again)
+    second = analyse()
+    assert list(second.layers) == list(first.layers)
+    assert second.lengths.equals(first.lengths) and second.coverage.equals(first.coverage)
+    assert list(second.layers["rail_reach"].geometry.to_wkb()) == list(
+        first.layers["rail_reach"].geometry.to_wkb()
+    )
+    with pytest.raises(AssertionError, match="analysed again"):
+        analyse(radii_km=[7.0])  # another input: computed
