@@ -102,9 +102,12 @@ def reach_command(
                     "minutes": float(row["minutes"]),
                     "stations": int(row["stations"]),
                     "counties": [
-                        {"adcode": adcode, "name_zh": name}
-                        for adcode, name in zip(
-                            _split(row["county_adcodes"]), _split(row["county_names"]), strict=True
+                        {"adcode": adcode, "name_zh": name, "name_en": name_en}
+                        for adcode, name, name_en in zip(
+                            _split(row["county_adcodes"]),
+                            _split(row["county_names"]),
+                            _split(row["county_names_en"]),
+                            strict=True,
                         )
                     ],
                 }

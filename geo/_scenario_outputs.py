@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo import settings
 from geo._scenario_tables import differences
-from geo._schema import SCENARIOS
+from geo._schema import COUNTY_NAME_FIELDS, SCENARIOS
 from geo.export import write_csv, write_geopackage
 from geo.utils import log
 
@@ -113,7 +113,7 @@ def _county_layer(
     admin: gpd.GeoDataFrame, before: NetworkAnalysis, after: NetworkAnalysis, method: str
 ) -> gpd.GeoDataFrame:
     counties = admin[admin["level"] == "county"][
-        ["adcode", "name_zh", "prefecture_zh", "province_zh", "population_2020", "geometry"]
+        [*COUNTY_NAME_FIELDS, "population_2020", "geometry"]
     ].copy()
     radii = list(before.coverage["radius_km"])
     changed = pd.Series(False, index=counties.index)

@@ -271,6 +271,8 @@ ADMIN_AREAS = LayerSpec(
         FieldSpec("adcode", "id", required=True),
         FieldSpec("level", required=True, vocabulary=("province", "prefecture", "county", "zone")),
         FieldSpec("name_zh", required=True),
+        # Pinyin of the proper name and the generic in English (scripts/romanise_admin_areas.py).
+        FieldSpec("name_en", required=True),
         FieldSpec("province_zh", required=True),
         FieldSpec("prefecture_zh"),
         FieldSpec("parent_adcode"),
@@ -279,6 +281,8 @@ ADMIN_AREAS = LayerSpec(
         FieldSpec("rural_2020", "int", required=True, minimum=0),
         FieldSpec("core_urban_2020", "int", minimum=0),
         FieldSpec("notes"),
+        # How name_en was obtained (pypinyin or an exception, and why) and what GeoNames says.
+        FieldSpec("name_en_source", required=True),
         _SOURCE,
     ),
     sort_by=("adcode",),
@@ -298,6 +302,19 @@ LAYERS: tuple[LayerSpec, ...] = (
 LAYER_SPECS: dict[str, LayerSpec] = {spec.name: spec for spec in LAYERS}
 #: Names of the source layers, in build order.
 LAYER_NAMES: tuple[str, ...] = tuple(spec.name for spec in LAYERS)
+
+#: What names a county in the per-county layers: its code, and its own, its prefecture's and its
+#: province's names in Chinese and English, as in ``admin_areas``.
+_COUNTY_NAMES = (
+    FieldSpec("adcode", "id", required=True),
+    FieldSpec("name_zh", required=True),
+    FieldSpec("name_en", required=True),
+    FieldSpec("prefecture_zh"),
+    FieldSpec("prefecture_en"),
+    FieldSpec("province_zh", required=True),
+    FieldSpec("province_en", required=True),
+)
+COUNTY_NAME_FIELDS: tuple[str, ...] = tuple(spec.name for spec in _COUNTY_NAMES)
 
 #: Layers computed from the others; documented like the sources, never read from ``layers/``.
 ROUTE_LENGTHS = LayerSpec(
@@ -325,10 +342,7 @@ STATION_COVERAGE = LayerSpec(
     title="Counties: share of area and people within reach of a station, today and after",
     geometry="polygon",
     fields=(
-        FieldSpec("adcode", "id", required=True),
-        FieldSpec("name_zh", required=True),
-        FieldSpec("prefecture_zh"),
-        FieldSpec("province_zh", required=True),
+        *_COUNTY_NAMES,
         FieldSpec("population_2020", "int", required=True),
         FieldSpec(
             "covered_class",
@@ -450,10 +464,7 @@ SCENARIO_COUNTIES = LayerSpec(
     title="Counties whose people within reach of a station a proposal changes",
     geometry="polygon",
     fields=(
-        FieldSpec("adcode", "id", required=True),
-        FieldSpec("name_zh", required=True),
-        FieldSpec("prefecture_zh"),
-        FieldSpec("province_zh", required=True),
+        *_COUNTY_NAMES,
         FieldSpec("population_2020", "int", required=True),
         FieldSpec("change", required=True, vocabulary=("newly_served", "more_covered")),
         FieldSpec("method", required=True),

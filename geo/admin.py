@@ -88,6 +88,10 @@ def _read_level(province: str, level: str) -> gpd.GeoDataFrame:
 def admin_areas(records: list[Record], *, file: str) -> gpd.GeoDataFrame:
     """Return the ``admin_areas`` layer: census records with their boundaries.
 
+    Each area also gets ``prefecture_en`` and ``province_en``: the ``name_en`` of the prefecture
+    and province it lies in (itself for a prefecture or province), found through
+    ``parent_adcode``; Chongqing's districts and counties have no prefecture.
+
     Parameters
     ----------
     records
@@ -121,10 +125,43 @@ def admin_areas(records: list[Record], *, file: str) -> gpd.GeoDataFrame:
     if problems:
         raise LayerValidationError(problems)
     frame = gpd.GeoDataFrame(records, geometry=geometries, crs=settings.storage_crs)
+    prefectures, provinces = parent_names(records)
+    frame.insert(frame.columns.get_loc("prefecture_zh") + 1, "prefecture_en", prefectures)
+    frame.insert(frame.columns.get_loc("province_zh") + 1, "province_en", provinces)
     frame["boundary_source"] = [
         "" if record["level"] == "zone" else BOUNDARY_SOURCE for record in records
     ]
     return frame
+
+
+def parent_names(records: list[Record]) -> tuple[list[str | None], list[str | None]]:
+    """Return the English names of each area's prefecture and province, through ``parent_adcode``.
+
+    Parameters
+    ----------
+    records
+        Rows of ``admin_areas`` (``adcode``, ``level``, ``name_en``, ``parent_adcode``).
+
+    Returns
+    -------
+    prefecture_en, province_en
+        One name per record: the area itself where it is a prefecture or province; ``None``
+        where there is none (Chongqing's districts have no prefecture) or a parent is missing.
+    """
+    by_code = {record["adcode"]: record for record in records}
+    prefectures: list[str | None] = []
+    provinces: list[str | None] = []
+    for record in records:
+        names: dict[str, str] = {}  # level: name_en of the area and its ancestors
+        seen: set[str] = set()
+        area: Record | None = record
+        while area is not None and area["adcode"] not in seen:  # a cycle stops the walk
+            seen.add(area["adcode"])
+            names.setdefault(area["level"], area["name_en"])
+            area = by_code.get(area["parent_adcode"] or "")
+        prefectures.append(names.get("prefecture"))
+        provinces.append(names.get("province"))
+    return prefectures, provinces
 
 
 def _key(level: str, province: str, prefecture: str | None, name: str) -> tuple[str, str, str, str]:

@@ -25,6 +25,7 @@ from geo._counting import covered_weights_dask as covered_weights_dask
 from geo._counting import population_cells as population_cells
 from geo._geodesy import dissolved_discs
 from geo._geodesy import metric_crs as metric_crs  # re-exported: callers import it from here
+from geo._schema import COUNTY_NAME_FIELDS
 from geo._schema import COVERED_CLASSES as COVERED_CLASSES
 from geo._schema import SCENARIOS as SCENARIOS
 from geo.utils import log
@@ -169,12 +170,13 @@ def county_gains(
 ) -> gpd.GeoDataFrame:
     """Return the ``station_coverage`` layer: per county, the share covered and the gain.
 
+    Each county is named as in ``admin_areas`` (``COUNTY_NAME_FIELDS``: Chinese and English).
     For all lines together, each radius and both scenarios: ``share_area_<scenario>_<r>km``,
     ``people_<scenario>_<r>km``, and ``gain_people_<r>km`` (after minus today). The class of the
     share of people covered after the lines open, at the largest radius, is ``covered_class``.
     """
     result = counties[counties["level"] == "county"][
-        ["adcode", "name_zh", "prefecture_zh", "province_zh", "population_2020", "geometry"]
+        [*COUNTY_NAME_FIELDS, "population_2020", "geometry"]
     ].copy()
     every = pieces[pieces["line_id"] == ALL_LINES]
     for radius in radii_km:

@@ -143,8 +143,17 @@ def _cross_problems(records: dict[str, list[Record]]) -> list[Problem]:
 
 
 def _admin_problems(records: list[Record], spec: LayerSpec) -> list[Problem]:
-    """One area under two adcodes; a parent whose figure is not its children's sum."""
-    problems: list[Problem] = []
+    """One area under two adcodes; a parent not its children's sum; a name_en not in ASCII."""
+    problems: list[Problem] = [
+        Problem(
+            spec.file_name,
+            record["adcode"],
+            "name_en",
+            f"{record['name_en']!r} is not ASCII (write pinyin without tones)",
+        )
+        for record in records
+        if record["name_en"] and not str(record["name_en"]).isascii()
+    ]
     by_name: dict[tuple[str, str, str, str], str] = {}
     for record in records:
         key = (

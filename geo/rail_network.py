@@ -105,8 +105,8 @@ def reach_table(
     Returns
     -------
     DataFrame
-        ``origin``, ``scenario``, ``minutes``, ``stations``, ``counties``, ``county_names``
-        and ``county_adcodes`` (both joined by ``、``).
+        ``origin``, ``scenario``, ``minutes``, ``stations``, ``counties``, ``county_names``,
+        ``county_names_en`` and ``county_adcodes`` (each joined by ``、``).
     """
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
@@ -114,7 +114,7 @@ def reach_table(
     for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
         for limit in minutes:
             adcodes = counties_reached(found, graph, counties, within_minutes=limit)
-            names = counties.set_index("adcode").loc[adcodes, "name_zh"]
+            names = counties.set_index("adcode").loc[adcodes, ["name_zh", "name_en"]]
             rows.append(
                 {
                     "origin": graph.nodes[origin]["name_zh"],
@@ -122,7 +122,8 @@ def reach_table(
                     "minutes": limit,
                     "stations": sum(1 for value in found.minutes.values() if value <= limit),
                     "counties": len(adcodes),
-                    "county_names": "、".join(names),
+                    "county_names": "、".join(names["name_zh"]),
+                    "county_names_en": "、".join(names["name_en"]),
                     "county_adcodes": "、".join(adcodes),
                 }
             )

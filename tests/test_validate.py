@@ -41,6 +41,8 @@ def _problems(layers_dir: Path, names: list[str] | None = None) -> list[str]:
             "not 'Name (lon lat)'",
         ),
         ("admin_areas.csv", "510104", "population_2020", "-5", "below the minimum"),
+        ("admin_areas.csv", "513300", "name_en", "Garzê", "not ASCII"),
+        ("admin_areas.csv", "510104", "name_en", "", "required"),
     ],
 )
 def test_a_bad_field_is_named_with_its_file_and_feature(
@@ -323,7 +325,7 @@ def test_a_county_with_another_name_and_the_same_boundary_is_refused(layers_dir,
     path = layers_dir / "admin_areas.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     index = next(i for i, line in enumerate(lines) if line.startswith("510104,"))
-    population = lines[index].split(",")[6]
+    population = lines[index].split(",")[lines[0].split(",").index("population_2020")]
     # Split 锦江区's people between itself and the twin so the totals still add up.
     half = int(population) // 2
     rest = int(population) - half

@@ -36,6 +36,28 @@ def test_popups_say_codes_in_words_and_shares_as_percentages():
     assert ring["h"] == ["成都东 · 现状 today · 60 min"]
 
 
+def test_county_popups_and_tooltips_name_the_county_in_chinese_and_english(layers):
+    for layer in ("station_coverage", "admin_areas"):
+        entry = MapLayer(layer=layer, label_zh="区县", label_en="Counties")
+        data = display_features(layers[layer], entry)
+        by_name = {f["properties"]["_p"]["h"][0]: f["properties"] for f in data["features"]}
+        jianyang = by_name["简阳市"]
+        assert jianyang["_p"]["h"] == ["简阳市", "Jianyang City"]
+        assert jianyang["_t"] == "简阳市 Jianyang City"
+        rows = dict(jianyang["_p"]["r"])
+        # The prefecture and province in one row each, in both languages.
+        assert rows["地级市 prefecture"] == "成都市 Chengdu City"
+        assert rows["省级 province"] == "四川省 Sichuan"
+        assert not any(label.startswith(("prefecture en", "province en")) for label in rows)
+        assert by_name["筠连县"]["_t"] == "筠连县 Junlian County"
+    wanzhou = popup_content(
+        {"name_zh": "万州区", "name_en": "Wanzhou District", "prefecture_zh": None,
+         "prefecture_en": None, "province_zh": "重庆市", "province_en": "Chongqing"},
+        "station_coverage",
+    )  # fmt: skip
+    assert wanzhou["r"] == [["省级 province", "重庆市 Chongqing"]]
+
+
 def test_one_feature_per_physical_station(layers):
     stops = layers["rail_stations"]
     merged = merge_stations(stops, line_names={"cdw": "成达万高铁", "zy": "郑渝高铁"})

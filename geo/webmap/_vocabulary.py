@@ -87,6 +87,7 @@ _FIELD_LABELS_ZH = {
     "prefecture_zh": "地级市",
     "province_zh": "省级",
     "level": "级别",
+    "name_en_source": "英文名来源",
 }
 _SCENARIO_WORDS = {"today": ("现状", "today"), "after": ("建成后", "after")}
 #: Computed per-radius columns of station_coverage: ``<measure>_<scenario>_<radius>km``.
@@ -170,6 +171,15 @@ def popup_content(row: Mapping[str, Any], layer: str) -> dict[str, list[Any]]:
     names = [*documented, *(key for key in keys if key not in documented)]
     for name in names:
         if name in _HEADING_FIELDS or name in ("lon", "lat", "geometry") or name.startswith("_"):
+            continue
+        stem = name.removesuffix("_zh").removesuffix("_en")
+        if name != stem and f"{stem}_zh" in keys and f"{stem}_en" in keys:
+            # A name in both languages is one row: "地级市 prefecture: 成都市 Chengdu City".
+            if name.endswith("_zh"):
+                both = [t for key in (name, f"{stem}_en") if (t := _text(row.get(key)))]
+                if both:
+                    label = _FIELD_LABELS_ZH.get(name, "")
+                    rows.append([f"{label} {stem.replace('_', ' ')}".strip(), " ".join(both)])
             continue
         text = _value_text(name, row.get(name))
         if text is not None:
