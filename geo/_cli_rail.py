@@ -122,6 +122,12 @@ def _split(joined: str) -> list[str]:
     return [part for part in str(joined).split("、") if part]
 
 
+def _named(row: pd.Series) -> list[str]:
+    """Name the counties of a reach row in both languages ("万州区 Wanzhou District")."""
+    names = zip(_split(row["county_names"]), _split(row["county_names_en"]), strict=True)
+    return [f"{zh} {en}" for zh, en in names]
+
+
 def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> None:
     from geo.population import for_access
     from geo.rail_network import TimeModel
@@ -143,10 +149,10 @@ def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> N
     for (origin, limit), rows in table.groupby(["origin", "minutes"], sort=False):
         today = rows[rows["scenario"] == "today"].iloc[0]
         after = rows[rows["scenario"] == "after"].iloc[0]
-        gained = sorted(set(_split(after["county_names"])) - set(_split(today["county_names"])))
+        gained = sorted(set(_named(after)) - set(_named(today)))
         headline.add_row(
             escape(str(origin)), f"{limit:g}", str(today["stations"]), str(after["stations"]),
-            str(today["counties"]), str(after["counties"]), escape("、".join(gained)),
+            str(today["counties"]), str(after["counties"]), escape("; ".join(gained)),
         )  # fmt: skip
     _out.print(headline)
     _out.print(escape(TimeModel.from_settings().describe()))

@@ -363,7 +363,8 @@ def coverage_command(
     for row in gains.itertuples():
         after = getattr(row, f"people_after_{widest}")
         headline.add_row(
-            escape(str(row.name_zh)), escape(_region(row.prefecture_zh, row.province_zh)),
+            escape(f"{row.name_zh} {row.name_en}"),
+            escape(_region(row.prefecture_zh, row.prefecture_en, row.province_zh, row.province_en)),
             f"{row.population_2020:,}", f"{getattr(row, f'people_today_{widest}'):,}", f"{after:,}",
             f"{getattr(row, f'gain_people_{widest}'):+,}", f"{after / row.population_2020:.0%}",
         )  # fmt: skip
@@ -372,9 +373,13 @@ def coverage_command(
     _out.print(f"wrote {written['coverage.csv'][0]} and {written['coverage_by_county.csv'][0]}")
 
 
-def _region(prefecture: object, province: object) -> str:
+def _region(
+    prefecture_zh: object, prefecture_en: object, province_zh: object, province_en: object
+) -> str:
     # Chongqing's districts have no prefecture: show the municipality.
-    return prefecture if isinstance(prefecture, str) and prefecture else str(province)
+    if isinstance(prefecture_zh, str) and prefecture_zh:
+        return f"{prefecture_zh} {prefecture_en}"
+    return f"{province_zh} {province_en}"
 
 
 _LINE_NAMES = {

@@ -106,6 +106,7 @@ def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_
     assert "成达万" in result.output and "渝昆" in result.output
     assert "Counties that gain most within 10km" in result.output
     assert "nan" not in result.output  # Chongqing's districts show their municipality
+    assert "Chongqing" in result.output and "District" in result.output  # names in English too
     assert "dasymetric" in result.output and "城镇人口" in result.output
     written = {path.name for path in tmp_path.iterdir()}
     assert written == {"coverage.csv", "coverage_by_county.csv"}
