@@ -216,6 +216,13 @@ rail_graph_exceptions: dict[str, str] = {
 #: GeoParquet keep every feature.
 web_max_points_per_group: int = 5000
 
+#: Most vertices one web map group of lines or polygons draws (after the display generalisation,
+#: ``geo.webmap.SIMPLIFY_DEGREES``): above it, the page simplifies the group further, doubling
+#: the tolerance until it fits (the smallest features are left out only if that is not enough),
+#: and says so in the legend. 100,000 vertices are about 1.7–1.9 MB of page; the project's own
+#: largest group, the overview's 244 boundaries, has 43,754. The GeoPackage keeps full detail.
+web_max_vertices_per_group: int = 100_000
+
 #: Zoom from which the web maps label every station; below it only the main ones (on two lines
 #: or more, or at a line's end), so the first view stays legible.
 web_all_stations_zoom: int = 9

@@ -14,9 +14,9 @@ from geo import settings
 from geo._mapdefs import MapLayer
 from geo._schema import ALL_SPECS
 from geo._styles import STYLES
-from geo._thin import thin_points
+from geo._thin import Thinning, thin_points, thin_shapes
 from geo.utils import log
-from geo.webmap._generalise import _generalise
+from geo.webmap._generalise import SIMPLIFY_DEGREES, _generalise
 from geo.webmap._labels import label_properties, line_label_rows, merge_stations
 from geo.webmap._symbols import leaflet_style
 from geo.webmap._vocabulary import _text, popup_content
@@ -48,8 +48,10 @@ def display_features(
 
     Stations are drawn once per physical station (their lines and statuses in the popup). A
     point group of more than ``settings.web_max_points_per_group`` features is thinned to one
-    point per grid cell (see :func:`geo._thin.thin_points`); the collection's ``thinned``
-    member then says how, for the legend.
+    point per grid cell (see :func:`geo._thin.thin_points`); a line or polygon group of more
+    than ``settings.web_max_vertices_per_group`` vertices is simplified further (see
+    :func:`geo._thin.thin_shapes`). The collection's ``thinned`` member then says how, for the
+    legend; every feature kept keeps its popup.
 
     Parameters
     ----------
@@ -66,15 +68,19 @@ def display_features(
         selected = merge_stations(selected, line_names=line_names)
     if spec.geometry == "point":
         selected, thinning = thin_points(selected, limit=settings.web_max_points_per_group)
-    if thinning is not None:
-        log(
-            f"map group {entry.label!r}: {thinning.total:,} points, more than the web map's "
-            f"{settings.web_max_points_per_group:,}: showing {thinning.shown:,}, one per "
-            f"{thinning.cell_km:g} km cell",
-            level=logging.WARNING,
-        )
-    named = line_label_rows(selected, "line_id" if entry.layer == "rail_lines" else "service_id")
     shapes = _generalise(selected.geometry, spec.geometry, selected.get("level"))
+    if spec.geometry != "point":
+        kept, shapes, thinning = thin_shapes(
+            shapes,
+            geometry=spec.geometry,
+            limit=settings.web_max_vertices_per_group,
+            start_degrees=SIMPLIFY_DEGREES[spec.geometry],
+        )
+        if thinning is not None and thinning.shown < thinning.total:
+            selected = selected.iloc[kept]
+    if thinning is not None:
+        log(f"map group {entry.label!r}: {_thinned_log(thinning)}", level=logging.WARNING)
+    named = line_label_rows(selected, "line_id" if entry.layer == "rail_lines" else "service_id")
     features = []
     # Plain dicts: reading a field of a pandas row costs microseconds, of a dict nanoseconds.
     for number, (row, geometry) in enumerate(zip(selected.to_dict("records"), shapes, strict=True)):
@@ -106,3 +112,25 @@ def display_features(
     if thinning is not None:
         collection["thinned"] = asdict(thinning)
     return collection
+
+
+def _thinned_log(thinning: Thinning) -> str:
+    """Return the log's words for a thinned group: how much, by which rule."""
+    if thinning.geometry == "point":
+        return (
+            f"{thinning.total:,} points, more than the web map's "
+            f"{settings.web_max_points_per_group:,}: showing {thinning.shown:,}, one per "
+            f"{thinning.cell_km:g} km cell"
+        )
+    left_out = thinning.total - thinning.shown
+    return (
+        f"{thinning.vertices:,} vertices, more than the web map's "
+        f"{settings.web_max_vertices_per_group:,}: simplified at {thinning.tolerance_degrees:g}° "
+        f"(about {thinning.tolerance_words[0]}), {thinning.vertices:,} → "
+        f"{thinning.vertices_shown:,} vertices"
+        + (
+            f"; the {left_out:,} smallest of {thinning.total:,} {thinning.geometry}s left out"
+            if left_out
+            else f"; all {thinning.total:,} {thinning.geometry}s shown"
+        )
+    )

@@ -11,6 +11,7 @@ import geopandas as gpd
 from geo._mapdefs import MapDefinition, MapLayer
 from geo._schema import ALL_SPECS
 from geo._styles import LINE_PARTS, STYLES, Symbol
+from geo._thin import Thinning
 from geo.webmap._features import group_features
 from geo.webmap._labels import line_names
 from geo.webmap._symbols import leaflet_style
@@ -90,10 +91,30 @@ def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:
     return {"tag": "line", "attrs": {**attrs, "stroke-width": min(style["weight"], 4), **dash}}
 
 
-def _thinned_note(entry: MapLayer, *, shown: int, total: int, cell_km: float) -> str:
+def _thinned_note(entry: MapLayer, thinning: Thinning) -> str:
     """Return the legend's line for a thinned group: what is shown and by which rule."""
+    shown, total = thinning.shown, thinning.total
+    if thinning.geometry == "point":
+        cell = f"{thinning.cell_km:g}"
+        return (
+            f"{entry.label}：显示 {shown:,} / {total:,} 个点，每 {cell} 公里格网一个 · "
+            f"showing {shown:,} of {total:,} points, one per {cell} km grid cell "
+            "(all in the GeoPackage)"
+        )
+    zh_unit, en_unit = ("个面", "polygons") if thinning.geometry == "polygon" else ("条线", "lines")
+    en, zh = thinning.tolerance_words
+    before, after = f"{thinning.vertices:,}", f"{thinning.vertices_shown:,}"
+    rule_zh = f"简化显示（容差约 {zh}），顶点 {before} → {after}"
+    rule_en = (
+        f"simplified to about {en} ({thinning.tolerance_degrees:g}°): {before} → {after} vertices"
+    )
+    if shown < total:
+        return (
+            f"{entry.label}：显示 {shown:,} / {total:,} {zh_unit}（最小的未显示），{rule_zh} · "
+            f"showing {shown:,} of {total:,} {en_unit} (the smallest left out), {rule_en} "
+            "(all in the GeoPackage, at full detail)"
+        )
     return (
-        f"{entry.label}：显示 {shown:,} / {total:,} 个点，每 {cell_km:g} 公里格网一个 · "
-        f"showing {shown:,} of {total:,} points, one per {cell_km:g} km grid cell "
-        "(all in the GeoPackage)"
+        f"{entry.label}：全部 {total:,} {zh_unit}，{rule_zh} · "
+        f"all {total:,} {en_unit} {rule_en} (full detail in the GeoPackage)"
     )

@@ -17,6 +17,7 @@ from geo import settings
 from geo._assets import inline_leaflet
 from geo._io import atomic_path
 from geo._mapdefs import MapDefinition, load_map_definitions
+from geo._thin import Thinning
 from geo.utils import log
 from geo.webmap._elements import (
     _CONTROLS_CSS,
@@ -89,7 +90,7 @@ def make_map(
         data_id = f"chengyu-group-{number}"
         data = display_features(layers[entry.layer], entry, line_names=names)
         if "thinned" in data:
-            notes.append(_thinned_note(entry, **data.pop("thinned")))
+            notes.append(_thinned_note(entry, Thinning(**data.pop("thinned"))))
         block = {"label": entry.label, "data": data}
         root.header.add_child(_json_block(data_id, block), name=data_id)
         group.add_child(_GeoJsonGroup(data_id, entry=entry, timeline=definition.timeline))
