@@ -257,19 +257,19 @@ def _popups_match(features: list[dict], frame: gpd.GeoDataFrame, layer: str) -> 
 def test_the_polygons_kept_keep_their_own_popups_and_the_legend_counts_the_rest(
     monkeypatch, caplog
 ):
-    frame = _counties(3000)
-    monkeypatch.setattr(settings, "web_max_vertices_per_group", 8000)
+    frame = _counties(1000)
+    monkeypatch.setattr(settings, "web_max_vertices_per_group", 2700)
     data = display_features(frame, _COUNTIES)
     features = data["features"]
     shown = data["thinned"]["shown"]
-    assert shown == len(features) < data["thinned"]["total"] == 3000
+    assert shown == len(features) < data["thinned"]["total"] == 1000
     definition = MapDefinition("few", "县", "Counties", layers=(_COUNTIES,))
     with caplog.at_level(logging.WARNING, logger="chengyu"):
         html = make_map(definition, {"admin_areas": frame}).get_root().render()
     (note,) = json.loads(re.search(r'id="chengyu-controls">(.*?)</script>', html).group(1))["notes"]
-    assert f"显示 {shown:,} / 3,000 个面（最小的未显示）" in note
-    assert f"showing {shown:,} of 3,000 polygons (the smallest left out), simplified to" in note
-    assert f"the {3000 - shown:,} smallest of 3,000 polygons left out" in caplog.text
+    assert f"显示 {shown:,} / 1,000 个面（最小的未显示）" in note
+    assert f"showing {shown:,} of 1,000 polygons (the smallest left out), simplified to" in note
+    assert f"the {1000 - shown:,} smallest of 1,000 polygons left out" in caplog.text
     assert _popups_match(features, frame, "admin_areas")
     # Each popup sits on its own polygon: the one nearest that county's centre.
     centres = shapely.get_coordinates(shapely.centroid(frame.geometry.array))
