@@ -310,9 +310,7 @@ def test_huge_lines_and_polygons_make_a_light_map_that_says_it_is_simplified(
         r"[\d.]+° \(about [\d.]+ k?m\), 400,000 → [\d,]+ vertices; all 2,000 polygons shown",
         caplog.text,
     )
-    assert re.search(
-        r"'高速公路 Expressways': [\d,]+ vertices, .*; all 4 lines shown", caplog.text
-    )
+    assert re.search(r"'高速公路 Expressways': [\d,]+ vertices, .*; all 4 lines shown", caplog.text)
     path = tmp_path / "huge.html"
     path.write_text(html, encoding="utf-8")
     with open_page(path) as (page, report):
