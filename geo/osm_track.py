@@ -335,11 +335,36 @@ def _longest_km(
 
 
 def _joined(pieces: Sequence[LineString]) -> LineString:
-    """One line through the legs in order (each starts where the one before ends)."""
+    """Return one line through the legs in order (each starts where the one before ends).
+
+    Where both legs at a station follow the track from the same node, the line went from that
+    node out to the station and back: it cuts through the station instead.
+    """
     coords: list[tuple[float, float]] = []
     for piece in pieces:
-        coords.extend(point for point in piece.coords if not coords or point != coords[-1])
+        points = list(piece.coords)
+        while len(coords) > 2 and len(points) > 2 and coords[-2] == points[1]:
+            del coords[-2], points[1]
+        coords.extend(point for point in points if not coords or point != coords[-1])
     return LineString(coords)
+
+
+def _without_spur_back(coords: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Return ``coords`` (a station, then the track) without the track's vertices behind it.
+
+    The node a station snaps to may lie beyond it, the track then running back past the station:
+    the line goes from the station to the first vertex ahead instead.
+    """
+    station = coords[0]
+    while len(coords) > 3 and _planar_m(station, coords[2]) < _planar_m(coords[1], coords[2]):
+        del coords[1]
+    return coords
+
+
+def _planar_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Return the distance in metres between two nearby points, on the local plane."""
+    scale = math.cos(math.radians((a[1] + b[1]) / 2))
+    return math.hypot((a[0] - b[0]) * scale, a[1] - b[1]) * 111_195.0
 
 
 def _snap(
@@ -409,6 +434,7 @@ def _track_between(
     deduplicated = [
         point for index, point in enumerate(coords) if index == 0 or point != coords[index - 1]
     ]
+    deduplicated = _without_spur_back(_without_spur_back(deduplicated)[::-1])[::-1]
     if len(deduplicated) < 2:
         return None
     track = LineString(deduplicated)
