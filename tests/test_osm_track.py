@@ -286,6 +286,26 @@ def test_a_leg_follows_the_railway_graph_where_it_runs_between_the_stations():
     assert chain < length_km(section.geometry) < 1.03 * chain
 
 
+def test_a_line_passes_through_a_station_beside_the_track_without_a_spur_out_and_back():
+    sections, stations = _made_up_layers()
+    # A straight track 330 m north of the stations, with a node level with MIDDLE.
+    north = [(106.0, 29.503), (106.1, 29.503), (106.2, 29.503)]
+    section = _drawn(sections, stations, _graph(north))
+    coords = list(section.geometry.coords)
+    assert section["geometry_source"] == "osm_railway_graph"
+    assert MIDDLE in coords and (106.1, 29.503) not in coords and section.geometry.is_simple
+
+
+def test_a_line_ends_at_its_last_station_not_at_a_track_node_beyond_it():
+    sections, stations = _made_up_layers()
+    # The track runs on 200 m past EAST; EAST's nearest node lies beyond it, the one before
+    # about 300 m back: the line goes from that one to the station, not out and back.
+    beyond = [*ALONG[:-1], (106.2020, 29.5005)]
+    section = _drawn(sections, stations, _graph(beyond))
+    assert section["geometry_source"] == "osm_railway_graph"
+    assert max(x for x, _ in section.geometry.coords) == EAST[0]
+
+
 def test_a_leg_whose_only_path_is_a_detour_stays_straight():
     sections, stations = _made_up_layers()
     section = _drawn(sections, stations, _graph(ROUND, ALONG[2:]))
