@@ -1,9 +1,11 @@
-"""Plausibility checks that warn rather than refuse: a station far from any railway.
+"""Plausibility checks that warn rather than refuse, on scgraph_data's railway graph.
 
 A station placed at its real position lies on a track. scgraph_data's railway graph
 (OpenStreetMap-derived, simplified) is a cheap test of that: an operating station more than
 ``settings.rail_graph_max_km`` from it is reported, unless ``settings.rail_graph_exceptions``
-gives a reason (typically a line newer than the graph).
+gives a reason (typically a line newer than the graph). The same regional edges, as a networkx
+graph (``rail_track_graph``), are the track that operating rail sections are drawn along when no
+OpenStreetMap extract is cached (``geo.osm_track.snap_sections``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from importlib.metadata import version
 from pathlib import Path
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 from pyproj import Transformer
 from shapely import LineString, STRtree, points
 
 from geo import settings
-from geo._geodesy import geodesic_km, metric_crs
+from geo._geodesy import GEOD, geodesic_km, metric_crs
 from geo._io import atomic_path, cache_file
 from geo.errors import Problem
 from geo.utils import log
@@ -28,6 +31,9 @@ Point2 = tuple[float, float]
 
 #: Degrees around ``settings.region_bounds`` whose railway segments are kept.
 _MARGIN_DEG = 0.5
+#: Longest edge of the track graph, in metres: the graph's long straight edges are cut into
+#: pieces this long or shorter, so a station beside one has a node within half of it.
+TRACK_NODE_SPACING_M = 500.0
 
 
 def rail_graph_segments(
@@ -73,6 +79,84 @@ def rail_graph_segments(
         np.save(handle, segments)
     log(f"railway graph: {len(segments)} edges near the region, cached in {cache.name}")
     return segments
+
+
+def rail_track_graph(
+    *,
+    bounds: Sequence[float] | None = None,
+    cache_dir: Path | None = None,
+    spacing_m: float = TRACK_NODE_SPACING_M,
+) -> nx.Graph:
+    """Return the region's railway graph as an undirected networkx graph to route along.
+
+    The edges of ``rail_graph_segments`` as a graph (``track_graph``), for
+    ``geo.osm_track.snap_sections``.
+
+    Parameters
+    ----------
+    bounds, cache_dir
+        As for ``rail_graph_segments``.
+    spacing_m
+        Longest edge of the returned graph, in metres.
+    """
+    return track_graph(rail_graph_segments(bounds=bounds, cache_dir=cache_dir), spacing_m=spacing_m)
+
+
+def track_graph(segments: np.ndarray, *, spacing_m: float = TRACK_NODE_SPACING_M) -> nx.Graph:
+    """Join straight track segments at their shared ends into an undirected networkx graph.
+
+    The form osmnx and ``geo.osm_track.snap_sections`` expect: integer nodes with ``x``
+    (longitude) and ``y`` (latitude), edges with their geodesic ``length`` in metres.
+    scgraph_data's graph is simplified, with straight edges up to tens of km long; each segment
+    longer than ``spacing_m`` is cut into equal pieces, straight in longitude and latitude as the
+    segment is drawn, so that a station beside a long segment finds a node near it. Of two
+    edges joining the same nodes, the shorter is kept.
+
+    Parameters
+    ----------
+    segments
+        Rows ``lon1, lat1, lon2, lat2`` (as ``rail_graph_segments`` returns them); segments
+        meet where an end of one equals an end of another exactly.
+    spacing_m
+        Longest edge of the returned graph, in metres.
+
+    Returns
+    -------
+    networkx.Graph
+        With ``graph.graph["crs"]`` the storage CRS.
+    """
+    segments = np.asarray(segments, dtype=float).reshape(-1, 4)
+    metres = np.asarray(
+        GEOD.inv(segments[:, 0], segments[:, 1], segments[:, 2], segments[:, 3])[2], dtype=float
+    )
+    pieces = np.maximum(1, np.ceil(metres / spacing_m)).astype(int)
+    owner = np.repeat(np.arange(len(segments)), pieces)
+    step = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    first, last = segments[owner, :2], segments[owner, 2:]
+    starts = first + (step / pieces[owner])[:, None] * (last - first)
+    ends = first + ((step + 1) / pieces[owner])[:, None] * (last - first)
+    # The last piece ends exactly on the segment's end, where the next segment starts.
+    final = step + 1 == pieces[owner]
+    ends[final] = last[final]
+    places, index = np.unique(np.vstack([starts, ends]), axis=0, return_inverse=True)
+    index = index.reshape(-1)
+    u, v = index[: len(starts)], index[len(starts) :]
+    lengths = np.asarray(GEOD.inv(starts[:, 0], starts[:, 1], ends[:, 0], ends[:, 1])[2])
+    graph = nx.Graph(crs=settings.storage_crs)
+    graph.add_nodes_from(
+        (int(node), {"x": float(x), "y": float(y)}) for node, (x, y) in enumerate(places)
+    )
+    # Longest first: of two edges joining the same nodes, the shorter is added last and stays.
+    order = np.argsort(-lengths, kind="stable")
+    graph.add_weighted_edges_from(
+        ((int(u[i]), int(v[i]), float(lengths[i])) for i in order if u[i] != v[i]),
+        weight="length",
+    )
+    log(
+        f"track graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges from "
+        f"{len(segments)} segments cut to {spacing_m:g} m or less"
+    )
+    return graph
 
 
 def distances_to_rail_graph_km(

@@ -23,6 +23,18 @@ SCENARIOS: dict[str, tuple[str, ...]] = {
 #: Classes of the share of a county's people within the widest radius after the lines open.
 COVERED_CLASSES = ("none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus")
 
+#: Tracks a rail section may be drawn along (``geo.osm_track.snap_sections``), the first that
+#: carries it winning: the OpenStreetMap graph cached by ``chengyu osm``, then scgraph_data's
+#: railway graph (OpenStreetMap-derived, simplified), which carries operating sections only.
+TRACK_SOURCES = ("osm", "osm_railway_graph")
+
+#: How a rail section is drawn (``rail_lines.geometry_source``): every leg along a track, some
+#: legs along it and the others straight, or straight from station to station.
+RAIL_GEOMETRY_SOURCES: tuple[str, ...] = (
+    *(name for track in TRACK_SOURCES for name in (track, f"{track}_partial")),
+    "schematic_station_chain",
+)
+
 #: Columns of the length table, by province (the names of ``settings.provinces``).
 PROVINCE_COLUMNS: dict[str, str] = {"四川省": "sichuan_km", "重庆市": "chongqing_km"}
 
@@ -65,6 +77,8 @@ class LayerSpec:
     outside_region_kinds: tuple[str, ...] = ()
     sort_by: tuple[str, ...] = ("id",)
     source_file: str = field(default="")
+    #: Fields the build adds to every feature (never read from the source file).
+    computed: tuple[FieldSpec, ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -116,7 +130,10 @@ RAIL_STATIONS = LayerSpec(
 
 RAIL_LINES = LayerSpec(
     name="rail_lines",
-    title="Rail lines by section (schematic: drawn through the stations)",
+    title=(
+        "Rail lines by section (through their stations; operating sections along the "
+        "OpenStreetMap-derived railway graph where it has the line)"
+    ),
     geometry="line",
     fields=(
         _ID,
@@ -137,6 +154,11 @@ RAIL_LINES = LayerSpec(
         FieldSpec("opening", "date_or_year"),
         FieldSpec("notes"),
         _SOURCE,
+    ),
+    computed=(
+        FieldSpec("geometry_source", required=True, vocabulary=RAIL_GEOMETRY_SOURCES),
+        # Share of the section's station-to-station legs drawn along the track.
+        FieldSpec("osm_share", "float", required=True, minimum=0, maximum=1),
     ),
 )
 

@@ -123,7 +123,7 @@ def _analyse(
     ``scheduler``.
     """
     # Imported here: a command that reads the analysis back never loads the graph toolkits.
-    from geo._checks import layer_warnings
+    from geo._checks import layer_warnings, rail_track_graph
     from geo.coverage import coverage
     from geo.layers import load_layers, route_layers
     from geo.measure import length_table, route_lengths
@@ -137,6 +137,11 @@ def _analyse(
     track = cached_rail_graph()
     if track is not None:
         layers["rail_lines"] = snap_sections(layers["rail_lines"], layers["rail_stations"], track)
+    # What the OSM track left as station chains, along the railway graph where it has the line.
+    railway = rail_track_graph()
+    layers["rail_lines"] = snap_sections(
+        layers["rail_lines"], layers["rail_stations"], railway, source="osm_railway_graph"
+    )
     layers["route_lengths"] = route_lengths(layers)
     lengths = length_table(layers, layers["route_lengths"])
     if on_step is not None:

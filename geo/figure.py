@@ -360,7 +360,8 @@ def draw_figure(
     )
     credit = (
         f"{settings.attribution}; {CONTEXT_CREDIT}. "
-        "Rail lines are schematic (drawn through their stations); "
+        "Rail lines are drawn through their stations, straight or (operating sections, where "
+        "it has the line) along the simplified railway graph; "
         "positions are approximate where precision_m says so. "
         f"Transverse Mercator centred on {(bounds[0] + bounds[2]) / 2:.1f}°E; "
         f"scale bar measured on the WGS84 ellipsoid. chengyu-corridors, {date.today():%Y-%m-%d}."

@@ -174,8 +174,11 @@ def _lengths_section(lengths: pd.DataFrame) -> str:
     return (
         "<h2>线路里程 Lengths against the official ones</h2>"
         + html_table(columns, rows)
-        + '<p class="note">Geodesic lengths (WGS84 ellipsoid) of schematic lines drawn through '
-        "their stations: not the track length. The full table is in lengths.csv.</p>"
+        + '<p class="note">Geodesic lengths (WGS84 ellipsoid) of lines drawn through their '
+        "stations: straight from station to station, or, for operating sections where it has the "
+        "line, along the simplified railway graph of scgraph_data (OpenStreetMap-derived); "
+        "neither is the surveyed track length. Each row's remark says which. The full table is "
+        "in lengths.csv.</p>"
     )
 
 
@@ -327,7 +330,7 @@ def write_index(
         out_dir=out,
         titles=titles,
         credits=[
-            f"Rail legs: {RAIL_GRAPH_CREDIT}",
+            f"Rail legs and operating rail sections: {RAIL_GRAPH_CREDIT}",
             f"Station access: {ROAD_GRAPH_CREDIT}",
             "Census: 7th national census (2020) by county, compiled by Lei Dong et al. (MIT)",
         ],

@@ -134,14 +134,15 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
             section["geometry_source"],
         )
         share = float(section.get("osm_share", 0.0) or 0.0)
-        if share >= 1.0:
-            row["remark"] = "OpenStreetMap track between every pair of stations"
+        track = _TRACKS.get(str(section["geometry_source"]).removesuffix("_partial"))
+        if track is not None and share >= 1.0:
+            row["remark"] = f"along {track} between every pair of stations"
         else:
             row["remark"] = (
                 f"station chain through station points of median precision ±{precision_km:.2g} km: "
                 "a chain through exact stations is shorter than the track, imprecise points zigzag "
                 "and can make it longer"
-            ) + (f"; {share:.0%} of its legs on the OpenStreetMap track" if share else "")
+            ) + (f"; {share:.0%} of its legs along {track}" if track and share else "")
         rows.append(row)
     rail_pieces = pieces[pieces["layer"] == "rail_lines"]
     for line_id, sections in rail.groupby("line_id"):
@@ -158,7 +159,7 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
                 statuses,
                 split,
                 official,
-                sections["geometry_source"].iloc[0],
+                _sources(sections),
             )
         )
         for status, by_status in sections.groupby("status"):
@@ -257,6 +258,15 @@ def _by_province(pieces: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
             table[province] = 0.0
     return table
 
+
+#: Tracks a rail section may be drawn along, by ``geometry_source``.
+_TRACKS = {
+    "osm": "the OpenStreetMap track",
+    "osm_railway_graph": (
+        "scgraph_data's railway graph (OpenStreetMap-derived, simplified: its straight edges "
+        "cut the track's curves)"
+    ),
+}
 
 _SCHEMATIC_REMARK = {
     "schematic_station_chain": "station chain: not the track length",

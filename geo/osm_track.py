@@ -7,14 +7,21 @@ osmnx's cache. It is kept as GraphML in the cache folder, and the build uses it 
 redraw each rail section along the track between consecutive stations; where OSM has no track
 (a line under construction, a station far from any track) the schematic chain stays, and each
 section says which (``geometry_source``, ``osm_share``).
+
+Without that cache, ``snap_sections`` draws the operating sections along scgraph_data's railway
+graph (``geo._checks.rail_track_graph``, OpenStreetMap-derived and simplified) instead, under
+stricter guards: that graph lacks the newest lines and does not tell a high-speed line from a
+conventional one beside it.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -22,11 +29,15 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import osmnx as ox
-from shapely import LineString, MultiLineString, Point, line_merge
+import pandas as pd
+from shapely import LineString, Point
 
 from geo import settings
+from geo._geodesy import geodesic_km, nearest
 from geo._io import OSM_GRAPH_FILE, atomic_path, cache_file
+from geo._schema import TRACK_SOURCES
 from geo.errors import ChengyuError
+from geo.measure import length_km
 from geo.utils import log
 
 #: Way tags kept on the rail graph's edges.
@@ -180,68 +191,201 @@ def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
     return ox.load_graphml(path) if path.is_file() else None
 
 
+#: ``geometry_source`` of a section that stays a station chain.
+CHAIN = "schematic_station_chain"
+
+
 def snap_sections(
     sections: gpd.GeoDataFrame,
     stations: gpd.GeoDataFrame,
-    graph: nx.MultiDiGraph,
+    graph: nx.Graph,
     *,
+    source: str = "osm",
     max_snap_m: float | None = None,
+    max_detour: float | None = None,
+    length_tolerance_pct: float | None = None,
+    statuses: Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Redraw each rail section along the OSM track between its consecutive stations.
+    """Redraw the rail sections still drawn as station chains along a track graph.
 
-    A leg between two stations follows the track when both snap to a track node within
-    ``max_snap_m`` (default ``settings.osm_max_snap_m``) and the track joins them; otherwise it
-    keeps its straight schematic piece. ``geometry_source`` becomes ``osm`` (every leg on the
-    track), ``osm_partial`` or stays ``schematic_station_chain``; ``osm_share`` is the share of
-    legs on the track.
+    The track is the cached OpenStreetMap graph (``source="osm"``) or scgraph_data's railway
+    graph (``"osm_railway_graph"``, from ``geo._checks.rail_track_graph``): any networkx graph,
+    directed or not, whose nodes carry ``x`` and ``y`` and whose edges carry ``length`` in metres
+    (and may carry a ``geometry``). A section already drawn along a track keeps it, so the graph
+    given first wins.
+
+    A leg between two consecutive stations follows the track when both stations are placed to
+    within ``max_snap_m`` (their ``precision_m``) and lie within ``max_snap_m`` of a track node,
+    and the track joins them in at most ``max_detour`` times the leg's geodesic chord; otherwise it
+    stays straight. A section whose legs, so drawn, would come out more than
+    ``length_tolerance_pct`` longer than its official length (``length_official_km``; without
+    one, its line's ``line_length_official_km`` less the line's other sections) keeps its whole
+    chain: between the line's own stations the track cannot be much longer than the line, so
+    the path ran along another railway.
+
+    Parameters
+    ----------
+    sections, stations
+        The ``rail_lines`` and ``rail_stations`` layers.
+    graph
+        The track.
+    source
+        ``geometry_source`` of a section with every leg on the track (one of
+        ``geo._schema.TRACK_SOURCES``); ``<source>_partial`` when only some are.
+    max_snap_m, max_detour, length_tolerance_pct, statuses
+        The guards. Defaults for ``osm``: ``settings.osm_max_snap_m``, and no limit on the
+        detour, the length or the status; for ``osm_railway_graph``:
+        ``settings.rail_graph_max_snap_m``, ``rail_graph_max_detour``,
+        ``rail_graph_length_tolerance_pct`` and ``rail_graph_statuses``.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``sections`` with ``geometry``, ``geometry_source`` and ``osm_share`` (the share of the
+        section's legs drawn along the track) redrawn where the track carries them.
     """
-    limit = max_snap_m if max_snap_m is not None else settings.osm_max_snap_m
+    if source not in TRACK_SOURCES:
+        raise ChengyuError(f"unknown track {source!r}: one of {', '.join(TRACK_SOURCES)}")
+    railway_graph = source == "osm_railway_graph"
+    limit = max_snap_m if max_snap_m is not None else _default("max_snap_m", railway_graph)
+    detour = max_detour if max_detour is not None else _default("max_detour", railway_graph)
+    tolerance = (
+        length_tolerance_pct
+        if length_tolerance_pct is not None
+        else _default("length_tolerance_pct", railway_graph)
+    )
+    allowed = statuses if statuses is not None else _default("statuses", railway_graph)
     snapped = _snap(stations, graph, limit)
-    undirected = graph.to_undirected()
+    undirected = graph.to_undirected() if graph.is_directed() else graph
     result = sections.copy()
-    shares, sources, geometries = [], [], []
-    for _, section in sections.iterrows():
+    if "osm_share" not in result:
+        result["osm_share"] = 0.0
+    chain_km = {row["id"]: length_km(row.geometry) for _, row in sections.iterrows()}
+    legs_on = legs_all = 0
+    for index, section in sections.iterrows():
+        if section["geometry_source"] != CHAIN or (allowed and section["status"] not in allowed):
+            continue
         stops = stations[
             (stations["line_id"] == section["line_id"])
             & stations["seq"].between(section["from_seq"], section["to_seq"])
         ].sort_values("seq")
-        pieces, on_track = [], 0
         points = list(stops.geometry)
+        pieces, on_track = [], 0
         for start, end in itertools.pairwise(points):
-            track = _track_between(start, end, undirected, snapped=snapped)
-            if track is None:
-                pieces.append(LineString([start.coords[0], end.coords[0]]))
-            else:
-                pieces.append(track)
-                on_track += 1
+            track = _track_between(start, end, undirected, snapped=snapped, max_detour=detour)
+            pieces.append(track or LineString([start.coords[0], end.coords[0]]))
+            on_track += track is not None
         legs = max(len(points) - 1, 1)
-        merged = line_merge(MultiLineString(pieces))
-        geometries.append(merged if merged.geom_type == "LineString" else section.geometry)
-        shares.append(round(on_track / legs, 3))
-        sources.append(
-            "osm" if on_track == legs else "osm_partial" if on_track else "schematic_station_chain"
-        )
-    result["geometry"] = geometries
-    result["geometry_source"] = sources
-    result["osm_share"] = shares
-    fully = sum(source == "osm" for source in sources)
-    log(f"OSM track: {fully} of {len(sources)} sections fully on the track")
+        legs_all += legs
+        if not on_track:
+            continue
+        line = _joined(pieces)
+        allowed_km = _longest_km(section, sections, chain_km, tolerance)
+        if allowed_km is not None and length_km(line) > allowed_km:
+            log(
+                f"{source}: section {section['id']} keeps its station chain: along the track it "
+                f"would be {length_km(line):.1f} km, more than {allowed_km:.1f} km (its official "
+                f"length + {tolerance:g} %)"
+            )
+            continue
+        legs_on += on_track
+        result.at[index, "geometry"] = line
+        result.at[index, "geometry_source"] = source if on_track == legs else f"{source}_partial"
+        result.at[index, "osm_share"] = round(on_track / legs, 3)
+    drawn = result["geometry_source"].isin([source, f"{source}_partial"])
+    fully = int((result["geometry_source"] == source).sum())
+    log(
+        f"{source}: {int(drawn.sum())} of {len(result)} sections drawn along the track "
+        f"({fully} fully), {legs_on} of the {legs_all} legs tried"
+    )
     return result
 
 
+def _default(name: str, railway_graph: bool) -> Any:
+    """Return the default guard ``name`` of a track (the railway graph's, else OSM's)."""
+    if railway_graph:
+        return getattr(settings, f"rail_graph_{name}")
+    return {
+        "max_snap_m": settings.osm_max_snap_m,
+        "max_detour": math.inf,
+        "length_tolerance_pct": math.inf,
+        "statuses": (),
+    }[name]
+
+
+def _longest_km(
+    section: pd.Series,
+    sections: gpd.GeoDataFrame,
+    chain_km: Mapping[str, float],
+    tolerance_pct: float,
+) -> float | None:
+    """Return the longest a section may be drawn: its official length, or its line's share."""
+    if math.isinf(tolerance_pct):
+        return None
+    official = section.get("length_official_km")
+    if official is None or pd.isna(official):
+        whole = section.get("line_length_official_km")
+        if whole is None or pd.isna(whole):
+            return None
+        others = sections[
+            (sections["line_id"] == section["line_id"]) & (sections["id"] != section["id"])
+        ]
+        official = float(whole) - sum(chain_km[other] for other in others["id"])
+    return float(official) * (1 + tolerance_pct / 100)
+
+
+def _joined(pieces: Sequence[LineString]) -> LineString:
+    """Return one line through the legs in order (each starts where the one before ends).
+
+    Where both legs at a station follow the track from the same node, the line went from that
+    node out to the station and back: it cuts through the station instead.
+    """
+    coords: list[tuple[float, float]] = []
+    for piece in pieces:
+        points = list(piece.coords)
+        while len(coords) > 2 and len(points) > 2 and coords[-2] == points[1]:
+            del coords[-2], points[1]
+        coords.extend(point for point in points if not coords or point != coords[-1])
+    return LineString(coords)
+
+
+def _without_spur_back(coords: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Return ``coords`` (a station, then the track) without the track's vertices behind it.
+
+    The node a station snaps to may lie beyond it, the track then running back past the station:
+    the line goes from the station to the first vertex ahead instead.
+    """
+    station = coords[0]
+    while len(coords) > 3 and _planar_m(station, coords[2]) < _planar_m(coords[1], coords[2]):
+        del coords[1]
+    return coords
+
+
+def _planar_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Return the distance in metres between two nearby points, on the local plane."""
+    scale = math.cos(math.radians((a[1] + b[1]) / 2))
+    return math.hypot((a[0] - b[0]) * scale, a[1] - b[1]) * 111_195.0
+
+
 def _snap(
-    stations: gpd.GeoDataFrame, graph: nx.MultiDiGraph, limit_m: float
+    stations: gpd.GeoDataFrame, graph: nx.Graph, limit_m: float
 ) -> dict[tuple[float, float], int]:
-    """Return the track node each station position snaps to, for those within ``limit_m`` of one."""
-    places = sorted({(point.x, point.y) for point in stations.geometry})
+    """Return the track node each station snaps to, for those near one and placed precisely.
+
+    A station snaps when it is placed to within ``limit_m`` of its true position
+    (``precision_m``) and lies within ``limit_m`` of a track node. A station placed only by its
+    town says nothing of which track it stands on, however near one its point falls.
+    """
+    placed = stations[stations["precision_m"] <= limit_m] if "precision_m" in stations else stations
+    places = sorted({(point.x, point.y) for point in placed.geometry})
     if not places or graph.number_of_nodes() == 0:
         return {}
-    found, metres = ox.distance.nearest_nodes(
-        graph, [x for x, _ in places], [y for _, y in places], return_dist=True
-    )
+    nodes = list(graph.nodes)
+    positions = np.array([(graph.nodes[node]["x"], graph.nodes[node]["y"]) for node in nodes])
+    found, metres = nearest(positions, np.array(places))
     return {
-        place: int(node)
-        for place, node, distance in zip(places, found, metres, strict=True)
+        place: nodes[int(row)]
+        for place, row, distance in zip(places, found, metres, strict=True)
         if distance <= limit_m
     }
 
@@ -249,22 +393,28 @@ def _snap(
 def _track_between(
     start: Point,
     end: Point,
-    graph: nx.MultiGraph,
+    graph: nx.Graph,
     *,
     snapped: Mapping[tuple[float, float], int],
+    max_detour: float = math.inf,
 ) -> LineString | None:
+    """Return the leg from ``start`` to ``end`` along the track; ``None`` where it fails."""
     nodes = [snapped.get((point.x, point.y)) for point in (start, end)]
-    if nodes[0] is None or nodes[1] is None:
+    if nodes[0] is None or nodes[1] is None or nodes[0] == nodes[1]:
         return None
-    if nodes[0] == nodes[1]:
-        return None
+    chord_m = geodesic_km(start.x, start.y, end.x, end.y) * 1000
+    cutoff = None if math.isinf(max_detour) else max_detour * chord_m
     try:
-        path = nx.shortest_path(graph, nodes[0], nodes[1], weight="length")
+        _, path = nx.single_source_dijkstra(
+            graph, nodes[0], nodes[1], cutoff=cutoff, weight="length"
+        )
     except nx.NetworkXNoPath:
-        return None
+        return None  # no track joins them, or only a longer one than the detour allows
     coords: list[tuple[float, float]] = [(start.x, start.y)]
     for u, v in itertools.pairwise(path):
-        data = min(graph.get_edge_data(u, v).values(), key=lambda edge: edge.get("length", 0))
+        data = graph.get_edge_data(u, v)
+        if graph.is_multigraph():
+            data = min(data.values(), key=lambda edge: edge.get("length", 0))
         if "geometry" in data:
             line = list(data["geometry"].coords)
             first = (graph.nodes[u]["x"], graph.nodes[u]["y"])
@@ -284,4 +434,9 @@ def _track_between(
     deduplicated = [
         point for index, point in enumerate(coords) if index == 0 or point != coords[index - 1]
     ]
-    return LineString(deduplicated)
+    deduplicated = _without_spur_back(_without_spur_back(deduplicated)[::-1])[::-1]
+    if len(deduplicated) < 2:
+        return None
+    track = LineString(deduplicated)
+    # The spurs from the stations to their nodes count too: the leg as drawn.
+    return track if length_km(track) * 1000 <= max_detour * chord_m else None

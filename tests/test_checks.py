@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import networkx as nx
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -12,8 +13,11 @@ from geo._checks import (
     distances_to_rail_graph_km,
     layer_warnings,
     rail_graph_segments,
+    rail_track_graph,
     stations_far_from_rail_graph,
+    track_graph,
 )
+from geo._geodesy import GEOD, geodesic_km, nearest
 from geo.cli import cli
 from geo.layers import load_layer
 from tests.conftest import edit_field
@@ -36,6 +40,34 @@ def test_the_region_s_edges_are_cached_and_read_back_unchanged(tmp_path):
     assert len(list(tmp_path.glob("rail-segments-*.npy"))) == 1
     assert first.shape[1] == 4 and len(first) > 1000
     assert np.array_equal(rail_graph_segments(cache_dir=tmp_path), first)
+
+
+def test_the_track_graph_cuts_long_segments_and_measures_them_on_the_ellipsoid():
+    west, east, north = (106.0, 29.5), (106.2, 29.5), (106.2, 29.6)  # 19.4 and 11.1 km
+    graph = track_graph(np.array([[*west, *east], [*east, *north]]))
+    lengths = [data["length"] for _, _, data in graph.edges(data=True)]
+    assert max(lengths) <= 500 and len(lengths) == 39 + 23
+    assert sum(lengths) / 1000 == pytest.approx(
+        geodesic_km(*west, *east) + geodesic_km(*east, *north), rel=1e-6
+    )
+    positions = {(data["x"], data["y"]) for _, data in graph.nodes(data=True)}
+    assert {west, east, north} <= positions
+    assert nx.is_connected(graph)  # the two segments meet at their shared end
+    # Across the prime meridian -0.1 + (0.3 - -0.1) is not 0.3 in floating point: still joined.
+    across = track_graph(np.array([[-0.1, 0.0, 0.3, 0.0], [0.3, 0.0, 0.3, 0.1]]))
+    assert nx.is_connected(across)
+
+
+def test_the_region_s_railway_graph_keeps_its_length_and_a_node_beside_each_station():
+    segments = rail_graph_segments()
+    graph = rail_track_graph()
+    metres = GEOD.inv(segments[:, 0], segments[:, 1], segments[:, 2], segments[:, 3])[2]
+    lengths = [data["length"] for _, _, data in graph.edges(data=True)]
+    assert sum(lengths) == pytest.approx(metres.sum(), rel=1e-3)
+    assert max(lengths) < 505
+    nodes = np.array([(data["x"], data["y"]) for _, data in graph.nodes(data=True)])
+    _, metres_away = nearest(nodes, np.array([BISHAN]))
+    assert metres_away[0] < 400  # 璧山 lies 345 m from the graph (344 m from a node)
 
 
 def test_every_operating_station_is_on_the_rail_graph_or_explained(stations):

@@ -18,6 +18,11 @@ def test_every_layer_and_output_field_is_documented():
             if name in ("lon", "lat"):
                 continue  # stored as the geometry
             assert f"`{name}`" in body, f"{spec.name}.{name}"
+        # Fields the build adds, and every value of their vocabularies.
+        for field in spec.computed:
+            assert f"`{field.name}`" in body, f"{spec.name}.{field.name}"
+            for value in field.vocabulary or ():
+                assert f"`{value}`" in body, f"{spec.name}.{field.name}: {value}"
 
 
 def test_readme_opens_with_the_build_and_the_test_command():

@@ -36,6 +36,20 @@ def test_popups_say_codes_in_words_and_shares_as_percentages():
     assert ring["h"] == ["成都东 · 现状 today · 60 min"]
 
 
+def test_a_rail_section_s_popup_says_how_it_is_drawn(layers):
+    section = layers["rail_lines"].set_index("id").loc["zy-2"]
+    rows = dict(popup_content({"id": "zy-2", **section.drop("geometry")}, "rail_lines")["r"])
+    assert rows["几何来源 geometry source"] == (
+        "部分沿铁路网图 partly along the railway graph (OpenStreetMap-derived, simplified), "
+        "partly straight"
+    )
+    assert rows["沿轨道比例 osm share"] == "67 %"
+    chain = popup_content({"geometry_source": "schematic_station_chain"}, "rail_lines")
+    assert dict(chain["r"])["几何来源 geometry source"] == (
+        "车站间直线示意 straight from station to station (schematic)"
+    )
+
+
 def test_county_popups_and_tooltips_name_the_county_in_chinese_and_english(layers):
     for layer in ("station_coverage", "admin_areas"):
         entry = MapLayer(layer=layer, label_zh="区县", label_en="Counties")

@@ -38,6 +38,11 @@ _LABELS_ZH = {
     "25_50pct": "25%至50%",
     "50_75pct": "50%至75%",
     "75pct_plus": "75%以上",
+    "schematic_station_chain": "车站间直线示意",
+    "osm": "沿OpenStreetMap轨道",
+    "osm_partial": "部分沿OpenStreetMap轨道",
+    "osm_railway_graph": "沿铁路网图",
+    "osm_railway_graph_partial": "部分沿铁路网图",
 }
 
 
@@ -46,6 +51,13 @@ _LABELS_EN = {
     "25_50pct": "25–50 %",
     "50_75pct": "50–75 %",
     "75pct_plus": "75 % or more",
+    "schematic_station_chain": "straight from station to station (schematic)",
+    "osm": "along the OpenStreetMap track",
+    "osm_partial": "partly along the OpenStreetMap track, partly straight",
+    "osm_railway_graph": "along the railway graph (OpenStreetMap-derived, simplified)",
+    "osm_railway_graph_partial": (
+        "partly along the railway graph (OpenStreetMap-derived, simplified), partly straight"
+    ),
 }
 
 
@@ -74,6 +86,7 @@ _FIELD_LABELS_ZH = {
     "notes": "说明",
     "source": "来源",
     "geometry_source": "几何来源",
+    "osm_share": "沿轨道比例",
     "lines": "线路",
     "covered_class": "覆盖人口比例",
     "ring": "范围",
@@ -98,7 +111,16 @@ _MEASURE_WORDS = {
     "gain_people": ("新增覆盖人口", "people gained"),
 }
 #: Fields whose values are codes of a vocabulary, shown in words.
-_CODED_FIELDS = ("status", "kind", "mode", "level", "service_kind", "scenario", "covered_class")
+_CODED_FIELDS = (
+    "status",
+    "kind",
+    "mode",
+    "level",
+    "service_kind",
+    "scenario",
+    "covered_class",
+    "geometry_source",
+)
 #: What heads a popup of a feature without a name (a catchment, a reach ring).
 _HEADING_FALLBACK = ("origin", "scenario", "ring")
 
@@ -144,7 +166,8 @@ def _value_text(name: str, value: object) -> str | None:
         return None
     if name in _CODED_FIELDS:
         return bilingual_label(text)
-    if name.startswith("share_") and isinstance(value, float | int | np.floating):
+    is_share = name.startswith("share_") or name.endswith("_share")
+    if is_share and isinstance(value, float | int | np.floating):
         return f"{float(value) * 100:.0f} %"
     return text
 
