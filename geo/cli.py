@@ -199,8 +199,9 @@ def lengths(
         _out.print(_length_table(rows, title=_LEVEL_TITLES.get(level, level)))
     _out.print(f"wrote {written['lengths.csv'][0]}")
     _out.print(
-        "lengths are geodesic (WGS84 ellipsoid); rail lines are schematic station chains; "
-        f"rail legs: {RAIL_GRAPH_CREDIT}"
+        "lengths are geodesic (WGS84 ellipsoid); rail sections follow the railway graph (or a "
+        "cached OSM track) where it has the line, elsewhere straight station chains (see "
+        f"geometry_source); rail legs and tracks: {RAIL_GRAPH_CREDIT}"
     )
 
 
