@@ -22,4 +22,6 @@ python -m pip install -q -e '.[test]'
 ruff check .
 ruff format --check .
 mypy
-python -m pytest
+# Two workers at most (each computes the analysis once, ~1 GB at its peak); a test module
+# stays on one worker, so its module-wide fixtures (a build, a browser) are made once.
+python -m pytest -n auto --maxprocesses 2 --dist loadfile

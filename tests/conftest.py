@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,10 @@ from geo import settings
 from geo.build import BuildResult, build
 
 PROJECT_LAYERS = Path(settings.layers_dir)
+
+# The commands' tables are as wide as the terminal: the same width wherever the tests run (a
+# terminal, CI, or a pytest-xdist worker, which has none), so that no cell wraps differently.
+os.environ["COLUMNS"] = "200"
 
 
 @pytest.fixture
