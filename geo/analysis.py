@@ -123,25 +123,17 @@ def _analyse(
     ``scheduler``.
     """
     # Imported here: a command that reads the analysis back never loads the graph toolkits.
-    from geo._checks import layer_warnings, rail_track_graph
+    from geo._checks import layer_warnings
     from geo.coverage import coverage
     from geo.layers import load_layers, route_layers
     from geo.measure import length_table, route_lengths
-    from geo.osm_track import cached_rail_graph, snap_sections
     from geo.population import for_access
     from geo.rail_network import calibration_table, reach_areas
     from geo.road_access import drive_areas
 
     layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
     warnings = layer_warnings(layers)
-    track = cached_rail_graph()
-    if track is not None:
-        layers["rail_lines"] = snap_sections(layers["rail_lines"], layers["rail_stations"], track)
-    # What the OSM track left as station chains, along the railway graph where it has the line.
-    railway = rail_track_graph()
-    layers["rail_lines"] = snap_sections(
-        layers["rail_lines"], layers["rail_stations"], railway, source="osm_railway_graph"
-    )
+    layers["rail_lines"] = drawn_sections(layers["rail_lines"], layers["rail_stations"])
     layers["route_lengths"] = route_lengths(layers)
     lengths = length_table(layers, layers["route_lengths"])
     if on_step is not None:
@@ -158,3 +150,31 @@ def _analyse(
     if on_step is not None:
         on_step("coverage")
     return Analysis(layers, lengths, summary, calibration_table(layers), warnings)
+
+
+def drawn_sections(sections: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Draw the rail sections along the track where one is known, as station chains elsewhere.
+
+    The OpenStreetMap track that ``chengyu osm`` cached comes first; what it leaves as station
+    chains follows the offline railway graph where it has the line (see
+    ``geo.osm_track.snap_sections`` for the rules). The build and the scenarios' base network
+    are drawn the same way.
+
+    Parameters
+    ----------
+    sections, stations
+        The ``rail_lines`` and ``rail_stations`` layers.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``sections`` with their geometry, ``geometry_source`` and ``osm_share``.
+    """
+    from geo._checks import rail_track_graph
+    from geo.osm_track import cached_rail_graph, snap_sections
+
+    track = cached_rail_graph()
+    if track is not None:
+        sections = snap_sections(sections, stations, track)
+    railway = rail_track_graph()
+    return snap_sections(sections, stations, railway, source="osm_railway_graph")

@@ -376,6 +376,7 @@ def run_scenarios(
     ChengyuError
         If two proposals have the same name.
     """
+    from geo.analysis import drawn_sections
     from geo.layers import load_layers
 
     proposals = [read_proposal(Path(path)) for path in paths]
@@ -384,6 +385,10 @@ def run_scenarios(
     if repeated:
         raise ChengyuError(f"proposals share the name(s) {', '.join(repeated)}: names must differ")
     base_layers = load_layers(BASE_LAYERS, layers_dir=layers_dir)
+    # The base network drawn as the build draws it (along the track where one is known).
+    base_layers["rail_lines"] = drawn_sections(
+        base_layers["rail_lines"], base_layers["rail_stations"]
+    )
     # Every proposal is checked before any work is cached or written.
     problems = []
     for proposal in proposals:

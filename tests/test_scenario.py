@@ -281,6 +281,18 @@ def test_the_example_runs_side_by_side_as_json(tmp_path):
             assert Path(output).is_file()
     assert [s["name_zh"] for s in data[0]["stations_gained"]] == ["武胜"]
     assert data[0]["coverage"][0]["counties_newly_served"] == ["武胜县"]
+    # The base network is drawn as the build draws it: 成渝 along the railway graph, 渝昆's
+    # section from 重庆西 (not on the graph) through its stations.
+    network = gpd.read_file(
+        tmp_path / "scenarios" / "suining-guangan" / "suining-guangan.gpkg",
+        layer="scenario_network",
+    ).set_index("id")
+    with (Path(settings.layers_dir) / "rail_stations.csv").open(encoding="utf-8") as handle:
+        lines = [row["line_id"] for row in csv.DictReader(handle)]
+    for section, on_graph in (("cy-1", True), ("yk-1", False)):
+        vertices = len(network.loc[section].geometry.coords)
+        stops = lines.count(section.partition("-")[0])
+        assert (vertices > 2 * stops) is on_graph, (section, vertices, stops)
 
 
 def test_the_table_shows_two_proposals_side_by_side(real, tmp_path):
