@@ -140,5 +140,6 @@ def frame_digest(frame: Any) -> str:
     hashed = pd.util.hash_pandas_object(frame.drop(columns="geometry", errors="ignore"))
     digest = hashlib.sha1(hashed.to_numpy().tobytes())
     if "geometry" in getattr(frame, "columns", ()):
-        digest.update(b"".join(frame.geometry.to_wkb()))
+        # A feature without a geometry (a development zone) has no WKB: it still counts.
+        digest.update(b"".join(wkb or b"-" for wkb in frame.geometry.to_wkb()))
     return digest.hexdigest()

@@ -13,8 +13,6 @@ scenarios unchanged.
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,19 +20,14 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 from pyproj import CRS
 
 from geo import (
-    __version__,
-    _counting,
-    _rail_graph,
     coverage,
-    population,
     rail_network,
     settings,
 )
-from geo._io import atomic_path, cache_file, cache_for
+from geo._io import cache_for
 from geo._proposal import Proposal, combined_layers, read_proposal
 from geo._scenario_outputs import _map_layers, write_outputs
 from geo._scenario_tables import (
@@ -48,6 +41,7 @@ from geo._scenario_tables import (
     differences,
 )
 from geo._schema import SCENARIOS
+from geo._stages import cached_stage, frame_digest, inputs_key
 from geo.errors import ChengyuError, LayerValidationError
 from geo.utils import log
 
@@ -172,45 +166,29 @@ def cached_base_analysis(
     minutes: Sequence[float],
     cache_dir: Path | None = None,
 ) -> NetworkAnalysis:
-    """``analyse_network`` of a base, kept in ``cache_dir`` (default ``settings.cache_dir``).
+    """``analyse_network`` of a base, a cached stage (``geo._stages``) in ``cache_dir``.
 
-    The cache entry's name changes with the layers' content, the options, every setting and
-    the code of ``geo.coverage``, ``geo.population`` and ``geo.rail_network``: any of them changing
-    computes it afresh.
+    The key holds the layers' content, the options and everything ``inputs_key`` holds (the
+    package's code, the settings, the data packages): any of them changing computes it afresh.
+    Default ``cache_dir``: ``settings.cache_dir``.
     """
-    key = [
-        __version__,
+    options = [
         scenario,
         crs.to_wkt(),
         repr(tuple(radii_km)),
         repr(tuple(origins)),
         repr(tuple(minutes)),
-        repr(sorted((k, repr(v)) for k, v in vars(settings).items() if not k.startswith("_"))),
-        *(hashlib.sha1(Path(module.__file__ or "").read_bytes()).hexdigest()
-          for module in (coverage, _counting, rail_network, _rail_graph, population)),
-        *(_frame_digest(layers[name]) for name in ("rail_stations", "rail_lines", "admin_areas")),
-    ]  # fmt: skip
-    folder = Path(cache_dir or settings.cache_dir)
-    path = cache_file(folder, f"scenario-base-{scenario}", key, ".pickle")
-    if path.is_file():
-        with path.open("rb") as handle:
-            cached: NetworkAnalysis = pickle.load(handle)
-        log(f"scenario base {scenario!r} from cache {path}")
-        return cached
-    analysis = analyse_network(
-        layers, scenario=scenario, crs=crs, radii_km=radii_km, origins=origins, minutes=minutes
+        *(frame_digest(layers[name]) for name in ("rail_stations", "rail_lines", "admin_areas")),
+    ]
+
+    def compute() -> NetworkAnalysis:
+        return analyse_network(
+            layers, scenario=scenario, crs=crs, radii_km=radii_km, origins=origins, minutes=minutes
+        )
+
+    return cached_stage(
+        f"scenario-base-{scenario}", inputs_key(options=options), compute, cache_dir=cache_dir
     )
-    with atomic_path(path) as temporary, temporary.open("wb") as handle:
-        pickle.dump(analysis, handle)
-    return analysis
-
-
-def _frame_digest(frame: gpd.GeoDataFrame) -> str:
-    digest = hashlib.sha1()
-    attributes = frame.drop(columns="geometry").astype(str)
-    digest.update(pd.util.hash_pandas_object(attributes).to_numpy().tobytes())
-    digest.update(b"".join(wkb or b"-" for wkb in shapely.to_wkb(frame.geometry.values)))
-    return digest.hexdigest()
 
 
 @dataclass
