@@ -77,8 +77,16 @@ def steps_for(outputs: Sequence[str]) -> tuple[str, ...]:
     outputs
         Entries of ``BUILD_OUTPUTS``.
     """
-    chosen = [name for name in BUILD_OUTPUTS if name in outputs]
-    return (*ANALYSIS_STEPS, *dict.fromkeys(_OUTPUT_STEPS[name] for name in chosen))
+    return (*ANALYSIS_STEPS, *_by_step(outputs))
+
+
+def _by_step(outputs: Sequence[str]) -> dict[str, list[str]]:
+    """Group ``outputs`` by their progress step, both in the order a build writes them."""
+    steps: dict[str, list[str]] = {}
+    for name in BUILD_OUTPUTS:
+        if name in outputs:
+            steps.setdefault(_OUTPUT_STEPS[name], []).append(name)
+    return steps
 
 
 def write_outputs(
@@ -134,7 +142,8 @@ def write_outputs(
     # against the layers again when the maps are written, still inside the staging folder.)
     if "maps" in outputs or "index.html" in outputs:
         load_map_definitions()
-    chosen = [name for name in BUILD_OUTPUTS if name in outputs]
+    steps = _by_step(outputs)
+    chosen = [name for names in steps.values() for name in names]
     with output_lock(out), _cache_beside(out), staged_output(out, outputs=chosen) as stage:
         analysed = analyse(
             layers_dir=layers_dir,
@@ -144,11 +153,10 @@ def write_outputs(
             on_step=on_step,
         )
         written: dict[str, list[Path]] = {}
-        for position, name in enumerate(chosen):
-            written[name] = _write_output(name, analysed, stage, offline_maps=offline_maps)
-            step = _OUTPUT_STEPS[name]
-            last_of_step = all(_OUTPUT_STEPS[later] != step for later in chosen[position + 1 :])
-            if on_step is not None and last_of_step:
+        for step, names in steps.items():
+            for name in names:
+                written[name] = _write_output(name, analysed, stage, offline_maps=offline_maps)
+            if on_step is not None:
                 on_step(step)
     return analysed, {
         name: [out / path.relative_to(stage) for path in paths] for name, paths in written.items()
@@ -217,23 +225,8 @@ def build(
 
     Writes ``chengyu_corridors.gpkg`` (source and derived layers), ``parquet/<layer>.parquet``,
     ``lengths.csv``, ``coverage.csv``, ``coverage_by_county.csv``, ``rail_times.csv`` (modelled
-    against published rail times), ``maps/<name>.html`` and ``index.html``, all or nothing
-    (see ``write_outputs``).
-
-    Parameters
-    ----------
-    out_dir
-        Output folder (default ``settings.out_dir``).
-    layers_dir
-        Folder of the layer sources (default ``settings.layers_dir``).
-    radii_km
-        Catchment radii of the coverage analysis (default ``settings.coverage_radii_km``).
-    population, scheduler
-        How people are counted (see ``geo.coverage.coverage``).
-    offline_maps
-        Write self-contained maps that make no request (see ``geo.webmap.make_map``).
-    on_step
-        Called with the name of each step of ``BUILD_STEPS`` once it is done.
+    against published rail times), ``maps/<name>.html`` and ``index.html``, all or nothing.
+    The options are those of ``write_outputs``; ``on_step`` hears each of ``BUILD_STEPS``.
     """
     out = Path(out_dir or settings.out_dir)
     analysed, written = write_outputs(

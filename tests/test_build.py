@@ -361,3 +361,16 @@ def test_maps_are_rendered_again_only_when_their_inputs_change(analysis, tmp_pat
         build_maps(out_dir=out)  # an edited map definition
     monkeypatch.setattr(build_module, "render_maps", rendering)
     assert build_maps(out_dir=out)
+
+
+def test_progress_reports_each_step_once_in_the_order_it_is_done(tmp_path):
+    from geo.analysis import ANALYSIS_STEPS
+    from geo.build import BUILD_STEPS, steps_for, write_outputs
+
+    assert steps_for(BUILD_OUTPUTS) == BUILD_STEPS
+    heard: list[str] = []
+    write_outputs(("coverage.csv", "lengths.csv"), out_dir=tmp_path / "out", on_step=heard.append)
+    assert heard == [*ANALYSIS_STEPS, "csv"] == list(steps_for(("lengths.csv", "coverage.csv")))
+    heard.clear()
+    build(out_dir=tmp_path / "out", on_step=heard.append)
+    assert heard == list(BUILD_STEPS)
