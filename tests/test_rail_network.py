@@ -92,9 +92,7 @@ def test_reach_table_and_command_report_before_and_after(layers):
     assert set(table["scenario"]) == {"today", "after"}
     by = table.set_index(["scenario", "minutes"])
     assert by.loc[("after", 120), "counties"] >= by.loc[("today", 120), "counties"]
-    result = CliRunner().invoke(
-        cli, ["reach", "--from", "重庆北", "--minutes", "120"], terminal_width=400
-    )
+    result = CliRunner().invoke(cli, ["reach", "--from", "重庆北", "--minutes", "120"])
     assert result.exit_code == 0, result.output
     assert "重庆北" in result.output and "counties after" in result.output
     gained = result.output.split("gained", 1)[1].splitlines()[2]
