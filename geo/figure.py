@@ -28,12 +28,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.text import Annotation, Text
-from pyproj import Geod, Transformer
+from pyproj import Transformer
 
 from geo import settings
 from geo._context import CONTEXT_CREDIT, context_land
 from geo._figure_labels import _label_candidates, _marker_boxes, _place_labels
 from geo._figure_symbols import _HALO, _draw_group, _legend_entries, _station_points
+from geo._geodesy import GEOD
 from geo._io import atomic_path
 from geo._mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo._schema import ALL_SPECS
@@ -45,7 +46,6 @@ FigureFormat = Literal["png", "pdf", "svg"]
 FORMATS: tuple[str, ...] = ("png", "pdf", "svg")
 
 _DRAW_ORDER = {"polygon": 0, "line": 1, "point": 2}
-_GEOD = Geod(ellps="WGS84")
 _SEA = "#e9f1f6"
 _LAND = "#fbfaf5"
 
@@ -87,7 +87,7 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
     probe = (x1 - x0) / 4
     lon_a, lat_a = to_lonlat.transform(x, y)
     lon_b, lat_b = to_lonlat.transform(x + probe, y)
-    _, _, metres = _GEOD.inv(lon_a, lat_a, lon_b, lat_b)
+    _, _, metres = GEOD.inv(lon_a, lat_a, lon_b, lat_b)
     metres_per_unit = metres / probe
     span_km = (x1 - x0) * metres_per_unit / 1000
     length_km = _nice_length_km(span_km)
@@ -95,7 +95,7 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
     # Scale varies across the map: measure the bar itself and correct it until it is exact.
     for _ in range(3):
         lon_b, lat_b = to_lonlat.transform(x + length, y)
-        _, _, metres = _GEOD.inv(lon_a, lat_a, lon_b, lat_b)
+        _, _, metres = GEOD.inv(lon_a, lat_a, lon_b, lat_b)
         length *= length_km * 1000 / metres
     height = 0.008 * (y1 - y0)
     for part in range(2):
