@@ -22,30 +22,31 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-#: Public name to the module that holds it. ``geo.build.build`` and ``geo.coverage.coverage``
+#: Public name to the module that holds it. ``geo.outputs.build.build`` and
+#: ``geo.analysis.coverage.coverage``
 #: are not here: their names are their modules'.
 _PUBLIC: dict[str, str] = {
-    "SCENARIOS": "geo._schema",
-    "load_layers": "geo.layers",
-    "load_layer": "geo.layers",
-    "route_layers": "geo.layers",
-    "build_maps": "geo.build",
-    "analyse": "geo.analysis",
+    "SCENARIOS": "geo.sources._schema",
+    "load_layers": "geo.sources.layers",
+    "load_layer": "geo.sources.layers",
+    "route_layers": "geo.sources.layers",
+    "build_maps": "geo.outputs.build",
+    "analyse": "geo.analysis.stage",
     "geodesic_km": "geo._geodesy",
-    "route_lengths": "geo.measure",
-    "length_table": "geo.measure",
-    "catchments": "geo.coverage",
-    "coverage_table": "geo.coverage",
-    "covered_weights": "geo.coverage",
-    "rail_graph": "geo.rail_network",
-    "reach_table": "geo.rail_network",
-    "reach_areas": "geo.rail_network",
-    "travel_times": "geo.rail_network",
-    "drive_areas": "geo.road_access",
-    "load_map_definitions": "geo._mapdefs",
-    "make_map": "geo.webmap",
-    "write_maps": "geo.webmap",
-    "write_geopackage": "geo.export",
+    "route_lengths": "geo.analysis.measure",
+    "length_table": "geo.analysis.measure",
+    "catchments": "geo.analysis.coverage",
+    "coverage_table": "geo.analysis.coverage",
+    "covered_weights": "geo.analysis.coverage",
+    "rail_graph": "geo.networks.rail_network",
+    "reach_table": "geo.networks.rail_network",
+    "reach_areas": "geo.networks.rail_network",
+    "travel_times": "geo.networks.rail_network",
+    "drive_areas": "geo.networks.road_access",
+    "load_map_definitions": "geo.sources.mapdefs",
+    "make_map": "geo.outputs.webmap",
+    "write_maps": "geo.outputs.webmap",
+    "write_geopackage": "geo.outputs.export",
 }
 
 __all__ = [
@@ -75,17 +76,17 @@ __all__ = [
 
 if TYPE_CHECKING:  # the type checker sees the real objects; at run time they load lazily
     from geo._geodesy import geodesic_km
-    from geo._mapdefs import load_map_definitions
-    from geo._schema import SCENARIOS
-    from geo.analysis import analyse
-    from geo.build import build_maps
-    from geo.coverage import catchments, coverage_table, covered_weights
-    from geo.export import write_geopackage
-    from geo.layers import load_layer, load_layers, route_layers
-    from geo.measure import length_table, route_lengths
-    from geo.rail_network import rail_graph, reach_areas, reach_table, travel_times
-    from geo.road_access import drive_areas
-    from geo.webmap import make_map, write_maps
+    from geo.analysis.coverage import catchments, coverage_table, covered_weights
+    from geo.analysis.measure import length_table, route_lengths
+    from geo.analysis.stage import analyse
+    from geo.networks.rail_network import rail_graph, reach_areas, reach_table, travel_times
+    from geo.networks.road_access import drive_areas
+    from geo.outputs.build import build_maps
+    from geo.outputs.export import write_geopackage
+    from geo.outputs.webmap import make_map, write_maps
+    from geo.sources._schema import SCENARIOS
+    from geo.sources.layers import load_layer, load_layers, route_layers
+    from geo.sources.mapdefs import load_map_definitions
 
 
 def __getattr__(name: str) -> Any:

@@ -66,7 +66,8 @@ coverage_radii_km: tuple[float, ...] = (5.0, 10.0, 30.0)
 disc_quad_segs: int = 16
 
 #: How people are counted within reach (``chengyu coverage --population``): ``dasymetric`` (the
-#: population surface of ``geo.population``) or ``areal`` (each county's people spread evenly).
+#: population surface of ``geo.analysis.population``) or ``areal`` (each county's people spread
+#: evenly).
 population_method: str = "dasymetric"
 
 #: People per km² of urban area around each county seat and town of the surface. An assumption:
@@ -85,7 +86,7 @@ dask_connect_timeout_s: float = 10.0
 #: ``cities500`` table it comes from.
 town_min_population: int = 500
 
-#: Rail travel-time model (``geo.rail_network``), fitted to the published fastest times of
+#: Rail travel-time model (``geo.networks.rail_network``), fitted to the published fastest times of
 #: ``layers/rail_times.csv``. A ride between two stations of a line costs its running time at
 #: the section's speed (``operating_speed_kmh`` where filled, else ``design_speed_kmh``) x
 #: ``rail_speed_factor``, plus one start/stop allowance ``rail_start_stop_s``, plus
@@ -130,7 +131,8 @@ transfer_speed_kph: float = 25.0
 osm_max_snap_m: float = 2000.0
 
 #: Where no OSM track is cached, operating rail sections are drawn along scgraph_data's railway
-#: graph (OpenStreetMap-derived, simplified; ``geo._checks.rail_track_graph``), leg by leg between
+#: graph (OpenStreetMap-derived, simplified; ``geo.networks.track_graph.rail_track_graph``), leg by
+#: leg between
 #: consecutive stations, under these guards; a leg that fails one stays straight. The graph
 #: lacks the newest lines and does not tell a high-speed line from a conventional one beside it,
 #: so the guards are tight. Measured 2026-11-26 on the operating sections (see the README):
@@ -244,7 +246,8 @@ rail_graph_exceptions: dict[str, str] = {
 web_max_points_per_group: int = 5000
 
 #: Most vertices one web map group of lines or polygons draws (after the display generalisation,
-#: ``geo.webmap.SIMPLIFY_DEGREES``): above it, the page simplifies the group further, doubling
+#: ``geo.outputs.webmap.SIMPLIFY_DEGREES``): above it, the page simplifies the group further,
+#: doubling
 #: the tolerance until it fits (the smallest features are left out only if that is not enough),
 #: and says so in the legend. 100,000 vertices are about 1.7–1.9 MB of page; the project's own
 #: largest group, the overview's 244 boundaries, has 43,754. The GeoPackage keeps full detail.

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from geo.freight import _highway_graph
-from geo.layers import load_layers
-from geo.road_access import drive_areas
+from geo.networks.freight import _highway_graph
+from geo.networks.road_access import drive_areas
+from geo.sources.layers import load_layers
 
 
 def main() -> None:

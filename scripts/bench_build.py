@@ -20,7 +20,7 @@ import tempfile
 import time
 
 IMPORTS = "import geopandas, pyogrio, shapely, pyproj, cnmaps, searoute, folium, click, rich"
-BUILD = "from geo.build import build; import sys; build(out_dir=sys.argv[1])"
+BUILD = "from geo.outputs.build import build; import sys; build(out_dir=sys.argv[1])"
 TARGET_RATIO = 2.0
 
 

@@ -18,7 +18,9 @@ import tempfile
 import time
 
 IMPORTS = "import geopandas, pyogrio, shapely, pyproj, cnmaps, searoute, folium, click, rich"
-COMMAND = "import sys; from geo.cli import main; sys.argv = ['chengyu', *sys.argv[1:]]; main()"
+COMMAND = (
+    "import sys; from geo.cli.commands import main; sys.argv = ['chengyu', *sys.argv[1:]]; main()"
+)
 
 
 def _seconds(code: str, *args: str, cache: str) -> float:

@@ -1,12 +1,13 @@
 """Benchmark: the population surface and the counting of people in the station catchments.
 
-Part 1, the surface. Build the dasymetric population surface of ``geo.population`` (uncached),
+Part 1, the surface. Build the dasymetric population surface of ``geo.analysis.population``
+(uncached),
 then count it within the six dissolved catchments of all lines (today and after; 5, 10 and
 30 km) two ways:
 
 - indexed: build the dissolved catchments once, prepare each (GEOS indexes its edges), and test
   every point in one vectorised call per catchment, summed per county
-  (``geo.coverage.covered_by``);
+  (``geo.analysis.coverage.covered_by``);
 - naive: for each catchment, buffer each station, union the buffers, overlay the points with the
   union (``geopandas.overlay``) and sum.
 
@@ -37,8 +38,8 @@ from pathlib import Path
 WORKER = """
 import json, resource, sys, time, tracemalloc
 import geopandas as gpd, numpy as np
-from geo.coverage import ALL_LINES, catchments, covered_by
-from geo.layers import load_layers
+from geo.analysis.coverage import ALL_LINES, catchments, covered_by
+from geo.sources.layers import load_layers
 
 method, cells_path = sys.argv[1], sys.argv[2]
 layers = load_layers(["rail_stations", "admin_areas"])
@@ -47,7 +48,7 @@ loaded_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 tracemalloc.start()
 start = time.perf_counter()
 if method == "build":
-    from geo.population import build_surface
+    from geo.analysis.population import build_surface
     cells = build_surface(layers["admin_areas"])
     cells.to_parquet(cells_path)
     sums = [float(cells["population"].sum())]
@@ -64,7 +65,7 @@ if method == "indexed":
     area_seconds = time.perf_counter() - start
     sums = covered_by(cells, areas, by="adcode").sum(axis=1).tolist()
 elif method == "naive":
-    from geo.coverage import SCENARIOS
+    from geo.analysis.coverage import SCENARIOS
     from geo import settings
     crs = stations.estimate_utm_crs()
     projected_cells = cells.to_crs(crs)
@@ -110,8 +111,8 @@ def _report(name: str, run: dict[str, object]) -> None:
 def _surface_part(options: argparse.Namespace, folder: Path) -> bool:
     path = folder / "cells.parquet"
     if options.cells:
-        from geo.coverage import population_cells
-        from geo.layers import load_layers
+        from geo.analysis.coverage import population_cells
+        from geo.sources.layers import load_layers
 
         admin = load_layers(["admin_areas"])["admin_areas"]
         started = time.perf_counter()
@@ -162,7 +163,7 @@ def _count_file(path: str, areas: object) -> tuple[list[float], float]:
 
     import geopandas as gpd
 
-    from geo.coverage import covered_weights
+    from geo.analysis.coverage import covered_weights
 
     cells = gpd.read_parquet(path)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -173,8 +174,8 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
     import dask
     from distributed import Client, LocalCluster
 
-    from geo.coverage import ALL_LINES, catchments
-    from geo.layers import load_layers
+    from geo.analysis.coverage import ALL_LINES, catchments
+    from geo.sources.layers import load_layers
 
     stations = load_layers(["rail_stations"])["rail_stations"]
     areas = catchments(stations)
@@ -193,7 +194,7 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
         Client(cluster) as client,
     ):
         started = time.perf_counter()
-        from geo.coverage import population_cells
+        from geo.analysis.coverage import population_cells
 
         admin = load_layers(["admin_areas"])["admin_areas"]
         base = str(folder / "base.parquet")

@@ -18,10 +18,10 @@ from pathlib import Path
 import folium
 from branca.element import Element
 
-from geo._assets import inline_leaflet
-from geo.analysis import analyse
-from geo.browser import open_page
-from geo.webmap import write_maps
+from geo.analysis.stage import analyse
+from geo.outputs.browser import open_page
+from geo.outputs.webmap import write_maps
+from geo.outputs.webmap._assets import inline_leaflet
 
 LOAD_MS = "performance.getEntriesByType('navigation')[0].loadEventEnd"
 # Set by the page once every group is drawn, deferred background groups included.

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROUTE_ALL = """
-from geo.layers import load_layers, route_layers
+from geo.sources.layers import load_layers, route_layers
 legs = route_layers(load_layers(["corridor_routes"]))["corridor_routes"]
 rail = legs[legs["routing"] == "rail_network"]
 print(len(rail), "rail legs")
@@ -38,9 +38,9 @@ def _seconds(cache: str) -> float:
 
 def _in_process(cache: str) -> tuple[float, float]:
     """Seconds for the rail legs alone: cold (graph load included), then from the cache."""
-    from geo._validate import parse_waypoints
-    from geo.freight import rail_route
-    from geo.layers import load_layers
+    from geo.networks.freight import rail_route
+    from geo.sources._validate import parse_waypoints
+    from geo.sources.layers import load_layers
 
     hubs = load_layers(["logistics_hubs"])["logistics_hubs"].set_index("id")
     legs = load_layers(["corridor_routes"])["corridor_routes"]

@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from geo import coverage, settings
-from geo.layers import load_layers
-from geo.scenario import (
+from geo import settings
+from geo.analysis import coverage
+from geo.scenario.compare import (
     BASE_LAYERS,
     analyse_network,
     cached_base_analysis,
@@ -31,6 +31,7 @@ from geo.scenario import (
     read_proposal,
     write_outputs,
 )
+from geo.sources.layers import load_layers
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example" / "suining_guangan.toml"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from geo.build import build
+from geo.outputs.build import build
 from geo.utils import configure_logging
 
 if __name__ == "__main__":

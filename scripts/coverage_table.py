@@ -20,10 +20,10 @@ def _people(value: float) -> str:
 
 
 def main() -> int:
-    from geo.coverage import ALL_LINES, coverage
-    from geo.layers import load_layers
-    from geo.population import for_access
-    from geo.road_access import drive_areas
+    from geo.analysis.coverage import ALL_LINES, coverage
+    from geo.analysis.population import for_access
+    from geo.networks.road_access import drive_areas
+    from geo.sources.layers import load_layers
 
     layers = load_layers(["rail_stations", "rail_lines", "admin_areas"])
     tables = {method: coverage(layers, population=method)[0] for method in METHODS}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from geo.osm_track import refresh
+from geo.networks.osm_track import refresh
 from geo.utils import configure_logging
 
 if __name__ == "__main__":

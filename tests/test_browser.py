@@ -5,8 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from geo import browser
-from geo.browser import open_page, shared_browser
+from geo.outputs import browser
+from geo.outputs.browser import open_page, shared_browser
 
 
 def test_pages_in_a_shared_block_use_one_chromium_and_share_no_state(tmp_path, monkeypatch):

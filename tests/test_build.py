@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from geo import build as build_module
 from geo import settings
 from geo._io import output_lock
-from geo.analysis import Analysis, analyse
-from geo.build import BUILD_OUTPUTS, build
+from geo.analysis.stage import Analysis, analyse
 from geo.errors import ChengyuError, ExportError, OptionError
+from geo.outputs import build as build_module
+from geo.outputs.build import BUILD_OUTPUTS, build
 
 PROJECT_MAPS = Path(settings.maps_dir)
 
@@ -319,7 +319,7 @@ def test_an_output_folder_holding_the_working_folder_or_the_sources_is_refused(
 
 
 def test_maps_writes_the_maps_and_nothing_else(previous, quick):
-    from geo.build import build_maps
+    from geo.outputs.build import build_maps
 
     before = _hashes(previous)
     (previous / "maps" / "overview.html").unlink()
@@ -336,7 +336,7 @@ def test_maps_writes_the_maps_and_nothing_else(previous, quick):
 def test_maps_are_rendered_again_only_when_their_inputs_change(analysis, tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from geo.build import build_maps
+    from geo.outputs.build import build_maps
 
     known = replace(analysis, key=["inputs of this test", str(tmp_path)])
     monkeypatch.setattr(build_module, "analyse", lambda **_: known)
@@ -364,8 +364,8 @@ def test_maps_are_rendered_again_only_when_their_inputs_change(analysis, tmp_pat
 
 
 def test_progress_reports_each_step_once_in_the_order_it_is_done(tmp_path):
-    from geo.analysis import ANALYSIS_STEPS
-    from geo.build import BUILD_STEPS, steps_for, write_outputs
+    from geo.analysis.stage import ANALYSIS_STEPS
+    from geo.outputs.build import BUILD_STEPS, steps_for, write_outputs
 
     assert steps_for(BUILD_OUTPUTS) == BUILD_STEPS
     heard: list[str] = []

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from geo._checks import (
+from geo._geodesy import GEOD, geodesic_km, nearest
+from geo.cli.commands import cli
+from geo.networks.track_graph import (
     distances_to_rail_graph_km,
     layer_warnings,
     rail_graph_segments,
@@ -17,9 +19,7 @@ from geo._checks import (
     stations_far_from_rail_graph,
     track_graph,
 )
-from geo._geodesy import GEOD, geodesic_km, nearest
-from geo.cli import cli
-from geo.layers import load_layer
+from geo.sources.layers import load_layer
 from tests.conftest import edit_field
 
 BISHAN = (106.2207, 29.5067)  # OpenStreetMap position of 璧山 on 成渝高铁

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from shapely import Point
 
-from geo._schema import BUILD_SPECS
-from geo.analysis import Analysis
-from geo.build import BuildResult
-from geo.cli import cli
-from geo.layers import LAYER_NAMES
+from geo.analysis.stage import Analysis
+from geo.cli.commands import cli
+from geo.outputs.build import BuildResult
+from geo.sources._schema import BUILD_SPECS
+from geo.sources.layers import LAYER_NAMES
 from tests.conftest import edit_field
 
 
@@ -129,7 +129,7 @@ def test_coverage_json_prints_plain_rows(runner, built, monkeypatch):
         asked.update(options, outputs=outputs)
         return _analysis_of(built), {}
 
-    monkeypatch.setattr("geo.cli._write", write)
+    monkeypatch.setattr("geo.cli.commands._write", write)
     result = runner.invoke(cli, ["coverage", "--population", "areal", "--json"])
     assert result.exit_code == 0, result.output
     assert asked["population"] == "areal" and asked["scheduler"] is None
@@ -186,7 +186,7 @@ def test_an_unwritable_or_missing_out_is_one_line(runner, out, expected):
 def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
     import errno
 
-    from geo import build as build_module
+    from geo.outputs import build as build_module
 
     def full(**_):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "x"))
@@ -198,8 +198,8 @@ def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
 
 
 def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runner, monkeypatch):
-    from geo import freight as routing
-    from geo._checks import rail_graph_segments
+    from geo.networks import freight as routing
+    from geo.networks.track_graph import rail_graph_segments
 
     def forbidden(*args, **kwargs):
         raise AssertionError("validate must not route")
@@ -221,7 +221,9 @@ def test_lengths_json_prints_plain_rows(runner, built, monkeypatch):
     import json
     import math
 
-    monkeypatch.setattr("geo.cli._write", lambda *args, **kwargs: (_analysis_of(built), {}))
+    monkeypatch.setattr(
+        "geo.cli.commands._write", lambda *args, **kwargs: (_analysis_of(built), {})
+    )
     result = runner.invoke(cli, ["lengths", "--json", "--level", "section", "--level", "line"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)

@@ -13,7 +13,7 @@ from distributed import Client, LocalCluster
 from shapely import Point
 from tobler.area_weighted import area_interpolate
 
-from geo.coverage import (
+from geo.analysis.coverage import (
     ALL_LINES,
     catchments,
     coverage,
@@ -24,7 +24,7 @@ from geo.coverage import (
     population_cells,
     summary,
 )
-from geo.layers import load_layers
+from geo.sources.layers import load_layers
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +170,7 @@ def test_the_dasymetric_county_figures_add_up_to_the_summary(both):
 
 
 def test_a_users_population_file_is_counted_instead(layers, tmp_path):
-    from geo.population import read_population
+    from geo.analysis.population import read_population
 
     station = layers["rail_stations"].query("station_id == 'chengdu_dong'").geometry.iloc[0]
     frame = gpd.GeoDataFrame(
@@ -229,7 +229,7 @@ def test_the_dask_path_agrees_with_the_in_process_path(cells, areas):
 
 
 def test_a_users_polygons_are_counted_by_their_area_within_reach(layers, tmp_path):
-    from geo.population import read_population
+    from geo.analysis.population import read_population
 
     one = layers["rail_stations"].query("station_id == 'chengdu_dong'").assign(line_id="x")
     where = one.to_crs(32648).geometry.iloc[0]

@@ -13,12 +13,12 @@ import pyogrio
 import pyogrio.errors
 import pytest
 
-from geo._schema import BUILD_SPECS
-from geo._styles import STYLES
-from geo.build import build
 from geo.errors import ExportError
-from geo.export import write_geopackage
-from geo.layers import load_layers
+from geo.outputs._styles import STYLES
+from geo.outputs.build import build
+from geo.outputs.export import write_geopackage
+from geo.sources._schema import BUILD_SPECS
+from geo.sources.layers import load_layers
 
 
 def test_the_geopackage_holds_every_layer_and_the_style_table(built):
@@ -125,7 +125,7 @@ def test_an_interrupted_write_leaves_no_partial_file(tmp_path: Path, monkeypatch
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("geo.export._write_styles", interrupted)
+    monkeypatch.setattr("geo.outputs.export._write_styles", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_geopackage(layers, target)
     assert list(tmp_path.iterdir()) == []

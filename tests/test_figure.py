@@ -14,16 +14,16 @@ from click.testing import CliRunner
 from pyproj import Geod, Transformer
 
 from geo import settings
-from geo._mapdefs import load_map_definitions as read_definitions
-from geo.analysis import Analysis, analyse
-from geo.cli import cli
-from geo.figure import (
+from geo.analysis.stage import Analysis, analyse
+from geo.cli.commands import cli
+from geo.outputs.figure import (
     _nice_length_km,
     draw_figure,
     figure_style,
     select_definitions,
     write_figures,
 )
+from geo.sources.mapdefs import load_map_definitions as read_definitions
 
 #: Low resolution keeps the tests fast; layout and measures do not depend on it.
 DPI = 40
@@ -155,7 +155,7 @@ def test_an_unknown_map_is_refused_in_one_line_before_any_work():
 def test_the_figure_command_writes_the_named_map_and_the_index(analysis, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "figure_dpi", DPI)
     # The command's own analysis is the build's (tested there): reuse this module's.
-    monkeypatch.setattr("geo.analysis.analyse", lambda **_: analysis)
+    monkeypatch.setattr("geo.analysis.stage.analyse", lambda **_: analysis)
     (tmp_path / "maps").mkdir()
     (tmp_path / "maps" / "corridor.html").write_text("<p>map</p>")
     result = CliRunner().invoke(cli, ["figure", "corridor", "--out", str(tmp_path)])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from geo.analysis.measure import geodesic_km
 from geo.errors import RoutingError
-from geo.freight import rail_route, road_route, schematic_route, sea_route
-from geo.measure import geodesic_km
+from geo.networks.freight import rail_route, road_route, schematic_route, sea_route
 
 QINZHOU = (108.647, 21.68317)
 PORT_KLANG = (101.3604, 3.0159)
@@ -47,7 +47,7 @@ def test_a_rail_route_is_cached_and_read_back_unchanged(tmp_path, monkeypatch):
     def no_second_load() -> None:
         raise AssertionError("the railway graph was used again: the cache was not")
 
-    monkeypatch.setattr("geo.freight._railway_graph", no_second_load)
+    monkeypatch.setattr("geo.networks.freight._railway_graph", no_second_load)
     again, spurs_again = rail_route([TUANJIECUN, QINZHOU_PORT], cache_dir=tmp_path)
     assert list(again.coords) == list(line.coords) and spurs_again == spurs
     assert line.coords[0] == TUANJIECUN and line.coords[-1] == QINZHOU_PORT
@@ -85,7 +85,7 @@ def test_a_road_route_follows_the_highway_graph_and_is_cached(tmp_path, monkeypa
     def no_second_load() -> None:
         raise AssertionError("the highway graph was used again: the cache was not")
 
-    monkeypatch.setattr("geo.freight._highway_graph", no_second_load)
+    monkeypatch.setattr("geo.networks.freight._highway_graph", no_second_load)
     again, share_again = road_route([SUINING, CHONGQING], cache_dir=tmp_path)
     assert list(again.coords) == list(line.coords) and share_again == share
 

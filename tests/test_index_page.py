@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from geo._mapdefs import load_map_definitions as read_definitions
-from geo.browser import open_page
-from geo.index_page import INDEX_NAME, RAIL_TIMES_CSV, index_html
-from geo.layers import load_layers
+from geo.outputs.browser import open_page
+from geo.outputs.index_page import INDEX_NAME, RAIL_TIMES_CSV, index_html
+from geo.sources.layers import load_layers
+from geo.sources.mapdefs import load_map_definitions as read_definitions
 
 HOSTILE = '<img src=x onerror=alert(1)><script>alert("x")</script>'
 

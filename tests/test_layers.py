@@ -5,8 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from geo.layers import LAYER_NAMES, load_layers, route_layers
-from geo.measure import geodesic_km
+from geo.analysis.measure import geodesic_km
+from geo.sources.layers import LAYER_NAMES, load_layers, route_layers
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +223,7 @@ def test_expressways_in_service_follow_the_highway_graph_the_others_stay_straigh
 
 
 def test_every_source_layer_has_a_builder():
-    from geo._layer_builders import BUILDERS
-    from geo._schema import LAYER_SPECS
+    from geo.sources._layer_builders import BUILDERS
+    from geo.sources._schema import LAYER_SPECS
 
     assert set(BUILDERS) == set(LAYER_SPECS)

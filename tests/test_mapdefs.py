@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo._mapdefs import load_map_definitions
 from geo.errors import MapDefinitionError
-from geo.webmap import write_maps
+from geo.outputs.webmap import write_maps
+from geo.sources.mapdefs import load_map_definitions
 
 _MAP = """name = "{name}"
 title_zh = "机场"

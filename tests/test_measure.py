@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from shapely import LineString
 
-from geo.layers import load_layers, route_layers
-from geo.measure import geodesic_km, length_km, length_table, route_lengths
+from geo.analysis.measure import geodesic_km, length_km, length_table, route_lengths
+from geo.sources.layers import load_layers, route_layers
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,6 @@ def test_the_yangtze_route_is_set_beside_the_land_sea_route(table):
 
 def test_the_length_table_has_a_column_for_every_province_of_the_settings():
     from geo import settings
-    from geo._schema import PROVINCE_COLUMNS
+    from geo.sources._schema import PROVINCE_COLUMNS
 
     assert tuple(PROVINCE_COLUMNS) == settings.provinces

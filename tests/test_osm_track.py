@@ -15,14 +15,14 @@ import pytest
 from click.testing import CliRunner
 from shapely import LineString, Point
 
-from geo import osm_track as osm
-from geo._checks import rail_track_graph, track_graph
-from geo._schema import RAIL_GEOMETRY_SOURCES
-from geo.analysis import analyse
-from geo.cli import cli
+from geo.analysis.measure import length_km
+from geo.analysis.stage import analyse
+from geo.cli.commands import cli
 from geo.errors import ChengyuError
-from geo.layers import load_layers
-from geo.measure import length_km
+from geo.networks import osm_track as osm
+from geo.networks.track_graph import rail_track_graph, track_graph
+from geo.sources._schema import RAIL_GEOMETRY_SOURCES
+from geo.sources.layers import load_layers
 
 # 沙坪坝 and 重庆 (菜园坝) are consecutive stops of 成渝高铁 at their OpenStreetMap positions.
 SHAPINGBA = (106.4562, 29.5568)
@@ -209,7 +209,8 @@ def test_the_graph_is_cached_in_the_cache_of_the_out_folder(track_file, tmp_path
     assert (tmp_path / "out" / "cache" / osm.CACHED_GRAPH).is_file()
 
 
-# Drawing sections along scgraph_data's railway graph (geo._checks.rail_track_graph), with the
+# Drawing sections along scgraph_data's railway graph (geo.networks.track_graph.rail_track_graph),
+# with the
 # same snap_sections, under the railway graph's guards.
 
 # Three stations of a made-up line, west to east (about 9.7 km apart).

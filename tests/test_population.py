@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from shapely import Point, box
 
-from geo import population as population_module
 from geo import settings
-from geo._dasymetric import Towns, county_surface, largest_remainder
-from geo.coverage import covered_weights
+from geo.analysis import population as population_module
+from geo.analysis._dasymetric import Towns, county_surface, largest_remainder
+from geo.analysis.coverage import covered_weights
+from geo.analysis.population import build_surface, population_surface, read_population
 from geo.errors import PopulationError
-from geo.layers import load_layers
-from geo.population import build_surface, population_surface, read_population
+from geo.sources.layers import load_layers
 
 UTM = "EPSG:32648"
 

@@ -9,10 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from geo import settings
-from geo.cli import cli
+from geo.cli.commands import cli
 from geo.errors import ChengyuError
-from geo.layers import load_layers
-from geo.rail_network import (
+from geo.networks.rail_network import (
     TimeModel,
     counties_reached,
     find_station,
@@ -20,6 +19,7 @@ from geo.rail_network import (
     reach,
     reach_table,
 )
+from geo.sources.layers import load_layers
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_an_unknown_origin_is_a_clear_error():
 
 
 def test_reach_areas_grow_with_time_and_with_the_new_lines(layers):
-    from geo.rail_network import reach_areas
+    from geo.networks.rail_network import reach_areas
 
     areas = reach_areas(layers, origins=["成都东"], minutes=[60, 120]).set_index("id")
     assert areas.crs.to_epsg() == 4326

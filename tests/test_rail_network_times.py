@@ -12,10 +12,9 @@ from click.testing import CliRunner
 from shapely import Point
 
 from geo import settings
-from geo.cli import cli
+from geo.cli.commands import cli
 from geo.errors import LayerValidationError
-from geo.layers import load_layers
-from geo.rail_network import (
+from geo.networks.rail_network import (
     ALL_STOPS,
     FASTEST,
     TimeModel,
@@ -25,6 +24,7 @@ from geo.rail_network import (
     rail_graph,
     travel_times,
 )
+from geo.sources.layers import load_layers
 from tests.conftest import edit_field
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo._schema import ALL_SPECS
+from geo.sources._schema import ALL_SPECS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -54,7 +54,8 @@ def test_the_package_exports_its_public_functions_lazily():
     for name in geo._PUBLIC:
         assert callable(getattr(geo, name)) or name == "SCENARIOS", name
     fresh = (
-        "import sys, geo; print(sorted(m for m in ('geopandas', 'geo.layers') if m in sys.modules))"
+        "import sys, geo; "
+        "print(sorted(m for m in ('geopandas', 'geo.sources.layers') if m in sys.modules))"
     )
     assert (
         subprocess.run(

@@ -13,18 +13,20 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geo import coverage, scenario, settings
-from geo._schema import LAYER_SPECS
-from geo.cli import cli
+from geo import settings
+from geo.analysis import coverage
+from geo.cli.commands import cli
 from geo.errors import LayerValidationError
-from geo.layers import load_layers
-from geo.scenario import (
+from geo.scenario import compare as scenario
+from geo.scenario.compare import (
     BASE_LAYERS,
     cached_base_analysis,
     compare,
     read_proposal,
     write_outputs,
 )
+from geo.sources._schema import LAYER_SPECS
+from geo.sources.layers import load_layers
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 #: Centre of the uncovered test county: the Leshan hills, far from every station of the base.

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from geo._stale import months_between, period_end, stale_facts
-from geo.cli import cli
-from geo.layers import load_layers
+from geo.cli.commands import cli
+from geo.sources.layers import load_layers
+from geo.sources.stale import months_between, period_end, stale_facts
 from tests.conftest import edit_field
 
 TODAY = dt.date(2026, 11, 25)

@@ -11,7 +11,7 @@ import pytest
 from colorspacious import cspace_convert, deltaE
 
 from geo import settings
-from geo._styles import LINE_COLORS, REACH_ORIGIN_COLORS, RGB, STYLES, qml
+from geo.outputs._styles import LINE_COLORS, REACH_ORIGIN_COLORS, RGB, STYLES, qml
 
 #: Machado, Oliveira and Fernandes (2009) simulation of deuteranopia (full severity), the model
 #: colorspacious implements.
@@ -116,6 +116,6 @@ def test_every_line_of_the_layer_has_its_own_colour():
 
 
 def test_every_layer_an_output_may_hold_has_a_style():
-    from geo._schema import ALL_SPECS
+    from geo.sources._schema import ALL_SPECS
 
     assert set(STYLES) == set(ALL_SPECS)

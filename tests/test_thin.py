@@ -12,11 +12,9 @@ import pytest
 import shapely
 
 from geo import settings
-from geo._mapdefs import MapDefinition, MapLayer
-from geo._thin import thin_points, thin_shapes
-from geo.analysis import analyse
-from geo.browser import open_page
-from geo.webmap import (
+from geo.analysis.stage import analyse
+from geo.outputs.browser import open_page
+from geo.outputs.webmap import (
     SIMPLIFY_DEGREES,
     display_features,
     make_map,
@@ -24,6 +22,8 @@ from geo.webmap import (
     render_maps,
     write_maps,
 )
+from geo.outputs.webmap._thin import thin_points, thin_shapes
+from geo.sources.mapdefs import MapDefinition, MapLayer
 
 _AIRPORTS = MapLayer("airports", "机场", "Airports", searchable=True)
 _COUNTIES = MapLayer("admin_areas", "区县", "Counties")

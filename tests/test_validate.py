@@ -9,10 +9,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo._schema import LAYER_SPECS
-from geo._validate import read_rows
 from geo.errors import LayerValidationError
-from geo.layers import load_layers, route_layers
+from geo.sources._schema import LAYER_SPECS
+from geo.sources._validate import read_rows
+from geo.sources.layers import load_layers, route_layers
 from tests.conftest import drop_column, duplicate_row, edit_field
 
 
@@ -312,7 +312,7 @@ def test_a_county_listed_twice_under_two_adcodes_is_refused(layers_dir):
 
 
 def test_a_county_with_another_name_and_the_same_boundary_is_refused(layers_dir, monkeypatch):
-    from geo import admin
+    from geo.sources import admin
 
     real = admin.boundaries
 

@@ -10,18 +10,18 @@ import geopandas as gpd
 import pytest
 from cnmaps.geo import wgs84_to_gcj02
 
-from geo._assets import LEAFLET_JS_URL
-from geo._styles import LINE_PARTS
-from geo.analysis import analyse
-from geo.browser import open_page, screenshot
+from geo.analysis.stage import analyse
 from geo.errors import ChengyuError
-from geo.webmap import (
+from geo.outputs._styles import LINE_PARTS
+from geo.outputs.browser import open_page, screenshot
+from geo.outputs.webmap import (
     _script_json,
     load_map_definitions,
     make_map,
     popup_content,
     write_maps,
 )
+from geo.outputs.webmap._assets import LEAFLET_JS_URL
 from tests.conftest import edit_field
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -292,9 +292,9 @@ def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
 
 
 def test_the_webmap_package_keeps_its_modules_small():
-    import geo.webmap
+    import geo.outputs.webmap
 
-    folder = Path(geo.webmap.__file__).parent
+    folder = Path(geo.outputs.webmap.__file__).parent
     sizes = {
         path.name: len(path.read_text(encoding="utf-8").splitlines())
         for path in folder.glob("*.py")

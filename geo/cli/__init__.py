@@ -1,0 +1,5 @@
+"""The ``chengyu`` command."""
+
+from geo.cli.commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,132 @@
+"""What the ``chengyu`` commands share: consoles, options, error messages, progress, JSON rows."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from geo import settings
+from geo.errors import ChengyuError
+from geo.sources._validate import option_problem
+
+if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs them
+    import pandas as pd
+
+
+_console = Console(stderr=True)
+# Tables are wide: keep them readable when the output is piped into a file.
+_out = Console(width=shutil.get_terminal_size((170, 40)).columns)
+
+_layers_option = click.option(
+    "--layers",
+    "layers_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of the layer sources [default: the project's layers/].",
+)
+
+
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder [default: out/].",
+)
+
+
+@contextmanager
+def _errors_as_messages() -> Iterator[None]:
+    try:
+        yield
+    except ChengyuError as error:
+        _fail(str(error))
+    except OSError as error:  # a read-only folder, a full disk: one line, not a traceback
+        _fail(f"{error.filename}: {error.strerror}" if error.filename else str(error))
+
+
+def _fail(message: str) -> NoReturn:
+    _console.print("[bold red]error:[/] " + escape(message), highlight=False, soft_wrap=True)
+    sys.exit(1)
+
+
+def _positive(maximum_setting: str, unit: str) -> Callable[..., tuple[float, ...]]:
+    """Return a click callback refusing values not positive, finite and sensible (exit 2)."""
+
+    def check(
+        _context: click.Context, parameter: click.Parameter, values: tuple[float, ...]
+    ) -> tuple[float, ...]:
+        for value in values:
+            message = option_problem(value, maximum=getattr(settings, maximum_setting), unit=unit)
+            if message:
+                raise click.BadParameter(message, param=parameter)
+        return values
+
+    return check
+
+
+@contextmanager
+def _progress(steps: tuple[str, ...], label: str) -> Iterator[Progress]:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=_console, transient=True) as progress:
+        progress.add_task(label, total=len(steps))
+        yield progress
+
+
+_offline_option = click.option(
+    "--offline",
+    is_flag=True,
+    help="Write self-contained maps: Leaflet inlined, no tiles, no request leaves the page.",
+)
+
+
+_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the rows as a JSON list instead of tables."
+)
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return escape(str(value))
+
+
+def _print_json(rows: list[dict[str, object]]) -> None:
+    # Not through rich: the text must reach stdout byte for byte, with no markup read in it.
+    click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+
+
+def _plain_rows(table: pd.DataFrame) -> list[dict[str, object]]:
+    """Return the rows of a table as plain JSON values (null for a missing value)."""
+    return [
+        {str(column): _plain(value) for column, value in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
+def _plain(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):  # a numpy scalar
+        return _plain(value.item())
+    return value
+
+
+def _number(value: object) -> float | None:
+    """Return a float for JSON, ``None`` for a missing value (NaN is not JSON)."""
+    if isinstance(value, int | float) and not math.isnan(value):
+        return float(value)
+    return None

@@ -1,0 +1,414 @@
+"""The ``chengyu`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from geo import settings
+from geo.cli._common import (
+    _cell,
+    _errors_as_messages,
+    _json_option,
+    _layers_option,
+    _offline_option,
+    _out,
+    _out_option,
+    _plain_rows,
+    _positive,
+    _print_json,
+    _progress,
+)
+from geo.cli.rail import reach_command, times_command
+from geo.cli.sources import layers_command, osm_command, scenario_command, validate
+from geo.utils import configure_logging
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log each step.")
+def cli(verbose: bool) -> None:
+    """Map the transport and logistics corridors of the Chengdu–Chongqing economic circle."""
+    configure_logging(level="INFO" if verbose else "WARNING")
+
+
+def _write(
+    outputs: tuple[str, ...],
+    *,
+    layers_dir: Path | None,
+    out_dir: Path | None,
+    offline: bool = False,
+    radii_km: tuple[float, ...] | None = None,
+    population: str | gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
+) -> tuple[Analysis, dict[str, list[Path]]]:
+    """Write ``outputs`` (from the cached analysis when it can) with a progress bar."""
+    from geo.outputs.build import steps_for, write_outputs
+
+    with _errors_as_messages(), _progress(steps_for(outputs), "building") as progress:
+        task = progress.task_ids[0]
+
+        def advance(step: str) -> None:
+            progress.update(task, advance=1, description=f"built {step}")
+
+        return write_outputs(
+            outputs,
+            out_dir=out_dir,
+            layers_dir=layers_dir,
+            radii_km=radii_km,
+            population=population,
+            scheduler=scheduler,
+            offline_maps=offline,
+            on_step=advance,
+        )
+
+
+@cli.command()
+@_layers_option
+@_out_option
+@_offline_option
+def build(layers_dir: Path | None, out_dir: Path | None, offline: bool) -> None:
+    """Validate every layer, measure the routes, write the GeoPackage, GeoParquet, CSV and maps."""
+    from geo.outputs.build import BUILD_OUTPUTS
+
+    analysed, written = _write(
+        BUILD_OUTPUTS, layers_dir=layers_dir, out_dir=out_dir, offline=offline
+    )
+    total = sum(len(frame) for frame in analysed.layers.values())
+    geopackage = written[settings.geopackage_name][0]
+    _out.print(f"wrote {geopackage} ({len(analysed.layers)} layers, {total} features)")
+    parquet = written["parquet"]
+    _out.print(f"wrote {len(parquet)} GeoParquet files to {parquet[0].parent}")
+    for name in ("lengths.csv", "coverage.csv", "coverage_by_county.csv", "rail_times.csv"):
+        _out.print(f"wrote {written[name][0]}")
+    for path in [*written["maps"], *written["index.html"]]:
+        _out.print(f"wrote {path}{' (offline)' if offline else ''}")
+
+
+@cli.command()
+@_layers_option
+@_out_option
+@_offline_option
+@click.option(
+    "--screenshots",
+    is_flag=True,
+    help="Also open each map in headless Chromium and save a screenshot to out/screenshots/.",
+)
+def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screenshots: bool) -> None:
+    """Write the interactive maps of maps/*.toml to out/maps/, and nothing else.
+
+    The layers come from the analysis the last build cached when the sources, settings and
+    code are unchanged; otherwise they are computed (and cached) first.
+    """
+    written = _write(("maps",), layers_dir=layers_dir, out_dir=out_dir, offline=offline)[1]["maps"]
+    for path in written:
+        _out.print(
+            f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB{', offline' if offline else ''})"
+        )
+    if screenshots:
+        from geo.outputs.browser import screenshot, shared_browser
+
+        with _errors_as_messages(), shared_browser():
+            for path in written:
+                png = path.parent.parent / "screenshots" / f"{path.stem}.png"
+                report = screenshot(path, png)
+                # The browser has no network: tile requests are blocked and logged as
+                # failed loads; only script errors mean the page itself is broken.
+                notes = []
+                if report.page_errors:
+                    notes.append(f"[red]{len(report.page_errors)} script error(s)[/]")
+                if report.blocked_requests:
+                    notes.append(f"{len(report.blocked_requests)} tile request(s) blocked")
+                _out.print(f"wrote {png}" + (f" ({', '.join(notes)})" if notes else ""))
+
+
+@cli.command(name="figure")
+@click.argument("names", metavar="[MAP]...", nargs=-1)
+@_layers_option
+@_out_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["png", "pdf", "svg"]),
+    default="png",
+    show_default=True,
+    help="File format.",
+)
+@click.option("--dpi", type=click.IntRange(20, 1200), default=None, help="PNG resolution [200].")
+def figure_command(
+    names: tuple[str, ...], layers_dir: Path | None, out_dir: Path | None, fmt: str, dpi: int | None
+) -> None:
+    """Draw maps of maps/*.toml (default: all) as A4 figures in out/figures/<map>.<format>.
+
+    Also rewrites out/index.html, which shows the figures as the maps' thumbnails.
+    """
+    from geo.analysis.stage import analyse
+    from geo.outputs.figure import select_definitions, write_figures
+    from geo.outputs.index_page import write_index
+
+    with _errors_as_messages():
+        select_definitions(names)
+        analysed = analyse(layers_dir=layers_dir)
+        paths = write_figures(analysed.layers, names=names, out_dir=out_dir, fmt=fmt, dpi=dpi)
+        # The planners' page links the figures and shows them as thumbnails.
+        index = write_index(
+            layers=analysed.layers,
+            lengths=analysed.lengths,
+            coverage=analysed.coverage,
+            out_dir=out_dir,
+        )
+    for path in [*paths, index]:
+        _out.print(f"wrote {path}")
+
+
+@cli.command()
+@_layers_option
+@_out_option
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    type=click.Choice(
+        ["section", "line", "line_status", "leg", "service_mode", "service", "expressway"]
+    ),
+    help="Show only these levels of the table (repeatable) [default: all].",
+)
+@_json_option
+def lengths(
+    layers_dir: Path | None, out_dir: Path | None, levels: tuple[str, ...], as_json: bool
+) -> None:
+    """Geodesic length of every line, leg, service and expressway, by province and mode.
+
+    Prints the table and writes out/lengths.csv, and nothing else; the analysis comes from the
+    cache a build left when the sources, settings and code are unchanged. --json prints one
+    object per row of the table (the columns of lengths.csv; a missing figure is null).
+    """
+    from geo.networks.freight import RAIL_GRAPH_CREDIT
+
+    analysed, written = _write(("lengths.csv",), layers_dir=layers_dir, out_dir=out_dir)
+    table = analysed.lengths
+    if as_json:
+        chosen = table[table["level"].isin(levels)] if levels else table
+        _print_json(_plain_rows(chosen))
+        return
+    for level in levels or tuple(dict.fromkeys(table["level"])):
+        rows = table[table["level"] == level]
+        _out.print(_length_table(rows, title=_LEVEL_TITLES.get(level, level)))
+    _out.print(f"wrote {written['lengths.csv'][0]}")
+    _out.print(
+        "lengths are geodesic (WGS84 ellipsoid); rail sections follow the railway graph (or a "
+        "cached OSM track) where it has the line, elsewhere straight station chains (see "
+        f"geometry_source); rail legs and tracks: {RAIL_GRAPH_CREDIT}"
+    )
+
+
+_LEVEL_TITLES = {
+    "section": "Rail sections: measured vs official length",
+    "line": "Rail lines: measured vs official length",
+    "line_status": "Rail lines by status",
+    "leg": "Land–Sea Corridor legs (and comparison routes)",
+    "service_mode": "Services by mode",
+    "service": "Services in total: Land–Sea Corridor vs the Yangtze via Shanghai",
+    "expressway": "Expressways",
+}
+
+
+def _length_table(rows: pd.DataFrame, *, title: str) -> Table:
+    remarks = list(dict.fromkeys(remark for remark in rows["remark"] if remark))
+    caption = "\n".join(f"[{number}] {remark}" for number, remark in enumerate(remarks, 1))
+    table = Table(
+        title=title, title_justify="left", caption=caption or None, caption_justify="left"
+    )
+    columns = ["id", "mode", "status", "sichuan_km", "chongqing_km", "other_km", "total_km",
+               "official_km", "diff_km", "diff_pct", "geometry_source"]  # fmt: skip
+    for column in [*columns, "note"]:
+        numeric = column.endswith(("_km", "_pct"))
+        table.add_column(column.removesuffix("_km"), justify="right" if numeric else "left")
+    for row in rows.itertuples():
+        note = f"[{remarks.index(row.remark) + 1}]" if row.remark else ""
+        table.add_row(*(_cell(getattr(row, column)) for column in columns), escape(note))
+    return table
+
+
+@cli.command(name="coverage")
+@_layers_option
+@_out_option
+@click.option(
+    "--radius",
+    "radii",
+    type=float,
+    multiple=True,
+    callback=_positive("max_radius_km", "km"),
+    help="Catchment radius in km (repeatable) [default: 5, 10, 30 — conventions, not times].",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=15,
+    show_default=True,
+    help="Counties in the gain table.",
+)
+@click.option(
+    "--population",
+    "population",
+    default="dasymetric",
+    show_default=True,
+    metavar="dasymetric|areal|FILE",
+    help="How people are placed: the population surface, the county figures spread evenly "
+    "(areal weighting), or your own GeoParquet/GeoPackage of weighted points or polygons.",
+)
+@click.option(
+    "--weight",
+    default="population",
+    show_default=True,
+    help="Column of the people in a --population FILE.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS|local",
+    help="Count people on a Dask cluster: a scheduler's address, or 'local' for a LocalCluster.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary rows as JSON.")
+def coverage_command(
+    layers_dir: Path | None,
+    out_dir: Path | None,
+    radii: tuple[float, ...],
+    top: int,
+    population: str,
+    weight: str,
+    scheduler: str | None,
+    as_json: bool,
+) -> None:
+    """Area, counties and people within reach of the stations, today and after the new lines.
+
+    Prints the summary for 成达万 and 渝昆 and all lines, and the counties that gain most;
+    writes out/coverage.csv and out/coverage_by_county.csv, and nothing else (the GeoPackage
+    and the maps keep the build's defaults). The analysis comes from the cache when the
+    sources, options and code are unchanged. --json prints the summary rows (one object per
+    line, scenario and radius) instead of the tables.
+    """
+    from geo.analysis.coverage import ALL_LINES
+
+    chosen: str | gpd.GeoDataFrame = population
+    if population not in ("dasymetric", "areal"):
+        from geo.analysis.population import read_population
+        from geo.sources.layers import load_layers
+
+        with _errors_as_messages():
+            admin = load_layers(["admin_areas"], layers_dir=layers_dir)["admin_areas"]
+            chosen = read_population(Path(population), admin=admin, weight=weight)
+    analysed, written = _write(
+        ("coverage.csv", "coverage_by_county.csv"),
+        layers_dir=layers_dir,
+        out_dir=out_dir,
+        radii_km=radii or None,
+        population=chosen,
+        scheduler=scheduler,
+    )
+    table = analysed.coverage
+    if as_json:
+        _print_json(_plain_rows(table))
+        return
+    shown = table[table["line_id"].isin(["cdw", "yk", ALL_LINES])]
+    summary = Table(
+        title=f"Within reach of a station: today and after the lines open ({escape(population)})",
+        title_justify="left",
+    )
+    for column in (
+        "line",
+        "radius km",
+        "stations today",
+        "stations after",
+        "people today",
+        "people after",
+        "gain",
+        "km² today",
+        "km² after",
+        "counties today",
+        "counties after",
+    ):
+        summary.add_column(column, justify="left" if column == "line" else "right")  # fmt: skip
+    for (line_id, radius), rows in shown.groupby(["line_id", "radius_km"], sort=False):
+        today = rows[rows["scenario"] == "today"].iloc[0]
+        after = rows[rows["scenario"] == "after"].iloc[0]
+        line_name = _LINE_NAMES.get(str(line_id), str(line_id))
+        summary.add_row(
+            escape(line_name), f"{radius:g}", str(today["stations"]),
+            str(after["stations"]), f"{today['people']:,}", f"{after['people']:,}",
+            f"{after['people'] - today['people']:+,}", f"{today['covered_land_km2']:,.0f}",
+            f"{after['covered_land_km2']:,.0f}", str(today["counties"]), str(after["counties"]),
+        )  # fmt: skip
+    _out.print(summary)
+    counties = analysed.layers["station_coverage"]
+    widest = f"{max(radii or settings.coverage_radii_km):g}km"
+    gains = counties.sort_values(f"gain_people_{widest}", ascending=False).head(top)
+    headline = Table(
+        title=f"Counties that gain most within {widest} (all lines)", title_justify="left"
+    )
+    for column in (
+        "county",
+        "prefecture",
+        "population 2020",
+        "people today",
+        "people after",
+        "gain",
+        "share after",
+    ):
+        headline.add_column(
+            column, justify="left" if column in ("county", "prefecture") else "right"
+        )
+    for row in gains.itertuples():
+        after = getattr(row, f"people_after_{widest}")
+        headline.add_row(
+            escape(f"{row.name_zh} {row.name_en}"),
+            escape(_region(row.prefecture_zh, row.prefecture_en, row.province_zh, row.province_en)),
+            f"{row.population_2020:,}", f"{getattr(row, f'people_today_{widest}'):,}", f"{after:,}",
+            f"{getattr(row, f'gain_people_{widest}'):+,}", f"{after / row.population_2020:.0%}",
+        )  # fmt: skip
+    _out.print(headline)
+    _out.print(escape(str(counties["method"].iloc[0])))
+    _out.print(f"wrote {written['coverage.csv'][0]} and {written['coverage_by_county.csv'][0]}")
+
+
+def _region(
+    prefecture_zh: object, prefecture_en: object, province_zh: object, province_en: object
+) -> str:
+    # Chongqing's districts have no prefecture: show the municipality.
+    if isinstance(prefecture_zh, str) and prefecture_zh:
+        return f"{prefecture_zh} {prefecture_en}"
+    return f"{province_zh} {province_en}"
+
+
+_LINE_NAMES = {
+    "all": "all lines 全部",
+    "cdw": "成达万 Chengdu–Dazhou–Wanzhou",
+    "yk": "渝昆 Chongqing–Kunming",
+}
+
+
+# The commands of their own modules (rail; layer sources and proposals).
+for _command in (
+    reach_command,
+    times_command,
+    osm_command,
+    scenario_command,
+    layers_command,
+    validate,
+):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Entry point of the ``chengyu`` console script."""
+    cli()
+
+
+if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs them
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.analysis.stage import Analysis

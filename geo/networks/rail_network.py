@@ -1,0 +1,407 @@
+"""The passenger rail network: reach from an origin, travel times and their calibration.
+
+The network itself — an osmnx-compatible graph of stations joined by rides, each with a
+fastest-train ``travel_time`` and an ``all_stops_time`` (``rail_graph``, ``find_station``,
+``TimeModel``, ``FASTEST``, ``ALL_STOPS``) — is built in ``geo.networks._rail_graph`` (see its
+module
+docstring for the time model) and re-exported here, where users import it from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from geo import settings
+from geo._geodesy import dissolved_discs, metric_crs
+from geo.errors import ChengyuError
+from geo.networks._rail_graph import ALL_STOPS, FASTEST, TimeModel, find_station, rail_graph
+from geo.sources._schema import SCENARIOS
+from geo.utils import log
+
+__all__ = [
+    "ALL_STOPS",
+    "FASTEST",
+    "Reach",
+    "TimeModel",
+    "calibration_table",
+    "counties_reached",
+    "find_station",
+    "fit_time_model",
+    "rail_graph",
+    "reach",
+    "reach_areas",
+    "reach_table",
+    "travel_times",
+]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Stations reached from an origin within a time, with their minutes."""
+
+    origin: int
+    scenario: str
+    minutes: dict[int, float]
+
+
+def reach(
+    graph: nx.MultiDiGraph, origin: int, *, limit_minutes: float, weight: str = FASTEST
+) -> Reach:
+    """Stations reachable from ``origin`` within ``limit_minutes`` (Dijkstra on ``weight``)."""
+    seconds = nx.single_source_dijkstra_path_length(
+        graph, origin, cutoff=limit_minutes * 60, weight=weight
+    )
+    scenario = str(graph.graph["name"]).rsplit(", ", 1)[-1]
+    return Reach(origin, scenario, {node: round(value / 60, 1) for node, value in seconds.items()})
+
+
+def counties_reached(
+    found: Reach, graph: nx.MultiDiGraph, counties: gpd.GeoDataFrame, *, within_minutes: float
+) -> list[str]:
+    """Counties holding a station reached within ``within_minutes`` (sorted adcodes).
+
+    A county counts as reached when a station in it is; the station positions are approximate
+    (see ``precision_m``), and a county seat may lie some way from its station.
+    """
+    reached = [node for node, minutes in found.minutes.items() if minutes <= within_minutes]
+    points = gpd.GeoDataFrame(
+        {"station_id": [graph.nodes[node]["station_id"] for node in reached]},
+        geometry=gpd.points_from_xy(
+            [graph.nodes[node]["x"] for node in reached],
+            [graph.nodes[node]["y"] for node in reached],
+        ),
+        crs=settings.storage_crs,
+    )
+    joined = gpd.sjoin(points, counties[["adcode", "name_zh", "geometry"]], predicate="within")
+    return sorted(set(joined["adcode"]))
+
+
+def _reaches(
+    layers: Mapping[str, gpd.GeoDataFrame], origins: Sequence[str], limit_minutes: float
+) -> Iterator[tuple[str, nx.MultiDiGraph, int, Reach]]:
+    """For each scenario and origin: the graph, the origin node and what it reaches."""
+    for scenario in SCENARIOS:
+        graph = rail_graph(layers, scenario=scenario)
+        for name in origins:
+            origin = find_station(graph, name)
+            yield scenario, graph, origin, reach(graph, origin, limit_minutes=limit_minutes)
+
+
+def reach_table(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    origins: Sequence[str],
+    minutes: Sequence[float],
+) -> pd.DataFrame:
+    """For each origin, scenario and time limit: stations and counties reached.
+
+    Returns
+    -------
+    DataFrame
+        ``origin``, ``scenario``, ``minutes``, ``stations``, ``counties``, ``county_names``,
+        ``county_names_en`` and ``county_adcodes`` (each joined by ``、``).
+    """
+    admin = layers["admin_areas"]
+    counties = admin[admin["level"] == "county"]
+    rows = []
+    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+        for limit in minutes:
+            adcodes = counties_reached(found, graph, counties, within_minutes=limit)
+            names = counties.set_index("adcode").loc[adcodes, ["name_zh", "name_en"]]
+            rows.append(
+                {
+                    "origin": graph.nodes[origin]["name_zh"],
+                    "scenario": scenario,
+                    "minutes": limit,
+                    "stations": sum(1 for value in found.minutes.values() if value <= limit),
+                    "counties": len(adcodes),
+                    "county_names": "、".join(names["name_zh"]),
+                    "county_names_en": "、".join(names["name_en"]),
+                    "county_adcodes": "、".join(adcodes),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def reach_areas(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    origins: Sequence[str],
+    minutes: Sequence[float],
+) -> gpd.GeoDataFrame:
+    """Return the ``rail_reach`` layer: the area reachable by rail, then road, within each time.
+
+    Around every station reached after ``t`` minutes, the time left is spent at
+    ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
+    dissolved per origin, scenario and time. Drawn in the data's UTM zone, stored in WGS84.
+    """
+    crs = metric_crs(layers["rail_stations"])
+    rows = []
+    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+        nodes = list(found.minutes)
+        points = gpd.GeoSeries(
+            gpd.points_from_xy(
+                [graph.nodes[n]["x"] for n in nodes], [graph.nodes[n]["y"] for n in nodes]
+            ),
+            crs=settings.storage_crs,
+        ).to_crs(crs)
+        for limit in minutes:
+            left_km = np.array(
+                [(limit - found.minutes[n]) / 60 * settings.access_speed_kph for n in nodes]
+            )
+            area = dissolved_discs(points.values[left_km > 0], left_km[left_km > 0] * 1000)
+            rows.append(
+                {
+                    "id": f"{graph.nodes[origin]['station_id']}-{scenario}-{limit:g}min",
+                    "origin": graph.nodes[origin]["name_zh"],
+                    "scenario": scenario,
+                    "minutes": float(limit),
+                    "ring": f"{limit:g} min",
+                    "stations": sum(1 for value in found.minutes.values() if value <= limit),
+                    "area_km2": round(area.area / 1e6, 1),
+                    "method": (
+                        f"{TimeModel.from_settings().describe()}; transfers between a city's "
+                        f"stations; then the time left at {settings.access_speed_kph:g} km/h "
+                        "around each station reached"
+                    ),
+                    "source": "rail_stations, rail_lines",
+                    "geometry": area,
+                }
+            )
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).to_crs(settings.storage_crs)
+    log(f"rail reach: {len(frame)} areas")
+    return frame
+
+
+@dataclass(frozen=True)
+class _Ride:
+    """A published journey on today's network: its ride and the stops the model charges."""
+
+    record: pd.Series
+    running_s: float
+    stops: int
+    stops_all: int
+
+
+def _published_rides(
+    layers: Mapping[str, gpd.GeoDataFrame], model: TimeModel
+) -> tuple[list[_Ride], nx.MultiDiGraph]:
+    """Each ``rail_times`` journey as a direct ride on one line of today's network."""
+    graph = rail_graph(layers, scenario="today", model=model)
+    rides = []
+    for _, record in layers["rail_times"].iterrows():
+        first, last = (find_station(graph, record[end]) for end in ("from", "to"))
+        edges = [
+            data
+            for key, data in graph.get_edge_data(first, last, default={}).items()
+            if key != "transfer"
+        ]
+        if not edges:
+            raise ChengyuError(
+                f"rail_times.csv: feature {record['id']!r}: no line open today runs from "
+                f"{record['from']!r} to {record['to']!r}"
+            )
+        edge = min(edges, key=lambda data: data["running_s"])
+        running = float(edge["running_s"])
+        if not pd.isna(record["line_speed_kmh"]):
+            running = edge["length"] / (float(record["line_speed_kmh"]) / 3.6)
+        reported = record["stops"]
+        if reported is None or pd.isna(reported):
+            stops = int(edge["stops"])
+        else:
+            stops = 0 if reported == "none" else len(str(reported).split(";"))
+        rides.append(_Ride(record, running, stops, int(edge["stops_all"])))
+    return rides, graph
+
+
+def calibration_table(
+    layers: Mapping[str, gpd.GeoDataFrame], *, model: TimeModel | None = None
+) -> pd.DataFrame:
+    """Modelled against published fastest times, one row per ``rail_times`` journey.
+
+    Returns
+    -------
+    DataFrame
+        ``id``, ``from``, ``to`` (Chinese names), ``train``, ``date``, ``stops`` (the stops
+        modelled: those reported, else the fastest pattern), ``published_min``,
+        ``modelled_min``, ``all_stops_min``, ``error_pct`` ((modelled - published) /
+        published), ``within_tolerance`` (``settings.rail_time_tolerance_pct``), ``method``
+        and ``source``.
+    """
+    model = model or TimeModel.from_settings()
+    rides, graph = _published_rides(layers, model)
+    low, high = settings.rail_time_tolerance_pct
+    rows = []
+    for ride in rides:
+        record = ride.record
+        modelled = model.seconds(ride.running_s, ride.stops) / 60
+        error = (modelled - record["minutes"]) / record["minutes"] * 100
+        names = [graph.nodes[find_station(graph, record[end])]["name_zh"] for end in ("from", "to")]
+        rows.append(
+            {
+                "id": record["id"],
+                "from": names[0],
+                "to": names[1],
+                "train": record["train"] if isinstance(record["train"], str) else "",
+                "date": record["date"],
+                "stops": ride.stops,
+                "published_min": float(record["minutes"]),
+                "modelled_min": round(modelled, 1),
+                "all_stops_min": round(model.seconds(ride.running_s, ride.stops_all) / 60, 1),
+                "error_pct": round(error, 1),
+                "within_tolerance": bool(low <= error <= high),
+                "method": model.describe(),
+                "source": record["source"],
+            }
+        )
+    table = pd.DataFrame(rows)
+    log(
+        f"rail times: {len(table)} published journeys, "
+        f"{int(table['within_tolerance'].sum()) if len(table) else 0} within {low:g}/+{high:g} %"
+    )
+    return table
+
+
+def fit_time_model(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    express_stops: Mapping[str, tuple[str, ...]] | None = None,
+) -> TimeModel:
+    """Fit speed factor, start/stop allowance and stop time to the published fastest times.
+
+    A grid search over ``settings.rail_fit_grid`` (plausible ranges: a train runs no faster than
+    its line speed, and a stop costs at least a minute) for the values that minimise the sum of
+    squared relative errors ``(modelled - published) / published`` over the ``rail_times``
+    journeys, so a long and a short journey weigh alike. Deterministic: the grid is fixed, and
+    ties go to the first (lowest) values.
+
+    Parameters
+    ----------
+    layers
+        Built layers (``rail_stations``, ``rail_lines``, ``rail_times``).
+    express_stops
+        Where fastest trains stop, by line (default ``settings.rail_express_stops``).
+    """
+    stops_by_line = dict(settings.rail_express_stops if express_stops is None else express_stops)
+    rides, _ = _published_rides(layers, TimeModel(1.0, 0.0, 0.0, stops_by_line))
+    if not rides:
+        raise ChengyuError("rail_times.csv: no published journey to fit the time model on")
+    published = np.array([ride.record["minutes"] * 60 for ride in rides], dtype=float)
+    running = np.array([ride.running_s for ride in rides], dtype=float)
+    stops = np.array([ride.stops for ride in rides], dtype=float)
+    axes = [np.arange(low, high + step / 2, step) for low, high, step in settings.rail_fit_grid]
+    factor, start, stop = np.meshgrid(*axes, indexing="ij")
+    modelled = (
+        running / factor[..., None] + start[..., None] + stops * stop[..., None]
+    )  # grid x journeys
+    cost = (((modelled - published) / published) ** 2).sum(axis=-1)
+    best = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    fitted = TimeModel(
+        round(float(factor[best]), 3),
+        round(float(start[best]), 1),
+        round(float(stop[best]), 1),
+        stops_by_line,
+    )
+    log(f"rail time model fitted on {len(rides)} journeys: {fitted.describe()}")
+    return fitted
+
+
+def travel_times(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    origin: str,
+    destinations: Sequence[str],
+    model: TimeModel | None = None,
+) -> pd.DataFrame:
+    """Modelled fastest and all-stops minutes from one station to others, today and after.
+
+    Parameters
+    ----------
+    layers
+        Built layers (``rail_stations``, ``rail_lines``, ``rail_times``).
+    origin, destinations
+        Stations by id, Chinese or English name.
+    model
+        The travel-time model (default ``TimeModel.from_settings()``).
+
+    Returns
+    -------
+    DataFrame
+        ``from``, ``to``, ``scenario``, ``minutes`` (fastest; NaN where a station is not on
+        that scenario's network), ``all_stops_minutes`` (the same rides on trains calling at
+        every station), ``published_minutes`` and
+        ``published_source`` (today, where ``rail_times`` holds the pair in either direction),
+        ``route`` (station names, ``–``-joined).
+    """
+    model = model or TimeModel.from_settings()
+    graphs = {
+        scenario: rail_graph(layers, scenario=scenario, model=model) for scenario in SCENARIOS
+    }
+    every = graphs["after"]
+    names = {name: every.nodes[find_station(every, name)] for name in (origin, *destinations)}
+    published = _published_by_pair(layers)
+    rows = []
+    for scenario, graph in graphs.items():
+        by_id = {data["station_id"]: node for node, data in graph.nodes(data=True)}
+        start = names[origin]
+        for destination in destinations:
+            end = names[destination]
+            row: dict[str, object] = {
+                "from": start["name_zh"],
+                "to": end["name_zh"],
+                "scenario": scenario,
+                "minutes": math.nan,
+                "all_stops_minutes": math.nan,
+                "published_minutes": math.nan,
+                "published_source": "",
+                "route": "",
+            }
+            a, b = by_id.get(start["station_id"]), by_id.get(end["station_id"])
+            if a is not None and b is not None and nx.has_path(graph, a, b):
+                seconds, path = nx.single_source_dijkstra(graph, a, b, weight=FASTEST)
+                row["minutes"] = round(seconds / 60, 1)
+                row["all_stops_minutes"] = round(_all_stops_seconds(graph, path) / 60, 1)
+                row["route"] = "–".join(graph.nodes[node]["name_zh"] for node in path)
+            key = frozenset((start["station_id"], end["station_id"]))
+            if scenario == "today" and key in published:
+                row["published_minutes"], row["published_source"] = published[key]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _all_stops_seconds(graph: nx.MultiDiGraph, path: Sequence[int]) -> float:
+    """Return the fastest route's rides (and transfers) on trains that call at every station.
+
+    Summed along the fastest path rather than searched anew: a search on ``all_stops_time``
+    would split a ride at every station (changing trains there costs nothing in this model),
+    which is not the journey on one stopping train.
+    """
+    total = 0.0
+    for first, second in itertools.pairwise(path):
+        rides = graph.get_edge_data(first, second).values()
+        total += min(rides, key=lambda data: data[FASTEST])[ALL_STOPS]
+    return total
+
+
+def _published_by_pair(
+    layers: Mapping[str, gpd.GeoDataFrame],
+) -> dict[frozenset[str], tuple[float, str]]:
+    """Return the shortest published time of each station pair, with its date and source."""
+    found: dict[frozenset[str], tuple[float, str]] = {}
+    times = layers.get("rail_times")
+    if times is None:
+        return found
+    for _, record in times.sort_values("minutes", ascending=False).iterrows():
+        found[frozenset((record["from"], record["to"]))] = (
+            float(record["minutes"]),
+            f"{record['date']}: {record['source']}",
+        )
+    return found

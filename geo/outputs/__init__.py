@@ -1,0 +1,1 @@
+"""Outputs written as a set: GeoPackage and styles, GeoParquet, CSVs, web maps, figures, index."""

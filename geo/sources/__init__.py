@@ -1,0 +1,1 @@
+"""Layer sources: the schema, reading and validation, checks, loading into GeoDataFrames, places."""

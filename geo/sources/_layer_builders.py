@@ -1,0 +1,346 @@
+"""Build each layer's GeoDataFrame from its checked records: positions, chains, geometry.
+
+One builder per layer (``BUILDERS``), called by ``geo.sources.layers.load_layers`` and
+``geo.sources.layers.build_layer`` in the order of ``DEPENDS_ON``. Builders only check and draw:
+lines go straight through their stops or waypoints; ``geo.sources.layers.route_layers`` routes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import geopandas as gpd
+import pandas as pd
+from shapely import Point
+from shapely.geometry.base import BaseGeometry
+
+from geo import settings
+from geo.errors import LayerValidationError, Problem, RoutingError
+from geo.networks import freight
+from geo.sources import admin
+from geo.sources._schema import LayerSpec
+from geo.sources._validate import Record, position_problem
+
+_REGION = "the Chengdu–Chongqing region"
+_CORRIDOR = "the Land–Sea Corridor region"
+
+
+def _frame(records: list[Record], spec: LayerSpec, geometry: list[object]) -> gpd.GeoDataFrame:
+    columns = [name for name in spec.field_names if name not in ("lon", "lat")]
+    data = pd.DataFrame.from_records(records, columns=list(spec.field_names))[columns]
+    for field_spec in spec.fields:
+        if field_spec.name not in data:
+            continue
+        if field_spec.kind == "int":
+            data[field_spec.name] = data[field_spec.name].astype("Int64")
+        elif field_spec.kind == "float":
+            data[field_spec.name] = data[field_spec.name].astype("float64")
+        elif field_spec.kind == "waypoints":
+            data[field_spec.name] = [
+                "; ".join(f"{name} ({lon} {lat})" for name, lon, lat in value) if value else None
+                for value in data[field_spec.name]
+            ]
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=settings.storage_crs)
+
+
+def _points(
+    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    problems = []
+    for record in records:
+        outside_allowed = record.get("kind") in spec.outside_region_kinds
+        bounds, where = (
+            (settings.corridor_bounds, _CORRIDOR)
+            if outside_allowed
+            else (settings.region_bounds, _REGION)
+        )
+        message = position_problem(record["lon"], record["lat"], bounds, where=where)
+        if message:
+            problems.append(Problem(spec.file_name, record[spec.fields[0].name], "lon", message))
+    if problems:
+        raise LayerValidationError(problems)
+    return _frame(records, spec, [Point(record["lon"], record["lat"]) for record in records])
+
+
+def _stations(
+    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    problems: list[Problem] = []
+    first: dict[str, Record] = {}
+    for record in records:
+        known = first.setdefault(record["station_id"], record)
+        if known is record:
+            continue
+        for name in ("name_zh", "name_en", "lon", "lat"):
+            if record[name] != known[name]:
+                problems.append(
+                    Problem(
+                        spec.file_name,
+                        record["id"],
+                        name,
+                        f"station {record['station_id']!r} has {name} {record[name]!r} here "
+                        f"but {known[name]!r} in {known['id']!r}",
+                    )
+                )
+    by_line: dict[str, list[int]] = {}
+    for record in records:
+        by_line.setdefault(record["line_id"], []).append(record["seq"])
+    for line_id, seqs in by_line.items():
+        if sorted(seqs) != list(range(1, len(seqs) + 1)):
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    f"{line_id}-*",
+                    "seq",
+                    f"line {line_id!r} stops are not numbered 1…n: {sorted(seqs)}",
+                )
+            )
+    if problems:
+        raise LayerValidationError(problems)
+    return _points(records, spec, built)
+
+
+def _rail_lines(
+    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    stations = built["rail_stations"]
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    for record in records:
+        on_line = stations[stations["line_id"] == record["line_id"]].set_index("seq")
+        if on_line.empty:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["id"],
+                    "line_id",
+                    f"no stations for line {record['line_id']!r}",
+                )
+            )
+            geometries.append(None)
+            continue
+        if record["from_seq"] >= record["to_seq"]:
+            problems.append(
+                Problem(spec.file_name, record["id"], "to_seq", "must be greater than from_seq")
+            )
+            geometries.append(None)
+            continue
+        missing = [
+            seq for seq in (record["from_seq"], record["to_seq"]) if seq not in on_line.index
+        ]
+        if missing:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["id"],
+                    "to_seq",
+                    f"line {record['line_id']!r} has no stop {missing}",
+                )
+            )
+            geometries.append(None)
+            continue
+        chain = on_line.loc[record["from_seq"] : record["to_seq"]].geometry
+        geometries.append(freight.schematic_route([(point.x, point.y) for point in chain]))
+    if problems:
+        raise LayerValidationError(problems)
+    frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = "schematic_station_chain"
+    frame["osm_share"] = 0.0
+    return frame
+
+
+def _rail_times(
+    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    """Check that each timed journey runs along one line; draw it through that line's stops."""
+    stations = built["rail_stations"]
+    known = set(stations["station_id"])
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    for record in records:
+        unknown = [
+            (field, station) for field in ("from", "to") if (station := record[field]) not in known
+        ]
+        stops = record["stops"]
+        if stops and stops != "none":
+            unknown += [
+                ("stops", station)
+                for station in (part.strip() for part in stops.split(";"))
+                if station not in known
+            ]
+        problems += [
+            Problem(spec.file_name, record["id"], field, f"{station!r} is not a station_id")
+            for field, station in unknown
+        ]
+        ride = _common_line(stations, record["from"], record["to"]) if not unknown else None
+        if ride is None and not unknown:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["id"],
+                    "to",
+                    f"{record['from']!r} and {record['to']!r} are not stops of one line",
+                )
+            )
+        geometries.append(
+            None
+            if ride is None
+            else freight.schematic_route([(point.x, point.y) for point in ride.geometry])
+        )
+    if problems:
+        raise LayerValidationError(problems)
+    frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = "schematic_station_chain"
+    return frame
+
+
+def _common_line(stations: gpd.GeoDataFrame, first: str, last: str) -> gpd.GeoDataFrame | None:
+    """Return the stops of the first line serving both stations, in order, or ``None``."""
+    for _, stops in stations.groupby("line_id"):
+        seqs = stops.set_index("station_id")["seq"]
+        if first in seqs.index and last in seqs.index and first != last:
+            low, high = sorted((int(seqs[first]), int(seqs[last])))
+            chain = stops[stops["seq"].between(low, high)].sort_values("seq")
+            return chain if int(seqs[first]) == low else chain.iloc[::-1]
+    return None
+
+
+def _waypoint_problems(
+    record: Record, spec: LayerSpec, bounds: tuple[float, float, float, float], where: str
+) -> list[Problem]:
+    return [
+        Problem(spec.file_name, record["id"], "waypoints", f"{name}: {message}")
+        for name, lon, lat in record["waypoints"] or []
+        if (message := position_problem(lon, lat, bounds, where=where))
+    ]
+
+
+def _expressways(
+    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    problems = [
+        p
+        for record in records
+        for p in _waypoint_problems(record, spec, settings.region_bounds, _REGION)
+    ]
+    geometries: list[BaseGeometry | None] = []
+    for record in records:
+        try:
+            geometries.append(
+                freight.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]])
+            )
+        except RoutingError as error:
+            problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
+    if problems:
+        raise LayerValidationError(problems)
+    frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = freight.road_geometry_source(0.0)
+    frame["osm_share"] = 0.0
+    return frame
+
+
+def _corridor_routes(
+    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    """Return the legs as straight lines through their hubs and waypoints.
+
+    ``route_layers`` routes them on the sea lanes and the railway network afterwards.
+    """
+    hubs = built["logistics_hubs"].set_index("id")
+    problems = [
+        p
+        for record in records
+        for p in _waypoint_problems(record, spec, settings.corridor_bounds, _CORRIDOR)
+    ]
+    geometries: list[BaseGeometry | None] = []
+    for record in records:
+        ends = []
+        for field in ("origin", "destination"):
+            if record[field] not in hubs.index:
+                problems.append(
+                    Problem(
+                        spec.file_name,
+                        record["id"],
+                        field,
+                        f"{record[field]!r} is not a logistics_hubs id",
+                    )
+                )
+            else:
+                point = hubs.loc[record[field]].geometry
+                ends.append((point.x, point.y))
+        if len(ends) < 2:
+            geometries.append(None)
+            continue
+        middle = [(lon, lat) for _, lon, lat in record["waypoints"] or []]
+        try:
+            geometries.append(freight.schematic_route([ends[0], *middle, ends[1]]))
+        except RoutingError as error:
+            problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
+            geometries.append(None)
+    if problems:
+        raise LayerValidationError(problems)
+    frame = _frame(records, spec, geometries)
+    frame["geometry_source"] = ROUTING_SOURCES["schematic"]
+    frame["off_network_km"] = 0.0
+    return frame
+
+
+ROUTING_SOURCES = {
+    "searoute": "searoute_maritime_network",
+    "rail_network": "osm_railway_graph",
+    "schematic": "schematic_waypoints",
+}
+
+
+def _admin_areas(
+    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+) -> gpd.GeoDataFrame:
+    frame = admin.admin_areas(records, file=spec.file_name)
+    # Two names, one boundary: a county listed twice under different adcodes and names.
+    problems = []
+    first: dict[bytes, str] = {}
+    for adcode, level, geometry in zip(
+        frame["adcode"], frame["level"], frame.geometry, strict=True
+    ):
+        if geometry is None or level != "county":
+            continue
+        other = first.setdefault(geometry.wkb, adcode)
+        if other != adcode:
+            problems.append(
+                Problem(spec.file_name, adcode, "name_zh", f"has the same boundary as {other!r}")
+            )
+    if problems:
+        raise LayerValidationError(problems)
+    return frame
+
+
+def check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
+    """Raise ``LayerValidationError`` naming every feature whose geometry is not valid."""
+    present = frame.geometry.notna()
+    invalid = frame[present & ~frame.geometry.is_valid]
+    if not invalid.empty:
+        id_field = spec.fields[0].name
+        raise LayerValidationError(
+            [
+                Problem(spec.file_name, str(row[id_field]), "geometry", "geometry is not valid")
+                for _, row in invalid.iterrows()
+            ]
+        )
+
+
+Builder = Callable[[list[Record], LayerSpec, dict[str, gpd.GeoDataFrame]], gpd.GeoDataFrame]
+BUILDERS: dict[str, Builder] = {
+    "rail_stations": _stations,
+    "rail_lines": _rail_lines,
+    "rail_times": _rail_times,
+    "logistics_hubs": _points,
+    "airports": _points,
+    "corridor_routes": _corridor_routes,
+    "expressways": _expressways,
+    "admin_areas": _admin_areas,
+}
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "rail_lines": ("rail_stations",),
+    "rail_times": ("rail_stations",),
+    "corridor_routes": ("logistics_hubs",),
+}

@@ -1,0 +1,344 @@
+"""Load the curated layer sources, validate them, and build one GeoDataFrame per layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+from shapely.geometry.base import BaseGeometry
+
+from geo import settings
+from geo.errors import ChengyuError, LayerValidationError, Problem, RoutingError
+from geo.networks import freight
+from geo.sources._layer_builders import BUILDERS, DEPENDS_ON, ROUTING_SOURCES, check_geometry
+from geo.sources._schema import (
+    LAYER_NAMES as LAYER_NAMES,  # re-exported: callers import it from here
+)
+from geo.sources._schema import LAYER_SPECS, LAYERS, LayerSpec
+from geo.sources._validate import Record, parse_rows, parse_waypoints, read_rows
+from geo.utils import log
+
+#: Names of every layer, in build order.
+
+
+def read_records(spec: LayerSpec, *, layers_dir: Path | None = None) -> list[Record]:
+    """Read and check one layer's source file, field by field.
+
+    Parameters
+    ----------
+    spec
+        The layer.
+    layers_dir
+        Folder of the sources (default ``settings.layers_dir``).
+
+    Raises
+    ------
+    LayerValidationError
+        Naming the file, the feature id and the field of every problem.
+    """
+    path = Path(layers_dir or settings.layers_dir) / spec.file_name
+    if not path.is_file():
+        raise LayerValidationError(
+            [Problem(path.name, "(file)", "(all)", f"{path} does not exist")]
+        )
+    rows, problems = read_rows(path, spec)
+    records, row_problems = parse_rows(rows, spec, file=path.name)
+    problems += row_problems
+    if problems:
+        raise LayerValidationError(problems)
+    return sorted(records, key=lambda record: tuple(record[key] for key in spec.sort_by))
+
+
+def load_layers(
+    names: Iterable[str] | None = None,
+    *,
+    layers_dir: Path | None = None,
+    on_layer: Callable[[str], None] | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Load and validate layers, with the layers they depend on.
+
+    Loading only reads and checks: expressways and corridor legs are straight lines through
+    their waypoints until ``route_layers`` routes them (so ``chengyu validate`` never loads the
+    railway or the highway graph).
+
+    Parameters
+    ----------
+    names
+        Layers wanted (default: all of ``LAYER_NAMES``).
+    layers_dir
+        Folder of the sources (default ``settings.layers_dir``).
+    on_layer
+        Called with each layer's name once it is built (for progress display).
+
+    Returns
+    -------
+    dict
+        Layer name to GeoDataFrame in EPSG:4326, sorted by id.
+
+    Raises
+    ------
+    LayerValidationError
+        With every problem found in every source read.
+    """
+    wanted = set(names or LAYER_NAMES)
+    unknown = wanted - set(LAYER_NAMES)
+    if unknown:
+        raise ChengyuError(
+            f"unknown layer(s) {sorted(unknown)}; layers are {', '.join(LAYER_NAMES)}"
+        )
+    needed = set(wanted)
+    for name, dependencies in DEPENDS_ON.items():
+        if name in needed:
+            needed.update(dependencies)
+
+    records: dict[str, list[Record]] = {}
+    problems: list[Problem] = []
+    for spec in LAYERS:
+        if spec.name in needed:
+            try:
+                records[spec.name] = read_records(spec, layers_dir=layers_dir)
+            except LayerValidationError as error:
+                problems += error.problems
+    problems += _cross_problems(records)
+    if problems:
+        raise LayerValidationError(problems)
+
+    built: dict[str, gpd.GeoDataFrame] = {}
+    for spec in LAYERS:
+        # A layer whose dependency failed is not built; the dependency's problems say why.
+        if spec.name not in needed or any(d not in built for d in DEPENDS_ON.get(spec.name, ())):
+            continue
+        try:
+            frame = BUILDERS[spec.name](records[spec.name], spec, built)
+            check_geometry(frame, spec)
+        except LayerValidationError as error:
+            problems += error.problems
+            continue
+        built[spec.name] = frame
+        log(f"layer {spec.name}: {len(frame)} features")
+        if on_layer is not None:
+            on_layer(spec.name)
+    if problems:
+        raise LayerValidationError(problems)
+    return {name: frame for name, frame in built.items() if name in wanted}
+
+
+def _cross_problems(records: dict[str, list[Record]]) -> list[Problem]:
+    """Problems between rows or layers: unknown lines, duplicate areas, totals that differ."""
+    problems: list[Problem] = []
+    if "rail_stations" in records and "rail_lines" in records:
+        spec = LAYER_SPECS["rail_stations"]
+        lines = {record["line_id"] for record in records["rail_lines"]}
+        problems += [
+            Problem(
+                spec.file_name,
+                record["id"],
+                "line_id",
+                f"{record['line_id']!r} is not a line_id of rail_lines",
+            )
+            for record in records["rail_stations"]
+            if record["line_id"] not in lines
+        ]
+    if "admin_areas" in records:
+        problems += _admin_problems(records["admin_areas"], LAYER_SPECS["admin_areas"])
+    return problems
+
+
+def _admin_problems(records: list[Record], spec: LayerSpec) -> list[Problem]:
+    """One area under two adcodes; a parent not its children's sum; a name_en not in ASCII."""
+    problems: list[Problem] = [
+        Problem(
+            spec.file_name,
+            record["adcode"],
+            "name_en",
+            f"{record['name_en']!r} is not ASCII (write pinyin without tones)",
+        )
+        for record in records
+        if record["name_en"] and not str(record["name_en"]).isascii()
+    ]
+    by_name: dict[tuple[str, str, str, str], str] = {}
+    for record in records:
+        key = (
+            record["level"],
+            record["province_zh"],
+            record["prefecture_zh"] or "",
+            record["name_zh"],
+        )
+        other = by_name.setdefault(key, record["adcode"])
+        if other != record["adcode"]:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "name_zh",
+                    f"{record['level']} {record['name_zh']!r} is already adcode {other!r}",
+                )
+            )
+    children: dict[str, int] = {}
+    for record in records:
+        if record["parent_adcode"]:
+            children[record["parent_adcode"]] = (
+                children.get(record["parent_adcode"], 0) + record["population_2020"]
+            )
+    adcodes = {record["adcode"] for record in records}
+    for record in records:
+        parent = record["parent_adcode"]
+        if parent and parent not in adcodes:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "parent_adcode",
+                    f"{parent!r} is not an adcode of the layer",
+                )
+            )
+        total = children.get(record["adcode"])
+        if total is not None and total != record["population_2020"]:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["adcode"],
+                    "population_2020",
+                    f"{record['population_2020']:,} but its areas add up to {total:,}",
+                )
+            )
+    return problems
+
+
+def load_layer(name: str, *, layers_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Load, validate and build one layer (see ``load_layers``)."""
+    return load_layers([name], layers_dir=layers_dir)[name]
+
+
+def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Expressways in service along the highway graph; the others stay straight."""
+    spec = LAYER_SPECS["expressways"]
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    shares: list[float] = []
+    for row in frame.itertuples():
+        line, share = row.geometry, 0.0
+        # Only a road in service can be in the OpenStreetMap highway graph.
+        if row.status == "operating":
+            points = [(lon, lat) for _, lon, lat in parse_waypoints(str(row.waypoints))]
+            try:
+                line, share = freight.road_route(points)
+            except RoutingError as error:
+                problems.append(Problem(spec.file_name, str(row.id), "waypoints", str(error)))
+        geometries.append(line)
+        shares.append(round(share, 3))
+    if problems:
+        raise LayerValidationError(problems)
+    routed = frame.copy()
+    routed["geometry"] = geometries
+    routed["geometry_source"] = [freight.road_geometry_source(share) for share in shares]
+    routed["osm_share"] = shares
+    return routed
+
+
+def route_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Route the lines drawn straight at loading on their networks.
+
+    The stage after ``load_layers`` (which only loads and checks): expressways in service
+    follow scgraph_data's highway graph; corridor sea legs follow searoute's maritime network,
+    rail legs the scgraph railway graph through their waypoints, with the distance off it.
+
+    Parameters
+    ----------
+    layers
+        Layers from ``load_layers``; those not routed are returned as given.
+
+    Returns
+    -------
+    dict
+        The same layers, ``expressways`` and ``corridor_routes`` routed.
+
+    Raises
+    ------
+    LayerValidationError
+        Naming each road or leg that cannot be routed on its network.
+    """
+    problems: list[Problem] = []
+    routed = dict(layers)
+    if "expressways" in layers:
+        try:
+            routed["expressways"] = _route_expressways(layers["expressways"])
+        except LayerValidationError as error:
+            problems += error.problems
+    if "corridor_routes" in layers:
+        try:
+            routed["corridor_routes"] = _route_layers(layers["corridor_routes"])
+        except LayerValidationError as error:
+            problems += error.problems
+    if problems:
+        raise LayerValidationError(problems)
+    return routed
+
+
+def _route_layers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Corridor legs on the sea lanes and the railway graph; schematic legs stay straight."""
+    spec = LAYER_SPECS["corridor_routes"]
+    frame = frame.copy()
+    problems: list[Problem] = []
+    geometries: list[BaseGeometry | None] = []
+    off_network_km: list[float] = []
+    for row in frame.itertuples():
+        off_network = 0.0
+        line = row.geometry
+        if row.routing != "schematic" and line is not None:
+            ends = [line.coords[0], line.coords[-1]]
+            try:
+                if row.routing == "searoute":
+                    line = freight.sea_route(ends[0], ends[1])
+                else:
+                    line, off_network = freight.rail_route(list(row.geometry.coords))
+            except RoutingError as error:
+                problems.append(Problem(spec.file_name, str(row.id), "routing", str(error)))
+        geometries.append(line)
+        off_network_km.append(round(off_network, 1))
+    if problems:
+        raise LayerValidationError(problems)
+    frame["geometry"] = geometries
+    frame["geometry_source"] = [ROUTING_SOURCES[value] for value in frame["routing"]]
+    frame["off_network_km"] = off_network_km
+    routed = (frame["routing"] != "schematic").sum()
+    log(f"layer corridor_routes: {routed} legs routed on the sea lanes and the railway graph")
+    return frame
+
+
+def build_layer(
+    name: str,
+    records: list[Record],
+    *,
+    built: Mapping[str, gpd.GeoDataFrame] | None = None,
+    spec: LayerSpec | None = None,
+) -> gpd.GeoDataFrame:
+    """Build and check one layer from records read like ``read_records`` reads them.
+
+    The same checks as ``load_layers`` (positions, one position per station, stops numbered
+    1…n, sections on their stops, valid geometry), for rows that come from elsewhere: a
+    planner's proposal combined with the base layers (``geo.scenario.compare``).
+
+    Parameters
+    ----------
+    name
+        The layer (one of ``LAYER_NAMES``).
+    records
+        Its typed records (``geo.sources._validate.parse_rows``).
+    built
+        Layers it depends on, already built (``rail_stations`` for ``rail_lines``).
+    spec
+        The layer's spec (default ``LAYER_SPECS[name]``); its ``file_name`` names the file in
+        the problems found.
+
+    Raises
+    ------
+    LayerValidationError
+        Naming the file, the feature id and the field of every problem.
+    """
+    spec = spec or LAYER_SPECS[name]
+    frame = BUILDERS[name](records, spec, dict(built or {}))
+    check_geometry(frame, spec)
+    log(f"layer {name} ({spec.file_name}): {len(frame)} features")
+    return frame
