@@ -93,13 +93,13 @@ town_min_population: int = 500
 #: ``rail_stop_s`` for each intermediate stop the train makes (dwell, braking, acceleration).
 #: Fitted by ``python scripts/fit_rail_times.py``: least squares on the relative error of each
 #: published time (today's network, the stop pattern reported or else ``rail_express_stops``);
-#: re-run it when the stations, sections or published times change. Re-fitted 2026-11-26 on the
-#: 6 journeys of rail_times.csv once the stations stood at their OpenStreetMap positions: every
-#: one within -2.2/+3.4 % (it was -6/+8 % through the town points; stop_s is set by the one
-#: train whose stops are reported, C6402 on 渝万 in 2016).
-rail_speed_factor: float = 0.86
-rail_start_stop_s: float = 360.0
-rail_stop_s: float = 345.0
+#: re-run it when the stations, sections or published times change. Re-fitted 2026-12-05 on the
+#: 11 journeys marked ``use = fit`` once the network held every line of the region (成宜, 成贵,
+#: 成绵乐, 西成, 遂成, 达成, 遂渝, 兰渝, 渝贵, 渝利, 渝湘, 成雅, 川南城际): all 11 within
+#: -12.8/+11.2 %; of the 5 kept aside (``use = check``) 3 are within -15/+20 % (see README).
+rail_speed_factor: float = 0.77
+rail_start_stop_s: float = 240.0
+rail_stop_s: float = 180.0
 
 #: Where the fastest trains of a line stop between two stations (station ids by line id); a
 #: line not listed runs non-stop between any two of its stations, as the published fastest
@@ -117,10 +117,21 @@ rail_fit_grid: tuple[tuple[float, float, float], ...] = (
 #: How far a modelled fastest time may fall below / above a published one, in percent.
 rail_time_tolerance_pct: tuple[float, float] = (-15.0, 20.0)
 
+#: Speed trains run a section at when no source gives its design or operating speed (the
+#: connectors inside the Chongqing hub): an assumption, typical of a hub's conventional lines.
+rail_connector_speed_kmh: float = 120.0
+
+#: Minutes a change of trains at one station costs (getting off, walking to the other train,
+#: waiting for it): an assumption, not fitted (published times are for direct trains).
+#: Changing onto a line that trains run through to (``rail_lines.through_running``) costs
+#: nothing: the traveller stays on the train.
+rail_change_minutes: float = 15.0
+
 #: Stations closer than this are joined by a transfer (two stations of one city), in km.
 rail_transfer_radius_km: float = 20.0
 
-#: Minutes a transfer between two stations of one city costs before the ride between them.
+#: Minutes a transfer between two stations of one city costs (waiting included) before the
+#: ride between them.
 rail_transfer_minutes: float = 30.0
 
 #: Speed of the ride between two stations of one city (metro, taxi), in km/h.

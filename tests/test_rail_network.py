@@ -11,10 +11,12 @@ from click.testing import CliRunner
 from geo import settings
 from geo.cli.commands import cli
 from geo.errors import ChengyuError
+from geo.networks._rail_graph import arrival_node, station_seconds
 from geo.networks.rail_network import (
     TimeModel,
     counties_reached,
     find_station,
+    journey,
     rail_graph,
     reach,
     reach_table,
@@ -39,23 +41,59 @@ def after(layers) -> nx.MultiDiGraph:
 
 def test_the_graph_is_what_osmnx_expects(after):
     nodes, edges = ox.graph_to_gdfs(after)
-    assert nodes.crs == "EPSG:4326" and {"x", "y", "name_zh"} <= set(nodes.columns)
-    assert {"length", "travel_time", "line_id"} <= set(edges.columns)
-    route = ox.routing.shortest_path(
-        after, find_station(after, "成都东"), find_station(after, "万州北"), weight="travel_time"
-    )
-    assert [after.nodes[node]["name_zh"] for node in route][-1] == "万州北"
+    assert nodes.crs == "EPSG:4326" and {"x", "y", "station_id", "kind"} <= set(nodes.columns)
+    assert {"length", "travel_time", "line_id", "kind"} <= set(edges.columns)
+    start, end = find_station(after, "成都东"), find_station(after, "万州北")
+    route = ox.routing.shortest_path(after, start, arrival_node(after, end), weight="travel_time")
+    assert after.nodes[route[-1]]["station_id"] == "wanzhou_bei"
 
 
 def test_a_ride_costs_its_running_time_and_one_start_stop_allowance(after):
     start, end = find_station(after, "重庆西"), find_station(after, "江津北")
-    # 九龙坡 between them is reserved: trains pass it, so the ride spans both pieces.
-    edge = after.edges[start, end, "yk"]
+    seconds, paths = station_seconds(after, start)
+    # 九龙坡 between them is reserved: trains pass it without a charge.
+    legs = [
+        data
+        for a, b in zip(paths[end][:-1], paths[end][1:], strict=True)
+        for data in after.get_edge_data(a, b).values()
+        if data["kind"] == "leg"
+    ]
     model = TimeModel.from_settings()
-    assert edge["running_s"] == pytest.approx(edge["length"] / (350 / 3.6), abs=0.2)
-    assert edge["travel_time"] == pytest.approx(
-        edge["running_s"] / model.speed_factor + model.start_stop_s, abs=0.2
+    running = sum(leg["running_s"] for leg in legs)
+    assert len(legs) == 2 and {leg["line_id"] for leg in legs} == {"yk"}
+    assert running == pytest.approx(sum(leg["length"] for leg in legs) / (350 / 3.6), abs=0.5)
+    assert seconds[end] == pytest.approx(running / model.speed_factor + model.start_stop_s, abs=1)
+
+
+def test_trains_run_through_from_one_line_onto_another(today):
+    # 成渝高铁 trains run on from 璧山 to 重庆北 over the hub connector: no change of trains.
+    trip = journey(
+        today,
+        station_seconds(today, find_station(today, "成都东"))[1][find_station(today, "重庆北")],
     )
+    assert trip.lines == ("cy", "cqn") and trip.transfers == () and trip.rides == 1
+    assert trip.route == "成都东–重庆北"
+
+
+def test_a_change_of_trains_costs_its_stated_time_and_shows_in_the_route(today):
+    # No train runs from 成渝高铁 onto 渝万 at 重庆北: the traveller changes there.
+    origin, end = find_station(today, "成都东"), find_station(today, "万州北")
+    trip = journey(today, station_seconds(today, origin)[1][end])
+    assert trip.rides == 2 and len(trip.transfers) == 1
+    assert trip.transfers[0]["minutes"] == settings.rail_change_minutes
+    assert "(transfer 15 min)" in trip.route and trip.route.endswith("万州北")
+    without = journey(today, station_seconds(today, origin)[1][find_station(today, "重庆北")])
+    assert trip.seconds > without.seconds + settings.rail_change_minutes * 60
+
+
+def test_a_station_on_three_lines_is_one_node_served_by_each(layers, today):
+    stations = layers["rail_stations"]
+    lines_at = stations[stations["station_id"] == "chengdu_dong"]["line_id"]
+    assert {"cy", "cyb", "cml", "cs"} <= set(lines_at)
+    node = find_station(today, "成都东")
+    boarded = {today.nodes[b]["line_id"] for _, b, kind in today.out_edges(node, data="kind")
+               if kind == "board"}  # fmt: skip
+    assert {"cy", "cyb", "cml", "cs"} <= boarded
 
 
 def test_lines_under_construction_are_on_the_network_only_after(today, after):

@@ -212,6 +212,8 @@ def times_command(
                     "published_minutes": _number(row["published_minutes"]),
                     "published_source": row["published_source"] or None,
                     "route": row["route"].split("–") if row["route"] else [],
+                    "lines": row["lines"].split(" → ") if row["lines"] else [],
+                    "transfers": row["transfers"],
                 }
                 for row in table.to_dict("records")
             ]

@@ -1,12 +1,26 @@
-"""The passenger rail network as an osmnx-compatible graph, and its travel-time model.
+"""The passenger rail network as a graph of stations, trains and changes, and its time model.
 
-Stations are nodes (``x``, ``y`` in WGS84, as osmnx expects). Any two open stations of one line
-are joined both ways by a ride: its geodesic ``length`` in metres along the stops, and its
-``travel_time`` in seconds under the fastest-service model (``TimeModel``): the running time at
-the sections' speed x a fitted factor, one start/stop allowance, and a charge for each stop a
-fastest train makes on the way (``settings.rail_express_stops``, none by default). The same
-ride stopping everywhere is ``all_stops_time``. Stations of one city are joined by transfers.
-osmnx's and networkx's routing then work unchanged with either weight.
+A traveller's journey is a walk through four kinds of node (``kind``):
+
+``station``
+    The concourse of a station (integer nodes ``0 … n-1`` with ``station_id``, ``x``, ``y``,
+    ``name_zh`` and ``name_en``, as osmnx expects): where a journey starts, ready to board.
+``arrival``
+    The same station reached on a train (``n … 2n-1``): where a journey ends. Going on from
+    here to the concourse is a change of trains (``settings.rail_change_minutes``).
+``depart`` / ``arrive``
+    A train of one line standing at one of its stops, about to leave or just in.
+
+Edges: ``board`` (concourse → departing train, half the start/stop allowance), ``leg`` (a train
+from one stop of its line to the next: running time at the section speed x the fitted factor),
+``call`` (a train at an intermediate stop: a stop charge if it stops there, else nothing),
+``through`` (a train running on from one line onto another at a station, as trains of 成渝高铁
+run on to 重庆北: the same charge as a call), ``alight`` (train → arrival, the other half of the
+allowance), ``change`` (arrival → concourse of the same station) and ``transfer`` (arrival at
+one station → concourse of another of the same city: ``settings.rail_transfer_minutes`` plus
+the distance at ``settings.transfer_speed_kph``). Both weights, ``travel_time`` (fastest
+trains: they stop only at ``settings.rail_express_stops``) and ``all_stops_time``, are seconds,
+so networkx's and osmnx's routing work unchanged. The graph grows linearly with the stops.
 
 Users import these from ``geo.networks.rail_network``, which re-exports them.
 """
@@ -27,7 +41,7 @@ from geo.errors import ChengyuError
 from geo.sources._schema import SCENARIOS
 from geo.utils import log
 
-#: Weights a ride carries: the fastest train, and a train calling at every open station.
+#: Weights an edge carries: the fastest train, and a train calling at every open station.
 FASTEST, ALL_STOPS = "travel_time", "all_stops_time"
 
 
@@ -45,12 +59,15 @@ class TimeModel:
         Seconds per intermediate stop: braking, dwell and accelerating again.
     express_stops
         Station ids where the fastest trains of a line stop, by line id.
+    change_s
+        Seconds a change of trains at one station costs (walking, waiting).
     """
 
     speed_factor: float
     start_stop_s: float
     stop_s: float
     express_stops: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    change_s: float = 900.0
 
     @classmethod
     def from_settings(cls) -> TimeModel:
@@ -60,6 +77,7 @@ class TimeModel:
             settings.rail_start_stop_s,
             settings.rail_stop_s,
             dict(settings.rail_express_stops),
+            settings.rail_change_minutes * 60,
         )
 
     def seconds(self, running_s: float, stops: int) -> float:
@@ -71,7 +89,9 @@ class TimeModel:
         return (
             f"rail ride = running time at the section speed x {self.speed_factor:g} + "
             f"{self.start_stop_s:g} s start/stop + {self.stop_s:g} s per intermediate stop "
-            "(fastest trains: only at settings.rail_express_stops; fitted to layers/rail_times.csv)"
+            "(fastest trains: only at settings.rail_express_stops; fitted to "
+            "layers/rail_times.csv); trains run through where rail_lines says so; "
+            f"a change of trains {self.change_s / 60:g} min"
         )
 
 
@@ -95,13 +115,10 @@ def rail_graph(
     Returns
     -------
     MultiDiGraph
-        Nodes: integers, as OSM node ids are (osmnx takes a string for a list of nodes), with
-        ``station_id``, ``x``, ``y``, ``name_zh``, ``name_en``. Edges (key: line id), one per
-        ride between two open stations of a line: ``length`` (m, along the stops, scaled to
-        the official section length where known), ``running_s`` (s at full
-        section speed), ``travel_time`` (s, fastest train), ``all_stops_time`` (s),
-        ``stops`` and ``stops_all`` (intermediate stops of each), ``speed_kph`` (average
-        running speed), ``line_id``, ``section_id``.
+        The nodes and edges of the module docstring. Every edge has ``kind``, ``travel_time``
+        and ``all_stops_time``; ``leg`` edges also ``length`` (m, along the stops, scaled to
+        the official section length where known), ``running_s`` (s at full section speed),
+        ``line_id`` and ``section_id``. ``graph.graph["stations"]`` is the number of stations.
     """
     if scenario not in SCENARIOS:
         raise ChengyuError(f"unknown scenario {scenario!r}; scenarios are {', '.join(SCENARIOS)}")
@@ -109,52 +126,159 @@ def rail_graph(
     statuses = SCENARIOS[scenario]
     stations = layers["rail_stations"]
     sections = layers["rail_lines"]
-    graph = nx.MultiDiGraph(crs=settings.storage_crs, name=f"rail network, {scenario}")
-    node_of = {
-        station: number for number, station in enumerate(sorted(stations["station_id"].unique()))
-    }
+    names = sorted(stations["station_id"].unique())
+    node_of = {station: number for number, station in enumerate(names)}
+    graph = nx.MultiDiGraph(
+        crs=settings.storage_crs, name=f"rail network, {scenario}", stations=len(names)
+    )
+    first_stops = stations.sort_values(["line_id", "seq"]).drop_duplicates("station_id")
+    for _, station in first_stops.iterrows():
+        attributes = {
+            "station_id": station["station_id"],
+            "x": station.geometry.x,
+            "y": station.geometry.y,
+            "name_zh": station["name_zh"],
+            "name_en": station["name_en"],
+        }
+        number = node_of[station["station_id"]]
+        graph.add_node(number, kind="station", **attributes)
+        graph.add_node(len(names) + number, kind="arrival", **attributes)
+        _add(graph, len(names) + number, number, "change", model.change_s, model.change_s)
+    trains = _TrainNodes(len(names) * 2, node_of)
     for line_id, stops in stations.groupby("line_id"):
-        stops = stops.sort_values("seq")
         open_sections = sections[
             (sections["line_id"] == line_id) & sections["status"].isin(statuses)
         ]
-        express = set(model.express_stops.get(str(line_id), ()))
-        for run in _runs(stops, open_sections, statuses):
-            for station, _ in run:
-                graph.add_node(
-                    node_of[station["station_id"]],
-                    station_id=station["station_id"],
-                    x=station.geometry.x,
-                    y=station.geometry.y,
-                    name_zh=station["name_zh"],
-                    name_en=station["name_en"],
-                )
-            for first in range(len(run)):
-                for last in range(first + 1, len(run)):
-                    legs = [leg for _, leg in run[first + 1 : last + 1] if leg is not None]
-                    between = [str(station["station_id"]) for station, _ in run[first + 1 : last]]
-                    metres = sum(leg.metres for leg in legs)
-                    running = sum(leg.running_s for leg in legs)
-                    stops_express = sum(1 for station in between if station in express)
-                    attributes = {
-                        "length": round(metres, 1),
-                        "running_s": round(running, 1),
-                        FASTEST: round(model.seconds(running, stops_express), 1),
-                        ALL_STOPS: round(model.seconds(running, len(between)), 1),
-                        "stops": stops_express,
-                        "stops_all": len(between),
-                        "speed_kph": round(metres / running * 3.6 * model.speed_factor, 1),
-                        "line_id": line_id,
-                        "section_id": "+".join(dict.fromkeys(leg.section_id for leg in legs)),
-                    }
-                    a = node_of[run[first][0]["station_id"]]
-                    b = node_of[run[last][0]["station_id"]]
-                    graph.add_edge(a, b, key=line_id, **attributes)
-                    graph.add_edge(b, a, key=line_id, **attributes)
-    _add_transfers(graph)
-    size = f"{graph.number_of_nodes()} stations, {graph.number_of_edges()} edges"
-    log(f"rail graph ({scenario}): {size}")
+        _add_line(
+            graph,
+            str(line_id),
+            stops.sort_values("seq"),
+            open_sections,
+            statuses,
+            model,
+            node_of,
+            trains,
+        )
+    _add_through_running(graph, sections[sections["status"].isin(statuses)], node_of, trains, model)
+    _add_transfers(graph, len(names))
+    _drop_unused_stations(graph, len(names))
+    log(
+        f"rail graph ({scenario}): {sum(1 for _ in station_nodes(graph))} stations, "
+        f"{graph.number_of_edges()} edges"
+    )
     return graph
+
+
+class _TrainNodes:
+    """Numbers of the ``depart`` and ``arrive`` nodes of each (line, station), made on demand."""
+
+    def __init__(self, start: int, node_of: Mapping[str, int]) -> None:
+        self.next = start
+        self.node_of = node_of
+        self.numbers: dict[tuple[str, str, str], int] = {}
+
+    def node(self, graph: nx.MultiDiGraph, line_id: str, station_id: str, kind: str) -> int:
+        key = (line_id, station_id, kind)
+        if key not in self.numbers:
+            self.numbers[key] = self.next
+            station = graph.nodes[self.node_of[station_id]]
+            graph.add_node(self.next, kind=kind, line_id=line_id, station_id=station_id,
+                           x=station["x"], y=station["y"])  # fmt: skip
+            self.next += 1
+        return self.numbers[key]
+
+
+def _add(
+    graph: nx.MultiDiGraph,
+    a: int,
+    b: int,
+    kind: str,
+    fastest: float,
+    all_stops: float,
+    **more: object,
+) -> None:
+    graph.add_edge(a, b, key=kind, kind=kind, **{FASTEST: round(fastest, 1)},
+                   **{ALL_STOPS: round(all_stops, 1)}, **more)  # fmt: skip
+
+
+def _add_line(
+    graph: nx.MultiDiGraph,
+    line_id: str,
+    stops: pd.DataFrame,
+    sections: pd.DataFrame,
+    statuses: Sequence[str],
+    model: TimeModel,
+    node_of: Mapping[str, int],
+    trains: _TrainNodes,
+) -> None:
+    """Add one line's trains: boarding and alighting at open stops, legs, calls."""
+    express = set(model.express_stops.get(line_id, ()))
+    arrival = len(node_of)
+    half = model.start_stop_s / 2
+    for run in _runs(stops, sections):
+        for position, (station, leg) in enumerate(run):
+            station_id = str(station["station_id"])
+            depart = trains.node(graph, line_id, station_id, "depart")
+            arrive = trains.node(graph, line_id, station_id, "arrive")
+            boards = station["status"] in statuses
+            if boards:
+                _add(graph, node_of[station_id], depart, "board", half, half)
+                _add(graph, arrive, arrival + node_of[station_id], "alight", half, half)
+            if 0 < position < len(run) - 1:
+                stops_here = model.stop_s if boards else 0.0
+                fastest = stops_here if station_id in express else 0.0
+                _add(graph, arrive, depart, "call", fastest, stops_here)
+            if leg is not None:
+                previous = str(run[position - 1][0]["station_id"])
+                seconds = leg.running_s / model.speed_factor
+                for a, b in ((previous, station_id), (station_id, previous)):
+                    _add(
+                        graph,
+                        trains.node(graph, line_id, a, "depart"),
+                        trains.node(graph, line_id, b, "arrive"),
+                        "leg",
+                        seconds,
+                        seconds,
+                        length=round(leg.metres, 1),
+                        running_s=round(leg.running_s, 1),
+                        line_id=line_id,
+                        section_id=leg.section_id,
+                    )
+
+
+def _add_through_running(
+    graph: nx.MultiDiGraph,
+    sections: pd.DataFrame,
+    node_of: Mapping[str, int],
+    trains: _TrainNodes,
+    model: TimeModel,
+) -> None:
+    """Let trains run on from one line onto another where ``rail_lines`` says they do."""
+    for _, section in sections.iterrows():
+        for line_id, onto, station_id in through_running(section):
+            ends = [
+                trains.numbers.get((line, station_id, kind), -1)
+                for line, kind in ((line_id, "arrive"), (onto, "depart"), (onto, "arrive"),
+                                   (line_id, "depart"))
+            ]  # fmt: skip
+            if -1 in ends or station_id not in node_of:
+                continue  # one of the two lines does not serve the station in this scenario
+            boards = graph.has_edge(node_of[station_id], ends[1])
+            stops_here = model.stop_s if boards else 0.0
+            for a, b in ((ends[0], ends[1]), (ends[2], ends[3])):
+                _add(graph, a, b, "through", 0.0, stops_here)
+
+
+def through_running(section: pd.Series) -> list[tuple[str, str, str]]:
+    """Return a section's ``through_running`` as (line, onto line, station) triples."""
+    text = section.get("through_running")
+    if text is None or pd.isna(text) or not str(text).strip():
+        return []
+    found = []
+    for part in str(text).split(";"):
+        onto, _, station = part.strip().partition("@")
+        found.append((str(section["line_id"]), onto.strip(), station.strip()))
+    return found
 
 
 @dataclass(frozen=True)
@@ -166,23 +290,21 @@ class _Leg:
     section_id: str
 
 
-def _runs(
-    stops: pd.DataFrame, sections: pd.DataFrame, statuses: Sequence[str]
-) -> list[list[tuple[pd.Series, _Leg | None]]]:
-    """Return a line's open stations in order, cut where no open section joins two of them.
+def _runs(stops: pd.DataFrame, sections: pd.DataFrame) -> list[list[tuple[pd.Series, _Leg | None]]]:
+    """Return a line's stops in order, cut where no open section joins two of them.
 
-    Each station comes with the leg that reaches it (``None`` for the first of a run). A stop
-    where trains do not stop (reserved) is passed through, not boarded: its leg spans it. A
-    leg's length is the geodesic station chain, scaled to the section's official length where
-    ``length_official_km`` is known (the track curves and the chain may zigzag).
+    Each stop comes with the leg that reaches it (``None`` for the first of a run). Stops where
+    trains do not call in the scenario (reserved, or not yet open) stay in the run: trains pass
+    them, and may run on there onto another line. A leg's length is the geodesic between the
+    two stops, scaled to the section's official length where ``length_official_km`` is known
+    (the track curves and the chain may zigzag).
     """
     scale = {
         str(section["id"]): _official_scale(stops, section) for _, section in sections.iterrows()
     }
-    boarding = stops[stops["status"].isin(statuses)]
     runs: list[list[tuple[pd.Series, _Leg | None]]] = []
     previous: pd.Series | None = None
-    for _, station in boarding.iterrows():
+    for _, station in stops.iterrows():
         section = (
             None
             if previous is None
@@ -191,8 +313,8 @@ def _runs(
         if previous is None or section is None:
             runs.append([(station, None)])
         else:
-            passed = stops[stops["seq"].between(previous["seq"], station["seq"])]
-            metres = 1000 * _chain_km(passed) * scale[str(section["id"])]
+            metres = 1000 * _chain_km(stops[stops["seq"].between(previous["seq"], station["seq"])])
+            metres *= scale[str(section["id"])]
             speed_kph = _section_speed(section)
             runs[-1].append((station, _Leg(metres, metres / (speed_kph / 3.6), str(section["id"]))))
         previous = station
@@ -212,48 +334,49 @@ def _official_scale(stops: pd.DataFrame, section: pd.Series) -> float:
     """Official over chain length of a section; 1 where the official length is unknown."""
     official = section.get("length_official_km")
     chain = _chain_km(stops[stops["seq"].between(section["from_seq"], section["to_seq"])])
-    if official is None or pd.isna(official) or chain <= 0:
+    if official is None or pd.isna(official) or chain <= 0 or float(official) <= 0:
         return 1.0
     return float(official) / chain
 
 
 def _section_speed(section: pd.Series) -> float:
-    """Return the speed trains run a section at: ``operating_speed_kmh``, else design."""
-    operating = section.get("operating_speed_kmh")
-    if operating is not None and not pd.isna(operating):
-        return float(operating)
-    return float(section["design_speed_kmh"])
+    """Return the speed trains run a section at: operating, else design, else the assumed."""
+    for name in ("operating_speed_kmh", "design_speed_kmh"):
+        speed = section.get(name)
+        if speed is not None and not pd.isna(speed):
+            return float(speed)
+    return settings.rail_connector_speed_kmh
 
 
-def _add_transfers(graph: nx.MultiDiGraph) -> None:
+def _add_transfers(graph: nx.MultiDiGraph, count: int) -> None:
     """Join stations of one city (within ``settings.rail_transfer_radius_km``) by a transfer.
 
     Chengdu's and Chongqing's lines end at different stations (成都东, 天府; 重庆西, 重庆北, …):
-    without transfers the network would fall apart at its two hubs. A transfer costs
-    ``settings.rail_transfer_minutes`` plus the distance at urban-transit speed.
+    without transfers the network would fall apart at its two hubs. A transfer goes from the
+    arrival at one station to the concourse of the other, and from concourse to concourse (a
+    journey may start by crossing the city).
     """
-    nodes = list(graph.nodes(data=True))
+    nodes = [(node, data) for node, data in graph.nodes(data=True) if node < count]
     places = np.array([(data["x"], data["y"]) for _, data in nodes]).reshape(-1, 2)
     for i, j in pairs_within_km(places, settings.rail_transfer_radius_km):
         (first, a), (second, b) = nodes[i], nodes[j]
         km = geodesic_km(a["x"], a["y"], b["x"], b["y"])
         if km <= settings.rail_transfer_radius_km:
-            _add_transfer(graph, first, second, km=km)
+            seconds = settings.rail_transfer_minutes * 60 + km / settings.transfer_speed_kph * 3600
+            for one, other in ((first, second), (second, first)):
+                for start in (one, count + one):
+                    _add(graph, start, other, "transfer", seconds, seconds,
+                         length=round(km * 1000, 1))  # fmt: skip
 
 
-def _add_transfer(graph: nx.MultiDiGraph, first: int, second: int, *, km: float) -> None:
-    """Join two stations ``km`` apart by a transfer, both ways."""
-    seconds = settings.rail_transfer_minutes * 60 + km / settings.transfer_speed_kph * 3600
-    attributes = {
-        "length": round(km * 1000, 1),
-        FASTEST: round(seconds, 1),
-        ALL_STOPS: round(seconds, 1),
-        "speed_kph": settings.transfer_speed_kph,
-        "line_id": "transfer",
-        "section_id": "transfer",
-    }
-    graph.add_edge(first, second, key="transfer", **attributes)
-    graph.add_edge(second, first, key="transfer", **attributes)
+def _drop_unused_stations(graph: nx.MultiDiGraph, count: int) -> None:
+    """Remove the stations no open train serves in this scenario (and their transfers)."""
+    unused = [
+        node
+        for node in range(count)
+        if not any(data["kind"] == "board" for _, _, data in graph.out_edges(node, data=True))
+    ]
+    graph.remove_nodes_from([*unused, *(count + node for node in unused)])
 
 
 def _section_between(sections: pd.DataFrame, first: int, last: int) -> pd.Series | None:
@@ -261,6 +384,36 @@ def _section_between(sections: pd.DataFrame, first: int, last: int) -> pd.Series
         if section["from_seq"] <= first and last <= section["to_seq"]:
             return section
     return None
+
+
+def station_nodes(graph: nx.MultiDiGraph) -> list[int]:
+    """Return the concourse nodes of the stations open in the graph's scenario."""
+    return [node for node, kind in graph.nodes(data="kind") if kind == "station"]
+
+
+def arrival_node(graph: nx.MultiDiGraph, station: int) -> int:
+    """Return the node of arriving at a station by train."""
+    return station + int(graph.graph["stations"])
+
+
+def station_seconds(
+    graph: nx.MultiDiGraph, origin: int, *, weight: str = FASTEST, cutoff: float | None = None
+) -> tuple[dict[int, float], dict[int, list[int]]]:
+    """Seconds from a station to every station reached, with the path to each.
+
+    A station counts as reached on arriving there (by train, or by crossing the city), so no
+    change of trains is charged at the end; the origin is reached at 0.
+    """
+    seconds, paths = nx.single_source_dijkstra(graph, origin, cutoff=cutoff, weight=weight)
+    count = int(graph.graph["stations"])
+    best: dict[int, float] = {}
+    routes: dict[int, list[int]] = {}
+    for node in station_nodes(graph):
+        for candidate in (node, node + count):
+            if candidate in seconds and seconds[candidate] < best.get(node, float("inf")):
+                best[node] = float(seconds[candidate])
+                routes[node] = list(paths[candidate])
+    return best, routes
 
 
 def find_station(graph: nx.MultiDiGraph, name: str) -> int:
@@ -272,7 +425,8 @@ def find_station(graph: nx.MultiDiGraph, name: str) -> int:
         If no station of that name is on the network.
     """
     wanted = name.strip().removesuffix("站").lower()
-    for node, data in graph.nodes(data=True):
+    for node in station_nodes(graph):
+        data = graph.nodes[node]
         names = (data["station_id"], data["name_zh"], data["name_en"])
         if wanted in (str(text).lower() for text in names):
             return int(node)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import networkx as nx
@@ -22,19 +22,29 @@ import pandas as pd
 from geo import settings
 from geo._geodesy import dissolved_discs, metric_crs
 from geo.errors import ChengyuError
-from geo.networks._rail_graph import ALL_STOPS, FASTEST, TimeModel, find_station, rail_graph
+from geo.networks._rail_graph import (
+    ALL_STOPS,
+    FASTEST,
+    TimeModel,
+    find_station,
+    rail_graph,
+    station_nodes,
+    station_seconds,
+)
 from geo.sources._schema import SCENARIOS
 from geo.utils import log
 
 __all__ = [
     "ALL_STOPS",
     "FASTEST",
+    "Journey",
     "Reach",
     "TimeModel",
     "calibration_table",
     "counties_reached",
     "find_station",
     "fit_time_model",
+    "journey",
     "rail_graph",
     "reach",
     "reach_areas",
@@ -56,9 +66,7 @@ def reach(
     graph: nx.MultiDiGraph, origin: int, *, limit_minutes: float, weight: str = FASTEST
 ) -> Reach:
     """Stations reachable from ``origin`` within ``limit_minutes`` (Dijkstra on ``weight``)."""
-    seconds = nx.single_source_dijkstra_path_length(
-        graph, origin, cutoff=limit_minutes * 60, weight=weight
-    )
+    seconds, _ = station_seconds(graph, origin, weight=weight, cutoff=limit_minutes * 60)
     scenario = str(graph.graph["name"]).rsplit(", ", 1)[-1]
     return Reach(origin, scenario, {node: round(value / 60, 1) for node, value in seconds.items()})
 
@@ -182,44 +190,127 @@ def reach_areas(
 
 
 @dataclass(frozen=True)
-class _Ride:
-    """A published journey on today's network: its ride and the stops the model charges."""
+class Journey:
+    """A path through the rail graph, read as a traveller's journey.
 
-    record: pd.Series
+    Attributes
+    ----------
+    seconds, all_stops_seconds
+        The journey on the fastest trains, and the same rides on trains calling everywhere.
+    running_s
+        Running time of its legs at full section speed.
+    rides
+        Trains boarded (each costs a start/stop allowance).
+    stops, stops_all
+        Intermediate calls of the fastest trains, and of trains calling at every open station.
+    fixed_s
+        Seconds of changes and transfers (not fitted).
+    lines
+        Lines ridden in order (a train running through from one line to the next counts both).
+    transfers
+        Each change of trains: ``at``, ``to`` (another station of the city, or the same),
+        ``minutes``.
+    route
+        Station names where the traveller boards, changes and arrives, ``–``-joined, a change
+        shown as ``沙坪坝 (transfer 32 min)``.
+    """
+
+    seconds: float
+    all_stops_seconds: float
     running_s: float
+    rides: int
     stops: int
     stops_all: int
+    fixed_s: float
+    lines: tuple[str, ...]
+    transfers: tuple[dict[str, object], ...]
+    route: str
+
+
+def journey(graph: nx.MultiDiGraph, path: Sequence[int]) -> Journey:
+    """Read a path of ``rail_graph`` (from ``station_seconds``) as a journey."""
+    totals = {"seconds": 0.0, "all": 0.0, "running": 0.0, "fixed": 0.0}
+    rides = stops = stops_all = 0
+    lines: list[str] = []
+    transfers: list[dict[str, object]] = []
+    names = [str(graph.nodes[path[0]]["name_zh"])]
+    for first, second in itertools.pairwise(path):
+        edge = min(graph.get_edge_data(first, second).values(), key=lambda data: data[FASTEST])
+        kind = edge["kind"]
+        totals["seconds"] += edge[FASTEST]
+        totals["all"] += edge[ALL_STOPS]
+        if kind == "leg":
+            totals["running"] += edge["running_s"]
+            if not lines or lines[-1] != edge["line_id"]:
+                lines.append(str(edge["line_id"]))
+        elif kind == "board":
+            rides += 1
+        elif kind in ("call", "through"):
+            stops += edge[FASTEST] > 0
+            stops_all += edge[ALL_STOPS] > 0
+        elif kind in ("change", "transfer"):
+            totals["fixed"] += edge[FASTEST]
+            at, to = (str(graph.nodes[node]["name_zh"]) for node in (first, second))
+            minutes = round(edge[FASTEST] / 60, 1)
+            transfers.append({"at": at, "to": to, "minutes": minutes})
+            marked = f"{at} (transfer {minutes:g} min)"
+            names[-1:] = [marked] if names[-1] == at else [names[-1], marked]
+            if to != at:
+                names.append(to)
+        if kind == "alight" and second == path[-1]:
+            names.append(str(graph.nodes[second]["name_zh"]))
+    return Journey(
+        totals["seconds"], totals["all"], totals["running"], rides, int(stops), int(stops_all),
+        totals["fixed"], tuple(lines), tuple(transfers), "–".join(names),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Ride:
+    """A published journey on today's network: its path and the stops the model charges."""
+
+    record: pd.Series
+    trip: Journey
+    stops: int
 
 
 def _published_rides(
     layers: Mapping[str, gpd.GeoDataFrame], model: TimeModel
 ) -> tuple[list[_Ride], nx.MultiDiGraph]:
-    """Each ``rail_times`` journey as a direct ride on one line of today's network."""
+    """Each ``rail_times`` journey as its fastest path on today's network."""
     graph = rail_graph(layers, scenario="today", model=model)
     rides = []
     for _, record in layers["rail_times"].iterrows():
         first, last = (find_station(graph, record[end]) for end in ("from", "to"))
-        edges = [
-            data
-            for key, data in graph.get_edge_data(first, last, default={}).items()
-            if key != "transfer"
-        ]
-        if not edges:
+        _, paths = station_seconds(graph, first)
+        if last not in paths:
             raise ChengyuError(
                 f"rail_times.csv: feature {record['id']!r}: no line open today runs from "
                 f"{record['from']!r} to {record['to']!r}"
             )
-        edge = min(edges, key=lambda data: data["running_s"])
-        running = float(edge["running_s"])
+        trip = journey(graph, paths[last])
         if not pd.isna(record["line_speed_kmh"]):
-            running = edge["length"] / (float(record["line_speed_kmh"]) / 3.6)
+            metres = sum(
+                data["length"]
+                for a, b in itertools.pairwise(paths[last])
+                for data in graph.get_edge_data(a, b).values()
+                if data["kind"] == "leg"
+            )
+            trip = replace(trip, running_s=metres / (float(record["line_speed_kmh"]) / 3.6))
         reported = record["stops"]
         if reported is None or pd.isna(reported):
-            stops = int(edge["stops"])
+            stops = trip.stops
         else:
             stops = 0 if reported == "none" else len(str(reported).split(";"))
-        rides.append(_Ride(record, running, stops, int(edge["stops_all"])))
+        rides.append(_Ride(record, trip, stops))
     return rides, graph
+
+
+def _modelled_s(ride: _Ride, model: TimeModel, stops: int | None = None) -> float:
+    trip = ride.trip
+    running = trip.running_s / model.speed_factor
+    stopped = (ride.stops if stops is None else stops) * model.stop_s
+    return running + trip.rides * model.start_stop_s + stopped + trip.fixed_s
 
 
 def calibration_table(
@@ -230,8 +321,9 @@ def calibration_table(
     Returns
     -------
     DataFrame
-        ``id``, ``from``, ``to`` (Chinese names), ``train``, ``date``, ``stops`` (the stops
-        modelled: those reported, else the fastest pattern), ``published_min``,
+        ``id``, ``from``, ``to`` (Chinese names), ``train``, ``date``, ``use`` (``fit``: the
+        model is fitted on it; ``check``: kept aside), ``stops`` (the stops modelled: those
+        reported, else the fastest pattern), ``lines`` (ridden), ``published_min``,
         ``modelled_min``, ``all_stops_min``, ``error_pct`` ((modelled - published) /
         published), ``within_tolerance`` (``settings.rail_time_tolerance_pct``), ``method``
         and ``source``.
@@ -242,7 +334,7 @@ def calibration_table(
     rows = []
     for ride in rides:
         record = ride.record
-        modelled = model.seconds(ride.running_s, ride.stops) / 60
+        modelled = _modelled_s(ride, model) / 60
         error = (modelled - record["minutes"]) / record["minutes"] * 100
         names = [graph.nodes[find_station(graph, record[end])]["name_zh"] for end in ("from", "to")]
         rows.append(
@@ -252,10 +344,12 @@ def calibration_table(
                 "to": names[1],
                 "train": record["train"] if isinstance(record["train"], str) else "",
                 "date": record["date"],
+                "use": _use(record),
                 "stops": ride.stops,
+                "lines": " → ".join(ride.trip.lines),
                 "published_min": float(record["minutes"]),
                 "modelled_min": round(modelled, 1),
-                "all_stops_min": round(model.seconds(ride.running_s, ride.stops_all) / 60, 1),
+                "all_stops_min": round(_modelled_s(ride, model, ride.trip.stops_all) / 60, 1),
                 "error_pct": round(error, 1),
                 "within_tolerance": bool(low <= error <= high),
                 "method": model.describe(),
@@ -270,6 +364,12 @@ def calibration_table(
     return table
 
 
+def _use(record: pd.Series) -> str:
+    """Whether the model is fitted on a published time (``fit``) or checked against it."""
+    use = record.get("use")
+    return "fit" if use is None or pd.isna(use) or not str(use).strip() else str(use)
+
+
 def fit_time_model(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
@@ -280,8 +380,9 @@ def fit_time_model(
     A grid search over ``settings.rail_fit_grid`` (plausible ranges: a train runs no faster than
     its line speed, and a stop costs at least a minute) for the values that minimise the sum of
     squared relative errors ``(modelled - published) / published`` over the ``rail_times``
-    journeys, so a long and a short journey weigh alike. Deterministic: the grid is fixed, and
-    ties go to the first (lowest) values.
+    journeys marked ``use = fit`` (those marked ``check`` are kept aside to test the model), so
+    a long and a short journey weigh alike. Deterministic: the grid is fixed, and ties go to the
+    first (lowest) values.
 
     Parameters
     ----------
@@ -291,16 +392,20 @@ def fit_time_model(
         Where fastest trains stop, by line (default ``settings.rail_express_stops``).
     """
     stops_by_line = dict(settings.rail_express_stops if express_stops is None else express_stops)
-    rides, _ = _published_rides(layers, TimeModel(1.0, 0.0, 0.0, stops_by_line))
+    change_s = settings.rail_change_minutes * 60
+    rides, _ = _published_rides(layers, TimeModel(1.0, 0.0, 0.0, stops_by_line, change_s))
+    rides = [ride for ride in rides if _use(ride.record) == "fit"]
     if not rides:
         raise ChengyuError("rail_times.csv: no published journey to fit the time model on")
     published = np.array([ride.record["minutes"] * 60 for ride in rides], dtype=float)
-    running = np.array([ride.running_s for ride in rides], dtype=float)
+    running = np.array([ride.trip.running_s for ride in rides], dtype=float)
+    boarded = np.array([ride.trip.rides for ride in rides], dtype=float)
     stops = np.array([ride.stops for ride in rides], dtype=float)
+    fixed = np.array([ride.trip.fixed_s for ride in rides], dtype=float)
     axes = [np.arange(low, high + step / 2, step) for low, high, step in settings.rail_fit_grid]
     factor, start, stop = np.meshgrid(*axes, indexing="ij")
     modelled = (
-        running / factor[..., None] + start[..., None] + stops * stop[..., None]
+        running / factor[..., None] + boarded * start[..., None] + stops * stop[..., None] + fixed
     )  # grid x journeys
     cost = (((modelled - published) / published) ** 2).sum(axis=-1)
     best = np.unravel_index(int(np.argmin(cost)), cost.shape)
@@ -309,6 +414,7 @@ def fit_time_model(
         round(float(start[best]), 1),
         round(float(stop[best]), 1),
         stops_by_line,
+        change_s,
     )
     log(f"rail time model fitted on {len(rides)} journeys: {fitted.describe()}")
     return fitted
@@ -337,9 +443,10 @@ def travel_times(
     DataFrame
         ``from``, ``to``, ``scenario``, ``minutes`` (fastest; NaN where a station is not on
         that scenario's network), ``all_stops_minutes`` (the same rides on trains calling at
-        every station), ``published_minutes`` and
-        ``published_source`` (today, where ``rail_times`` holds the pair in either direction),
-        ``route`` (station names, ``–``-joined).
+        every station), ``published_minutes`` and ``published_source`` (on the ``today`` rows
+        only, where ``rail_times`` holds the pair in either direction), ``route`` (see
+        ``Journey``), ``lines`` (Chinese names, `` → ``-joined) and ``transfers`` (a list of
+        ``Journey.transfers``).
     """
     model = model or TimeModel.from_settings()
     graphs = {
@@ -347,11 +454,15 @@ def travel_times(
     }
     every = graphs["after"]
     names = {name: every.nodes[find_station(every, name)] for name in (origin, *destinations)}
+    line_names = _line_names(layers)
     published = _published_by_pair(layers)
     rows = []
     for scenario, graph in graphs.items():
-        by_id = {data["station_id"]: node for node, data in graph.nodes(data=True)}
+        by_id = {graph.nodes[node]["station_id"]: node for node in station_nodes(graph)}
         start = names[origin]
+        found: tuple[dict[int, float], dict[int, list[int]]] = ({}, {})
+        if start["station_id"] in by_id:
+            found = station_seconds(graph, by_id[start["station_id"]])
         for destination in destinations:
             end = names[destination]
             row: dict[str, object] = {
@@ -363,13 +474,17 @@ def travel_times(
                 "published_minutes": math.nan,
                 "published_source": "",
                 "route": "",
+                "lines": "",
+                "transfers": [],
             }
-            a, b = by_id.get(start["station_id"]), by_id.get(end["station_id"])
-            if a is not None and b is not None and nx.has_path(graph, a, b):
-                seconds, path = nx.single_source_dijkstra(graph, a, b, weight=FASTEST)
-                row["minutes"] = round(seconds / 60, 1)
-                row["all_stops_minutes"] = round(_all_stops_seconds(graph, path) / 60, 1)
-                row["route"] = "–".join(graph.nodes[node]["name_zh"] for node in path)
+            b = by_id.get(end["station_id"])
+            if b is not None and b in found[1]:
+                trip = journey(graph, found[1][b])
+                row["minutes"] = round(trip.seconds / 60, 1)
+                row["all_stops_minutes"] = round(trip.all_stops_seconds / 60, 1)
+                row["route"] = trip.route
+                row["lines"] = " → ".join(line_names.get(line, line) for line in trip.lines)
+                row["transfers"] = list(trip.transfers)
             key = frozenset((start["station_id"], end["station_id"]))
             if scenario == "today" and key in published:
                 row["published_minutes"], row["published_source"] = published[key]
@@ -377,18 +492,10 @@ def travel_times(
     return pd.DataFrame(rows)
 
 
-def _all_stops_seconds(graph: nx.MultiDiGraph, path: Sequence[int]) -> float:
-    """Return the fastest route's rides (and transfers) on trains that call at every station.
-
-    Summed along the fastest path rather than searched anew: a search on ``all_stops_time``
-    would split a ride at every station (changing trains there costs nothing in this model),
-    which is not the journey on one stopping train.
-    """
-    total = 0.0
-    for first, second in itertools.pairwise(path):
-        rides = graph.get_edge_data(first, second).values()
-        total += min(rides, key=lambda data: data[FASTEST])[ALL_STOPS]
-    return total
+def _line_names(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
+    """Return each line's Chinese name by line id."""
+    lines = layers["rail_lines"].drop_duplicates("line_id")
+    return dict(zip(lines["line_id"].astype(str), lines["name_zh"].astype(str), strict=True))
 
 
 def _published_by_pair(

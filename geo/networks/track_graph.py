@@ -190,6 +190,10 @@ def stations_far_from_rail_graph(
 ) -> list[Problem]:
     """Warnings for operating stations farther than ``limit_km`` from the railway graph.
 
+    A station placed only roughly (its town or county, ``precision_m`` of kilometres) is
+    allowed as far as its stated precision: the warning is for a position that claims more
+    than it can hold.
+
     Parameters
     ----------
     stations
@@ -221,11 +225,11 @@ def stations_far_from_rail_graph(
             str(row["id"]),
             "lon",
             f"operating station {row['name_zh']} ({row['station_id']}) lies {km:.1f} km from "
-            f"the railway graph (limit {limit:g} km): check its position, or add it to "
+            f"the railway graph (limit {allowed:g} km): check its position, or add it to "
             "settings.rail_graph_exceptions with a reason",
         )
         for (_, row), km in zip(operating.iterrows(), distances, strict=True)
-        if km > limit
+        if km > (allowed := max(limit, float(row["precision_m"]) / 1000))
     ]
     log(
         f"checked {len(places)} operating stations against the railway graph: "

@@ -7,9 +7,11 @@ lines go straight through their stops or waypoints; ``geo.sources.layers.route_l
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import geopandas as gpd
+import networkx as nx
 import pandas as pd
 from shapely import Point
 from shapely.geometry.base import BaseGeometry
@@ -139,6 +141,7 @@ def _rail_lines(
             )
             geometries.append(None)
             continue
+        problems += _through_running_problems(record, spec, stations)
         chain = on_line.loc[record["from_seq"] : record["to_seq"]].geometry
         geometries.append(freight.schematic_route([(point.x, point.y) for point in chain]))
     if problems:
@@ -147,6 +150,28 @@ def _rail_lines(
     frame["geometry_source"] = "schematic_station_chain"
     frame["osm_share"] = 0.0
     return frame
+
+
+def _through_running_problems(
+    record: Record, spec: LayerSpec, stations: gpd.GeoDataFrame
+) -> list[Problem]:
+    """Check that each ``LINE@STATION`` names another line calling at a stop of both."""
+    problems = []
+    for part in filter(
+        None, (text.strip() for text in (record["through_running"] or "").split(";"))
+    ):
+        onto, _, station = part.partition("@")
+        lines_there = set(stations.loc[stations["station_id"] == station, "line_id"])
+        if not {record["line_id"], onto} <= lines_there or onto == record["line_id"]:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    record["id"],
+                    "through_running",
+                    f"{part!r}: write LINE@STATION, a station where this line and another stop",
+                )
+            )
+    return problems
 
 
 def _rail_times(
@@ -172,14 +197,14 @@ def _rail_times(
             Problem(spec.file_name, record["id"], field, f"{station!r} is not a station_id")
             for field, station in unknown
         ]
-        ride = _common_line(stations, record["from"], record["to"]) if not unknown else None
+        ride = _stop_chain(stations, record["from"], record["to"]) if not unknown else None
         if ride is None and not unknown:
             problems.append(
                 Problem(
                     spec.file_name,
                     record["id"],
                     "to",
-                    f"{record['from']!r} and {record['to']!r} are not stops of one line",
+                    f"no line or chain of lines joins {record['from']!r} and {record['to']!r}",
                 )
             )
         geometries.append(
@@ -194,15 +219,25 @@ def _rail_times(
     return frame
 
 
-def _common_line(stations: gpd.GeoDataFrame, first: str, last: str) -> gpd.GeoDataFrame | None:
-    """Return the stops of the first line serving both stations, in order, or ``None``."""
+def _stop_chain(stations: gpd.GeoDataFrame, first: str, last: str) -> gpd.GeoDataFrame | None:
+    """Return the stops from one station to another along the lines, in order, or ``None``.
+
+    The shortest chain of consecutive stops (of one line, or of lines meeting at a station).
+    """
+    if first == last:
+        return None
+    graph = nx.Graph()
+    points = stations.drop_duplicates("station_id").set_index("station_id").geometry
     for _, stops in stations.groupby("line_id"):
-        seqs = stops.set_index("station_id")["seq"]
-        if first in seqs.index and last in seqs.index and first != last:
-            low, high = sorted((int(seqs[first]), int(seqs[last])))
-            chain = stops[stops["seq"].between(low, high)].sort_values("seq")
-            return chain if int(seqs[first]) == low else chain.iloc[::-1]
-    return None
+        ids = list(stops.sort_values("seq")["station_id"])
+        for a, b in itertools.pairwise(ids):
+            graph.add_edge(a, b, weight=points[a].distance(points[b]))
+    try:
+        path = nx.shortest_path(graph, first, last, weight="weight")
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        return None
+    chain = stations.drop_duplicates("station_id").set_index("station_id").loc[path]
+    return chain.reset_index()
 
 
 def _waypoint_problems(

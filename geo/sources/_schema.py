@@ -145,7 +145,9 @@ RAIL_LINES = LayerSpec(
         FieldSpec("to_seq", "int", required=True, minimum=1, maximum=200),
         FieldSpec("status", required=True, vocabulary=STATUSES),
         _STATUS_AS_OF,
-        FieldSpec("design_speed_kmh", "int", required=True, minimum=60, maximum=600),
+        # Empty where no source gives it (a hub connector): trains then run it at
+        # settings.rail_connector_speed_kmh, an assumption said in the section's notes.
+        FieldSpec("design_speed_kmh", "int", minimum=60, maximum=600),
         # Where a source gives it; travel times use it before the design speed.
         FieldSpec("operating_speed_kmh", "int", minimum=60, maximum=600),
         FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
@@ -153,6 +155,9 @@ RAIL_LINES = LayerSpec(
         FieldSpec("started", "date"),
         FieldSpec("opened", "date"),
         FieldSpec("opening", "date_or_year"),
+        # Lines the trains of this line run on over without a change, as ``LINE@STATION``
+        # separated by ';' (``cqn@bishan``: at 璧山 trains run on to the connector to 重庆北).
+        FieldSpec("through_running"),
         FieldSpec("notes"),
         _SOURCE,
     ),
@@ -179,6 +184,8 @@ RAIL_TIMES = LayerSpec(
         # The speed trains ran the line at on that date, where it differs from rail_lines.
         FieldSpec("line_speed_kmh", "int", minimum=60, maximum=600),
         FieldSpec("date", "date", required=True),
+        # ``fit``: the time model is fitted on it; ``check``: kept aside to test the model.
+        FieldSpec("use", vocabulary=("fit", "check")),
         _SOURCE,
         FieldSpec("notes"),
     ),
