@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geo import settings
-from geo.errors import ExportError
+from geo.errors import DamagedCacheError, ExportError
 from geo.utils import log
 
 #: File name of the OpenStreetMap rail graph kept in the cache folder by ``chengyu osm``.
@@ -55,6 +55,62 @@ def atomic_path(target: Path) -> Iterator[Path]:
 def cache_for(out: Path) -> Path:
     """Return the cache of builds into ``out``: ``settings.cache_dir`` if set, else out/cache."""
     return Path(settings.cache_dir) if "cache_dir" in vars(settings) else out / "cache"
+
+
+#: First bytes of every cache entry; the number changes with the record's layout.
+RECORD_FORMAT = b"chengyu-cache/1"
+#: Longest header of a cache entry (its first line), in bytes.
+_HEADER_MAX = 256
+
+
+def write_record(path: Path, payload: bytes) -> None:
+    """Write ``payload`` as a cache entry: one header line with its sha256 and size, then it.
+
+    The entry is written atomically (``atomic_path``) and synced, so a reader sees either no
+    entry or a whole one; a damaged entry is found by ``read_record``.
+
+    Parameters
+    ----------
+    path
+        The entry (see ``cache_file``).
+    payload
+        The serialised value.
+    """
+    digest = hashlib.sha256(payload).hexdigest()
+    header = b"%s sha256=%s bytes=%d\n" % (RECORD_FORMAT, digest.encode(), len(payload))
+    with atomic_path(path) as temporary, temporary.open("wb") as handle:
+        handle.write(header)
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_record(path: Path) -> bytes:
+    """Return the payload of a cache entry written by ``write_record``, checked.
+
+    Raises
+    ------
+    DamagedCacheError
+        If the header is not a cache entry's, or the payload's size or sha256 differ from it.
+    OSError
+        If the entry cannot be read.
+    """
+    data = path.read_bytes()
+    end = data.find(b"\n", 0, _HEADER_MAX)
+    fields = data[:end].split(b" ") if end > 0 else []
+    if len(fields) != 3 or fields[0] != RECORD_FORMAT:
+        raise DamagedCacheError("no cache header")
+    try:
+        digest = fields[1].removeprefix(b"sha256=").decode("ascii")
+        size = int(fields[2].removeprefix(b"bytes="))
+    except (UnicodeDecodeError, ValueError):
+        raise DamagedCacheError("unreadable cache header") from None
+    payload = data[end + 1 :]
+    if len(payload) != size:
+        raise DamagedCacheError(f"{len(payload)} bytes where the header says {size}")
+    if hashlib.sha256(payload).hexdigest() != digest:
+        raise DamagedCacheError("the payload does not match its sha256")
+    return payload
 
 
 def cache_file(folder: Path, prefix: str, key_parts: list[str], suffix: str) -> Path:

@@ -2,21 +2,27 @@
 
 A stage's key holds everything its result depends on: the package's code, the layer sources,
 the settings, the versions of the data packages, and the stage's own options. The result is
-pickled into the cache folder (a local folder the package writes itself), so a command that
-needs the analysis a build already made reads it back instead of computing it again.
+kept in the cache folder (a local folder the package writes itself), so a command that needs
+the analysis a build already made reads it back instead of computing it again. Every cache of
+the package (boundaries, population, drive areas, routes, display geometry…) is a stage here:
+one record format with a checksum, so a damaged entry is computed again, never read as data.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import logging
 import pickle
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from geo import settings
-from geo._io import atomic_path, cache_file
+from geo._io import RECORD_FORMAT, cache_file, read_record, write_record
 from geo.utils import log
 
 T = TypeVar("T")
@@ -70,50 +76,120 @@ def inputs_key(*, layers_dir: Path | None = None, options: Sequence[str] = ()) -
     ]
 
 
+@dataclass(frozen=True)
+class Codec(Generic[T]):
+    """How a cached value is turned into the bytes of a cache entry and back."""
+
+    #: Names the kind of payload in the entry's key.
+    name: str
+    dump: Callable[[T], bytes]
+    load: Callable[[bytes], T]
+
+
+def _dump_pickle(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _dump_geoparquet(frame: Any) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _load_geoparquet(payload: bytes) -> Any:
+    import geopandas as gpd
+
+    return gpd.read_parquet(io.BytesIO(payload))
+
+
+def _dump_npy(array: Any) -> bytes:
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _load_npy(payload: bytes) -> Any:
+    import numpy as np
+
+    return np.load(io.BytesIO(payload), allow_pickle=False)
+
+
+#: Any Python value (the analysis, the maps' pages).
+PICKLE: Codec[Any] = Codec("pickle", _dump_pickle, pickle.loads)
+#: A GeoDataFrame, as GeoParquet.
+GEOPARQUET: Codec[Any] = Codec("geoparquet", _dump_geoparquet, _load_geoparquet)
+#: A numeric numpy array, as ``.npy``.
+NPY: Codec[Any] = Codec("npy", _dump_npy, _load_npy)
+#: Bytes as they are (a WKB geometry).
+RAW: Codec[bytes] = Codec("raw", bytes, bytes)
+#: Numbers, text, lists and dicts, as JSON.
+JSON: Codec[Any] = Codec("json", lambda value: json.dumps(value).encode(), json.loads)
+
+
 def cached_stage(
     name: str,
     key: Sequence[str],
     compute: Callable[[], T],
     *,
     cache_dir: Path | None = None,
+    codec: Codec[Any] = PICKLE,
+    keep: int | None = _KEPT,
 ) -> T:
     """Return a stage's result from the cache, or compute it and keep it there.
+
+    Every cache entry of the package goes through here: one file per key, written by
+    ``geo._io.write_record`` with the sha256 of its payload. The cache never changes an
+    answer: an entry that cannot be read back whole (damaged, truncated, edited, unreadable)
+    is reported in one warning naming the file, deleted, and computed again.
 
     Parameters
     ----------
     name
-        The stage (``analysis``…), for people browsing the cache folder.
+        The stage (``analysis``, ``boundaries``…), for people browsing the cache folder.
     key
         Everything the result depends on (see ``inputs_key``).
     compute
         Makes the result when the cache has none for this key.
     cache_dir
         Folder of the cache (default ``settings.cache_dir``).
+    codec
+        How the result is stored (default ``PICKLE``).
+    keep
+        How many entries of this stage to keep, the most recently written (``None``: all).
     """
-    path = cache_file(Path(cache_dir or settings.cache_dir), name, list(key), ".pickle")
+    folder = Path(cache_dir or settings.cache_dir)
+    path = cache_file(folder, name, [RECORD_FORMAT.decode(), codec.name, *key], ".cache")
     if path.is_file():
         try:
-            with path.open("rb") as handle:
-                result: T = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError) as error:
-            log(f"stage {name}: cache {path.name} unreadable ({error}), computing again")
+            result: T = codec.load(read_record(path))
+        except Exception as error:  # whatever the damage, the entry is not used
+            log(
+                f"warning: cache entry {path} is damaged ({type(error).__name__}: {error}); "
+                "deleted, computing it again",
+                level=logging.WARNING,
+            )
+            path.unlink(missing_ok=True)
         else:
             log(f"stage {name}: read from {path.name}")
             return result
     result = compute()
-    with atomic_path(path) as temporary, temporary.open("wb") as handle:
-        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    write_record(path, codec.dump(result))
     log(f"stage {name}: computed, cached in {path.name}")
-    _prune(path.parent, name)
+    if keep is not None:
+        _prune(folder, name, keep)
     return result
 
 
-def _prune(folder: Path, name: str) -> None:
-    """Remove all but the ``_KEPT`` newest results of a stage (each can be tens of MB)."""
+def _prune(folder: Path, name: str, keep: int) -> None:
+    """Remove all but the ``keep`` newest results of a stage (each can be tens of MB)."""
     entries = sorted(
-        folder.glob(f"{name}-*.pickle"), key=lambda entry: entry.stat().st_mtime_ns, reverse=True
+        folder.glob(f"{name}-{'[0-9a-f]' * 16}.cache"),
+        key=lambda entry: entry.stat().st_mtime_ns,
+        reverse=True,
     )
-    for stale in entries[_KEPT:]:
+    for stale in entries[keep:]:
         stale.unlink(missing_ok=True)
 
 

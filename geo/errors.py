@@ -59,3 +59,10 @@ class MapDefinitionError(ChengyuError):
 
 class OptionError(ChengyuError):
     """An option (a radius, a time limit) is out of its range."""
+
+
+class DamagedCacheError(ChengyuError):
+    """A cache entry whose header, size or checksum does not match its payload.
+
+    Never reaches the user: the entry is deleted and its value computed again.
+    """

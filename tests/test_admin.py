@@ -104,7 +104,7 @@ def test_sourced_wgs84_landmarks_fall_in_their_county(areas, landmark, lon, lat,
 
 def test_converted_boundaries_are_cached_and_read_back_unchanged(tmp_path, monkeypatch):
     fresh = boundaries(provinces=["重庆市"], cache_dir=tmp_path)
-    cached_files = list(tmp_path.glob("boundaries-*.parquet"))
+    cached_files = list(tmp_path.glob("boundaries-*.cache"))
     assert len(cached_files) == 1
 
     def no_second_conversion(*args: object, **kwargs: object) -> None:
@@ -116,4 +116,4 @@ def test_converted_boundaries_are_cached_and_read_back_unchanged(tmp_path, monke
     assert list(again.geometry.to_wkb()) == list(fresh.geometry.to_wkb())
     assert list(again["name_zh"]) == list(fresh["name_zh"])
     boundaries(provinces=["重庆市", "四川省"], cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("boundaries-*.parquet"))) == 2  # another key, another file
+    assert len(list(tmp_path.glob("boundaries-*.cache"))) == 2  # another key, another file

@@ -37,7 +37,7 @@ def test_a_station_on_the_track_is_close_to_the_graph():
 
 def test_the_region_s_edges_are_cached_and_read_back_unchanged(tmp_path):
     first = rail_graph_segments(cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("rail-segments-*.npy"))) == 1
+    assert len(list(tmp_path.glob("rail-segments-*.cache"))) == 1
     assert first.shape[1] == 4 and len(first) > 1000
     assert np.array_equal(rail_graph_segments(cache_dir=tmp_path), first)
 

@@ -42,7 +42,7 @@ QINZHOU_PORT = (108.647, 21.68317)
 
 def test_a_rail_route_is_cached_and_read_back_unchanged(tmp_path, monkeypatch):
     line, spurs = rail_route([TUANJIECUN, QINZHOU_PORT], cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("rail-route-*.json"))) == 1
+    assert len(list(tmp_path.glob("rail-route-*.cache"))) == 1
 
     def no_second_load() -> None:
         raise AssertionError("the railway graph was used again: the cache was not")
@@ -80,7 +80,7 @@ def test_a_road_route_follows_the_highway_graph_and_is_cached(tmp_path, monkeypa
     assert len(line.coords) > 20
     chord = geodesic_km(*SUINING, *CHONGQING)
     assert 1.0 < _km(line) / chord <= 1.3
-    assert len(list(tmp_path.glob("road-route-*.json"))) == 1
+    assert len(list(tmp_path.glob("road-route-*.cache"))) == 1
 
     def no_second_load() -> None:
         raise AssertionError("the highway graph was used again: the cache was not")

@@ -153,7 +153,7 @@ def test_urban_and_rural_parts_are_kept_apart(admin, surface):
 
 
 def test_the_surface_is_cached(admin, surface, monkeypatch):
-    assert len(list(settings.cache_dir.glob("population-*.parquet"))) == 1
+    assert len(list(settings.cache_dir.glob("population-*.cache"))) == 1
 
     def must_not_build(*args, **kwargs):
         raise AssertionError("the surface was built again instead of read from the cache")

@@ -50,7 +50,7 @@ def test_a_station_far_from_any_road_gets_no_area(tmp_path):
 
 def test_drive_areas_are_cached(layers, tmp_path, monkeypatch):
     first = drive_areas(layers["rail_stations"], minutes=[20], cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("drive-areas-*.parquet"))) == 1
+    assert len(list(tmp_path.glob("drive-areas-*.cache"))) == 1
 
     def no_second_load(*args: object) -> None:
         raise AssertionError("the road graph was loaded again: the cache was not used")

@@ -332,7 +332,7 @@ def test_the_base_analysis_is_cached_until_its_layers_change(surface, tmp_path, 
         "minutes": (60.0,),
     }
     first = cached_base_analysis(surface, **options)
-    assert len(list(tmp_path.glob("scenario-base-after-*.pickle"))) == 1
+    assert len(list(tmp_path.glob("scenario-base-after-*.cache"))) == 1
 
     def not_again(*args, **kwargs):
         raise AssertionError("the base was analysed again")

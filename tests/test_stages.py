@@ -27,7 +27,7 @@ def test_a_stage_is_computed_once_then_read_back(tmp_path):
 
 def test_an_unreadable_cache_is_computed_again(tmp_path):
     cached_stage("demo", ["a"], lambda: 1, cache_dir=tmp_path)
-    (entry,) = tmp_path.glob("demo-*.pickle")
+    (entry,) = tmp_path.glob("demo-*.cache")
     entry.write_bytes(b"not a pickle")
     assert cached_stage("demo", ["a"], lambda: 2, cache_dir=tmp_path) == 2
 
@@ -50,8 +50,8 @@ def test_only_the_newest_results_of_a_stage_are_kept(tmp_path):
 
     for number in range(5):
         cached_stage("demo", [str(number)], lambda number=number: number, cache_dir=tmp_path)
-        for entry in tmp_path.glob("demo-*.pickle"):  # distinct, increasing times
+        for entry in tmp_path.glob("demo-*.cache"):  # distinct, increasing times
             os.utime(entry, ns=(entry.stat().st_mtime_ns - 10**9,) * 2)
-    assert len(list(tmp_path.glob("demo-*.pickle"))) == 3
+    assert len(list(tmp_path.glob("demo-*.cache"))) == 3
     assert cached_stage("demo", ["4"], lambda: -1, cache_dir=tmp_path) == 4  # newest kept
     assert cached_stage("demo", ["0"], lambda: -1, cache_dir=tmp_path) == -1  # oldest gone

@@ -24,7 +24,7 @@ from pyproj import CRS
 
 from geo import settings
 from geo._geodesy import metric_crs
-from geo._io import atomic_path, cache_file
+from geo._stages import GEOPARQUET, cached_stage
 from geo.analysis._dasymetric import (
     Towns,
     county_seat,
@@ -183,14 +183,9 @@ def population_surface(
             ]
         ),
     ]
-    cache = cache_file(Path(cache_dir or settings.cache_dir), "population", key, ".parquet")
-    if cache.is_file():
-        return gpd.read_parquet(cache)
-    surface = build_surface(admin)
-    with atomic_path(cache) as temporary:
-        surface.to_parquet(temporary, index=False)
-    log(f"population surface cached in {cache.name}")
-    return surface
+    return cached_stage(
+        "population", key, lambda: build_surface(admin), cache_dir=cache_dir, codec=GEOPARQUET
+    )
 
 
 def read_population(

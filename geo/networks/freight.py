@@ -14,7 +14,7 @@ from shapely import LineString
 
 from geo import settings
 from geo._geodesy import geodesic_km
-from geo._io import atomic_path, cache_file
+from geo._stages import JSON, cached_stage
 from geo.errors import RoutingError
 from geo.utils import log
 
@@ -177,27 +177,21 @@ class _Route(NamedTuple):
 def _cached_route(
     name: str, key: list[str], cache_dir: Path | None, compute: Callable[[], _Route]
 ) -> _Route:
-    cache = cache_file(Path(cache_dir or settings.cache_dir), name, key, ".json")
-    if cache.is_file():
-        cached = json.loads(cache.read_text())
-        return _Route(
-            LineString(cached["coordinates"]),
-            float(cached["off_network_km"]),
-            float(cached.get("routed_share", 1.0)),
-        )
-    route = compute()
-    with atomic_path(cache) as temporary:
-        temporary.write_text(
-            json.dumps(
-                {
-                    "coordinates": list(route.line.coords),
-                    "off_network_km": route.off_network_km,
-                    "routed_share": route.routed_share,
-                }
-            )
-        )
-    log(f"{name}: {len(route.line.coords)} vertices, cached in {cache.name}")
-    return route
+    def routed() -> dict[str, Any]:
+        route = compute()
+        log(f"{name}: {len(route.line.coords)} vertices")
+        return {
+            "coordinates": list(route.line.coords),
+            "off_network_km": route.off_network_km,
+            "routed_share": route.routed_share,
+        }
+
+    cached = cached_stage(name, key, routed, cache_dir=cache_dir, codec=JSON, keep=None)
+    return _Route(
+        LineString(cached["coordinates"]),
+        float(cached["off_network_km"]),
+        float(cached["routed_share"]),
+    )
 
 
 def _graph_route(  # type: ignore[no-untyped-def]

