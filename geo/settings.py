@@ -118,8 +118,9 @@ rail_fit_grid: tuple[tuple[float, float, float], ...] = (
 rail_time_tolerance_pct: tuple[float, float] = (-15.0, 20.0)
 
 #: Speed trains run a section at when no source gives its design or operating speed (the
-#: connectors inside the Chongqing hub): an assumption, typical of a hub's conventional lines.
-rail_connector_speed_kmh: float = 120.0
+#: connectors inside the Chongqing hub, 成绵乐 乐山–峨眉山): an assumption, said in each such
+#: section's notes; the held-out 成都东–重庆北 time checks it on the connector.
+rail_assumed_speed_kmh: float = 120.0
 
 #: Minutes a change of trains at one station costs (getting off, walking to the other train,
 #: waiting for it): an assumption, not fitted (published times are for direct trains).
@@ -263,6 +264,19 @@ rail_graph_exceptions: dict[str, str] = {
     "changshou_hu": "2.0 km: the simplified graph of 渝万 runs just over 2 km away",
     "fengjie": "4.5 km: station position not sourced; the GeoNames point of 朱衣 town stands in",
     "yunyang": "7.3 km: station position not sourced; the GeoNames point of 黄石 town stands in",
+    "sanchahu": "7 km: the graph lacks 成宜 HSR (opened 2023-12-26); OpenStreetMap position",
+    "zizhong_xi": "13 km: the graph lacks 成宜 HSR (opened 2023-12-26)",
+    "weiyuan": "27 km: the graph lacks 成宜 HSR; position only a point inside 威远县",
+    "yantan": "10 km: the graph lacks 成宜 HSR (opened 2023-12-26)",
+    "nanxi_bei": "22 km: the graph lacks 成宜 HSR (opened 2023-12-26)",
+    "pingshan": "33 km: position only a point inside 屏山县, a large county",
+    "xingwen": "3 km: the simplified graph runs about 3 km from the OpenStreetMap position",
+    "foping": "2.4 km: the simplified graph runs just over 2 km from the OpenStreetMap position",
+    "yangxian_xi": "7.5 km: the simplified graph runs 7.5 km from the OpenStreetMap position",
+    "ningqiang_nan": "2.4 km: the simplified graph runs just over 2 km from the OSM position",
+    "chongqing_dong": "2.3 km: the graph lacks 渝厦 HSR (opened 2025-06-27)",
+    "nanchuan_bei": "43 km: the graph lacks 渝厦 HSR (2025); position only the GeoNames town point",
+    "shuijiang_xi": "33 km: the graph lacks 渝厦 HSR (2025); position only the GeoNames town point",
 }
 
 #: Most point features one web map group draws: above it, the page shows one point per grid cell
@@ -281,6 +295,10 @@ web_max_vertices_per_group: int = 100_000
 #: Zoom from which the web maps label every station; below it only the main ones (on two lines
 #: or more, or at a line's end), so the first view stays legible.
 web_all_stations_zoom: int = 9
+
+#: Shortest line whose name stands on the map face, in km: the connectors inside the Chongqing
+#: hub (about 25 and 33 km) are named in their popups only.
+web_min_labelled_line_km: float = 40.0
 
 #: An HTML map larger than this many MB is written with a warning (slow to open in a browser).
 web_max_map_mb: float = 20.0

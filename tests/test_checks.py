@@ -75,12 +75,14 @@ def test_every_operating_station_is_on_the_rail_graph_or_explained(stations):
 
 
 def test_a_station_moved_10_km_off_the_track_warns(layers_dir):
-    edit_field(layers_dir / "rail_stations.csv", "cy-10", "lat", "29.5967")  # 璧山, 10 km north
+    edit_field(layers_dir / "rail_stations.csv", "cy-07", "lat", "29.5262")  # 荣昌北, 10 km north
     moved = load_layer("rail_stations", layers_dir=layers_dir)
     warnings = stations_far_from_rail_graph(moved)
-    (bishan,) = [problem for problem in warnings if problem.feature_id == "cy-10"]
-    assert bishan.file == "rail_stations.csv" and bishan.field == "lon"
-    assert "璧山 (bishan) lies 8." in bishan.message and "limit 2 km" in bishan.message
+    (moved_one,) = [problem for problem in warnings if problem.feature_id == "cy-07"]
+    assert moved_one.file == "rail_stations.csv" and moved_one.field == "lon"
+    assert (
+        "荣昌北 (rongchang_bei) lies 9.8" in moved_one.message and "limit 2 km" in moved_one.message
+    )
 
 
 def test_a_listed_exception_does_not_warn_but_would_without_its_reason(stations):
@@ -97,7 +99,7 @@ def test_stations_under_construction_are_not_checked(stations):
 
 
 def test_warnings_are_logged_one_line_each(layers_dir, caplog):
-    edit_field(layers_dir / "rail_stations.csv", "cy-10", "lat", "29.5967")  # 璧山, 10 km north
+    edit_field(layers_dir / "rail_stations.csv", "cy-07", "lat", "29.5262")  # 荣昌北, 10 km north
     moved = load_layer("rail_stations", layers_dir=layers_dir)
     with caplog.at_level(logging.WARNING, logger="chengyu"):
         warnings = layer_warnings({"rail_stations": moved})
@@ -107,7 +109,7 @@ def test_warnings_are_logged_one_line_each(layers_dir, caplog):
 
 
 def test_validate_counts_the_warnings(layers_dir):
-    edit_field(layers_dir / "rail_stations.csv", "cy-10", "lat", "29.5967")  # 璧山, 10 km north
+    edit_field(layers_dir / "rail_stations.csv", "cy-07", "lat", "29.5262")  # 荣昌北, 10 km north
     result = CliRunner().invoke(cli, ["validate", "--layers", str(layers_dir)])
     assert result.exit_code == 0, result.output
     assert "1 position warning(s)" in result.output

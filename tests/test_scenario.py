@@ -31,8 +31,8 @@ from geo.sources.layers import load_layers
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 #: Centre of the uncovered test county: the Leshan hills, far from every station of the base.
 FAR = (103.5, 29.3)
-#: Suining station of the base (成达万, under construction: open in the base "after").
-SUINING = "suining"
+#: 蓬溪南 station of the base (成达万, under construction: open in the base "after").
+SUINING = "pengxi_nan"
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def _square(lon: float, lat: float, half_km: float) -> shapely.Polygon:
 @pytest.fixture(scope="module")
 def surface(real) -> dict[str, gpd.GeoDataFrame]:
     """The real network on a test surface: two 4 km × 4 km counties of known population, one
-    far from any station, one around 遂宁 station."""
+    far from any station, one around 蓬溪南 station."""
     stations = real["rail_stations"]
     suining = stations[stations["station_id"] == SUINING].geometry.iloc[0]
     counties = gpd.GeoDataFrame(
@@ -184,11 +184,11 @@ def test_a_reused_station_is_not_counted_twice(surface, tmp_path):
     assert roles[SUINING] == "reused" and roles["guangan_dong"] == "reused"
     # The stop took the base station's name and position.
     stops = result.layers["rail_stations"].set_index("station_id")
-    assert stops.loc[SUINING, "name_zh"] == "遂宁"
+    assert stops.loc[SUINING, "name_zh"] == "蓬溪南"
 
 
 def test_a_proposal_on_today_opens_a_station_that_is_only_under_construction(surface, tmp_path):
-    # 遂宁 is not open today: a planned line through it opens it in that scenario.
+    # 蓬溪南 is not open today: a planned line through it opens it in that scenario.
     path = _proposal(tmp_path, [_stop(1, SUINING), _new_stop(2, *FAR)], base="today")
     result = compare(read_proposal(path), surface, radii_km=(5.0,))
     base, scenario = _people(result, 5.0)
@@ -226,10 +226,10 @@ def _invalid(case: str, folder: Path) -> tuple[Path, list[str]]:
         path = _proposal(folder, [_stop(1, SUINING), _new_stop(2, FAR[1], FAR[0])])
         return path, ["rows/rail_stations.csv", "'t-2'", "'lon'", "swapped"]
     if case == "a moved reused station":
-        moved = _stop(1, SUINING, name_zh="遂宁", name_en="Suining", lon="105.6", lat="30.5",
+        moved = _stop(1, SUINING, name_zh="蓬溪南", name_en="Pengxi South", lon="105.6", lat="30.5",
                       precision_m="1000", position_basis="town", source="test")  # fmt: skip
         path = _proposal(folder, [moved, _new_stop(2, *FAR)])
-        return path, ["rows/rail_stations.csv", "'t-1'", "'lon'", "cdw-05"]
+        return path, ["rows/rail_stations.csv", "'t-1'", "'lon'", "cdw-07"]
     path = _proposal(folder, [_stop(1, SUINING), _new_stop(2, *FAR)], name="../x")
     return path, [".toml", "'name'", "'../x'", "plain file stem"]
 
@@ -281,8 +281,8 @@ def test_the_example_runs_side_by_side_as_json(tmp_path):
         assert entry["reach"] and entry["lengths"][0]["total_km"] > 50
         for output in entry["outputs"]:
             assert Path(output).is_file()
-    assert [s["name_zh"] for s in data[0]["stations_gained"]] == ["武胜"]
-    assert data[0]["coverage"][0]["counties_newly_served"] == ["武胜县"]
+    assert [s["name_zh"] for s in data[0]["stations_gained"]] == ["岳池"]
+    assert data[0]["coverage"][0]["counties_newly_served"] == ["岳池县"]
     # The base network is drawn as the build draws it: 成渝 along the railway graph, 渝昆's
     # section from 重庆西 (not on the graph) through its stations.
     network = gpd.read_file(

@@ -41,7 +41,7 @@ def test_the_key_changes_with_a_source_a_setting_or_an_option(layers_dir, monkey
     monkeypatch.undo()
     monkeypatch.setattr(settings, "out_dir", settings.out_dir / "elsewhere")
     assert inputs_key(layers_dir=layers_dir) == first  # where outputs go changes no result
-    edit_field(layers_dir / "rail_stations.csv", "cdw-05", "name_en", "Renamed")
+    edit_field(layers_dir / "rail_stations.csv", "cdw-07", "name_en", "Renamed")
     assert inputs_key(layers_dir=layers_dir) != first
 
 

@@ -25,13 +25,13 @@ def _problems(layers_dir: Path, names: list[str] | None = None) -> list[str]:
 @pytest.mark.parametrize(
     ("file", "feature", "field", "value", "expected"),
     [
-        ("rail_stations.csv", "cdw-05", "name_zh", "", "required but empty"),
-        ("rail_stations.csv", "cdw-05", "status", "open", "not one of"),
-        ("rail_stations.csv", "cdw-05", "lon", "200", "outside the WGS84 range"),
-        ("rail_stations.csv", "cdw-05", "precision_m", "about 5 km", "not a valid int"),
+        ("rail_stations.csv", "cdw-07", "name_zh", "", "required but empty"),
+        ("rail_stations.csv", "cdw-07", "status", "open", "not one of"),
+        ("rail_stations.csv", "cdw-07", "lon", "200", "outside the WGS84 range"),
+        ("rail_stations.csv", "cdw-07", "precision_m", "about 5 km", "not a valid int"),
         ("rail_stations.csv", "cy-01", "opened", "2015-13-26", "not a valid date"),
         ("rail_lines.csv", "cdw-1", "opening", "Sept 2027", "not a year"),
-        ("rail_stations.csv", "cdw-05", "station_id", "Suining Station", "lowercase"),
+        ("rail_stations.csv", "cdw-07", "station_id", "Suining Station", "lowercase"),
         ("logistics_hubs.csv", "luzhou_port", "kind", "dry_port", "not one of"),
         (
             "expressways.csv",
@@ -121,7 +121,7 @@ def test_a_station_placed_differently_on_two_lines_is_refused(layers_dir):
 
 
 def test_a_section_naming_a_stop_its_line_lacks_is_refused(layers_dir):
-    edit_field(layers_dir / "rail_lines.csv", "cdw-1", "to_seq", "14")
+    edit_field(layers_dir / "rail_lines.csv", "cdw-1", "to_seq", "15")
     problems = _problems(layers_dir, ["rail_lines"])
     assert any("rail_lines.csv" in p and "'cdw-1'" in p and "'to_seq'" in p for p in problems), (
         problems
@@ -267,8 +267,8 @@ def test_a_year_a_month_or_a_day_is_accepted(layers_dir, value):
 @pytest.mark.parametrize(
     ("file", "feature", "field", "value"),
     [
-        ("rail_stations.csv", "cdw-05", "lon", "nan"),
-        ("rail_stations.csv", "cdw-05", "lat", "inf"),
+        ("rail_stations.csv", "cdw-07", "lon", "nan"),
+        ("rail_stations.csv", "cdw-07", "lat", "inf"),
         ("airports.csv", "langzhong", "lon", "-inf"),
         ("rail_lines.csv", "cdw-1", "length_official_km", "NaN"),
         ("logistics_hubs.csv", "luzhou_port", "area_km2", "1e400"),
@@ -293,7 +293,7 @@ def test_a_control_character_in_text_is_refused(layers_dir, character):
 
 
 def test_a_station_on_a_line_that_rail_lines_lacks_is_refused(layers_dir):
-    edit_field(layers_dir / "rail_stations.csv", "cdw-05", "line_id", "xyz")
+    edit_field(layers_dir / "rail_stations.csv", "cdw-07", "line_id", "xyz")
     problems = _problems(layers_dir)
     assert any(
         "rail_stations.csv" in p and "'cdw-05'" in p and "'line_id'" in p and "'xyz'" in p

@@ -12,7 +12,7 @@ from cnmaps.geo import wgs84_to_gcj02
 
 from geo.analysis.stage import analyse
 from geo.errors import ChengyuError
-from geo.outputs._styles import LINE_PARTS
+from geo.outputs._styles import CONTEXT_LINES, LINE_PARTS
 from geo.outputs.browser import open_page, screenshot
 from geo.outputs.webmap import (
     _script_json,
@@ -209,9 +209,10 @@ def test_the_timeline_fades_what_had_not_opened_by_that_year(offline_maps):
 
 
 def test_a_hostile_station_name_is_shown_as_text(layers_dir, tmp_path):
-    edit_field(layers_dir / "rail_stations.csv", "cdw-13", "name_en", HOSTILE)
+    edit_field(layers_dir / "rail_stations.csv", "cdw-14", "name_en", HOSTILE)
     edit_field(layers_dir / "rail_stations.csv", "zy-04", "name_en", HOSTILE)  # same station
     edit_field(layers_dir / "rail_stations.csv", "xyw-03", "name_en", HOSTILE)
+    edit_field(layers_dir / "rail_stations.csv", "yw2-05", "name_en", HOSTILE)
     paths = write_maps(_layers(layers_dir), out_dir=tmp_path, offline=True, names=["overview"])
     with open_page(paths[0]) as (page, report):
         box = page.locator(".chengyu-search input")
@@ -374,7 +375,14 @@ def test_the_overview_legend_names_each_line_in_its_colour(layers, offline_maps)
     for name_zh in names["name_zh"]:
         assert any(text.startswith(name_zh) for text in texts), name_zh
     line_colours = colours[: len(names)]
-    assert len(set(line_colours)) == len(names)  # one colour per line
+    own = ~names["line_id"].isin(CONTEXT_LINES)
+    # The report's lines each in a colour of their own; the region's other lines in one quiet one.
+    legend_colour = dict(zip(texts, line_colours, strict=False))
+    report_names, context_names = set(names[own]["name_zh"]), set(names[~own]["name_zh"])
+    report = [c for t, c in legend_colour.items() if any(t.startswith(n) for n in report_names)]
+    context = [c for t, c in legend_colour.items() if any(t.startswith(n) for n in context_names)]
+    assert len(report) == len(set(report)) == own.sum()
+    assert len(set(context)) == 1 and not set(context) & set(report)
     # The lines on the map wear the colours the legend gives them.
     for text, colour in zip(texts, line_colours, strict=False):
         assert any(t.startswith(text.split(" ")[0]) and c == colour for t, c in drawn), text
@@ -437,9 +445,9 @@ def test_the_timeline_restores_full_opacity(offline_maps):
         slider.fill("2016")
         page.locator("#chengyu-timeline-on").uncheck()
         off = page.evaluate(faded)
-    assert any("南充北" in name for name, _ in in_2016)  # opens 2027-09
+    assert any("蓬溪南" in name for name, _ in in_2016)  # opens 2027
     assert all(year is None or year > 2016 for _, year in in_2016)  # the open ones stay
-    assert not any("南充北" in name for name, _ in in_2027)
+    assert not any("蓬溪南" in name for name, _ in in_2027)
     assert off == []
 
 

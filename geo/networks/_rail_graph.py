@@ -345,7 +345,7 @@ def _section_speed(section: pd.Series) -> float:
         speed = section.get(name)
         if speed is not None and not pd.isna(speed):
             return float(speed)
-    return settings.rail_connector_speed_kmh
+    return settings.rail_assumed_speed_kmh
 
 
 def _add_transfers(graph: nx.MultiDiGraph, count: int) -> None:

@@ -133,6 +133,12 @@ LINE_COLORS: dict[str, RGB] = {
     "xy": OKABE_ITO["reddish_purple"],  # 西渝
     "zy": OKABE_ITO["sky_blue"],  # 郑渝
 }
+#: The region's other lines (not named by the report): one quiet slate, so the report's lines
+#: stay the subject and 23 lines do not become 23 colours; they are told apart by their labels.
+CONTEXT_LINES: tuple[str, ...] = (
+    "cyb", "cml", "cg", "xc", "cs", "dc", "sy", "ly", "yg", "yl", "yx", "yw2", "cya", "cn",
+)  # fmt: skip
+_CONTEXT = (112, 128, 144)
 #: Reach rings by origin (``settings.reach_origins``): apart from each other for every reader.
 REACH_ORIGIN_COLORS: dict[str, RGB] = {
     "成都东": OKABE_ITO["orange"],
@@ -143,7 +149,7 @@ REACH_ORIGIN_COLORS: dict[str, RGB] = {
 _RAIL = (178, 34, 34)
 #: Lines drawn in the colour of the project they belong to (the 樊哙–开州–万州北 connector is
 #: part of the 西渝 project).
-LINE_PARTS: dict[str, str] = {"xyw": "xy"}
+LINE_PARTS: dict[str, str] = {"xyw": "xy", "cqn": "cy", "cqw": "cy"}
 #: Expressways: dark grey, apart from every line colour even under deuteranopia.
 _ROAD = (68, 68, 68)
 _STATION = (33, 33, 33)
@@ -165,7 +171,11 @@ STYLES: dict[str, LayerStyle] = {
         Symbol(_RAIL, 1.2),
         label="name_zh",
         color_by="line_id",
-        colors={**LINE_COLORS, **{part: LINE_COLORS[line] for part, line in LINE_PARTS.items()}},
+        colors={
+            **LINE_COLORS,
+            **{part: LINE_COLORS[line] for part, line in LINE_PARTS.items()},
+            **dict.fromkeys(CONTEXT_LINES, _CONTEXT),
+        },
     ),
     # Stations as on a metro map: white with a dark ring; the ring's dash says the status.
     "rail_stations": LayerStyle(

@@ -56,6 +56,9 @@ class FieldSpec:
         Allowed values, if the field is a code list.
     minimum, maximum
         Bounds of a numeric field.
+    may_be_left_out
+        Whether a file may lack the column (a field added after files were written, such as a
+        planner's proposal): it then reads as empty.
     """
 
     name: str
@@ -64,6 +67,7 @@ class FieldSpec:
     vocabulary: tuple[str, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    may_be_left_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ RAIL_LINES = LayerSpec(
         FieldSpec("status", required=True, vocabulary=STATUSES),
         _STATUS_AS_OF,
         # Empty where no source gives it (a hub connector): trains then run it at
-        # settings.rail_connector_speed_kmh, an assumption said in the section's notes.
+        # settings.rail_assumed_speed_kmh, an assumption said in the section's notes.
         FieldSpec("design_speed_kmh", "int", minimum=60, maximum=600),
         # Where a source gives it; travel times use it before the design speed.
         FieldSpec("operating_speed_kmh", "int", minimum=60, maximum=600),
@@ -157,7 +161,7 @@ RAIL_LINES = LayerSpec(
         FieldSpec("opening", "date_or_year"),
         # Lines the trains of this line run on over without a change, as ``LINE@STATION``
         # separated by ';' (``cqn@bishan``: at 璧山 trains run on to the connector to 重庆北).
-        FieldSpec("through_running"),
+        FieldSpec("through_running", may_be_left_out=True),
         FieldSpec("notes"),
         _SOURCE,
     ),
@@ -185,7 +189,7 @@ RAIL_TIMES = LayerSpec(
         FieldSpec("line_speed_kmh", "int", minimum=60, maximum=600),
         FieldSpec("date", "date", required=True),
         # ``fit``: the time model is fitted on it; ``check``: kept aside to test the model.
-        FieldSpec("use", vocabulary=("fit", "check")),
+        FieldSpec("use", vocabulary=("fit", "check"), may_be_left_out=True),
         _SOURCE,
         FieldSpec("notes"),
     ),

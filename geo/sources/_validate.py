@@ -96,11 +96,12 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
                 )
             )
             continue
-        rows.append({**dict(zip(header, values, strict=True)), LINE_KEY: str(line)})
+        left_out = {field.name: "" for field in spec.fields if field.may_be_left_out}
+        rows.append({**left_out, **dict(zip(header, values, strict=True)), LINE_KEY: str(line)})
     problems += [
-        Problem(path.name, "(header)", name, "column is missing")
-        for name in spec.field_names
-        if name not in header
+        Problem(path.name, "(header)", field.name, "column is missing")
+        for field in spec.fields
+        if field.name not in header and not field.may_be_left_out
     ]
     problems += [
         Problem(path.name, "(header)", name, "column is not part of the layer")

@@ -42,7 +42,7 @@ def _generalise(
             simplified = values.copy()
             for level in pd.unique(groups):
                 members = groups == level
-                simplified[members] = shapely.coverage_simplify(values[members], degrees)
+                simplified[members] = _simplify_areas(values[members], degrees)
             rounded = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
             return list(shapely.to_wkb(rounded))
 
@@ -51,3 +51,17 @@ def _generalise(
     if degrees:
         values = shapely.simplify(values, degrees, preserve_topology=True)
     return list(shapely.transform(values, lambda xy: np.round(xy, decimals)))
+
+
+def _simplify_areas(areas: np.ndarray, degrees: float) -> np.ndarray:
+    """Simplify areas that tile (counties) as a coverage, so neighbours keep a shared edge.
+
+    Areas that overlap (catchments of several radii, rings of one origin) are no coverage, and
+    GEOS refuses them (or a ring collapses to one point): those are simplified one by one.
+    """
+    if shapely.coverage_is_valid(areas):
+        try:
+            return np.asarray(shapely.coverage_simplify(areas, degrees))
+        except shapely.errors.GEOSException:
+            pass  # a degenerate ring in a valid coverage: fall back below
+    return np.asarray(shapely.simplify(areas, degrees, preserve_topology=True))

@@ -17,10 +17,17 @@ import pandas as pd
 import shapely
 
 from geo import settings
+from geo._geodesy import GEOD
+from geo.outputs._styles import CONTEXT_LINES
 from geo.outputs.webmap._vocabulary import _text, bilingual_label
 
-#: Label ranks: line names first, then main stations, hubs and ports, then places.
+#: Label ranks: the report's line names first, then main stations, hubs and ports, the region's
+#: other lines (``CONTEXT_LINES``), then places.
 RANK_LINE, RANK_MAIN, RANK_AIRPORT, RANK_PLACE, RANK_STATION = 1, 2, 3, 4, 5
+RANK_CONTEXT_LINE = 3.5
+#: Hubs and ports: after the stations of four lines or more (成都东, 重庆北, …), before the other
+#: main stations, which with the region's whole network would crowd them out.
+RANK_HUB = 1.75
 #: Statuses from the most to the least in service: a station shows its best one.
 _STATUS_ORDER = ("operating", "under_construction", "planned", "reserved")
 
@@ -89,12 +96,18 @@ def line_names(lines: gpd.GeoDataFrame) -> dict[str, str]:
 
 
 def line_label_rows(frame: gpd.GeoDataFrame, key: str) -> set[int]:
-    """Positions (0-based) of the rows that carry their line's name: the longest of each line."""
+    """Positions (0-based) of the rows that carry their line's name: the longest of each line.
+
+    A line shorter than ``settings.web_min_labelled_line_km`` (a connector inside a hub) carries
+    none: its name would cover the station it leads to; its popup names it.
+    """
     if key not in frame or frame.empty:
         return set()
-    lengths = pd.Series(shapely.length(frame.geometry.to_numpy()), index=range(len(frame)))
+    metres = [GEOD.geometry_length(shape) if shape is not None else 0.0 for shape in frame.geometry]
+    lengths = pd.Series(metres, index=range(len(frame)))
     groups = frame[key].astype(str).to_numpy()
-    return {int(lengths[groups == group].idxmax()) for group in pd.unique(groups)}
+    longest = {int(lengths[groups == group].idxmax()) for group in pd.unique(groups)}
+    return {row for row in longest if lengths[row] >= settings.web_min_labelled_line_km * 1000}
 
 
 def _is_place(row: Mapping[str, Any]) -> bool:
@@ -118,11 +131,11 @@ def label_properties(
         zoom = 0 if main else settings.web_all_stations_zoom
     elif layer in ("logistics_hubs", "airports"):
         text = _text(row.get("name_zh"))
-        rank = RANK_MAIN if layer == "logistics_hubs" else RANK_AIRPORT
+        rank = RANK_HUB if layer == "logistics_hubs" else RANK_AIRPORT
     elif layer in ("rail_lines", "corridor_routes") and carries_line_name:
         key = "name_zh" if layer == "rail_lines" else "service_name_zh"
         text = _text(row.get(key))
-        rank = RANK_LINE
+        rank = RANK_CONTEXT_LINE if row.get("line_id") in CONTEXT_LINES else RANK_LINE
         geometry = shapely.line_interpolate_point(geometry, 0.5, normalized=True)
     elif labels and layer == "admin_areas" and _is_place(row):
         text, rank = _text(row.get("name_zh")), RANK_PLACE
