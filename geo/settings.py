@@ -95,11 +95,12 @@ town_min_population: int = 500
 #: published time (today's network, the stop pattern reported or else ``rail_express_stops``);
 #: re-run it when the stations, sections or published times change. Re-fitted 2026-12-05 on the
 #: 11 journeys marked ``use = fit`` once the network held every line of the region (成宜, 成贵,
-#: 成绵乐, 西成, 遂成, 达成, 遂渝, 兰渝, 渝贵, 渝利, 渝湘, 成雅, 川南城际): all 11 within
-#: -12.8/+11.2 %; of the 5 kept aside (``use = check``) 3 are within -15/+20 % (see README).
-rail_speed_factor: float = 0.77
+#: 成绵乐, 西成, 遂成, 达成, 遂渝, 兰渝, 渝贵, 渝利, 渝湘, 成雅, 川南城际) at their OpenStreetMap
+#: positions: all 11 within -13.0/+12.5 %; of the 6 kept aside (``use = check``) 4 are within
+#: -15/+20 % (see README).
+rail_speed_factor: float = 0.76
 rail_start_stop_s: float = 240.0
-rail_stop_s: float = 180.0
+rail_stop_s: float = 165.0
 
 #: Where the fastest trains of a line stop between two stations (station ids by line id); a
 #: line not listed runs non-stop between any two of its stations, as the published fastest

@@ -244,3 +244,13 @@ def test_every_source_layer_has_a_builder():
     from geo.sources._schema import LAYER_SPECS
 
     assert set(BUILDERS) == set(LAYER_SPECS)
+
+
+def test_the_fourth_chengdu_chongqing_expressway_is_in_both_provinces(layers):
+    roads = layers["expressways"].set_index("id")
+    assert roads.loc["chengziyu_sichuan", "opened"] == "2020-12-31"
+    assert roads.loc["chengziyu_chongqing", "length_official_km"] == pytest.approx(94.975)
+    # The two parts meet at 崇龛, on the border.
+    end = roads.loc["chengziyu_sichuan"].geometry.coords[-1]
+    start = roads.loc["chengziyu_chongqing"].geometry.coords[0]
+    assert end == pytest.approx(start, abs=1e-3)

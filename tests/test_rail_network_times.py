@@ -133,6 +133,7 @@ def test_travel_times_today_and_after(layers):
     assert by.loc[("沙坪坝", "today"), "published_minutes"] == 62
     assert pd.isna(by.loc[("达州南", "today"), "minutes"])  # not open today
     assert by.loc[("达州南", "after"), "minutes"] > 0
+    assert pd.isna(by.loc[("沙坪坝", "after"), "published_minutes"])  # today's figure only
     assert by.loc[("沙坪坝", "today"), "all_stops_minutes"] > by.loc[("沙坪坝", "today"), "minutes"]
 
 
@@ -181,7 +182,7 @@ def test_reach_json_has_one_row_per_scenario_and_limit():
         (scenario, minutes) for scenario in ("today", "after") for minutes in (60.0, 120.0)
     }
     row = rows[0]
-    assert set(row) == {"origin", "scenario", "minutes", "stations", "counties"}
+    assert set(row) == {"origin", "scenario", "minutes", "stations", "counties", "note"}
     assert row["origin"] == "重庆北"
     assert {"adcode", "name_zh", "name_en"} == set(row["counties"][0])
     yubei = next(county for county in row["counties"] if county["adcode"] == "500112")
@@ -197,3 +198,25 @@ def test_a_published_time_off_the_lines_is_a_clear_error(layers_dir):
     edit_field(layers_dir / "rail_times.csv", "cqx-yb-2024", "stops", "nowhere")
     with pytest.raises(LayerValidationError, match="'nowhere' is not a station_id"):
         load_layers(["rail_times"], layers_dir=layers_dir)
+
+
+def test_reach_from_a_station_not_yet_open_says_when_it_opens():
+    result = CliRunner().invoke(cli, ["reach", "--from", "天府", "--minutes", "60", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["scenario"]: row for row in json.loads(result.output)}
+    assert rows["today"]["stations"] == 0 and "opens 2027" in rows["today"]["note"]
+    assert rows["after"]["stations"] > 10 and rows["after"]["note"] is None
+
+
+def test_times_json_gives_routes_lines_and_transfers():
+    result = CliRunner().invoke(
+        cli, ["times", "--from", "成都东", "--to", "宜宾", "万州北", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {(row["to"], row["scenario"]): row for row in json.loads(result.output)}
+    yibin = rows[("宜宾", "today")]
+    assert yibin["transfers"] == [] and yibin["lines"][0] == "成宜高铁"
+    assert yibin["minutes"] < 90  # through-running on 成宜, not via Chongqing (145 min before)
+    wanzhou = rows[("万州北", "today")]
+    assert len(wanzhou["transfers"]) == 1 and wanzhou["transfers"][0]["minutes"] > 0
+    assert any("transfer" in stop for stop in wanzhou["route"])

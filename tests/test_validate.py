@@ -296,7 +296,7 @@ def test_a_station_on_a_line_that_rail_lines_lacks_is_refused(layers_dir):
     edit_field(layers_dir / "rail_stations.csv", "cdw-07", "line_id", "xyz")
     problems = _problems(layers_dir)
     assert any(
-        "rail_stations.csv" in p and "'cdw-05'" in p and "'line_id'" in p and "'xyz'" in p
+        "rail_stations.csv" in p and "'cdw-07'" in p and "'line_id'" in p and "'xyz'" in p
         for p in problems
     ), problems
 
@@ -343,3 +343,23 @@ def test_county_figures_that_no_longer_add_up_are_refused(layers_dir):
     assert any(
         "'510100'" in p and "'population_2020'" in p and "add up to" in p for p in problems
     ), problems
+
+
+def test_a_column_added_later_may_be_left_out_of_a_file(layers_dir):
+    path = layers_dir / "rail_times.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    header = [name for name in rows[0] if name != "use"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    times = load_layers(["rail_times"], layers_dir=layers_dir)["rail_times"]
+    assert len(times) == len(rows) and times["use"].isna().all()
+    # A required column is still required.
+    header.remove("minutes")
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(LayerValidationError, match="'minutes': column is missing"):
+        load_layers(["rail_times"], layers_dir=layers_dir)

@@ -82,6 +82,16 @@ def test_one_feature_per_physical_station(layers):
     assert wanzhou["_main"]
 
 
+def test_a_station_popup_gives_each_line_its_own_status_and_date(layers):
+    # 万州北: operating on 郑渝 since 2016, under construction on 成达万 (opening 2027).
+    merged = merge_stations(layers["rail_stations"], line_names={"cdw": "成达万", "zy": "郑渝"})
+    lines = merged.set_index("station_id").loc["wanzhou_bei", "lines"].split("; ")
+    cdw = next(line for line in lines if line.startswith("成达万"))
+    zy = next(line for line in lines if line.startswith("郑渝"))
+    assert "under construction" in cdw and "2027" in cdw and "2016" not in cdw
+    assert "operating" in zy and "2016-11-28" in zy and "2027" not in zy
+
+
 def test_reach_rings_of_different_origins_differ_in_colour(layers):
     entry = MapLayer(layer="rail_reach", label_zh="可达", label_en="Reach")
     data = display_features(layers["rail_reach"], entry)

@@ -33,6 +33,8 @@ _LOOKUP_FIELDS = {("admin_areas", "name_zh"), ("admin_areas", "province_zh")}
 _LOOKUP_FIELDS |= {("admin_areas", "prefecture_zh"), ("rail_times", "stops")}
 # A reference to another row's adcode: loading refuses one that names no row.
 _LOOKUP_FIELDS |= {("admin_areas", "parent_adcode")}
+# Lines and stations a train runs on to: loading refuses one that names no line or station.
+_LOOKUP_FIELDS |= {("rail_lines", "through_running")}
 _TITLE_KEYS = ("title_zh", "title_en", "label_zh", "label_en")
 _JSON_BLOCK = re.compile(r'<script type="application/json"[^>]*>(.*?)</script>', re.DOTALL)
 

@@ -101,6 +101,7 @@ def reach_command(
                     "scenario": row["scenario"],
                     "minutes": float(row["minutes"]),
                     "stations": int(row["stations"]),
+                    "note": row["note"] or None,
                     "counties": [
                         {"adcode": adcode, "name_zh": name, "name_en": name_en}
                         for adcode, name, name_en in zip(
@@ -155,6 +156,8 @@ def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> N
             str(today["counties"]), str(after["counties"]), escape("; ".join(gained)),
         )  # fmt: skip
     _out.print(headline)
+    for row in table[table["note"] != ""].drop_duplicates(["origin", "scenario"]).itertuples():
+        _out.print(escape(f"{row.origin}: {row.note}"))
     _out.print(escape(TimeModel.from_settings().describe()))
     with _errors_as_messages():
         access = drive_areas(layers["rail_stations"], population=for_access(layers["admin_areas"]))

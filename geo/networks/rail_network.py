@@ -94,13 +94,52 @@ def counties_reached(
 
 def _reaches(
     layers: Mapping[str, gpd.GeoDataFrame], origins: Sequence[str], limit_minutes: float
-) -> Iterator[tuple[str, nx.MultiDiGraph, int, Reach]]:
-    """For each scenario and origin: the graph, the origin node and what it reaches."""
-    for scenario in SCENARIOS:
-        graph = rail_graph(layers, scenario=scenario)
+) -> Iterator[tuple[str, nx.MultiDiGraph, int, Reach | None]]:
+    """For each scenario and origin: the graph, the origin node and what it reaches.
+
+    An origin that is a station of the layers but not open in a scenario (天府 today) reaches
+    nothing there (``None``); a name that is no station at all is an error.
+    """
+    graphs = {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
+    every = _every_station_graph(layers, graphs)
+    for scenario, graph in graphs.items():
         for name in origins:
-            origin = find_station(graph, name)
-            yield scenario, graph, origin, reach(graph, origin, limit_minutes=limit_minutes)
+            station = every.nodes[find_station(every, name)]
+            nodes = [
+                n
+                for n in station_nodes(graph)
+                if graph.nodes[n]["station_id"] == station["station_id"]
+            ]
+            if not nodes:
+                yield scenario, every, find_station(every, name), None
+                continue
+            yield scenario, graph, nodes[0], reach(graph, nodes[0], limit_minutes=limit_minutes)
+
+
+def _every_station_graph(
+    layers: Mapping[str, gpd.GeoDataFrame], graphs: Mapping[str, nx.MultiDiGraph]
+) -> nx.MultiDiGraph:
+    """Return a graph holding every station of the layers (to find one open in no scenario)."""
+    stations = layers["rail_stations"]
+    if set(stations["station_id"]) <= {
+        graphs["after"].nodes[n]["station_id"] for n in station_nodes(graphs["after"])
+    }:
+        return graphs["after"]
+    every = nx.MultiDiGraph(name="rail network, any scenario")
+    for number, (_, row) in enumerate(stations.drop_duplicates("station_id").iterrows()):
+        point = row.geometry
+        every.add_node(number, kind="station", station_id=row["station_id"], x=point.x, y=point.y,
+                       name_zh=row["name_zh"], name_en=row["name_en"])  # fmt: skip
+    return every
+
+
+def not_open_note(layers: Mapping[str, gpd.GeoDataFrame], station_id: str, scenario: str) -> str:
+    """Say why a station reaches nothing in a scenario: not open, and when it opens if known."""
+    stops = layers["rail_stations"][layers["rail_stations"]["station_id"] == station_id]
+    openings = sorted(str(value) for value in stops["opening"].dropna() if str(value).strip())
+    when = f", opens {openings[0]}" if openings else ""
+    statuses = "; ".join(sorted({str(status).replace("_", " ") for status in stops["status"]}))
+    return f"not on the network {scenario} ({statuses}{when})"
 
 
 def reach_table(
@@ -115,13 +154,30 @@ def reach_table(
     -------
     DataFrame
         ``origin``, ``scenario``, ``minutes``, ``stations``, ``counties``, ``county_names``,
-        ``county_names_en`` and ``county_adcodes`` (each joined by ``、``).
+        ``county_names_en`` and ``county_adcodes`` (each joined by ``、``), and ``note`` (why
+        an origin reaches nothing: not open in that scenario, and when it opens).
     """
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     rows = []
     for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
         for limit in minutes:
+            if found is None:
+                station_id = graph.nodes[origin]["station_id"]
+                rows.append(
+                    {
+                        "origin": graph.nodes[origin]["name_zh"],
+                        "scenario": scenario,
+                        "minutes": limit,
+                        "stations": 0,
+                        "counties": 0,
+                        "county_names": "",
+                        "county_names_en": "",
+                        "county_adcodes": "",
+                        "note": not_open_note(layers, station_id, scenario),
+                    }
+                )
+                continue
             adcodes = counties_reached(found, graph, counties, within_minutes=limit)
             names = counties.set_index("adcode").loc[adcodes, ["name_zh", "name_en"]]
             rows.append(
@@ -134,6 +190,7 @@ def reach_table(
                     "county_names": "、".join(names["name_zh"]),
                     "county_names_en": "、".join(names["name_en"]),
                     "county_adcodes": "、".join(adcodes),
+                    "note": "",
                 }
             )
     return pd.DataFrame(rows)
@@ -154,6 +211,8 @@ def reach_areas(
     crs = metric_crs(layers["rail_stations"])
     rows = []
     for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+        if found is None:
+            continue  # the origin is not open in this scenario: no area
         nodes = list(found.minutes)
         points = gpd.GeoSeries(
             gpd.points_from_xy(
