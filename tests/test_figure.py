@@ -89,7 +89,7 @@ def test_main_stations_are_labelled_and_no_two_labels_overlap(layers):
     texts = [label.get_text() for label in drawn.labels]
     for station in ("成都东", "重庆北", "万州北"):
         assert any(text.startswith(station) for text in texts), station
-    renderer = drawn.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    renderer = drawn.figure.canvas.get_renderer()
     boxes = [label.get_window_extent(renderer) for label in drawn.labels]
     frame = drawn.map_axes.get_window_extent(renderer)
     for box in boxes:
@@ -253,3 +253,31 @@ def test_the_figure_command_writes_the_named_map_and_the_index(analysis, tmp_pat
     # The planners' page now shows the figure as the map's thumbnail.
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert 'src="figures/corridor.png"' in index and 'href="maps/corridor.html"' in index
+
+
+def test_station_statuses_have_distinct_symbols_in_the_legend(layers):
+    import numpy as np
+
+    with figure_style():
+        drawn = draw_figure(_definition("overview"), layers, dpi=100)
+        canvas = drawn.figure.canvas
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+        renderer = canvas.get_renderer()
+        legend = next(a.get_legend() for a in drawn.figure.axes if a.get_legend() is not None)
+        texts = [text.get_text().replace("\n", " ") for text in legend.get_texts()]
+        start = texts.index("车站 Stations")
+        rows = {}
+        for text in legend.get_texts()[start + 1 : start + 4]:
+            box = text.get_window_extent(renderer)
+            height = pixels.shape[0]
+            # The symbol sits left of its text, in the legend's column.
+            left = int(legend.get_window_extent(renderer).x0)
+            rows[text.get_text()] = pixels[
+                int(height - box.y1) : int(height - box.y0), left : int(box.x0) - 2
+            ]
+    operating, building = rows["运营 operating"], rows["在建 under construction"]
+    ink = (operating < 128).any(axis=-1)
+    assert ink.sum() > 10 and (building < 128).any(axis=-1).sum() > 10
+    # The map dashes a station under construction: its legend symbol is not the operating one.
+    assert (ink != (building < 128).any(axis=-1)).sum() > 0.2 * ink.sum()

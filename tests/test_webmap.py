@@ -517,3 +517,72 @@ def test_the_open_legend_stays_clear_of_the_layer_control(offline_maps, default_
         legend = page.locator(".chengyu-legend").bounding_box()
     assert control["y"] + control["height"] <= legend["y"], (control, legend)
     assert legend["y"] + legend["height"] <= height
+
+
+def test_map_pages_are_titled_with_the_map_title_as_text(layers, offline_maps):
+    from dataclasses import replace
+
+    definitions = {d.name: d for d in load_map_definitions()}
+    with open_page(offline_maps["overview"]) as (page, _):
+        title = page.title()
+    overview = definitions["overview"]
+    assert title == f"{overview.title_zh} · {overview.title_en}"
+    hostile = replace(overview, title_en=f"</title>{HOSTILE}")
+    html = make_map(hostile, layers, offline=True).get_root().render()
+    head = html[: html.index("</head>")]
+    assert "&lt;/title&gt;&lt;img src=x onerror=alert(1)&gt;</title>" in head
+    assert HOSTILE not in head.split("<title>")[1].split("</title>")[0]
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (1024, 640)])
+def test_the_search_placeholder_shows_in_full(offline_maps, size):
+    width, height = size
+    with open_page(offline_maps["overview"], width=width, height=height) as (page, _):
+        fits = page.evaluate(
+            """() => { const input = document.querySelector('.chengyu-search input');
+                       input.value = input.placeholder;  // measured as text
+                       return [input.scrollWidth, input.clientWidth]; }"""
+        )
+    assert fits[0] <= fits[1], fits
+
+
+_LEGEND_SCROLL = """() => {
+  const body = document.querySelector('.chengyu-legend-body');
+  const thumb = document.querySelector('.chengyu-scrollbar-thumb');
+  const box = thumb.getBoundingClientRect();
+  const legend = document.querySelector('.chengyu-legend').getBoundingClientRect();
+  const visible = thumb.offsetParent !== null && box.width >= 4 && box.height >= 20;
+  return {scroll: body.scrollHeight, client: body.clientHeight, visible: visible,
+          thumb: [box.top, box.bottom, box.left, box.right],
+          legend: [legend.top, legend.bottom, legend.left, legend.right]};
+}"""
+
+
+def test_the_legend_is_whole_at_1400_and_shows_a_scrollbar_when_it_scrolls(offline_maps):
+    with open_page(offline_maps["overview"], width=1400, height=900) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        whole = page.evaluate(_LEGEND_SCROLL)
+        airports = page.locator(".chengyu-legend-group").last.bounding_box()  # Airports
+        legend_box = page.locator(".chengyu-legend-body").bounding_box()
+    assert whole["scroll"] <= whole["client"] + 1, whole  # nothing cut off
+    assert not whole["visible"]  # and no scrollbar for nothing
+    assert airports["y"] + airports["height"] <= legend_box["y"] + legend_box["height"]
+    with open_page(offline_maps["overview"], width=1024, height=640) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        page.locator(".chengyu-legend summary").click()
+        page.wait_for_function(
+            "document.querySelector('.chengyu-legend-body').scrollHeight >"
+            " document.querySelector('.chengyu-legend-body').clientHeight"
+        )
+        page.wait_for_timeout(100)
+        top = page.evaluate(_LEGEND_SCROLL)
+        page.locator(".chengyu-legend-body").evaluate("body => { body.scrollTop = 1e6; }")
+        page.wait_for_timeout(100)
+        bottom = page.evaluate(_LEGEND_SCROLL)
+    assert top["scroll"] > top["client"]
+    assert top["visible"], top
+    legend_top, legend_bottom, legend_left, legend_right = top["legend"]
+    assert legend_left <= top["thumb"][2] and top["thumb"][3] <= legend_right + 1
+    assert legend_top <= top["thumb"][0] and bottom["thumb"][1] <= legend_bottom
+    # The thumb says where the view is: at the top, then at the bottom.
+    assert bottom["thumb"][0] > top["thumb"][0] + 20

@@ -15,6 +15,7 @@ import tomllib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -136,7 +137,11 @@ def test_the_build_succeeds_and_no_template_runs(hostile):
 def test_the_text_is_in_the_pages_only_as_json(hostile):
     for path in hostile.result.maps:
         html = path.read_text(encoding="utf-8")
-        outside = _JSON_BLOCK.sub("", html)
+        # The page's <title> holds the map's title as escaped text (checked here), the rest of
+        # the text is in JSON blocks only.
+        titles = re.findall(r"<title>(.*?)</title>", html, flags=re.S)
+        assert titles == [escape(hostile.titles[path.stem], quote=False)], path.name
+        outside = _JSON_BLOCK.sub("", re.sub(r"<title>.*?</title>", "", html, flags=re.S))
         for fragment in ("7*7", "6*7", "{#", "alert(", "cycler", "<!--", "src=x", "backslash"):
             assert fragment not in outside, (path.name, fragment)
         blocks = _JSON_BLOCK.findall(html)
@@ -179,6 +184,7 @@ def test_the_text_shows_literally_in_the_browser(hostile):
         with open_page(path) as (page, report):
             page.wait_for_function("window.chengyuReady")
             assert page.locator(".chengyu-title").inner_text() == hostile.titles[path.stem]
+            assert page.title() == hostile.titles[path.stem]  # the tab's title, as text
             legend = page.locator(".chengyu-legend").inner_text()
             assert all(label in legend for label in labels)
             listed = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()

@@ -14,8 +14,11 @@ import geopandas as gpd
 import pandas as pd
 from matplotlib import patheffects as effects
 from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Patch
+from matplotlib.transforms import IdentityTransform
 
 from geo.outputs._styles import STYLES, Symbol
 from geo.outputs.webmap import bilingual_label
@@ -111,6 +114,19 @@ def _legend_handle(symbol: Symbol, geometry: str) -> Any:
         )
     if geometry == "line":
         return Line2D([], [], color=_rgb(symbol.color), linewidth=width, ls=_DASHES[symbol.dash])
+    if symbol.dash != "solid":
+        # A marker's edge cannot be dashed; a one-point collection's can, as on the map.
+        marker = MarkerStyle(_MARKERS.get(symbol.marker, "o"))
+        handle = PathCollection(
+            [marker.get_path().transformed(marker.get_transform())],
+            sizes=[(symbol.size_mm * _PT_PER_MM) ** 2],
+            facecolors=[_rgb(symbol.fill) if symbol.fill else "white"],
+            edgecolors=[_rgb(symbol.color)],
+            linewidths=[max(0.6, width)],
+            linestyles=[_DASHES[symbol.dash]],
+        )
+        handle.set_transform(IdentityTransform())  # sizes in points, as scatter draws them
+        return handle
     return Line2D(
         [],
         [],

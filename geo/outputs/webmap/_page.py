@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -96,8 +97,11 @@ def make_map(
         group.add_child(_GeoJsonGroup(data_id, entry=entry, timeline=definition.timeline))
 
     key = tianditu_key or os.environ.get("TIANDITU_KEY")
+    title = f"{definition.title_zh} · {definition.title_en}"
+    # branca writes the title into <title> as it is: a title is data, so escaped here.
+    root.title = html.escape(title, quote=False)
     options = {
-        "title": f"{definition.title_zh} · {definition.title_en}",
+        "title": title,
         "legend": _legend(definition, layers),
         "notes": notes,
         "groups": [entry.label for entry in definition.layers],

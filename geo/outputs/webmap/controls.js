@@ -48,6 +48,45 @@ function chengyuSwatch(swatch) {
   return svg;
 }
 
+/* A scrollbar of our own beside a scrolling element: browsers with overlay scrollbars (and
+   headless Chromium) show none, and a legend cut at the bottom must say that it scrolls. The
+   thumb is as tall as the part shown and can be dragged; a click on the track pages. */
+function chengyuScrollbar(frame, body) {
+  var track = frame.appendChild(chengyuNode("div", "chengyu-scrollbar"));
+  var thumb = track.appendChild(chengyuNode("div", "chengyu-scrollbar-thumb"));
+  function update() {
+    var scrolls = body.scrollHeight > body.clientHeight + 1;
+    frame.classList.toggle("chengyu-scrolls", scrolls);
+    if (!scrolls) { return; }
+    var height = body.clientHeight, ratio = height / body.scrollHeight;
+    var size = Math.max(24, Math.round(height * ratio));
+    var travel = body.scrollHeight - height;
+    thumb.style.height = size + "px";
+    thumb.style.top = Math.round((height - size) * body.scrollTop / travel) + "px";
+  }
+  body.addEventListener("scroll", update);
+  thumb.addEventListener("pointerdown", function (event) {
+    event.preventDefault();
+    event.stopPropagation();
+    var startY = event.clientY, startTop = body.scrollTop;
+    var perPixel = body.scrollHeight / body.clientHeight;
+    function move(e) { body.scrollTop = startTop + (e.clientY - startY) * perPixel; }
+    function up() {
+      document.removeEventListener("pointermove", move);
+      document.removeEventListener("pointerup", up);
+    }
+    document.addEventListener("pointermove", move);
+    document.addEventListener("pointerup", up);
+  });
+  track.addEventListener("pointerdown", function (event) {
+    if (event.target !== track) { return; }
+    var below = event.clientY > thumb.getBoundingClientRect().top;
+    body.scrollTop += (below ? 1 : -1) * body.clientHeight * 0.9;
+  });
+  frame.parentNode.chengyuScrollbarUpdate = update;
+  return update;
+}
+
 /* Popups keep clear of the title and search box (top left) and of the map's edges. */
 var chengyuPopupOptions = {maxWidth: 380, autoPanPaddingTopLeft: [60, 110], autoPanPaddingBottomRight: [20, 30]};
 
@@ -156,7 +195,8 @@ function chengyuControls(map, options) {
     div.open = !small;
     div.addEventListener("toggle", chengyuLabelsRefresh);  // labels give way to the legend
     div.appendChild(chengyuNode("summary", "", "图例 Legend"));
-    var body = div.appendChild(chengyuNode("div", "chengyu-legend-body"));
+    var frame = div.appendChild(chengyuNode("div", "chengyu-legend-frame"));
+    var body = frame.appendChild(chengyuNode("div", "chengyu-legend-body"));
     options.legend.forEach(function (group) {
       var part = body.appendChild(chengyuNode("div", "chengyu-legend-group"));
       part.appendChild(chengyuNode("b", "", group.label));
@@ -167,6 +207,7 @@ function chengyuControls(map, options) {
       });
     });
     options.notes.forEach(function (note) { body.appendChild(chengyuNode("div", "chengyu-note", note)); });
+    chengyuScrollbar(frame, body);
     div.appendChild(chengyuNode("div", "chengyu-credit", options.credit));
     L.DomEvent.disableScrollPropagation(div);
     return div;
@@ -236,8 +277,10 @@ function chengyuControls(map, options) {
     var room = map.getSize().y - above - rest - 50;   // the controls' margins and a gap
     body.style.minHeight = "0";
     body.style.maxHeight = Math.max(40, room) + "px";
+    box.chengyuScrollbarUpdate();
   }
   fitLegend();
+  legend.getContainer().chengyuScrollbarUpdate();
   map.on("resize", fitLegend);
   legend.getContainer().addEventListener("toggle", fitLegend);  // a closed legend has no body
 
