@@ -63,11 +63,12 @@ RECORD_FORMAT = b"chengyu-cache/1"
 _HEADER_MAX = 256
 
 
-def write_record(path: Path, payload: bytes) -> None:
-    """Write ``payload`` as a cache entry: one header line with its sha256 and size, then it.
+def write_record(path: Path, payload: bytes, *, kind: str) -> None:
+    """Write ``payload`` as a cache entry: a header line with its sha256 and size, then it.
 
-    The entry is written atomically (``atomic_path``) and synced, so a reader sees either no
-    entry or a whole one; a damaged entry is found by ``read_record``.
+    The header reads ``chengyu-cache/1 kind=<kind> sha256=<hex> bytes=<size>``. The entry is
+    written atomically (``atomic_path``) and synced, so a reader sees no entry or a whole one;
+    ``read_record`` finds any later damage.
 
     Parameters
     ----------
@@ -75,11 +76,13 @@ def write_record(path: Path, payload: bytes) -> None:
         The entry (see ``cache_file``).
     payload
         The serialised value.
+    kind
+        How the payload is serialised (``geoparquet``, ``pickle``…), for people browsing.
     """
     digest = hashlib.sha256(payload).hexdigest()
-    header = b"%s sha256=%s bytes=%d\n" % (RECORD_FORMAT, digest.encode(), len(payload))
+    header = f"{RECORD_FORMAT.decode()} kind={kind} sha256={digest} bytes={len(payload)}\n"
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
-        handle.write(header)
+        handle.write(header.encode("ascii"))
         handle.write(payload)
         handle.flush()
         os.fsync(handle.fileno())
@@ -98,11 +101,11 @@ def read_record(path: Path) -> bytes:
     data = path.read_bytes()
     end = data.find(b"\n", 0, _HEADER_MAX)
     fields = data[:end].split(b" ") if end > 0 else []
-    if len(fields) != 3 or fields[0] != RECORD_FORMAT:
+    if len(fields) != 4 or fields[0] != RECORD_FORMAT:
         raise DamagedCacheError("no cache header")
     try:
-        digest = fields[1].removeprefix(b"sha256=").decode("ascii")
-        size = int(fields[2].removeprefix(b"bytes="))
+        digest = fields[2].removeprefix(b"sha256=").decode("ascii")
+        size = int(fields[3].removeprefix(b"bytes="))
     except (UnicodeDecodeError, ValueError):
         raise DamagedCacheError("unreadable cache header") from None
     payload = data[end + 1 :]
