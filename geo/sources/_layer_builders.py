@@ -141,12 +141,42 @@ def _rail_lines(
             continue
         chain = on_line.loc[record["from_seq"] : record["to_seq"]].geometry
         geometries.append(freight.schematic_route([(point.x, point.y) for point in chain]))
+    problems += _unjoined_stops(records, stations, spec)
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
     frame["geometry_source"] = "schematic_station_chain"
     frame["osm_share"] = 0.0
     return frame
+
+
+def _unjoined_stops(
+    records: list[Record], stations: gpd.GeoDataFrame, spec: LayerSpec
+) -> list[Problem]:
+    """Find stops no section joins to the next: a section deleted, its stops left."""
+    problems = []
+    for line_id, stops in stations.groupby("line_id", sort=False):
+        sections = [r for r in records if r["line_id"] == line_id]
+        if not sections:
+            continue  # reported by rail_stations' line_id check
+        seqs = sorted(int(seq) for seq in stops["seq"])
+        loose = [
+            seq
+            for seq in seqs[:-1]
+            if not any(r["from_seq"] <= seq < r["to_seq"] for r in sections)
+        ]
+        if loose:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    str(line_id),
+                    "from_seq",
+                    f"no section of line {line_id!r} joins stop {loose[0]} to stop {loose[0] + 1}"
+                    + (f" (nor {len(loose) - 1} more)" if len(loose) > 1 else "")
+                    + ": every stop of rail_stations must lie on a section (was one deleted?)",
+                )
+            )
+    return problems
 
 
 def _rail_times(

@@ -56,6 +56,10 @@ class FieldSpec:
         Allowed values, if the field is a code list.
     minimum, maximum
         Bounds of a numeric field.
+    positive
+        A number that must be above zero (a length: 0 km is no length).
+    not_future
+        A date that cannot be after today (the date a source said something).
     """
 
     name: str
@@ -64,6 +68,8 @@ class FieldSpec:
     vocabulary: tuple[str, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    positive: bool = False
+    not_future: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ class LayerSpec:
     source_file: str = field(default="")
     #: Fields the build adds to every feature (never read from the source file).
     computed: tuple[FieldSpec, ...] = ()
+    #: ``(group, order)``: within each value of ``group`` the rows of the file must follow
+    #: ``order`` (stops down a line), so that a swapped number is found, never sorted away.
+    sequence: tuple[str, str] | None = None
 
     @property
     def file_name(self) -> str:
@@ -94,7 +103,7 @@ class LayerSpec:
 
 _ID = FieldSpec("id", "id", required=True)
 #: The date a feature's ``status`` is known for (the date of the source that says so).
-_STATUS_AS_OF = FieldSpec("status_as_of", "date", required=True)
+_STATUS_AS_OF = FieldSpec("status_as_of", "date", required=True, not_future=True)
 _SOURCE = FieldSpec("source", required=True)
 _POSITION = (
     # WGS84 ranges are checked with the position, which can tell a swapped pair.
@@ -127,6 +136,7 @@ RAIL_STATIONS = LayerSpec(
         _SOURCE,
     ),
     sort_by=("line_id", "seq"),
+    sequence=("line_id", "seq"),
 )
 
 RAIL_LINES = LayerSpec(
@@ -148,8 +158,8 @@ RAIL_LINES = LayerSpec(
         FieldSpec("design_speed_kmh", "int", required=True, minimum=60, maximum=600),
         # Where a source gives it; travel times use it before the design speed.
         FieldSpec("operating_speed_kmh", "int", minimum=60, maximum=600),
-        FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
-        FieldSpec("line_length_official_km", "float", minimum=0, maximum=5000),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=5000, positive=True),
+        FieldSpec("line_length_official_km", "float", minimum=0, maximum=5000, positive=True),
         FieldSpec("started", "date"),
         FieldSpec("opened", "date"),
         FieldSpec("opening", "date_or_year"),
@@ -254,11 +264,12 @@ CORRIDOR_ROUTES = LayerSpec(
         FieldSpec("departed", "date"),
         FieldSpec("waypoints", "waypoints"),
         FieldSpec("routing", required=True, vocabulary=("schematic", "searoute", "rail_network")),
-        FieldSpec("length_official_km", "float", minimum=0, maximum=30000),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=30000, positive=True),
         FieldSpec("notes"),
         _SOURCE,
     ),
     sort_by=("service_id", "leg_seq"),
+    sequence=("service_id", "leg_seq"),
 )
 
 EXPRESSWAYS = LayerSpec(
@@ -279,7 +290,7 @@ EXPRESSWAYS = LayerSpec(
         FieldSpec("started", "date_or_year"),
         FieldSpec("opened", "date_or_year"),
         FieldSpec("opening", "date_or_year"),
-        FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=5000, positive=True),
         FieldSpec("waypoints", "waypoints", required=True),
         FieldSpec("notes"),
         _SOURCE,
