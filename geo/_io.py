@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import hashlib
 import os
@@ -50,6 +51,41 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         for path in (temporary, *(Path(f"{temporary}{suffix}") for suffix in _SIDE_SUFFIXES)):
             path.unlink(missing_ok=True)
+
+
+#: Free bytes under which a failed write is put down to a full disk: GDAL and SQLite often say
+#: only "Failed to commit transaction".
+_NEARLY_FULL_BYTES = 16 * 2**20
+
+
+def disk_full(error: BaseException, folder: Path) -> bool:
+    """Whether ``error``, raised writing into ``folder``, comes from a full disk (or quota).
+
+    Parameters
+    ----------
+    error
+        What the write raised: an ``OSError`` with ``ENOSPC`` or ``EDQUOT``, a library's error
+        saying so, or any error while the folder's file system has almost no space left.
+    folder
+        Where the write went.
+    """
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(error).lower()
+    if any(words in text for words in ("no space left", "disk is full", "disk full")):
+        return True
+    try:
+        return shutil.disk_usage(_existing(folder)).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
+def _existing(folder: Path) -> Path:
+    """``folder``, or its nearest existing parent (a staging folder may be gone by now)."""
+    folder = Path(os.path.abspath(folder))
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def cache_for(out: Path) -> Path:
@@ -236,7 +272,8 @@ def staged_output(out: Path, *, outputs: Iterable[str]) -> Iterator[Path]:
     except OSError as error:
         recover(out, staging=staging, previous=previous, outputs=produced)
         where = error.filename or out
-        raise ExportError(f"{where}: {error.strerror}; {out} is left as it was") from error
+        reason = f"disk full ({error.strerror})" if disk_full(error, parent) else error.strerror
+        raise ExportError(f"{where}: {reason}; {out} is left as it was") from error
     except BaseException:
         recover(out, staging=staging, previous=previous, outputs=produced)
         raise

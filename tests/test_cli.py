@@ -217,7 +217,8 @@ def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
     monkeypatch.setattr(build_module, "analyse", full)
     result = runner.invoke(cli, ["build", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert "No space left on device" in result.output and "Traceback" not in result.output
+    assert "disk full (No space left on device)" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runner, monkeypatch):
