@@ -206,6 +206,15 @@ def test_an_unwritable_or_missing_out_is_one_line(runner, out, expected):
     assert len(lines) == 1 and out in lines[0] and expected in lines[0], result.output
 
 
+def test_a_bad_scheduler_is_one_line_naming_the_option_and_nothing_is_written(runner, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["coverage", "--out", str(out), "--scheduler", "garbage://x"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--scheduler garbage://x" in lines[0], result.output
+    assert not out.exists()
+
+
 def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
     import errno
 
