@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import hashlib
 import os
@@ -52,6 +53,41 @@ def atomic_path(target: Path) -> Iterator[Path]:
             path.unlink(missing_ok=True)
 
 
+#: Free bytes under which a failed write is put down to a full disk: GDAL and SQLite often say
+#: only "Failed to commit transaction".
+_NEARLY_FULL_BYTES = 16 * 2**20
+
+
+def disk_full(error: BaseException, folder: Path) -> bool:
+    """Whether ``error``, raised writing into ``folder``, comes from a full disk (or quota).
+
+    Parameters
+    ----------
+    error
+        What the write raised: an ``OSError`` with ``ENOSPC`` or ``EDQUOT``, a library's error
+        saying so, or any error while the folder's file system has almost no space left.
+    folder
+        Where the write went.
+    """
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(error).lower()
+    if any(words in text for words in ("no space left", "disk is full", "disk full")):
+        return True
+    try:
+        return shutil.disk_usage(_existing(folder)).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
+def _existing(folder: Path) -> Path:
+    """``folder``, or its nearest existing parent (a staging folder may be gone by now)."""
+    folder = Path(os.path.abspath(folder))
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
 def cache_for(out: Path) -> Path:
     """Return the cache of builds into ``out``: ``settings.cache_dir`` if set, else out/cache."""
     return Path(settings.cache_dir) if "cache_dir" in vars(settings) else out / "cache"
@@ -63,11 +99,12 @@ RECORD_FORMAT = b"chengyu-cache/1"
 _HEADER_MAX = 256
 
 
-def write_record(path: Path, payload: bytes) -> None:
-    """Write ``payload`` as a cache entry: one header line with its sha256 and size, then it.
+def write_record(path: Path, payload: bytes, *, kind: str) -> None:
+    """Write ``payload`` as a cache entry: a header line with its sha256 and size, then it.
 
-    The entry is written atomically (``atomic_path``) and synced, so a reader sees either no
-    entry or a whole one; a damaged entry is found by ``read_record``.
+    The header reads ``chengyu-cache/1 kind=<kind> sha256=<hex> bytes=<size>``. The entry is
+    written atomically (``atomic_path``) and synced, so a reader sees no entry or a whole one;
+    ``read_record`` finds any later damage.
 
     Parameters
     ----------
@@ -75,11 +112,13 @@ def write_record(path: Path, payload: bytes) -> None:
         The entry (see ``cache_file``).
     payload
         The serialised value.
+    kind
+        How the payload is serialised (``geoparquet``, ``pickle``…), for people browsing.
     """
     digest = hashlib.sha256(payload).hexdigest()
-    header = b"%s sha256=%s bytes=%d\n" % (RECORD_FORMAT, digest.encode(), len(payload))
+    header = f"{RECORD_FORMAT.decode()} kind={kind} sha256={digest} bytes={len(payload)}\n"
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
-        handle.write(header)
+        handle.write(header.encode("ascii"))
         handle.write(payload)
         handle.flush()
         os.fsync(handle.fileno())
@@ -98,11 +137,11 @@ def read_record(path: Path) -> bytes:
     data = path.read_bytes()
     end = data.find(b"\n", 0, _HEADER_MAX)
     fields = data[:end].split(b" ") if end > 0 else []
-    if len(fields) != 3 or fields[0] != RECORD_FORMAT:
+    if len(fields) != 4 or fields[0] != RECORD_FORMAT:
         raise DamagedCacheError("no cache header")
     try:
-        digest = fields[1].removeprefix(b"sha256=").decode("ascii")
-        size = int(fields[2].removeprefix(b"bytes="))
+        digest = fields[2].removeprefix(b"sha256=").decode("ascii")
+        size = int(fields[3].removeprefix(b"bytes="))
     except (UnicodeDecodeError, ValueError):
         raise DamagedCacheError("unreadable cache header") from None
     payload = data[end + 1 :]
@@ -233,7 +272,8 @@ def staged_output(out: Path, *, outputs: Iterable[str]) -> Iterator[Path]:
     except OSError as error:
         recover(out, staging=staging, previous=previous, outputs=produced)
         where = error.filename or out
-        raise ExportError(f"{where}: {error.strerror}; {out} is left as it was") from error
+        reason = f"disk full ({error.strerror})" if disk_full(error, parent) else error.strerror
+        raise ExportError(f"{where}: {reason}; {out} is left as it was") from error
     except BaseException:
         recover(out, staging=staging, previous=previous, outputs=produced)
         raise

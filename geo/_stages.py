@@ -175,7 +175,7 @@ def cached_stage(
             log(f"stage {name}: read from {path.name}")
             return result
     result = compute()
-    write_record(path, codec.dump(result))
+    write_record(path, codec.dump(result), kind=codec.name)
     log(f"stage {name}: computed, cached in {path.name}")
     if keep is not None:
         _prune(folder, name, keep)

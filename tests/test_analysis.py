@@ -23,3 +23,14 @@ def test_the_analysis_is_computed_once_per_set_of_inputs(monkeypatch):
     )
     with pytest.raises(AssertionError, match="analysed again"):
         analyse(radii_km=[7.0])  # another input: computed
+
+
+@pytest.mark.parametrize("radii", [[5, 10, 30], (30.0, 5, 10, 10), [10.0, 5.0, 30.0]])
+def test_the_default_radii_in_any_form_read_back_the_builds_analysis(radii, monkeypatch):
+    analyse()  # the build's analysis (default radii), computed or already cached
+
+    def again(**_):
+        raise AssertionError("analysed again: the radii were not normalised")
+
+    monkeypatch.setattr(analysis_module, "_analyse", again)
+    assert list(analyse(radii_km=radii).coverage["radius_km"].unique()) == [5.0, 10.0, 30.0]

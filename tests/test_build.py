@@ -148,7 +148,7 @@ def test_a_full_disk_is_one_clear_error_and_the_previous_build_stays(previous, m
 
     monkeypatch.setattr(build_module, "write_csv", full)
     before = _hashes(previous)
-    with pytest.raises(ExportError, match="No space left on device") as caught:
+    with pytest.raises(ExportError, match=r"disk full \(No space left on device\)") as caught:
         build(out_dir=previous)
     assert "left as it was" in str(caught.value) and "\n" not in str(caught.value)
     assert _hashes(previous) == before

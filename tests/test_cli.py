@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
@@ -100,12 +101,13 @@ def test_lengths_prints_the_table_and_writes_the_csv_and_nothing_else(runner, tm
 
 
 def test_coverage_prints_both_seed_lines_and_the_counties_that_gain(runner, tmp_path):
+    # 2.5 km: a radius whose columns (people_after_2.5km) are no Python names.
     result = runner.invoke(
-        cli, ["coverage", "--out", str(tmp_path), "--radius", "10", "--top", "40"]
+        cli, ["coverage", "--out", str(tmp_path), "--radius", "2.5", "--top", "40"]
     )
     assert result.exit_code == 0, result.output
     assert "成达万" in result.output and "渝昆" in result.output
-    assert "Counties that gain most within 10km" in result.output
+    assert "Counties that gain most within 2.5km" in result.output
     # Chongqing's districts show their municipality (巴南区 Banan holds the letters, not a NaN).
     assert not re.search(r"\bnan\b", result.output)
     assert "Chongqing" in result.output and "District" in result.output  # names in English too
@@ -142,6 +144,25 @@ def test_coverage_json_prints_plain_rows(runner, built, monkeypatch):
         rows[0]
     )
     assert rows[0]["people"] == int(built.coverage["people"].iloc[0])
+
+
+@pytest.mark.parametrize("radius", ["0.5", "2.5", "7.25"])
+def test_coverage_prints_the_gains_at_any_radius(runner, built, monkeypatch, radius):
+    counties = built.station_coverage.rename(
+        columns=lambda name: name.replace("_10km", f"_{float(radius):g}km")
+    )
+
+    def write(outputs, **options):  # the session's build, its 10 km columns renamed
+        analysis = _analysis_of(built)
+        analysis.layers["station_coverage"] = counties
+        return analysis, {name: [Path("out") / name] for name in outputs}
+
+    monkeypatch.setattr("geo.cli.commands._write", write)
+    result = runner.invoke(cli, ["coverage", "--radius", radius, "--radius", "0.1"])
+    assert result.exit_code == 0, result.output
+    assert f"Counties that gain most within {float(radius):g}km" in result.output
+    top = counties.sort_values(f"gain_people_{float(radius):g}km", ascending=False).iloc[0]
+    assert f"{top[f'gain_people_{float(radius):g}km']:+,}" in result.output
 
 
 def test_coverage_refuses_a_bad_population_file_in_one_line(runner, tmp_path):
@@ -185,6 +206,15 @@ def test_an_unwritable_or_missing_out_is_one_line(runner, out, expected):
     assert len(lines) == 1 and out in lines[0] and expected in lines[0], result.output
 
 
+def test_a_bad_scheduler_is_one_line_naming_the_option_and_nothing_is_written(runner, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["coverage", "--out", str(out), "--scheduler", "garbage://x"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--scheduler garbage://x" in lines[0], result.output
+    assert not out.exists()
+
+
 def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
     import errno
 
@@ -196,7 +226,8 @@ def test_an_os_error_is_one_line_not_a_traceback(runner, monkeypatch, tmp_path):
     monkeypatch.setattr(build_module, "analyse", full)
     result = runner.invoke(cli, ["build", "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert "No space left on device" in result.output and "Traceback" not in result.output
+    assert "disk full (No space left on device)" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runner, monkeypatch):

@@ -259,3 +259,34 @@ def test_an_unreachable_scheduler_is_one_clear_error(cells, areas, monkeypatch):
     monkeypatch.setattr(settings, "dask_connect_timeout_s", 1.0)
     with pytest.raises(ChengyuError, match=r"--scheduler tcp://127.0.0.1:9: no Dask scheduler"):
         covered_by(cells, areas, scheduler="tcp://127.0.0.1:9")
+
+
+def test_a_scheduler_address_of_no_known_scheme_is_one_clear_error(cells, areas):
+    from geo.errors import ChengyuError
+
+    with pytest.raises(ChengyuError, match=r"^--scheduler garbage://x: not 'local' nor a Dask"):
+        covered_by(cells, areas, scheduler="garbage://x")
+
+
+def test_a_server_that_answers_but_is_no_dask_scheduler_is_one_clear_error(cells, areas):
+    import socket
+    import threading
+
+    from geo.errors import ChengyuError
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def banner() -> None:  # as an SSH server greets: bytes Dask reads as a 3 EiB frame
+        connection, _ = server.accept()
+        with connection:
+            connection.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n" * 4)
+            connection.recv(1024)
+
+    threading.Thread(target=banner, daemon=True).start()
+    try:
+        with pytest.raises(ChengyuError, match="answers, but is not a Dask scheduler") as caught:
+            covered_by(cells, areas, scheduler=f"tcp://127.0.0.1:{port}")
+    finally:
+        server.close()
+    assert str(caught.value).startswith(f"--scheduler tcp://127.0.0.1:{port}:")

@@ -140,3 +140,21 @@ def test_a_gdal_write_error_is_an_export_error_and_leaves_no_file(tmp_path, monk
     with pytest.raises(ExportError, match=r"x\.gpkg: cannot be written: .*disk is full"):
         write_geopackage(load_layers(["airports"]), target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_that_gdal_reports_as_a_failed_commit_says_disk_full(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    def failed(*args, **kwargs):  # what GDAL says when SQLite cannot grow the file
+        raise pyogrio.errors.DataSourceError("Failed to commit transaction")
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(pyogrio, "write_dataframe", failed)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10**9, 10**9 - 4096, 4096))
+    with pytest.raises(ExportError, match=r"x\.gpkg: cannot be written: disk full \(Failed to"):
+        write_geopackage(load_layers(["airports"]), tmp_path / "x.gpkg")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(10**12, 10**9, 10**12 - 10**9))
+    with pytest.raises(ExportError) as caught:  # room left: the error is not put on the disk
+        write_geopackage(load_layers(["airports"]), tmp_path / "x.gpkg")
+    assert "disk full" not in str(caught.value)

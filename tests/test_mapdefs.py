@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from geo import settings
 from geo.errors import MapDefinitionError
 from geo.outputs.webmap import write_maps
 from geo.sources.mapdefs import load_map_definitions
@@ -149,3 +151,11 @@ def test_every_problem_of_every_file_is_listed(tmp_path):
     _write(tmp_path, "b.toml", name="b", top="extra = 1")
     message = _problems(tmp_path)
     assert "a.toml: map 'a', group 1" in message and "b.toml: map 'b': unknown key" in message
+
+
+def test_a_definition_with_a_byte_order_mark_reads_like_one_without(tmp_path):
+    source = (Path(settings.maps_dir) / "overview.toml").read_bytes()
+    (tmp_path / "overview.toml").write_bytes(codecs.BOM_UTF8 + source)
+    (with_bom,) = load_map_definitions(tmp_path)
+    (plain,) = [d for d in load_map_definitions() if d.name == "overview"]
+    assert with_bom == plain

@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import logging
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
 import pytest
+import shapely
+from click.testing import CliRunner
+from shapely import Point
+from shapely.affinity import translate
 
 from geo import settings
-from geo._stages import cached_stage, inputs_key
+from geo._stages import (
+    GEOPARQUET,
+    JSON,
+    NPY,
+    PICKLE,
+    RAW,
+    cached_stage,
+    frame_digest,
+    inputs_key,
+)
+from geo.analysis.stage import Analysis
+from geo.cli.commands import cli
 from tests.conftest import edit_field
 
 
@@ -55,3 +83,184 @@ def test_only_the_newest_results_of_a_stage_are_kept(tmp_path):
     assert len(list(tmp_path.glob("demo-*.cache"))) == 3
     assert cached_stage("demo", ["4"], lambda: -1, cache_dir=tmp_path) == 4  # newest kept
     assert cached_stage("demo", ["0"], lambda: -1, cache_dir=tmp_path) == -1  # oldest gone
+
+
+# --- A damaged cache never changes an answer -------------------------------------------------
+
+_CODECS = {codec.name: codec for codec in (PICKLE, GEOPARQUET, NPY, JSON, RAW)}
+#: Kinds of cache entry a build reads (``china`` and ``land`` only for the figures' context).
+_BUILD_KINDS = {
+    "analysis", "maps", "boundaries", "population", "drive-areas", "display", "rail-segments",
+    "rail-route", "road-route",
+}  # fmt: skip
+
+
+def _split(path: Path) -> tuple[bytes, bytes]:
+    data = path.read_bytes()
+    end = data.index(b"\n") + 1
+    return data[:end], data[end:]
+
+
+def flip(path: Path) -> None:
+    """Invert 64 bytes near the end of the payload, as a bad sector would."""
+    header, payload = _split(path)
+    damaged = bytearray(payload)
+    for index in range(max(0, len(damaged) - 80), max(0, len(damaged) - 16)):
+        damaged[index] ^= 0xFF
+    path.write_bytes(header + bytes(damaged))
+
+
+def truncate(path: Path) -> None:
+    """Keep the first two thirds of the entry, as an interrupted copy would."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+
+
+def renumber(path: Path) -> None:
+    """Change one number and write the payload again in its own format, header kept as it was.
+
+    Only the size in the header follows, so that it is the checksum that finds the change.
+    """
+    header, payload = _split(path)
+    kind = header.split()[1].removeprefix(b"kind=").decode()
+    codec = _CODECS[kind]
+    changed = codec.dump(_nudge(codec.load(payload)))
+    assert changed != payload
+    fields = header.split()
+    fields[3] = b"bytes=%d" % len(changed)
+    path.write_bytes(b" ".join(fields) + b"\n" + changed)
+
+
+def _nudge(value: Any) -> Any:
+    """The same value with its first number changed."""
+    if isinstance(value, gpd.GeoDataFrame):
+        changed = value.copy()
+        first = changed.index[0]
+        changed.loc[first, "geometry"] = translate(changed.geometry[first], 0.01, 0.01)
+        return changed
+    if isinstance(value, pd.DataFrame):
+        changed = value.copy()
+        column = changed.select_dtypes("number").columns[0]
+        changed.loc[changed.index[0], column] += 1
+        return changed
+    if isinstance(value, np.ndarray):
+        changed = value.copy()
+        changed.flat[0] += 0.01
+        return changed
+    if isinstance(value, bytes):
+        return shapely.to_wkb(translate(shapely.from_wkb(value), 0.01, 0.01))
+    if isinstance(value, str):
+        return re.sub(r"\d", lambda digit: str((int(digit[0]) + 1) % 10), value, count=1)
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, list):
+        return [_nudge(value[0]), *value[1:]]
+    if isinstance(value, dict):
+        first = next(iter(value))
+        return {**value, first: _nudge(value[first])}
+    if isinstance(value, Analysis):
+        return dataclasses.replace(value, lengths=_nudge(value.lengths))
+    raise AssertionError(f"no number to change in a {type(value).__name__}")
+
+
+_DAMAGES = [flip, truncate, renumber]
+_VALUES = {
+    "pickle": {"answer": [1.5, 2]},
+    "geoparquet": gpd.GeoDataFrame({"people": [3, 4]}, geometry=[Point(104, 30), Point(106, 29)]),
+    "npy": np.arange(64, dtype=float).reshape(-1, 4),
+    "json": {"coordinates": [[104.1, 30.6], [106.5, 29.5]], "off_network_km": 0.5},
+    "raw": shapely.to_wkb(Point(104.0, 30.0)),
+}
+
+
+def _equal(first: Any, second: Any) -> bool:
+    if isinstance(first, pd.DataFrame):
+        return bool(first.equals(second))
+    if isinstance(first, np.ndarray):
+        return bool(np.array_equal(first, second))
+    return bool(first == second)
+
+
+def _damage_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.WARNING and "is damaged" in record.getMessage()
+    ]
+
+
+@pytest.mark.parametrize("damage", _DAMAGES)
+@pytest.mark.parametrize("kind", sorted(_VALUES))
+def test_a_damaged_entry_is_reported_once_deleted_and_computed_again(
+    kind, damage, tmp_path, caplog
+):
+    value = _VALUES[kind]
+    codec = _CODECS[kind]
+    cached_stage("demo", ["a"], lambda: value, cache_dir=tmp_path, codec=codec)
+    (entry,) = tmp_path.glob("demo-*.cache")
+    damage(entry)
+    caplog.set_level(logging.INFO, logger="chengyu")
+    calls = []
+
+    def compute() -> Any:
+        calls.append(1)
+        return value
+
+    again = cached_stage("demo", ["a"], compute, cache_dir=tmp_path, codec=codec)
+    assert _equal(again, value) and calls == [1]
+    assert len(_damage_warnings(caplog)) == 1 and str(entry) in _damage_warnings(caplog)[0]
+    # Written again, whole: the next read needs no computing and says nothing.
+    caplog.clear()
+    assert _equal(cached_stage("demo", ["a"], compute, cache_dir=tmp_path, codec=codec), value)
+    assert calls == [1] and not _damage_warnings(caplog)
+
+
+def _normalised(path: Path) -> bytes:
+    """A file's content without what differs from one identical build to the next."""
+    if path.suffix == ".gpkg":
+        digest = hashlib.sha256()
+        with tempfile.TemporaryDirectory() as folder:  # GDAL may write beside what it reads
+            copy = Path(shutil.copy(path, folder))
+            frames = {
+                name: pyogrio.read_dataframe(copy, layer=name)
+                for name, _ in pyogrio.list_layers(copy)
+            }
+        for name, frame in frames.items():
+            frame = frame.drop(columns="update_time", errors="ignore")  # when styles were written
+            digest.update(name.encode() + frame_digest(frame).encode())
+        return digest.digest()
+    if path.suffix == ".html":  # folium names its elements with random ids
+        return re.sub(rb"_[0-9a-f]{32}(?![0-9a-f])", b"_ID", path.read_bytes())
+    return path.read_bytes()
+
+
+def _output_hashes(out: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(out)): hashlib.sha256(_normalised(path)).hexdigest()
+        for path in sorted(out.rglob("*"))
+        # GDAL's side files (``.aux.xml``) are written by whoever reads the GeoPackage.
+        if path.is_file()
+        and "cache" not in path.relative_to(out).parts
+        and not path.name.endswith(".aux.xml")
+    }
+
+
+@pytest.mark.parametrize("damage", _DAMAGES)
+def test_a_build_on_a_damaged_cache_writes_the_clean_build_and_warns_once_per_entry(
+    damage, built, tmp_path, monkeypatch, caplog
+):
+    clean = built.geopackage.parent
+    cache = tmp_path / "cache"
+    shutil.copytree(settings.cache_dir, cache)
+    for entry in cache.glob("*.cache"):
+        damage(entry)
+    monkeypatch.setattr(settings, "cache_dir", cache)
+    caplog.set_level(logging.WARNING, logger="chengyu")
+    result = CliRunner().invoke(cli, ["build", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert _output_hashes(tmp_path / "out") == _output_hashes(clean)
+    named = [
+        re.search(r"cache entry (\S+) is damaged", line)[1] for line in _damage_warnings(caplog)
+    ]
+    assert len(named) == len(set(named))  # each damaged entry once
+    assert {Path(name).name.rsplit("-", 1)[0] for name in named} >= _BUILD_KINDS

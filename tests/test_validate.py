@@ -28,7 +28,7 @@ def _problems(layers_dir: Path, names: list[str] | None = None) -> list[str]:
         ("rail_stations.csv", "cdw-07", "name_zh", "", "required but empty"),
         ("rail_stations.csv", "cdw-07", "status", "open", "not one of"),
         ("rail_stations.csv", "cdw-07", "lon", "200", "outside the WGS84 range"),
-        ("rail_stations.csv", "cdw-07", "precision_m", "about 5 km", "not a valid int"),
+        ("rail_stations.csv", "cdw-07", "precision_m", "about 5 km", "not a whole number"),
         ("rail_stations.csv", "cy-01", "opened", "2015-13-26", "not a valid date"),
         ("rail_lines.csv", "cdw-1", "opening", "Sept 2027", "not a year"),
         ("rail_stations.csv", "cdw-07", "station_id", "Suining Station", "lowercase"),
@@ -43,6 +43,16 @@ def _problems(layers_dir: Path, names: list[str] | None = None) -> list[str]:
         ("admin_areas.csv", "510104", "population_2020", "-5", "below the minimum"),
         ("admin_areas.csv", "513300", "name_en", "Garzê", "not ASCII"),
         ("admin_areas.csv", "510104", "name_en", "", "required"),
+        # Valid-looking values that crashed later, or were guessed at:
+        ("rail_lines.csv", "cdw-1", "length_official_km", "0", "0 is not above 0"),
+        ("rail_lines.csv", "cdw-2", "line_length_official_km", "0.0", "0 is not above 0"),
+        ("rail_stations.csv", "cdw-05", "lon", "1_04.5", "not a number in ASCII digits"),
+        ("rail_stations.csv", "cdw-05", "lat", "３０.５", "not a number in ASCII digits"),
+        ("rail_stations.csv", "cdw-05", "precision_m", "1_00", "not a whole number"),
+        ("rail_stations.csv", "cdw-05", "precision_m", "１００", "not a whole number"),
+        ("rail_stations.csv", "cdw-05", "status_as_of", "2099-01-01", "in the future"),
+        ("rail_stations.csv", "cdw-05", "status_as_of", "２０２３-12-26", "not a YYYY-MM-DD"),
+        ("admin_areas.csv", "510104", "urban_2020", "1", "is not the population"),
     ],
 )
 def test_a_bad_field_is_named_with_its_file_and_feature(
@@ -323,16 +333,21 @@ def test_a_county_with_another_name_and_the_same_boundary_is_refused(layers_dir,
 
     monkeypatch.setattr(admin, "boundaries", twin_boundaries)
     path = layers_dir / "admin_areas.csv"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    index = next(i for i, line in enumerate(lines) if line.startswith("510104,"))
-    population = lines[index].split(",")[lines[0].split(",").index("population_2020")]
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        names, rows = list(reader.fieldnames or []), list(reader)
+    index = next(i for i, row in enumerate(rows) if row["adcode"] == "510104")
     # Split 锦江区's people between itself and the twin so the totals still add up.
-    half = int(population) // 2
-    rest = int(population) - half
-    lines[index] = lines[index].replace(f",{population},", f",{half},", 1)
-    twin = lines[index].replace("510104,", "510198,", 1).replace("锦江区", "锦江新区", 1)
-    lines.insert(index + 1, twin.replace(f",{half},", f",{rest},", 1))
-    path.write_text("".join(lines), encoding="utf-8")
+    original, twin = rows[index], dict(rows[index], adcode="510198", name_zh="锦江新区")
+    for column in ("population_2020", "urban_2020", "rural_2020"):
+        half = int(original[column]) // 2
+        twin[column] = str(int(original[column]) - half)
+        original[column] = str(half)
+    rows.insert(index + 1, twin)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
     problems = _problems(layers_dir, ["admin_areas"])
     assert any("'510198'" in p and "same boundary as '510104'" in p for p in problems), problems
 
@@ -363,3 +378,29 @@ def test_a_column_added_later_may_be_left_out_of_a_file(layers_dir):
         writer.writerows(rows)
     with pytest.raises(LayerValidationError, match="'minutes': column is missing"):
         load_layers(["rail_times"], layers_dir=layers_dir)
+
+
+def test_a_header_only_layer_is_one_problem_naming_the_file(layers_dir):
+    path = layers_dir / "admin_areas.csv"
+    path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    problems = _problems(layers_dir)
+    assert problems == ["admin_areas.csv: feature '(file)', field '(all)': has a header but no "
+                        "features; a layer needs one"]  # fmt: skip
+
+
+def test_swapped_stop_numbers_are_refused_not_sorted_away(layers_dir):
+    edit_field(layers_dir / "rail_stations.csv", "cdw-04", "seq", "5")
+    edit_field(layers_dir / "rail_stations.csv", "cdw-05", "seq", "4")
+    problems = _problems(layers_dir)
+    assert len(problems) == 1 and "'cdw-05', field 'seq'" in problems[0], problems
+    assert "swapped" in problems[0]
+
+
+def test_a_deleted_section_whose_stops_remain_is_refused(layers_dir):
+    path = layers_dir / "rail_lines.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not line.startswith("cdw-2,")), "utf-8")
+    problems = _problems(layers_dir)
+    assert len(problems) == 1, problems
+    assert "rail_lines.csv: feature 'cdw'" in problems[0]
+    assert "stop 5 of line 'cdw' lies on no section (nor 9 more)" in problems[0]

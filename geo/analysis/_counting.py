@@ -9,6 +9,9 @@ Dask cluster; and ``population_cells``, a stand-in population grid for tests and
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -136,17 +139,78 @@ def _on_cluster(
         cluster = LocalCluster(processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
         with cluster, Client(cluster):  # type: ignore[no-untyped-call]
             return covered_weights_dask(cells, areas, weight=weight, groups=groups)
+    check_scheduler(scheduler, connect=True)
     try:
         client = Client(  # type: ignore[no-untyped-call]
             scheduler, timeout=settings.dask_connect_timeout_s
         )
-    except (OSError, TimeoutError) as error:
+    except Exception as error:  # whatever distributed raises, one line naming the option
         raise ChengyuError(
             f"--scheduler {scheduler}: no Dask scheduler answered within "
             f"{settings.dask_connect_timeout_s:g} s ({type(error).__name__})"
         ) from None
     with client:
         return covered_weights_dask(cells, areas, weight=weight, groups=groups)
+
+
+def check_scheduler(scheduler: str | None, *, connect: bool = False) -> None:
+    """Refuse a ``--scheduler`` that is neither ``local`` nor a Dask scheduler, in one line.
+
+    Parameters
+    ----------
+    scheduler
+        ``None``, ``"local"`` or a scheduler's address (``tcp://host:8786``).
+    connect
+        Also ask the address who it is (within ``settings.dask_connect_timeout_s``): a server
+        that answers but is no Dask scheduler (a web or SSH server) is refused before the
+        cells are sent to it.
+
+    Raises
+    ------
+    ChengyuError
+        Naming the option, the address and what is wrong with it.
+    """
+    if scheduler is None or scheduler == "local":
+        return
+    from distributed.comm.addressing import parse_address
+    from distributed.comm.registry import backends
+
+    try:
+        scheme, location = parse_address(scheduler)
+    except (ValueError, TypeError) as error:
+        raise ChengyuError(f"--scheduler {scheduler}: not an address ({error})") from None
+    if scheme not in backends or not location:
+        raise ChengyuError(
+            f"--scheduler {scheduler}: not 'local' nor a Dask scheduler's address such as "
+            f"tcp://host:8786 (schemes: {', '.join(sorted(backends))})"
+        )
+    if not connect:
+        return
+    timeout = settings.dask_connect_timeout_s
+    try:
+        identity = asyncio.run(asyncio.wait_for(_identity(scheduler, timeout), timeout))
+    except (OSError, TimeoutError) as error:  # refused, unreachable, silent
+        raise ChengyuError(
+            f"--scheduler {scheduler}: no Dask scheduler answered within {timeout:g} s "
+            f"({type(error).__name__})"
+        ) from None
+    except Exception as error:  # bytes that are not Dask's: a frame of 3 EiB, a bad message
+        raise ChengyuError(
+            f"--scheduler {scheduler}: answers, but is not a Dask scheduler "
+            f"({type(error).__name__})"
+        ) from None
+    if not isinstance(identity, dict) or identity.get("type") != "Scheduler":
+        raise ChengyuError(f"--scheduler {scheduler}: answers, but is not a Dask scheduler")
+
+
+async def _identity(address: str, timeout: float) -> Any:
+    from distributed.core import rpc
+
+    scheduler = rpc(address, timeout=timeout)  # type: ignore[no-untyped-call]
+    try:
+        return await scheduler.identity()
+    finally:
+        await scheduler.close_rpc()  # type: ignore[no-untyped-call]
 
 
 def covered_weights_dask(

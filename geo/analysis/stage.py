@@ -66,9 +66,10 @@ def analyse(
     on_step
         Called with the name of each analysis step of ``BUILD_STEPS`` once it is done.
     """
+    radii = coverage_radii(radii_km)
     track = Path(settings.cache_dir) / OSM_GRAPH_FILE
     options = [
-        repr(tuple(radii_km) if radii_km else None),
+        repr(radii),
         _population_key(population),
         f"track {track.stat().st_size}:{track.stat().st_mtime_ns}" if track.is_file() else "",
     ]
@@ -78,7 +79,7 @@ def analyse(
         computed.append(True)
         return _analyse(
             layers_dir=layers_dir,
-            radii_km=radii_km,
+            radii_km=radii,
             population=population,
             scheduler=scheduler,
             on_step=on_step,
@@ -94,6 +95,15 @@ def analyse(
             if on_step is not None:
                 on_step(step)
     return analysed
+
+
+def coverage_radii(radii_km: Sequence[float] | None) -> tuple[float, ...]:
+    """Return catchment radii in one form: floats, each once, smallest first.
+
+    ``--radius 5 --radius 10 --radius 30``, ``(30, 10, 5.0)`` and the default
+    (``settings.coverage_radii_km``, when ``radii_km`` is empty) are the same analysis.
+    """
+    return tuple(sorted({float(radius) for radius in (radii_km or settings.coverage_radii_km)}))
 
 
 def _population_key(population: str | gpd.GeoDataFrame | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import shutil
@@ -53,7 +54,10 @@ def _errors_as_messages() -> Iterator[None]:
     except ChengyuError as error:
         _fail(str(error))
     except OSError as error:  # a read-only folder, a full disk: one line, not a traceback
-        _fail(f"{error.filename}: {error.strerror}" if error.filename else str(error))
+        reason = error.strerror or str(error)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = f"disk full ({reason})"
+        _fail(f"{error.filename}: {reason}" if error.filename else reason)
 
 
 def _fail(message: str) -> NoReturn:

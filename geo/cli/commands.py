@@ -292,6 +292,7 @@ def coverage_command(
     line, scenario and radius) instead of the tables.
     """
     from geo.analysis.coverage import ALL_LINES
+    from geo.analysis.stage import coverage_radii
 
     chosen: str | gpd.GeoDataFrame = population
     if population not in ("dasymetric", "areal"):
@@ -344,7 +345,7 @@ def coverage_command(
         )  # fmt: skip
     _out.print(summary)
     counties = analysed.layers["station_coverage"]
-    widest = f"{max(radii or settings.coverage_radii_km):g}km"
+    widest = f"{max(coverage_radii(radii)):g}km"
     gains = counties.sort_values(f"gain_people_{widest}", ascending=False).head(top)
     headline = Table(
         title=f"Counties that gain most within {widest} (all lines)", title_justify="left"
@@ -361,13 +362,15 @@ def coverage_command(
         headline.add_column(
             column, justify="left" if column in ("county", "prefecture") else "right"
         )
-    for row in gains.itertuples():
-        after = getattr(row, f"people_after_{widest}")
+    # By column name: ``people_after_2.5km`` is no attribute name (itertuples renames it).
+    for _, row in gains.iterrows():
+        after = row[f"people_after_{widest}"]
         headline.add_row(
-            escape(f"{row.name_zh} {row.name_en}"),
-            escape(_region(row.prefecture_zh, row.prefecture_en, row.province_zh, row.province_en)),
-            f"{row.population_2020:,}", f"{getattr(row, f'people_today_{widest}'):,}", f"{after:,}",
-            f"{getattr(row, f'gain_people_{widest}'):+,}", f"{after / row.population_2020:.0%}",
+            escape(f"{row['name_zh']} {row['name_en']}"),
+            escape(_region(row["prefecture_zh"], row["prefecture_en"], row["province_zh"],
+                           row["province_en"])),
+            f"{row['population_2020']:,}", f"{row[f'people_today_{widest}']:,}", f"{after:,}",
+            f"{row[f'gain_people_{widest}']:+,}", f"{after / row['population_2020']:.0%}",
         )  # fmt: skip
     _out.print(headline)
     _out.print(escape(str(counties["method"].iloc[0])))

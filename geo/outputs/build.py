@@ -13,6 +13,7 @@ import pandas as pd
 from geo import settings
 from geo._io import cache_for, output_lock, staged_output
 from geo._stages import cached_stage, folder_digest, package_version
+from geo.analysis._counting import check_scheduler
 from geo.analysis.stage import ANALYSIS_STEPS, Analysis, analyse
 from geo.errors import OptionError
 from geo.outputs.export import write_csv, write_geopackage, write_geoparquet
@@ -137,6 +138,7 @@ def write_outputs(
         raise ValueError(f"unknown outputs {unknown}; expected some of {list(BUILD_OUTPUTS)}")
     out = Path(out_dir or settings.out_dir)
     check_options(radii_km)
+    check_scheduler(scheduler, connect=True)
     # Map definitions are checked before anything is written: a bad TOML found after the
     # GeoPackage would otherwise fail the build half-way. (Their ``where`` values are checked
     # against the layers again when the maps are written, still inside the staging folder.)

@@ -13,7 +13,7 @@ import pyogrio
 import pyogrio.errors
 
 from geo import __version__, settings
-from geo._io import atomic_path
+from geo._io import atomic_path, disk_full
 from geo.errors import ExportError
 from geo.outputs._styles import qml
 from geo.sources._schema import ALL_SPECS
@@ -86,8 +86,10 @@ def write_geopackage(
     try:
         _write_layers(layers, target, dataset_metadata)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, sqlite3.Error) as error:
-        # GDAL and SQLite report a full disk or an unwritable folder in their own kinds.
-        raise ExportError(f"{target}: cannot be written: {error}") from error
+        # GDAL and SQLite report a full disk or an unwritable folder in their own kinds, a full
+        # disk often only as "Failed to commit transaction".
+        reason = f"disk full ({error})" if disk_full(error, target.parent) else str(error)
+        raise ExportError(f"{target}: cannot be written: {reason}") from error
     log(f"wrote {target} with {len(layers)} layers")
     return target
 

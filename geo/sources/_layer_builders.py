@@ -144,6 +144,7 @@ def _rail_lines(
         problems += _through_running_problems(record, spec, stations)
         chain = on_line.loc[record["from_seq"] : record["to_seq"]].geometry
         geometries.append(freight.schematic_route([(point.x, point.y) for point in chain]))
+    problems += _unjoined_stops(records, stations, spec)
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
@@ -169,6 +170,37 @@ def _through_running_problems(
                     record["id"],
                     "through_running",
                     f"{part!r}: write LINE@STATION, a station where this line and another stop",
+                )
+            )
+    return problems
+
+
+def _unjoined_stops(
+    records: list[Record], stations: gpd.GeoDataFrame, spec: LayerSpec
+) -> list[Problem]:
+    """Find stops that lie on no section of their line: a section deleted, its stops left.
+
+    A line may have a gap between two of its sections where its trains run over another
+    line's track (成宜 over 成达万's 天府–资阳西): the stops at the gap's ends lie on sections.
+    """
+    problems = []
+    for line_id, stops in stations.groupby("line_id", sort=False):
+        sections = [r for r in records if r["line_id"] == line_id]
+        if not sections:
+            continue  # reported by rail_stations' line_id check
+        seqs = sorted(int(seq) for seq in stops["seq"])
+        loose = [
+            seq for seq in seqs if not any(r["from_seq"] <= seq <= r["to_seq"] for r in sections)
+        ]
+        if loose:
+            problems.append(
+                Problem(
+                    spec.file_name,
+                    str(line_id),
+                    "from_seq",
+                    f"stop {loose[0]} of line {line_id!r} lies on no section"
+                    + (f" (nor {len(loose) - 1} more)" if len(loose) > 1 else "")
+                    + ": every stop of rail_stations must lie on a section (was one deleted?)",
                 )
             )
     return problems

@@ -59,6 +59,10 @@ class FieldSpec:
     may_be_left_out
         Whether a file may lack the column (a field added after files were written, such as a
         planner's proposal): it then reads as empty.
+    positive
+        A number that must be above zero (a length: 0 km is no length).
+    not_future
+        A date that cannot be after today (the date a source said something).
     """
 
     name: str
@@ -68,6 +72,8 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     may_be_left_out: bool = False
+    positive: bool = False
+    not_future: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,9 @@ class LayerSpec:
     source_file: str = field(default="")
     #: Fields the build adds to every feature (never read from the source file).
     computed: tuple[FieldSpec, ...] = ()
+    #: ``(group, order)``: within each value of ``group`` the rows of the file must follow
+    #: ``order`` (stops down a line), so that a swapped number is found, never sorted away.
+    sequence: tuple[str, str] | None = None
 
     @property
     def file_name(self) -> str:
@@ -98,7 +107,7 @@ class LayerSpec:
 
 _ID = FieldSpec("id", "id", required=True)
 #: The date a feature's ``status`` is known for (the date of the source that says so).
-_STATUS_AS_OF = FieldSpec("status_as_of", "date", required=True)
+_STATUS_AS_OF = FieldSpec("status_as_of", "date", required=True, not_future=True)
 _SOURCE = FieldSpec("source", required=True)
 _POSITION = (
     # WGS84 ranges are checked with the position, which can tell a swapped pair.
@@ -131,6 +140,7 @@ RAIL_STATIONS = LayerSpec(
         _SOURCE,
     ),
     sort_by=("line_id", "seq"),
+    sequence=("line_id", "seq"),
 )
 
 RAIL_LINES = LayerSpec(
@@ -154,8 +164,8 @@ RAIL_LINES = LayerSpec(
         FieldSpec("design_speed_kmh", "int", minimum=60, maximum=600),
         # Where a source gives it; travel times use it before the design speed.
         FieldSpec("operating_speed_kmh", "int", minimum=60, maximum=600),
-        FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
-        FieldSpec("line_length_official_km", "float", minimum=0, maximum=5000),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=5000, positive=True),
+        FieldSpec("line_length_official_km", "float", minimum=0, maximum=5000, positive=True),
         FieldSpec("started", "date"),
         FieldSpec("opened", "date"),
         FieldSpec("opening", "date_or_year"),
@@ -265,11 +275,12 @@ CORRIDOR_ROUTES = LayerSpec(
         FieldSpec("departed", "date"),
         FieldSpec("waypoints", "waypoints"),
         FieldSpec("routing", required=True, vocabulary=("schematic", "searoute", "rail_network")),
-        FieldSpec("length_official_km", "float", minimum=0, maximum=30000),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=30000, positive=True),
         FieldSpec("notes"),
         _SOURCE,
     ),
     sort_by=("service_id", "leg_seq"),
+    sequence=("service_id", "leg_seq"),
 )
 
 EXPRESSWAYS = LayerSpec(
@@ -290,7 +301,7 @@ EXPRESSWAYS = LayerSpec(
         FieldSpec("started", "date_or_year"),
         FieldSpec("opened", "date_or_year"),
         FieldSpec("opening", "date_or_year"),
-        FieldSpec("length_official_km", "float", minimum=0, maximum=5000),
+        FieldSpec("length_official_km", "float", minimum=0, maximum=5000, positive=True),
         FieldSpec("waypoints", "waypoints", required=True),
         FieldSpec("notes"),
         _SOURCE,

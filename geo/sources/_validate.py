@@ -23,9 +23,14 @@ Bounds = tuple[float, float, float, float]
 LINE_KEY = "(line)"
 
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-_DATE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})$")
-_DATE_OR_YEAR = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2}))?)?$")
-_WAYPOINT = re.compile(r"^(?P<name>[^()]+?)\s*\(\s*(?P<lon>-?[\d.]+)\s+(?P<lat>-?[\d.]+)\s*\)$")
+# ASCII: ``\d`` alone would also take full-width and other scripts' digits.
+_DATE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})$", re.ASCII)
+_DATE_OR_YEAR = re.compile(r"^(?P<year>\d{4})(-(?P<month>\d{2})(-(?P<day>\d{2}))?)?$", re.ASCII)
+#: Numbers as a CSV writes them: ASCII digits, a sign, a point, an exponent. Python's ``int``
+#: and ``float`` also take ``1_04.5`` and full-width digits (１０４.５): refused, not guessed.
+_INT = re.compile(r"^[+-]?[0-9]+$")
+_FLOAT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_WAYPOINT = re.compile(r"^(?P<name>[^()]+?)\s*\(\s*(?P<lon>-?[0-9.]+)\s+(?P<lat>-?[0-9.]+)\s*\)$")
 
 
 def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[Problem]]:
@@ -182,12 +187,10 @@ def _parse_value(text: str, spec: FieldSpec) -> tuple[Any, str | None]:
     try:
         if spec.kind == "id" and not _ID_PATTERN.match(text):
             return text, "must be lowercase letters, digits, '_' or '-'"
-        if spec.kind == "int":
-            value = int(text)
-        elif spec.kind == "float":
-            value = float(text)
-            if not math.isfinite(value):
-                return None, f"{text!r} is not a finite number"
+        if spec.kind in ("int", "float"):
+            value, message = _parse_number(text, spec.kind)
+            if message:
+                return value, message
         elif spec.kind in ("date", "date_or_year"):
             match = (_DATE if spec.kind == "date" else _DATE_OR_YEAR).match(text)
             if not match:
@@ -196,7 +199,9 @@ def _parse_value(text: str, spec: FieldSpec) -> tuple[Any, str | None]:
                 )
                 return text, f"{text!r} is not {form}"
             parts = (match["year"], match["month"] or "1", match["day"] or "1")
-            dt.date(*(int(part) for part in parts))
+            date = dt.date(*(int(part) for part in parts))
+            if spec.not_future and date > dt.date.today():
+                return text, f"{text!r} is in the future: the date a source said it"
         elif spec.kind == "waypoints":
             value = parse_waypoints(text)
     except ValueError as error:
@@ -205,8 +210,26 @@ def _parse_value(text: str, spec: FieldSpec) -> tuple[Any, str | None]:
         return value, f"{text!r} is not one of {', '.join(spec.vocabulary)}"
     if spec.minimum is not None and value < spec.minimum:
         return value, f"{value} is below the minimum {spec.minimum}"
+    if spec.positive and value <= 0:
+        return value, f"{value:g} is not above 0"
     if spec.maximum is not None and value > spec.maximum:
         return value, f"{value} is above the maximum {spec.maximum}"
+    return value, None
+
+
+def _parse_number(text: str, kind: str) -> tuple[Any, str | None]:
+    """Parse an ``int`` or ``float`` field written as a CSV writes numbers, or say why not."""
+    if kind == "int":
+        if not _INT.match(text):
+            return text, f"{text!r} is not a whole number in ASCII digits (such as 104)"
+        return int(text), None
+    if not _FLOAT.match(text):
+        if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            return None, f"{text!r} is not a finite number"
+        return text, f"{text!r} is not a number in ASCII digits (such as 104.5)"
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        return None, f"{text!r} is not a finite number"
     return value, None
 
 

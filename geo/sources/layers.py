@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
@@ -43,11 +44,41 @@ def read_records(spec: LayerSpec, *, layers_dir: Path | None = None) -> list[Rec
             [Problem(path.name, "(file)", "(all)", f"{path} does not exist")]
         )
     rows, problems = read_rows(path, spec)
+    if not rows and not problems:
+        problems.append(
+            Problem(path.name, "(file)", "(all)", "has a header but no features; a layer needs one")
+        )
     records, row_problems = parse_rows(rows, spec, file=path.name)
     problems += row_problems
+    if not problems:
+        problems += _sequence_problems(records, spec, file=path.name)
     if problems:
         raise LayerValidationError(problems)
     return sorted(records, key=lambda record: tuple(record[key] for key in spec.sort_by))
+
+
+def _sequence_problems(records: list[Record], spec: LayerSpec, *, file: str) -> list[Problem]:
+    """Rows of a group (a line's stops) out of their order in the file: a swapped number."""
+    if spec.sequence is None:
+        return []
+    group, order = spec.sequence
+    last: dict[Any, Record] = {}
+    problems = []
+    for record in records:
+        before = last.get(record[group])
+        if before is not None and record[order] <= before[order]:
+            problems.append(
+                Problem(
+                    file,
+                    str(record[spec.fields[0].name]),
+                    order,
+                    f"{order} {record[order]} comes after {order} {before[order]} "
+                    f"({before[spec.fields[0].name]}) of {group} {record[group]!r}: the rows "
+                    f"of a {group} must follow their {order} (were two numbers swapped?)",
+                )
+            )
+        last[record[group]] = record
+    return problems
 
 
 def load_layers(
@@ -175,6 +206,17 @@ def _admin_problems(records: list[Record], spec: LayerSpec) -> list[Problem]:
                     f"{record['level']} {record['name_zh']!r} is already adcode {other!r}",
                 )
             )
+    problems += [
+        Problem(
+            spec.file_name,
+            record["adcode"],
+            "urban_2020",
+            f"urban {record['urban_2020']:,} + rural {record['rural_2020']:,} is not the "
+            f"population {record['population_2020']:,}",
+        )
+        for record in records
+        if record["urban_2020"] + record["rural_2020"] != record["population_2020"]
+    ]
     children: dict[str, int] = {}
     for record in records:
         if record["parent_adcode"]:

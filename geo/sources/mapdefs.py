@@ -208,7 +208,8 @@ def load_map_definitions(
     files: dict[str, str] = {}
     for path in sorted(folder.glob("*.toml")):
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            # A byte order mark (as Windows editors write) is read past, as in the CSVs.
+            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             problems.append(f"{path.name}: not valid TOML: {error}")
             continue
