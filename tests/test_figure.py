@@ -16,6 +16,7 @@ from pyproj import Geod, Transformer
 from geo import settings
 from geo.analysis.stage import Analysis, analyse
 from geo.cli.commands import cli
+from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES
 from geo.outputs.figure import (
     _nice_length_km,
     draw_figure,
@@ -76,8 +77,11 @@ def test_the_legend_names_each_line_and_the_title_is_bilingual(layers):
         if (legend := axes.get_legend()) is not None
         for text in legend.get_texts()
     ]
-    for name in set(layers["rail_lines"]["name_en"]):
+    lines = layers["rail_lines"]
+    for name in set(lines.loc[~lines["line_id"].isin(CONTEXT_LINES), "name_en"]):
         assert any(name in text for text in legend_texts), name
+    # The region's other lines, drawn in one colour, share one legend row.
+    assert sum(text == CONTEXT_LEGEND for text in legend_texts) == 1
     figure_texts = [text.get_text() for text in drawn.figure.texts]
     assert overview.title_zh in figure_texts and overview.title_en in figure_texts
     assert any("OpenStreetMap" in text for text in figure_texts)  # the credits
@@ -273,9 +277,9 @@ def test_station_statuses_have_distinct_symbols_in_the_legend(layers):
             height = pixels.shape[0]
             # The symbol sits left of its text, in the legend's column.
             left = int(legend.get_window_extent(renderer).x0)
-            rows[text.get_text()] = pixels[
-                int(height - box.y1) : int(height - box.y0), left : int(box.x0) - 2
-            ]
+            # A fixed band around the text's middle: rows of equal size, whatever the rounding.
+            middle = int(height - (box.y0 + box.y1) / 2)
+            rows[text.get_text()] = pixels[middle - 6 : middle + 6, left : int(box.x0) - 2]
     operating, building = rows["运营 operating"], rows["在建 under construction"]
     ink = (operating < 128).any(axis=-1)
     assert ink.sum() > 10 and (building < 128).any(axis=-1).sum() > 10

@@ -12,7 +12,7 @@ from cnmaps.geo import wgs84_to_gcj02
 
 from geo.analysis.stage import analyse
 from geo.errors import ChengyuError
-from geo.outputs._styles import CONTEXT_LINES, LINE_PARTS
+from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES, LINE_PARTS
 from geo.outputs.browser import open_page, screenshot
 from geo.outputs.webmap import (
     _script_json,
@@ -361,6 +361,7 @@ def test_the_overview_legend_names_each_line_in_its_colour(layers, offline_maps)
     names = layers["rail_lines"].drop_duplicates("line_id")
     # A connector drawn in its project's colour is named with the project (LINE_PARTS).
     names = names[~names["line_id"].isin(LINE_PARTS)]
+    report = names[~names["line_id"].isin(CONTEXT_LINES)]
     with open_page(offline_maps["overview"]) as (page, _):
         group = page.locator(".chengyu-legend-group", has_text="High-speed rail")
         items = group.locator(".chengyu-legend-item")
@@ -372,20 +373,19 @@ def test_the_overview_legend_names_each_line_in_its_colour(layers, offline_maps)
             f"""{_registry_entry(page, "High-speed rail")}.wgs.getLayers()
                 .map(l => [l.feature.properties._t, l.options.color])"""
         )
-    for name_zh in names["name_zh"]:
-        assert any(text.startswith(name_zh) for text in texts), name_zh
-    line_colours = colours[: len(names)]
-    own = ~names["line_id"].isin(CONTEXT_LINES)
-    # The report's lines each in a colour of their own; the region's other lines in one quiet one.
-    legend_colour = dict(zip(texts, line_colours, strict=False))
-    report_names, context_names = set(names[own]["name_zh"]), set(names[~own]["name_zh"])
-    report = [c for t, c in legend_colour.items() if any(t.startswith(n) for n in report_names)]
-    context = [c for t, c in legend_colour.items() if any(t.startswith(n) for n in context_names)]
-    assert len(report) == len(set(report)) == own.sum()
-    assert len(set(context)) == 1 and not set(context) & set(report)
+    # The report's lines each by name in a colour of their own, then one item for the region's
+    # other lines, drawn in one quiet colour (their names stand beside them on the map).
+    assert sorted(text.split(" ")[0] for text in texts[: len(report)]) == sorted(
+        name.split(" ")[0] for name in report["name_zh"]
+    )
+    assert texts[len(report)] == CONTEXT_LEGEND
+    line_colours = colours[: len(report) + 1]
+    assert len(set(line_colours)) == len(report) + 1  # one colour per entry
     # The lines on the map wear the colours the legend gives them.
-    for text, colour in zip(texts, line_colours, strict=False):
+    for text, colour in zip(texts[: len(report)], line_colours, strict=False):
         assert any(t.startswith(text.split(" ")[0]) and c == colour for t, c in drawn), text
+    others = set(names.loc[names["line_id"].isin(CONTEXT_LINES), "name_zh"])
+    assert {c for t, c in drawn if t.split(" ")[0] in others} == {line_colours[-1]}
 
 
 def _visible_labels(page: Any) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Patch
 from matplotlib.transforms import IdentityTransform
 
-from geo.outputs._styles import STYLES, Symbol
+from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES, STYLES, Symbol
 from geo.outputs.webmap import bilingual_label
 from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapLayer
@@ -147,7 +147,12 @@ def _legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any,
     rows: list[tuple[Any, str]] = []
     if style.color_by is not None:
         # One colour per line, named from the data; then the dash of each status, in grey.
+        others_named = False
         for key, rows_of_line in frame.groupby(style.color_by, sort=False):
+            if key in CONTEXT_LINES:  # the region's other lines: one row for their one colour
+                if others_named:
+                    continue
+                others_named = True
             first = rows_of_line.iloc[0]
             value = next((v for v in style.categories if v in present), present[0])
             # The colour swatch is solid: the dashes below say the status.
@@ -155,6 +160,7 @@ def _legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any,
                 style.symbol({style.color_by: key, style.attribute: value}), dash="solid"
             )
             names = " ".join(str(first.get(n, "")) for n in ("name_zh", "name_en")).strip()
+            names = CONTEXT_LEGEND if key in CONTEXT_LINES else names
             rows.append((_legend_handle(symbol, geometry), names or str(key)))
         for value in style.categories:
             if value in present:

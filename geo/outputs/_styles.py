@@ -139,6 +139,8 @@ CONTEXT_LINES: tuple[str, ...] = (
     "cyb", "cml", "cg", "xc", "cs", "dc", "sy", "ly", "yg", "yl", "yx", "yw2", "cya", "cn",
 )  # fmt: skip
 _CONTEXT = (112, 128, 144)
+#: The one legend entry of ``CONTEXT_LINES`` (their names stand beside them on the map).
+CONTEXT_LEGEND = "成渝地区其他铁路 Other railways of the region (≥ 160 km/h)"
 #: Reach rings by origin (``settings.reach_origins``): apart from each other for every reader.
 REACH_ORIGIN_COLORS: dict[str, RGB] = {
     "成都东": OKABE_ITO["orange"],

@@ -8,7 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo.outputs._styles import LINE_PARTS, STYLES, Symbol
+from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES, LINE_PARTS, STYLES, Symbol
 from geo.outputs.webmap._features import group_features
 from geo.outputs.webmap._labels import line_names
 from geo.outputs.webmap._symbols import leaflet_style
@@ -46,7 +46,8 @@ _NEUTRAL = (110, 110, 110)
 def _colour_items(layer: str, frame: gpd.GeoDataFrame, geometry: str) -> list[dict[str, Any]]:
     """Legend items naming each line (or reach origin) in its colour; none for other layers.
 
-    A line drawn in the colour of the project it belongs to (``LINE_PARTS``) is named with it.
+    A line drawn in the colour of the project it belongs to (``LINE_PARTS``) is named with it;
+    the region's other lines (``CONTEXT_LINES``), drawn in one colour, share one item.
     """
     style = STYLES[layer]
     if not style.color_by or style.color_by not in frame:
@@ -59,6 +60,10 @@ def _colour_items(layer: str, frame: gpd.GeoDataFrame, geometry: str) -> list[di
         if key in values and not (key in LINE_PARTS and LINE_PARTS[key] in values)
     ]
     base = style.default if geometry != "polygon" else next(iter(style.categories.values()))
+    # The region's other lines share one colour: one entry names them together.
+    others = [key for key in shown if key in CONTEXT_LINES]
+    shown = [key for key in shown if key not in CONTEXT_LINES] + others[:1]
+    names = {**names, **dict.fromkeys(others[:1], CONTEXT_LEGEND)}
     return [
         {
             "swatch": _swatch(
