@@ -243,7 +243,7 @@ def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runn
     monkeypatch.setattr(routing, "_railway_graph", forbidden)
     monkeypatch.setattr(routing, "rail_route", forbidden)
     monkeypatch.setattr(routing, "sea_route", forbidden)
-    monkeypatch.setattr(routing, "_highway_graph", forbidden)
+    monkeypatch.setattr(routing, "highway_graph", forbidden)
     monkeypatch.setattr(routing, "road_route", forbidden)
     result = runner.invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output

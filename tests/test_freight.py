@@ -6,7 +6,8 @@ import pytest
 
 from geo.analysis.measure import geodesic_km
 from geo.errors import RoutingError
-from geo.networks.freight import rail_route, road_route, schematic_route, sea_route
+from geo.networks.freight import rail_route, road_route, sea_route
+from geo.sources._layer_builders import schematic_route
 
 QINZHOU = (108.647, 21.68317)
 PORT_KLANG = (101.3604, 3.0159)
@@ -85,7 +86,7 @@ def test_a_road_route_follows_the_highway_graph_and_is_cached(tmp_path, monkeypa
     def no_second_load() -> None:
         raise AssertionError("the highway graph was used again: the cache was not")
 
-    monkeypatch.setattr("geo.networks.freight._highway_graph", no_second_load)
+    monkeypatch.setattr("geo.networks.freight.highway_graph", no_second_load)
     again, share_again = road_route([SUINING, CHONGQING], cache_dir=tmp_path)
     assert list(again.coords) == list(line.coords) and share_again == share
 

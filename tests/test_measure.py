@@ -8,7 +8,8 @@ import pytest
 from shapely import LineString
 
 from geo.analysis.measure import geodesic_km, length_km, length_table, route_lengths
-from geo.sources.layers import load_layers, route_layers
+from geo.networks.routing import route_layers
+from geo.sources.layers import load_layers
 
 
 @pytest.fixture(scope="module")

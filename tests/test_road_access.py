@@ -7,7 +7,7 @@ import pytest
 from shapely import Point
 
 from geo.analysis.population import for_access
-from geo.networks.road_access import drive_areas
+from geo.analysis.road_access import drive_areas
 from geo.sources.layers import load_layers
 
 
@@ -55,6 +55,6 @@ def test_drive_areas_are_cached(layers, tmp_path, monkeypatch):
     def no_second_load(*args: object) -> None:
         raise AssertionError("the road graph was loaded again: the cache was not used")
 
-    monkeypatch.setattr("geo.networks.road_access._road_graph", no_second_load)
+    monkeypatch.setattr("geo.analysis.road_access._road_graph", no_second_load)
     again = drive_areas(layers["rail_stations"], minutes=[20], cache_dir=tmp_path)
     assert list(again.geometry.to_wkb()) == list(first.geometry.to_wkb())

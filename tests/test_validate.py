@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from geo.errors import LayerValidationError
+from geo.networks.routing import route_layers
 from geo.sources._schema import LAYER_SPECS
 from geo.sources._validate import read_rows
-from geo.sources.layers import load_layers, route_layers
+from geo.sources.layers import load_layers
 from tests.conftest import drop_column, duplicate_row, edit_field
 
 

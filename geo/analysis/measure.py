@@ -13,20 +13,13 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
-from geo._geodesy import GEOD, geodesic_km
+from geo._geodesy import GEOD, geodesic_km, length_km
 from geo.sources._schema import PROVINCE_COLUMNS
 from geo.utils import log
 
 __all__ = ["GEOD", "PROVINCE_COLUMNS", "geodesic_km", "length_km", "length_table", "route_lengths"]
 METHOD = "geodesic length on the WGS84 ellipsoid (pyproj Geod)"
 OTHER = "other"
-
-
-def length_km(geometry: BaseGeometry | None) -> float:
-    """Geodesic length of a (multi)line in km; 0 for an empty or missing geometry."""
-    if geometry is None or geometry.is_empty:
-        return 0.0
-    return float(GEOD.geometry_length(geometry)) / 1000.0
 
 
 def _province_pieces(
