@@ -164,6 +164,27 @@ def figure_command(
         _out.print(f"wrote {path}")
 
 
+class _LevelChoice(click.Choice[str]):
+    """The levels of ``geo.analysis.measure.LEVELS``, read when a command first needs them.
+
+    Not at start-up: ``measure`` loads geopandas, which would slow ``chengyu --help`` by
+    seconds.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from geo.analysis.measure import LEVELS
+
+        return tuple(LEVELS)
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        """Keep the levels of ``LEVELS``: ``click.Choice`` sets its choices once, at start."""
+
+
 @cli.command()
 @_layers_option
 @_out_option
@@ -171,9 +192,7 @@ def figure_command(
     "--level",
     "levels",
     multiple=True,
-    type=click.Choice(
-        ["section", "line", "line_status", "leg", "service_mode", "service", "expressway"]
-    ),
+    type=_LevelChoice(),
     help="Show only these levels of the table (repeatable) [default: all].",
 )
 @_json_option
@@ -186,6 +205,7 @@ def lengths(
     cache a build left when the sources, settings and code are unchanged. --json prints one
     object per row of the table (the columns of lengths.csv; a missing figure is null).
     """
+    from geo.analysis.measure import LEVELS
     from geo.networks.freight import RAIL_GRAPH_CREDIT
 
     analysed, written = _write(("lengths.csv",), layers_dir=layers_dir, out_dir=out_dir)
@@ -196,24 +216,13 @@ def lengths(
         return
     for level in levels or tuple(dict.fromkeys(table["level"])):
         rows = table[table["level"] == level]
-        _out.print(_length_table(rows, title=_LEVEL_TITLES.get(level, level)))
+        _out.print(_length_table(rows, title=LEVELS[level].title))
     _out.print(f"wrote {written['lengths.csv'][0]}")
     _out.print(
         "lengths are geodesic (WGS84 ellipsoid); rail sections follow the railway graph (or a "
         "cached OSM track) where it has the line, elsewhere straight station chains (see "
         f"geometry_source); rail legs and tracks: {RAIL_GRAPH_CREDIT}"
     )
-
-
-_LEVEL_TITLES = {
-    "section": "Rail sections: measured vs official length",
-    "line": "Rail lines: measured vs official length",
-    "line_status": "Rail lines by status",
-    "leg": "Land–Sea Corridor legs (and comparison routes)",
-    "service_mode": "Services by mode",
-    "service": "Services in total: Land–Sea Corridor vs the Yangtze via Shanghai",
-    "expressway": "Expressways",
-}
 
 
 def _length_table(rows: pd.DataFrame, *, title: str) -> Table:
