@@ -29,7 +29,7 @@ _PUBLIC: dict[str, str] = {
     "SCENARIOS": "geo.sources._schema",
     "load_layers": "geo.sources.layers",
     "load_layer": "geo.sources.layers",
-    "route_layers": "geo.sources.layers",
+    "route_layers": "geo.networks.routing",
     "build_maps": "geo.outputs.build",
     "analyse": "geo.analysis.stage",
     "geodesic_km": "geo._geodesy",
@@ -42,7 +42,7 @@ _PUBLIC: dict[str, str] = {
     "reach_table": "geo.networks.rail_network",
     "reach_areas": "geo.networks.rail_network",
     "travel_times": "geo.networks.rail_network",
-    "drive_areas": "geo.networks.road_access",
+    "drive_areas": "geo.analysis.road_access",
     "load_map_definitions": "geo.sources.mapdefs",
     "make_map": "geo.outputs.webmap",
     "write_maps": "geo.outputs.webmap",
@@ -78,14 +78,15 @@ if TYPE_CHECKING:  # the type checker sees the real objects; at run time they lo
     from geo._geodesy import geodesic_km
     from geo.analysis.coverage import catchments, coverage_table, covered_weights
     from geo.analysis.measure import length_table, route_lengths
+    from geo.analysis.road_access import drive_areas
     from geo.analysis.stage import analyse
     from geo.networks.rail_network import rail_graph, reach_areas, reach_table, travel_times
-    from geo.networks.road_access import drive_areas
+    from geo.networks.routing import route_layers
     from geo.outputs.build import build_maps
     from geo.outputs.export import write_geopackage
     from geo.outputs.webmap import make_map, write_maps
     from geo.sources._schema import SCENARIOS
-    from geo.sources.layers import load_layer, load_layers, route_layers
+    from geo.sources.layers import load_layer, load_layers
     from geo.sources.mapdefs import load_map_definitions
 
 

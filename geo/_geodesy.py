@@ -29,6 +29,13 @@ def geodesic_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return float(GEOD.inv(lon1, lat1, lon2, lat2)[2]) / 1000.0
 
 
+def length_km(geometry: BaseGeometry | None) -> float:
+    """Geodesic length of a (multi)line in km; 0 for an empty or missing geometry."""
+    if geometry is None or geometry.is_empty:
+        return 0.0
+    return float(GEOD.geometry_length(geometry)) / 1000.0
+
+
 def nearest(
     candidates: np.ndarray, places: np.ndarray, *, metres: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:

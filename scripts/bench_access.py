@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from geo.networks.freight import _highway_graph
-from geo.networks.road_access import drive_areas
+from geo.analysis.road_access import drive_areas
+from geo.networks.freight import highway_graph
 from geo.sources.layers import load_layers
 
 
@@ -29,7 +29,7 @@ def main() -> None:
     layers = load_layers(["rail_stations", "admin_areas"])
     counties = layers["admin_areas"].query("level == 'county'")
     start = time.perf_counter()
-    _highway_graph()
+    highway_graph()
     print(f"highway graph import: {time.perf_counter() - start:.2f} s")
     times = []
     for _ in range(options.repeat):

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 ROUTE_ALL = """
-from geo.sources.layers import load_layers, route_layers
+from geo.networks.routing import route_layers
+from geo.sources.layers import load_layers
 legs = route_layers(load_layers(["corridor_routes"]))["corridor_routes"]
 rail = legs[legs["routing"] == "rail_network"]
 print(len(rail), "rail legs")

@@ -22,7 +22,7 @@ def _people(value: float) -> str:
 def main() -> int:
     from geo.analysis.coverage import ALL_LINES, coverage
     from geo.analysis.population import for_access
-    from geo.networks.road_access import drive_areas
+    from geo.analysis.road_access import drive_areas
     from geo.sources.layers import load_layers
 
     layers = load_layers(["rail_stations", "rail_lines", "admin_areas"])

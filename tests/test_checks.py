@@ -58,6 +58,25 @@ def test_the_track_graph_cuts_long_segments_and_measures_them_on_the_ellipsoid()
     assert nx.is_connected(across)
 
 
+def test_of_two_edges_joining_the_same_nodes_the_shorter_is_kept(monkeypatch):
+    # On the ellipsoid a segment and its reverse measure the same; a measure that depends on
+    # the direction (eastwards 10 % longer) tells which of the two parallel edges stays.
+    from geo.networks import track_graph as module
+
+    class Directed:
+        def inv(self, lon1, lat1, lon2, lat2):
+            azimuth, back, metres = GEOD.inv(lon1, lat1, lon2, lat2)
+            return azimuth, back, np.where(np.asarray(lon2) > np.asarray(lon1), 1.1, 1.0) * metres
+
+    monkeypatch.setattr(module, "GEOD", Directed())
+    west, east = (106.0, 29.5), (106.001, 29.5)  # about 97 m: one piece each way
+    for segments in ([[*west, *east], [*east, *west]], [[*east, *west], [*west, *east]]):
+        graph = track_graph(np.array(segments))
+        assert graph.number_of_edges() == 1
+        ((_, _, length),) = graph.edges(data="length")
+        assert length == pytest.approx(geodesic_km(*west, *east) * 1000)
+
+
 def test_the_region_s_railway_graph_keeps_its_length_and_a_node_beside_each_station():
     segments = rail_graph_segments()
     graph = rail_track_graph()

@@ -243,11 +243,48 @@ def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runn
     monkeypatch.setattr(routing, "_railway_graph", forbidden)
     monkeypatch.setattr(routing, "rail_route", forbidden)
     monkeypatch.setattr(routing, "sea_route", forbidden)
-    monkeypatch.setattr(routing, "_highway_graph", forbidden)
+    monkeypatch.setattr(routing, "highway_graph", forbidden)
     monkeypatch.setattr(routing, "road_route", forbidden)
     result = runner.invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
     assert "valid: " in result.output
+
+
+def test_lengths_offers_and_titles_every_level_of_levels(runner, built, monkeypatch):
+    from geo.analysis.measure import LEVELS
+
+    monkeypatch.setattr(
+        "geo.cli.commands._write",
+        lambda *args, **kwargs: (_analysis_of(built), {"lengths.csv": ["x"]}),
+    )
+    result = runner.invoke(cli, ["lengths", "--help"])
+    assert "[" + "|".join(LEVELS) + "]" in result.output
+    result = runner.invoke(cli, ["lengths"])
+    assert result.exit_code == 0, result.output
+    for level in LEVELS.values():
+        assert level.title in result.output
+
+
+def test_coverage_shows_every_line_with_stations_to_open_and_no_other(runner, built, monkeypatch):
+    monkeypatch.setattr(
+        "geo.cli.commands._write",
+        lambda *args, **kwargs: (
+            _analysis_of(built),
+            {"coverage.csv": ["x"], "coverage_by_county.csv": ["y"]},
+        ),
+    )
+    from geo.cli._common import _out
+
+    monkeypatch.setattr(_out, "width", 400)  # no line's name wraps in its cell
+    result = runner.invoke(cli, ["coverage"])
+    assert result.exit_code == 0, result.output
+    table = built.coverage
+    stations = table.pivot_table(index="line_id", columns="scenario", values="stations")
+    changing = set(stations.index[stations["after"] != stations["today"]])
+    assert {"cdw", "yk", "all"} <= changing and len(changing) > 3
+    names = table.drop_duplicates("line_id").set_index("line_id")["line_name_en"]
+    for line_id, name in names.items():
+        assert (name in result.output) == (line_id in changing), line_id
 
 
 def test_lengths_json_prints_plain_rows(runner, built, monkeypatch):

@@ -6,7 +6,8 @@ import pytest
 
 from geo.analysis.measure import geodesic_km
 from geo.errors import RoutingError
-from geo.networks.freight import rail_route, road_route, schematic_route, sea_route
+from geo.networks.freight import rail_route, road_geometry_source, road_route, sea_route
+from geo.sources._layer_builders import schematic_route
 
 QINZHOU = (108.647, 21.68317)
 PORT_KLANG = (101.3604, 3.0159)
@@ -85,7 +86,7 @@ def test_a_road_route_follows_the_highway_graph_and_is_cached(tmp_path, monkeypa
     def no_second_load() -> None:
         raise AssertionError("the highway graph was used again: the cache was not")
 
-    monkeypatch.setattr("geo.networks.freight._highway_graph", no_second_load)
+    monkeypatch.setattr("geo.networks.freight.highway_graph", no_second_load)
     again, share_again = road_route([SUINING, CHONGQING], cache_dir=tmp_path)
     assert list(again.coords) == list(line.coords) and share_again == share
 
@@ -100,3 +101,16 @@ def test_a_road_leg_without_a_road_stays_straight(tmp_path):
 def test_a_road_path_that_detours_is_not_taken(tmp_path):
     line, share = road_route([SUINING, CHONGQING], max_detour=1.01, cache_dir=tmp_path)
     assert share == 0.0 and list(line.coords) == [SUINING, CHONGQING]
+
+
+@pytest.mark.parametrize(
+    ("share", "source"),
+    [
+        (1.0, "osm_highway_graph"),
+        (0.99, "osm_highway_graph_partial"),
+        (0.01, "osm_highway_graph_partial"),
+        (0.0, "schematic_waypoints"),
+    ],
+)
+def test_a_road_is_on_the_highway_graph_only_when_all_its_legs_are(share, source):
+    assert road_geometry_source(share) == source

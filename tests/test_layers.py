@@ -6,7 +6,8 @@ import geopandas as gpd
 import pytest
 
 from geo.analysis.measure import geodesic_km
-from geo.sources.layers import LAYER_NAMES, load_layers, route_layers
+from geo.networks.routing import route_layers
+from geo.sources.layers import LAYER_NAMES, load_layers
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from shapely import LineString
 
-from geo.analysis.measure import geodesic_km, length_km, length_table, route_lengths
-from geo.sources.layers import load_layers, route_layers
+from geo.analysis.measure import LEVELS, geodesic_km, length_km, length_table, route_lengths
+from geo.networks.routing import route_layers
+from geo.sources.layers import load_layers
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +94,23 @@ def test_the_length_table_has_a_column_for_every_province_of_the_settings():
     from geo.sources._schema import PROVINCE_COLUMNS
 
     assert tuple(PROVINCE_COLUMNS) == settings.provinces
+
+
+def test_the_table_has_the_levels_of_levels_in_their_order(table):
+    assert list(dict.fromkeys(table["level"])) == list(LEVELS)
+
+
+def test_a_lines_statuses_follow_the_line(table):
+    levels_and_ids = list(zip(table["level"], table["id"], strict=True))
+    for position, (level, line_id) in enumerate(levels_and_ids):
+        if level == "line_status":
+            parent = next(
+                entry for entry in reversed(levels_and_ids[:position]) if entry[0] == "line"
+            )
+            assert parent == ("line", line_id)
+
+
+def test_each_level_makes_only_its_own_rows(layers):
+    for name, level in LEVELS.items():
+        rows = level.rows(layers, layers["route_lengths"])
+        assert rows and {row["level"] for row in rows} == {name}

@@ -165,6 +165,27 @@ def test_overpass_unreachable_fails_fast_with_one_message_and_the_build_goes_on(
     assert not {"osm", "osm_partial"} & set(lines["geometry_source"])
 
 
+def test_overpass_gives_the_rail_graph_only(track_file, monkeypatch):
+    # Overpass answers with what the filter let through; only railway=rail ways are kept, and
+    # the nodes no railway uses are dropped (as for a local file).
+    osm._use_rail_tags()
+    answer = osm.ox.graph_from_xml(track_file, bidirectional=True, simplify=True, retain_all=True)
+    assert {data.get("railway") for _, _, data in answer.edges(data=True)} > {"rail"}
+    asked = []
+
+    def graph_from_bbox(bbox, **kwargs):
+        asked.append(bbox)
+        return answer.copy()
+
+    monkeypatch.setattr(osm, "_check_reachable", lambda url: None)
+    monkeypatch.setattr(osm.ox, "graph_from_bbox", graph_from_bbox)
+    graph = osm.rail_graph_from_overpass((106.4, 29.5, 106.6, 29.7))
+    assert asked == [(106.4, 29.5, 106.6, 29.7)]
+    assert {data.get("railway") for _, _, data in graph.edges(data=True)} == {"rail"}
+    assert all(graph.degree(node) > 0 for node in graph.nodes)
+    assert graph.number_of_nodes() < answer.number_of_nodes()
+
+
 def _copy_of_the_session_cache(tmp_path: Path) -> Path:
     """The session's cache of derived data (boundaries, routes, people), not its analyses.
 

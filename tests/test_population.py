@@ -163,6 +163,30 @@ def test_the_surface_is_cached(admin, surface, monkeypatch):
     assert again["population"].sum() == surface["population"].sum() and len(again) == len(surface)
 
 
+@pytest.mark.parametrize(
+    "column", ["population_2020", "urban_2020", "rural_2020", "core_urban_2020"]
+)
+def test_a_changed_census_figure_builds_the_surface_again(admin, tmp_path, monkeypatch, column):
+    built = []
+
+    def fake_build(frame):
+        built.append(frame)
+        return gpd.GeoDataFrame(
+            {"adcode": ["500101"], "population": [len(built)]},
+            geometry=[Point(108.4, 30.8)],
+            crs=settings.storage_crs,
+        )
+
+    monkeypatch.setattr(population_module, "build_surface", fake_build)
+    population_surface(admin, cache_dir=tmp_path)
+    population_surface(admin.copy(), cache_dir=tmp_path)
+    assert len(built) == 1  # the same figures: read back
+    changed = admin.copy()
+    changed.loc[changed["adcode"] == "510181", column] += 1  # 都江堰: every figure given
+    again = population_surface(changed, cache_dir=tmp_path)
+    assert len(built) == 2 and again["population"].tolist() == [2]
+
+
 def test_figures_that_do_not_add_up_are_one_clear_error(admin):
     broken = admin.copy()
     row = broken.index[broken["adcode"] == "500101"][0]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import networkx as nx
 import pytest
 from shapely import Point
 
 from geo.analysis.population import for_access
-from geo.networks.road_access import drive_areas
+from geo.analysis.road_access import _within, drive_areas
 from geo.sources.layers import load_layers
 
 
@@ -55,6 +56,14 @@ def test_drive_areas_are_cached(layers, tmp_path, monkeypatch):
     def no_second_load(*args: object) -> None:
         raise AssertionError("the road graph was loaded again: the cache was not used")
 
-    monkeypatch.setattr("geo.networks.road_access._road_graph", no_second_load)
+    monkeypatch.setattr("geo.analysis.road_access._road_graph", no_second_load)
     again = drive_areas(layers["rail_stations"], minutes=[20], cache_dir=tmp_path)
     assert list(again.geometry.to_wkb()) == list(first.geometry.to_wkb())
+
+
+@pytest.mark.parametrize("starts", [[(0, 3.0), (0, 1.0)], [(0, 1.0), (0, 3.0)]])
+def test_two_stations_on_one_road_node_start_from_the_shorter_spur(starts):
+    roads = nx.DiGraph()
+    roads.add_edge(0, 1, km=5.0)
+    assert _within(roads, starts, limit_km=10.0) == {0: 1.0, 1: 6.0}
+    assert list(roads.edges) == [(0, 1)]  # the virtual source is gone again

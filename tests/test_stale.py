@@ -81,6 +81,13 @@ def test_the_limit_decides_what_is_old():
     assert [p.feature_id for p in stale_facts(frames, months=12, today=TODAY)] == ["a"]
 
 
+def test_a_status_exactly_the_limit_old_is_not_stale_and_a_month_more_is():
+    frames = _roads(
+        _road("limit", "operating", "2025-11-25"), _road("over", "operating", "2025-10-25")
+    )
+    assert [p.feature_id for p in stale_facts(frames, months=12, today=TODAY)] == ["over"]
+
+
 def test_layers_without_status_as_of_are_skipped():
     frames = {"admin_areas": pd.DataFrame({"adcode": ["500000"], "status_as_of": ["1990-01-01"]})}
     assert stale_facts(frames, months=1, today=TODAY) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,9 +11,10 @@ import pandas as pd
 import pytest
 
 from geo.errors import LayerValidationError
+from geo.networks.routing import route_layers
 from geo.sources._schema import LAYER_SPECS
 from geo.sources._validate import read_rows
-from geo.sources.layers import load_layers, route_layers
+from geo.sources.layers import load_layers
 from tests.conftest import drop_column, duplicate_row, edit_field
 
 
@@ -20,6 +22,15 @@ def _problems(layers_dir: Path, names: list[str] | None = None) -> list[str]:
     with pytest.raises(LayerValidationError) as caught:
         load_layers(names, layers_dir=layers_dir)
     return [str(problem) for problem in caught.value.problems]
+
+
+def test_a_status_as_of_tomorrow_is_in_the_future_and_today_is_not(layers_dir):
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    edit_field(layers_dir / "rail_stations.csv", "cdw-05", "status_as_of", tomorrow.isoformat())
+    assert any("in the future" in problem for problem in _problems(layers_dir, ["rail_stations"]))
+    today = dt.date.today().isoformat()
+    edit_field(layers_dir / "rail_stations.csv", "cdw-05", "status_as_of", today)
+    load_layers(["rail_stations"], layers_dir=layers_dir)
 
 
 @pytest.mark.parametrize(

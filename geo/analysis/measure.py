@@ -6,27 +6,30 @@ projected CRS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
-from geo._geodesy import GEOD, geodesic_km
+from geo._geodesy import GEOD, geodesic_km, length_km
 from geo.sources._schema import PROVINCE_COLUMNS
 from geo.utils import log
 
-__all__ = ["GEOD", "PROVINCE_COLUMNS", "geodesic_km", "length_km", "length_table", "route_lengths"]
+__all__ = [
+    "GEOD",
+    "LEVELS",
+    "PROVINCE_COLUMNS",
+    "Level",
+    "geodesic_km",
+    "length_km",
+    "length_table",
+    "route_lengths",
+]
 METHOD = "geodesic length on the WGS84 ellipsoid (pyproj Geod)"
 OTHER = "other"
-
-
-def length_km(geometry: BaseGeometry | None) -> float:
-    """Geodesic length of a (multi)line in km; 0 for an empty or missing geometry."""
-    if geometry is None or geometry.is_empty:
-        return 0.0
-    return float(GEOD.geometry_length(geometry)) / 1000.0
 
 
 def _province_pieces(
@@ -97,26 +100,68 @@ _COLUMNS = [
 ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Level:
+    """One level of the length table: how its rows are made, and the title they are shown under.
+
+    Attributes
+    ----------
+    title
+        The title of the level's table (``chengyu lengths``).
+    rows
+        Makes the level's rows from the built layers and the ``route_lengths`` pieces.
+    under
+        A level whose row of the same ``id`` each row follows (a line's statuses under the
+        line), or ``None``: the rows then come after the previous level's.
+    """
+
+    title: str
+    rows: Callable[[Mapping[str, gpd.GeoDataFrame], gpd.GeoDataFrame], list[dict[str, object]]]
+    under: str | None = None
+
+
 def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFrame) -> pd.DataFrame:
     """Lengths per section, line, line status, leg, service mode, service and expressway.
 
-    Each row splits its length by province and, where an official length is known, compares:
-    ``diff_km`` and ``diff_pct`` are measured minus official. A schematic geometry (a station
-    chain, straight segments between towns or ports) is shorter than the track, road or channel,
-    and the ``remark`` says so.
+    One block of rows per level of ``LEVELS``, in its order. Each row splits its length by
+    province and, where an official length is known, compares: ``diff_km`` and ``diff_pct``
+    are measured minus official. A schematic geometry (a station chain, straight segments
+    between towns or ports) is shorter than the track, road or channel, and the ``remark``
+    says so.
 
     Parameters
     ----------
     layers
-        Built layers (``rail_lines``, ``corridor_routes``, ``expressways``).
+        Built layers (``rail_stations``, ``rail_lines``, ``corridor_routes``, ``expressways``).
     pieces
         The ``route_lengths`` layer.
     """
-    by_feature = _by_province(pieces, ["layer", "feature_id"])
     rows: list[dict[str, object]] = []
+    for level in LEVELS.values():
+        made = level.rows(layers, pieces)
+        if level.under is None:
+            rows += made
+            continue
+        below: dict[object, list[dict[str, object]]] = {}
+        for row in made:
+            below.setdefault(row["id"], []).append(row)
+        placed: list[dict[str, object]] = []
+        for row in rows:
+            placed.append(row)
+            if row["level"] == level.under:
+                placed += below.pop(row["id"], [])
+        rows = placed + [row for left in below.values() for row in left]
+    return pd.DataFrame(rows, columns=_COLUMNS)
 
+
+def _section_rows(
+    layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFrame
+) -> list[dict[str, object]]:
+    """Return a row per rail section, with its official length and how it is drawn."""
+    by_feature = _by_province(pieces, ["layer", "feature_id"])
     rail = layers["rail_lines"].set_index("id")
     stations = layers["rail_stations"]
+    rows = []
     for section_id, section in rail.iterrows():
         on_section = stations[
             (stations["line_id"] == section["line_id"])
@@ -144,24 +189,43 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
                 "and can make it longer"
             ) + (f"; {share:.0%} of its legs along {track}" if track and share else "")
         rows.append(row)
+    return rows
+
+
+def _line_rows(
+    layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFrame
+) -> list[dict[str, object]]:
+    """Return a row per rail line: its sections summed, official where every section has one."""
+    rail = layers["rail_lines"].set_index("id")
     rail_pieces = pieces[pieces["layer"] == "rail_lines"]
+    rows = []
     for line_id, sections in rail.groupby("line_id"):
         officials = sections["length_official_km"]
         official = officials.sum() if officials.notna().all() else None
         split = _by_province(rail_pieces[rail_pieces["group_id"] == line_id], ["group_id"]).iloc[0]
-        statuses = "/".join(sorted(set(sections["status"])))
         rows.append(
             _row(
                 "line",
                 line_id,
                 (sections["name_zh"].iloc[0], sections["name_en"].iloc[0]),
                 "rail",
-                statuses,
+                "/".join(sorted(set(sections["status"]))),
                 split,
                 official,
                 _sources(sections),
             )
         )
+    return rows
+
+
+def _line_status_rows(
+    layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFrame
+) -> list[dict[str, object]]:
+    """Return a row per rail line and status of its sections."""
+    rail = layers["rail_lines"].set_index("id")
+    rail_pieces = pieces[pieces["layer"] == "rail_lines"]
+    rows = []
+    for line_id, sections in rail.groupby("line_id"):
         for status, by_status in sections.groupby("status"):
             mask = rail_pieces["feature_id"].isin(by_status.index)
             split = _by_province(rail_pieces[mask], ["group_id"]).iloc[0]
@@ -177,10 +241,16 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
                     "",
                 )
             )
+    return rows
 
-    routes = layers["corridor_routes"].set_index("id")
-    route_pieces = pieces[pieces["layer"] == "corridor_routes"]
-    for leg_id, leg in routes.iterrows():
+
+def _leg_rows(
+    layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFrame
+) -> list[dict[str, object]]:
+    """Return a row per corridor leg, with its straight spurs to the network."""
+    by_feature = _by_province(pieces, ["layer", "feature_id"])
+    rows = []
+    for leg_id, leg in layers["corridor_routes"].set_index("id").iterrows():
         row = _row(
             "leg",
             leg_id,
@@ -196,6 +266,16 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
                 f"{leg['off_network_km']:.0f} km of straight spurs join the ends to the network"
             )
         rows.append(row)
+    return rows
+
+
+def _service_mode_rows(
+    layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFrame
+) -> list[dict[str, object]]:
+    """Return a row per corridor service and mode: its legs of that mode summed."""
+    routes = layers["corridor_routes"].set_index("id")
+    route_pieces = pieces[pieces["layer"] == "corridor_routes"]
+    rows = []
     for (service_id, mode), legs in routes.groupby(["service_id", "mode"]):
         mask = route_pieces["feature_id"].isin(legs.index)
         split = _by_province(route_pieces[mask], ["group_id"]).iloc[0]
@@ -211,38 +291,67 @@ def length_table(layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFram
                 _sources(legs),
             )
         )
+    return rows
+
+
+def _service_rows(
+    layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFrame
+) -> list[dict[str, object]]:
+    """Return a row per corridor service: all its legs, its modes in leg order."""
+    routes = layers["corridor_routes"].set_index("id")
+    route_pieces = pieces[pieces["layer"] == "corridor_routes"]
+    rows = []
     for service_id, legs in routes.groupby("service_id"):
         split = _by_province(
             route_pieces[route_pieces["group_id"] == service_id], ["group_id"]
         ).iloc[0]
-        modes = "+".join(legs.sort_values("leg_seq")["mode"])
         rows.append(
             _row(
                 "service",
                 service_id,
                 (legs["service_name_zh"].iloc[0], legs["service_name_en"].iloc[0]),
-                modes,
+                "+".join(legs.sort_values("leg_seq")["mode"]),
                 legs["service_kind"].iloc[0],
                 split,
                 None,
                 _sources(legs),
             )
         )
+    return rows
 
-    for road_id, road in layers["expressways"].set_index("id").iterrows():
-        rows.append(
-            _row(
-                "expressway",
-                road_id,
-                (road["name_zh"], road["name_en"]),
-                "road",
-                road["status"],
-                by_feature.loc[("expressways", road_id)],
-                road["length_official_km"],
-                road["geometry_source"],
-            )
+
+def _expressway_rows(
+    layers: Mapping[str, gpd.GeoDataFrame], pieces: gpd.GeoDataFrame
+) -> list[dict[str, object]]:
+    """Return a row per expressway, with its official length."""
+    by_feature = _by_province(pieces, ["layer", "feature_id"])
+    return [
+        _row(
+            "expressway",
+            road_id,
+            (road["name_zh"], road["name_en"]),
+            "road",
+            road["status"],
+            by_feature.loc[("expressways", road_id)],
+            road["length_official_km"],
+            road["geometry_source"],
         )
-    return pd.DataFrame(rows, columns=_COLUMNS)
+        for road_id, road in layers["expressways"].set_index("id").iterrows()
+    ]
+
+
+#: The levels of the length table, in its order: name (the ``level`` column) to ``Level``.
+LEVELS: dict[str, Level] = {
+    "section": Level("Rail sections: measured vs official length", _section_rows),
+    "line": Level("Rail lines: measured vs official length", _line_rows),
+    "line_status": Level("Rail lines by status", _line_status_rows, under="line"),
+    "leg": Level("Land–Sea Corridor legs (and comparison routes)", _leg_rows),
+    "service_mode": Level("Services by mode", _service_mode_rows),
+    "service": Level(
+        "Services in total: Land–Sea Corridor vs the Yangtze via Shanghai", _service_rows
+    ),
+    "expressway": Level("Expressways", _expressway_rows),
+}
 
 
 def _sources(legs: pd.DataFrame) -> str:

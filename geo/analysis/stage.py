@@ -136,10 +136,11 @@ def _analyse(
     from geo.analysis.coverage import coverage
     from geo.analysis.measure import length_table, route_lengths
     from geo.analysis.population import for_access
+    from geo.analysis.road_access import drive_areas
     from geo.networks.rail_network import calibration_table, reach_areas
-    from geo.networks.road_access import drive_areas
+    from geo.networks.routing import route_layers
     from geo.networks.track_graph import layer_warnings
-    from geo.sources.layers import load_layers, route_layers
+    from geo.sources.layers import load_layers
 
     layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
     warnings = layer_warnings(layers)

@@ -164,6 +164,27 @@ def figure_command(
         _out.print(f"wrote {path}")
 
 
+class _LevelChoice(click.Choice[str]):
+    """The levels of ``geo.analysis.measure.LEVELS``, read when a command first needs them.
+
+    Not at start-up: ``measure`` loads geopandas, which would slow ``chengyu --help`` by
+    seconds.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from geo.analysis.measure import LEVELS
+
+        return tuple(LEVELS)
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        """Keep the levels of ``LEVELS``: ``click.Choice`` sets its choices once, at start."""
+
+
 @cli.command()
 @_layers_option
 @_out_option
@@ -171,9 +192,7 @@ def figure_command(
     "--level",
     "levels",
     multiple=True,
-    type=click.Choice(
-        ["section", "line", "line_status", "leg", "service_mode", "service", "expressway"]
-    ),
+    type=_LevelChoice(),
     help="Show only these levels of the table (repeatable) [default: all].",
 )
 @_json_option
@@ -186,6 +205,7 @@ def lengths(
     cache a build left when the sources, settings and code are unchanged. --json prints one
     object per row of the table (the columns of lengths.csv; a missing figure is null).
     """
+    from geo.analysis.measure import LEVELS
     from geo.networks.freight import RAIL_GRAPH_CREDIT
 
     analysed, written = _write(("lengths.csv",), layers_dir=layers_dir, out_dir=out_dir)
@@ -196,24 +216,13 @@ def lengths(
         return
     for level in levels or tuple(dict.fromkeys(table["level"])):
         rows = table[table["level"] == level]
-        _out.print(_length_table(rows, title=_LEVEL_TITLES.get(level, level)))
+        _out.print(_length_table(rows, title=LEVELS[level].title))
     _out.print(f"wrote {written['lengths.csv'][0]}")
     _out.print(
         "lengths are geodesic (WGS84 ellipsoid); rail sections follow the railway graph (or a "
         "cached OSM track) where it has the line, elsewhere straight station chains (see "
         f"geometry_source); rail legs and tracks: {RAIL_GRAPH_CREDIT}"
     )
-
-
-_LEVEL_TITLES = {
-    "section": "Rail sections: measured vs official length",
-    "line": "Rail lines: measured vs official length",
-    "line_status": "Rail lines by status",
-    "leg": "Land–Sea Corridor legs (and comparison routes)",
-    "service_mode": "Services by mode",
-    "service": "Services in total: Land–Sea Corridor vs the Yangtze via Shanghai",
-    "expressway": "Expressways",
-}
 
 
 def _length_table(rows: pd.DataFrame, *, title: str) -> Table:
@@ -285,7 +294,8 @@ def coverage_command(
 ) -> None:
     """Area, counties and people within reach of the stations, today and after the new lines.
 
-    Prints the summary for 成达万 and 渝昆 and all lines, and the counties that gain most;
+    Prints the summary for all lines and for each line with stations still to open, and the
+    counties that gain most;
     writes out/coverage.csv and out/coverage_by_county.csv, and nothing else (the GeoPackage
     and the maps keep the build's defaults). The analysis comes from the cache when the
     sources, options and code are unchanged. --json prints the summary rows (one object per
@@ -314,7 +324,7 @@ def coverage_command(
     if as_json:
         _print_json(_plain_rows(table))
         return
-    shown = table[table["line_id"].isin(["cdw", "yk", ALL_LINES])]
+    shown = table[table["line_id"].isin([ALL_LINES, *_lines_that_change(table)])]
     summary = Table(
         title=f"Within reach of a station: today and after the lines open ({escape(population)})",
         title_justify="left",
@@ -333,13 +343,13 @@ def coverage_command(
         "counties after",
     ):
         summary.add_column(column, justify="left" if column == "line" else "right")  # fmt: skip
-    for (line_id, radius), rows in shown.groupby(["line_id", "radius_km"], sort=False):
+    for (_, radius), rows in shown.groupby(["line_id", "radius_km"], sort=False):
         today = rows[rows["scenario"] == "today"].iloc[0]
         after = rows[rows["scenario"] == "after"].iloc[0]
-        line_name = _LINE_NAMES.get(str(line_id), str(line_id))
         summary.add_row(
-            escape(line_name), f"{radius:g}", str(today["stations"]),
-            str(after["stations"]), f"{today['people']:,}", f"{after['people']:,}",
+            escape(f"{today['line_name_zh']} {today['line_name_en']}"), f"{radius:g}",
+            str(today["stations"]), str(after["stations"]), f"{today['people']:,}",
+            f"{after['people']:,}",
             f"{after['people'] - today['people']:+,}", f"{today['covered_land_km2']:,.0f}",
             f"{after['covered_land_km2']:,.0f}", str(today["counties"]), str(after["counties"]),
         )  # fmt: skip
@@ -377,6 +387,15 @@ def coverage_command(
     _out.print(f"wrote {written['coverage.csv'][0]} and {written['coverage_by_county.csv'][0]}")
 
 
+def _lines_that_change(table: pd.DataFrame) -> list[str]:
+    """Return the lines (and "all lines") with stations that open between today and after."""
+    stations = table.pivot_table(
+        index="line_id", columns="scenario", values="stations", aggfunc="max", sort=False
+    )
+    changing = stations[stations["after"] != stations["today"]].index
+    return [str(line_id) for line_id in changing]
+
+
 def _region(
     prefecture_zh: object, prefecture_en: object, province_zh: object, province_en: object
 ) -> str:
@@ -384,13 +403,6 @@ def _region(
     if isinstance(prefecture_zh, str) and prefecture_zh:
         return f"{prefecture_zh} {prefecture_en}"
     return f"{province_zh} {province_en}"
-
-
-_LINE_NAMES = {
-    "all": "all lines 全部",
-    "cdw": "成达万 Chengdu–Dazhou–Wanzhou",
-    "yk": "渝昆 Chongqing–Kunming",
-}
 
 
 # The commands of their own modules (rail; layer sources and proposals).

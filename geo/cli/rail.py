@@ -131,8 +131,8 @@ def _named(row: pd.Series) -> list[str]:
 
 def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> None:
     from geo.analysis.population import for_access
+    from geo.analysis.road_access import ROAD_GRAPH_CREDIT, drive_areas
     from geo.networks.rail_network import TimeModel
-    from geo.networks.road_access import ROAD_GRAPH_CREDIT, drive_areas
 
     headline = Table(
         title="Reach by rail: counties with a station within the time", title_justify="left"

@@ -155,7 +155,7 @@ def road_route(
         key,
         cache_dir,
         lambda: _graph_route(
-            points, _highway_graph(), snap, network="road", rule="", max_detour=detour
+            points, highway_graph(), snap, network="road", rule="", max_detour=detour
         ),
     )
     return route.line, route.routed_share
@@ -266,7 +266,8 @@ def _railway_graph() -> Any:
     return world_railways_geograph
 
 
-def _highway_graph() -> Any:
+def highway_graph() -> Any:
+    """Return scgraph_data's world highway graph (a scgraph ``GeoGraph``)."""
     # Imported on first use: the graph is a 36 MB Python module.
     from scgraph_data.world_highways import world_highways_geograph
 
@@ -281,20 +282,3 @@ def _check_snap(
         raise RoutingError(
             f"{place} is {gap:.0f} km from the nearest {network} (limit {limit_km:.0f} km): {rule}"
         )
-
-
-def schematic_route(points: Sequence[Point2]) -> LineString:
-    """Join points in order with straight segments, dropping repeated points.
-
-    Raises
-    ------
-    RoutingError
-        If fewer than two distinct points remain.
-    """
-    kept: list[Point2] = []
-    for point in points:
-        if not kept or point != kept[-1]:
-            kept.append(point)
-    if len(kept) < 2:
-        raise RoutingError(f"a line needs two distinct points, got {list(points)}")
-    return LineString(kept)

@@ -34,9 +34,8 @@ import pandas as pd
 from shapely import LineString, Point
 
 from geo import settings
-from geo._geodesy import geodesic_km, nearest
+from geo._geodesy import geodesic_km, length_km, nearest
 from geo._io import OSM_GRAPH_FILE, atomic_path, cache_file
-from geo.analysis.measure import length_km
 from geo.errors import ChengyuError
 from geo.sources._schema import TRACK_SOURCES
 from geo.utils import log

@@ -317,8 +317,8 @@ def write_index(
     maps_dir
         Folder of the map definitions, for the maps' titles.
     """
+    from geo.analysis.road_access import ROAD_GRAPH_CREDIT
     from geo.networks.freight import RAIL_GRAPH_CREDIT
-    from geo.networks.road_access import ROAD_GRAPH_CREDIT
     from geo.sources.mapdefs import load_map_definitions
 
     out = Path(out_dir or settings.out_dir)

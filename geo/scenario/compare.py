@@ -15,7 +15,6 @@ scenarios unchanged.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,16 @@ from geo._stages import cached_stage, frame_digest, inputs_key
 from geo.analysis import coverage
 from geo.errors import ChengyuError, LayerValidationError
 from geo.networks import rail_network
-from geo.scenario.outputs import _map_layers, write_outputs
+from geo.scenario.outputs import map_layers, write_outputs
 from geo.scenario.proposal import Proposal, combined_layers, read_proposal
+from geo.scenario.results import Comparison, NetworkAnalysis
 from geo.scenario.tables import (
-    _coverage_difference,
-    _lengths,
-    _reach_difference,
-    _records,
-    _route_pieces,
-    _rows,
     comparison_table,
+    coverage_difference,
     differences,
+    province_lengths,
+    reach_difference,
+    route_pieces,
 )
 from geo.sources._schema import SCENARIOS
 from geo.utils import log
@@ -74,31 +72,6 @@ _METHOD = (
     "of status {counted}. Catchments, people (2020 census) and reach as in station_coverage, "
     "station_catchments and rail_reach; proposed station positions carry their precision_m."
 )
-
-
-@dataclass
-class NetworkAnalysis:
-    """Coverage and reach of one network (a base, or a base with a proposal).
-
-    Attributes
-    ----------
-    catchments
-        One dissolved catchment per radius (all lines), in the metric CRS.
-    coverage
-        Per radius: ``people``, ``catchment_km2``, ``covered_land_km2``, ``counties``.
-    county_people
-        People within each radius per county (``adcode`` × ``radius_km``).
-    reach
-        Per origin and time limit: ``stations`` and ``counties`` (lists of ids and adcodes).
-    stations
-        Station ids open in the network.
-    """
-
-    catchments: gpd.GeoDataFrame
-    coverage: pd.DataFrame
-    county_people: pd.DataFrame
-    reach: pd.DataFrame
-    stations: set[str]
 
 
 def analyse_network(
@@ -190,54 +163,6 @@ def cached_base_analysis(
     )
 
 
-@dataclass
-class Comparison:
-    """A proposal against its base: the differences, and the layers to write and map."""
-
-    proposal: Proposal
-    coverage: pd.DataFrame
-    reach: pd.DataFrame
-    lengths: pd.DataFrame
-    stations_gained: pd.DataFrame
-    layers: dict[str, gpd.GeoDataFrame]
-    outputs: list[Path] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the comparison as plain JSON-ready data."""
-        return {
-            "name": self.proposal.name,
-            "title": self.proposal.title,
-            "base": self.proposal.base,
-            "coverage": _records(self.coverage),
-            "reach": _records(self.reach),
-            "lengths": _records(self.lengths),
-            "stations_gained": _records(self.stations_gained),
-            "outputs": [str(path) for path in self.outputs],
-        }
-
-    def details(self) -> list[str]:
-        """Return the names behind the counts: counties newly served or reached, stations gained."""
-        lines = [
-            f"counties newly served within {row['radius_km']:g} km: "
-            + "、".join(row["counties_newly_served"])
-            for row in _rows(self.coverage)
-            if row["counties_newly_served"]
-        ]
-        lines += [
-            f"counties newly reached from {row['origin']} within {row['minutes']:g} min: "
-            + "、".join(row["counties_gained"])
-            for row in _rows(self.reach)
-            if row["counties_gained"]
-        ]
-        gained = self.stations_gained
-        if len(gained):
-            names = [
-                f"{zh} {en}" for zh, en in zip(gained["name_zh"], gained["name_en"], strict=True)
-            ]
-            lines.append(f"stations gained: {'、'.join(names)}")
-        return lines
-
-
 def _open_in_scenario(
     combined: Mapping[str, gpd.GeoDataFrame], added: Mapping[str, gpd.GeoDataFrame], base: str
 ) -> dict[str, gpd.GeoDataFrame]:
@@ -307,10 +232,10 @@ def compare(
 
     admin = base_layers["admin_areas"]
     counties = admin[admin["level"] == "county"].set_index("adcode")
-    table = _coverage_difference(before, after, counties["name_zh"])
-    reach = _reach_difference(before, after, counties["name_zh"])
-    pieces = _route_pieces(added, admin) if {"rail_lines", "expressways"} & set(added) else None
-    lengths = _lengths(pieces)
+    table = coverage_difference(before, after, counties["name_zh"])
+    reach = reach_difference(before, after, counties["name_zh"])
+    pieces = route_pieces(added, admin) if {"rail_lines", "expressways"} & set(added) else None
+    lengths = province_lengths(pieces)
     stations = scenario_layers["rail_stations"].drop_duplicates("station_id")
     gained = stations[stations["station_id"].isin(after.stations - before.stations)]
     stations_gained = gained[["station_id", "name_zh", "name_en"]].sort_values("station_id")
@@ -321,7 +246,7 @@ def compare(
     )
     layers = {
         **added,
-        **_map_layers(proposal, base_layers, added, scenario_layers, before, after, method),
+        **map_layers(proposal, base_layers, added, scenario_layers, before, after, method),
     }
     if pieces is not None:
         layers["route_lengths"] = pieces

@@ -16,11 +16,11 @@ from geo.sources._schema import COUNTY_NAME_FIELDS, SCENARIOS
 from geo.utils import log
 
 if TYPE_CHECKING:
-    from geo.scenario.compare import Comparison, NetworkAnalysis
     from geo.scenario.proposal import Proposal
+    from geo.scenario.results import Comparison, NetworkAnalysis
 
 
-def _map_layers(
+def map_layers(
     proposal: Proposal,
     base_layers: Mapping[str, gpd.GeoDataFrame],
     added: Mapping[str, gpd.GeoDataFrame],

@@ -6,29 +6,21 @@ them (``differences``, ``comparison_table``) that ``geo.scenario.compare`` write
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
 from geo import settings
 from geo.analysis import measure
-
-if TYPE_CHECKING:
-    from geo.scenario.compare import Comparison, NetworkAnalysis
+from geo.scenario.results import Comparison, NetworkAnalysis, row_dicts
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    # Through JSON, so numpy numbers become plain ones.
-    loaded: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", force_ascii=False))
-    return loaded
-
-
-def _coverage_difference(
+def coverage_difference(
     before: NetworkAnalysis, after: NetworkAnalysis, names: pd.Series
 ) -> pd.DataFrame:
+    """Per radius: people, area and counties within it, base and scenario, and counties gained."""
     rows = []
     for (_, base), (_, scenario) in zip(
         before.coverage.iterrows(), after.coverage.iterrows(), strict=True
@@ -56,9 +48,10 @@ def _served(analysis: NetworkAnalysis, radius: float) -> set[str]:
     return set(people.loc[(people["radius_km"] == radius) & (people["people"] > 0), "adcode"])
 
 
-def _reach_difference(
+def reach_difference(
     before: NetworkAnalysis, after: NetworkAnalysis, names: pd.Series
 ) -> pd.DataFrame:
+    """Per origin and time limit: stations and counties reached, base and scenario."""
     rows = []
     for (_, base), (_, scenario) in zip(
         before.reach.iterrows(), after.reach.iterrows(), strict=True
@@ -78,9 +71,10 @@ def _reach_difference(
     return pd.DataFrame(rows)
 
 
-def _route_pieces(
+def route_pieces(
     added: Mapping[str, gpd.GeoDataFrame], admin: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
+    """Return the proposal's lines and expressways cut by province (``measure.route_lengths``)."""
     empty = gpd.GeoDataFrame(geometry=[], crs=settings.storage_crs)
     return measure.route_lengths(
         {
@@ -92,7 +86,7 @@ def _route_pieces(
     )
 
 
-def _lengths(pieces: gpd.GeoDataFrame | None) -> pd.DataFrame:
+def province_lengths(pieces: gpd.GeoDataFrame | None) -> pd.DataFrame:
     """Lengths of the proposal's lines and expressways by province, from ``route_lengths``."""
     columns = ["layer", "id", "name_zh", "mode", *measure.PROVINCE_COLUMNS.values(), "other_km"]
     if pieces is None or pieces.empty:
@@ -171,13 +165,13 @@ def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
             }
         )
 
-    for row in _rows(comparison.coverage):
+    for row in row_dicts(comparison.coverage):
         key = f"{row['radius_km']:g} km"
         add("people within", key, row["people_base"], row["people_scenario"])
         add("km² within", key, row["area_km2_base"], row["area_km2_scenario"])
         newly = "、".join(row["counties_newly_served"])
         add("counties within", key, row["counties_base"], row["counties_scenario"], newly)
-    for row in _rows(comparison.reach):
+    for row in row_dicts(comparison.reach):
         key = f"{row['origin']} {row['minutes']:g} min"
         add("stations reached", key, row["stations_base"], row["stations_scenario"])
         gained_names = "、".join(row["counties_gained"])
@@ -190,14 +184,10 @@ def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
         len(gained),
         "、".join(gained["name_zh"]),
     )
-    for row in _rows(comparison.lengths):
+    for row in row_dicts(comparison.lengths):
         for column in (*measure.PROVINCE_COLUMNS.values(), "other_km", "total_km"):
             add(f"km of {row['id']}", column.removesuffix("_km"), 0.0, row[column])
     return rows
-
-
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(key): value for key, value in row.items()} for row in frame.to_dict("records")]
 
 
 def differences(comparison: Comparison) -> pd.DataFrame:

@@ -2,26 +2,28 @@
 
 One builder per layer (``BUILDERS``), called by ``geo.sources.layers.load_layers`` and
 ``geo.sources.layers.build_layer`` in the order of ``DEPENDS_ON``. Builders only check and draw:
-lines go straight through their stops or waypoints; ``geo.sources.layers.route_layers`` routes them.
+lines go straight through their stops or waypoints; ``geo.networks.routing.route_layers``
+routes them.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
-from shapely import Point
+from shapely import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
 from geo.errors import LayerValidationError, Problem, RoutingError
-from geo.networks import freight
 from geo.sources import admin
 from geo.sources._schema import LayerSpec
 from geo.sources._validate import Record, position_problem
+
+Point2 = tuple[float, float]
 
 _REGION = "the Chengdu–Chongqing region"
 _CORRIDOR = "the Land–Sea Corridor region"
@@ -143,7 +145,7 @@ def _rail_lines(
             continue
         problems += _through_running_problems(record, spec, stations)
         chain = on_line.loc[record["from_seq"] : record["to_seq"]].geometry
-        geometries.append(freight.schematic_route([(point.x, point.y) for point in chain]))
+        geometries.append(schematic_route([(point.x, point.y) for point in chain]))
     problems += _unjoined_stops(records, stations, spec)
     if problems:
         raise LayerValidationError(problems)
@@ -242,7 +244,7 @@ def _rail_times(
         geometries.append(
             None
             if ride is None
-            else freight.schematic_route([(point.x, point.y) for point in ride.geometry])
+            else schematic_route([(point.x, point.y) for point in ride.geometry])
         )
     if problems:
         raise LayerValidationError(problems)
@@ -293,15 +295,13 @@ def _expressways(
     geometries: list[BaseGeometry | None] = []
     for record in records:
         try:
-            geometries.append(
-                freight.schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]])
-            )
+            geometries.append(schematic_route([(lon, lat) for _, lon, lat in record["waypoints"]]))
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
     if problems:
         raise LayerValidationError(problems)
     frame = _frame(records, spec, geometries)
-    frame["geometry_source"] = freight.road_geometry_source(0.0)
+    frame["geometry_source"] = ROUTING_SOURCES["schematic"]
     frame["osm_share"] = 0.0
     return frame
 
@@ -340,7 +340,7 @@ def _corridor_routes(
             continue
         middle = [(lon, lat) for _, lon, lat in record["waypoints"] or []]
         try:
-            geometries.append(freight.schematic_route([ends[0], *middle, ends[1]]))
+            geometries.append(schematic_route([ends[0], *middle, ends[1]]))
         except RoutingError as error:
             problems.append(Problem(spec.file_name, record["id"], "waypoints", str(error)))
             geometries.append(None)
@@ -379,6 +379,23 @@ def _admin_areas(
     if problems:
         raise LayerValidationError(problems)
     return frame
+
+
+def schematic_route(points: Sequence[Point2]) -> LineString:
+    """Join points in order with straight segments, dropping repeated points.
+
+    Raises
+    ------
+    RoutingError
+        If fewer than two distinct points remain.
+    """
+    kept: list[Point2] = []
+    for point in points:
+        if not kept or point != kept[-1]:
+            kept.append(point)
+    if len(kept) < 2:
+        raise RoutingError(f"a line needs two distinct points, got {list(points)}")
+    return LineString(kept)
 
 
 def check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:

@@ -25,7 +25,7 @@ from geo import settings
 from geo._geodesy import dissolved_discs, geodesic_km, metric_crs, nearest
 from geo._stages import GEOPARQUET, cached_stage
 from geo.analysis.coverage import coverage_table, covered_weights
-from geo.networks.freight import _highway_graph
+from geo.networks.freight import highway_graph
 from geo.sources._schema import SCENARIOS
 from geo.utils import log
 
@@ -39,7 +39,7 @@ def _road_graph(bounds: Sequence[float]) -> tuple[np.ndarray, nx.DiGraph]:
     Nodes are numbered by their row in the positions; each edge's ``km`` is the road length
     scgraph_data gives.
     """
-    graph = _highway_graph()
+    graph = highway_graph()
     latlon = np.asarray(graph.nodes, dtype=float)
     lon_min, lat_min, lon_max, lat_max = bounds
     inside = (
