@@ -415,3 +415,10 @@ def test_a_deleted_section_whose_stops_remain_is_refused(layers_dir):
     assert len(problems) == 1, problems
     assert "rail_lines.csv: feature 'cdw'" in problems[0]
     assert "stop 5 of line 'cdw' lies on no section (nor 9 more)" in problems[0]
+
+
+def test_a_through_running_to_a_line_not_calling_there_is_refused(layers_dir):
+    edit_field(layers_dir / "rail_lines.csv", "cy-1", "through_running", "cqn@bishan; yk@bishan")
+    problems = _problems(layers_dir, ["rail_lines"])
+    assert len(problems) == 1, problems
+    assert "'cy-1', field 'through_running': 'yk@bishan'" in problems[0]

@@ -38,6 +38,7 @@ import pandas as pd
 from geo import settings
 from geo._geodesy import geodesic_km, pairs_within_km
 from geo.errors import ChengyuError
+from geo.sources._layer_builders import parse_through_running
 from geo.sources._schema import SCENARIOS
 from geo.utils import log
 
@@ -271,14 +272,9 @@ def _add_through_running(
 
 def through_running(section: pd.Series) -> list[tuple[str, str, str]]:
     """Return a section's ``through_running`` as (line, onto line, station) triples."""
-    text = section.get("through_running")
-    if text is None or pd.isna(text) or not str(text).strip():
-        return []
-    found = []
-    for part in str(text).split(";"):
-        onto, _, station = part.strip().partition("@")
-        found.append((str(section["line_id"]), onto.strip(), station.strip()))
-    return found
+    line_id = str(section["line_id"])
+    pairs = parse_through_running(section.get("through_running"))
+    return [(line_id, onto, station) for onto, station in pairs]
 
 
 @dataclass(frozen=True)

@@ -155,15 +155,22 @@ def _rail_lines(
     return frame
 
 
+def parse_through_running(text: object) -> list[tuple[str, str]]:
+    """Return a ``through_running`` field as (onto line, station) pairs; ``[]`` when empty."""
+    if text is None or (isinstance(text, float) and text != text):  # missing, or NaN
+        return []
+    parts = (part.strip() for part in str(text).split(";"))
+    return [(onto.strip(), station.strip()) for onto, _, station in
+            (part.partition("@") for part in parts if part)]  # fmt: skip
+
+
 def _through_running_problems(
     record: Record, spec: LayerSpec, stations: gpd.GeoDataFrame
 ) -> list[Problem]:
     """Check that each ``LINE@STATION`` names another line calling at a stop of both."""
     problems = []
-    for part in filter(
-        None, (text.strip() for text in (record["through_running"] or "").split(";"))
-    ):
-        onto, _, station = part.partition("@")
+    for onto, station in parse_through_running(record["through_running"]):
+        part = f"{onto}@{station}"
         lines_there = set(stations.loc[stations["station_id"] == station, "line_id"])
         if not {record["line_id"], onto} <= lines_there or onto == record["line_id"]:
             problems.append(
