@@ -46,7 +46,7 @@ def test_nearest_and_pairs_answer_as_the_haversine_ball_tree_did(scattered):
     """scipy's k-d tree on the unit sphere replaced scikit-learn's haversine ball tree."""
     neighbors = pytest.importorskip("sklearn.neighbors")
     radians = np.radians(scattered[:, ::-1])
-    places = scattered[::3] + [0.013, -0.007]
+    places = scattered[::3] + np.array([0.013, -0.007])
     angle, index = neighbors.BallTree(radians, metric="haversine").query(
         np.radians(places[:, ::-1]), k=1
     )
