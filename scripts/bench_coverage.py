@@ -21,7 +21,10 @@ file's cells moved at random by up to 500 m). Each task reads and counts one fil
 holds one file at a time; time per cell should stay flat (ratios to the 1 M run are printed)
 and the workers' peak memory bounded. ``--dask-max 0`` skips it.
 
-Usage: ``python scripts/bench_coverage.py [--cells N] [--dask-max MILLIONS]``
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, and the Dask part on files of
+10,000 cells (20,000 and 40,000 in all); it checks the script still runs, it measures nothing.
+
+Usage: ``python scripts/bench_coverage.py [--cells N] [--dask-max MILLIONS] [--quick]``
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -181,9 +185,11 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
     areas = catchments(stations)
     areas = areas[areas["line_id"] == ALL_LINES]
     # Files of a quarter of a million cells: even the 1 M run keeps both workers busy.
-    per_file = 250_000
-    per_million = 1_000_000 // per_file
-    files = [str(folder / f"cells-{i}.parquet") for i in range(options.dask_max * per_million)]
+    per_file = 10_000 if options.quick else 250_000
+    unit = 20_000 if options.quick else 1_000_000  # the sizes below count these
+    per_unit = unit // per_file
+    sizes = [1, 2] if options.quick else [m for m in (1, 2, 5, 10) if m <= options.dask_max]
+    files = [str(folder / f"cells-{i}.parquet") for i in range(max(sizes) * per_unit)]
     with (
         LocalCluster(
             n_workers=2,
@@ -201,27 +207,25 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
         population_cells(admin, total_cells=per_file).to_parquet(base)
         dask.compute(*[dask.delayed(_make_file)(i, base, path) for i, path in enumerate(files)])
         print(
-            f"{len(files)} files of 250,000 cells written in {time.perf_counter() - started:.0f} s"
+            f"{len(files)} files of {per_file:,} cells written in "
+            f"{time.perf_counter() - started:.0f} s"
         )
         scattered = client.scatter(areas, broadcast=True)
         # Warm up: each worker imports the package and reads a file once, outside the timings.
         dask.compute(*[dask.delayed(_count_file)(path, scattered) for path in files[:2]])
         first = None
-        for millions in [m for m in (1, 2, 5, 10) if m <= options.dask_max]:
+        for size in sizes:
             started = time.perf_counter()
             parts = dask.compute(
-                *[
-                    dask.delayed(_count_file)(path, scattered)
-                    for path in files[: millions * per_million]
-                ]
+                *[dask.delayed(_count_file)(path, scattered) for path in files[: size * per_unit]]
             )
             seconds = time.perf_counter() - started
-            per_cell = seconds / (millions * 1_000_000) * 1e9
+            per_cell = seconds / (size * unit) * 1e9
             first = first or per_cell
             peak = max(part[1] for part in parts)
             print(
-                f"dask, {millions:>2} M cells: {seconds:6.2f} s, {per_cell:6.0f} ns per cell "
-                f"({per_cell / first:.2f}x the 1 M run); worker peak RSS {peak:.0f} MB"
+                f"dask, {size * unit:>10,} cells: {seconds:6.2f} s, {per_cell:6.0f} ns per cell "
+                f"({per_cell / first:.2f}x the first run); worker peak RSS {peak:.0f} MB"
             )
 
 
@@ -229,7 +233,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cells", type=int, default=0, help="uniform cells instead of the surface")
     parser.add_argument("--dask-max", type=int, default=10, help="largest Dask run, in M cells")
+    parser.add_argument(
+        "--quick", action="store_true", default=bool(os.environ.get("CHENGYU_BENCH_QUICK"))
+    )
     options = parser.parse_args()
+    if options.quick:
+        options.cells = options.cells or 20_000
     with tempfile.TemporaryDirectory() as folder:
         agreed = _surface_part(options, Path(folder))
         if options.dask_max:
