@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import osmnx
 import pytest
 from click.testing import CliRunner
 from shapely import LineString, Point
@@ -152,7 +153,7 @@ def test_overpass_unreachable_fails_fast_with_one_message_and_the_build_goes_on(
 
     cache = _copy_of_the_session_cache(tmp_path)
     monkeypatch.setattr(osm.socket, "create_connection", offline)
-    monkeypatch.setattr(osm.ox, "graph_from_bbox", never)
+    monkeypatch.setattr(osmnx, "graph_from_bbox", never)
     monkeypatch.setattr(osm.settings, "cache_dir", cache)
     result = CliRunner().invoke(cli, ["osm", "--source", "overpass"])
     assert result.exit_code == 1

@@ -29,7 +29,6 @@ from xml.etree import ElementTree
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import pandas as pd
 from shapely import LineString, Point
 
@@ -49,7 +48,19 @@ RAIL_FILTER = '["railway"="rail"]'
 CACHED_GRAPH = OSM_GRAPH_FILE
 
 
+def _osmnx() -> Any:
+    """Return osmnx, imported on first use.
+
+    Importing it costs about 140 MB and a second or more (it imports scikit-learn when that is
+    installed), and a build reads no OpenStreetMap file unless ``chengyu osm`` kept one.
+    """
+    import osmnx
+
+    return osmnx
+
+
 def _use_rail_tags() -> None:
+    ox = _osmnx()
     for tag in RAIL_TAGS:
         if tag not in ox.settings.useful_tags_way:
             ox.settings.useful_tags_way = [*ox.settings.useful_tags_way, tag]
@@ -68,6 +79,7 @@ def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
     if path.name.endswith(".pbf"):
         path = _rail_ways_of_pbf(path)
     _use_rail_tags()
+    ox = _osmnx()
     try:
         graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
     except EOFError as error:  # bz2 raises it for a cut-off file
@@ -125,6 +137,7 @@ def rail_graph_from_overpass(bbox: Sequence[float] | None = None) -> nx.MultiDiG
         One clear message when Overpass cannot be reached or answers nothing.
     """
     _use_rail_tags()
+    ox = _osmnx()
     _check_reachable(ox.settings.overpass_url)
     west, south, east, north = bbox or settings.region_bounds
     try:
@@ -182,14 +195,14 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
     )
     target = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
     with atomic_path(target) as temporary:
-        ox.save_graphml(graph, temporary)
+        _osmnx().save_graphml(graph, temporary)
     return target
 
 
 def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
     """Return the rail graph kept by the last ``refresh``, or ``None`` if there is none."""
     path = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
-    return ox.load_graphml(path) if path.is_file() else None
+    return _osmnx().load_graphml(path) if path.is_file() else None
 
 
 #: ``geometry_source`` of a section that stays a station chain.
