@@ -21,10 +21,20 @@ file's cells moved at random by up to 500 m). Each task reads and counts one fil
 holds one file at a time; time per cell should stay flat (ratios to the 1 M run are printed)
 and the workers' peak memory bounded. ``--dask-max 0`` skips it.
 
-``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, and the Dask part on files of
-10,000 cells (20,000 and 40,000 in all); it checks the script still runs, it measures nothing.
+Part 3, in-process scale (``--scale 1,2,5,10``, millions of points; off by default). One
+GeoParquet file of the largest size is written once (row groups of 250,000; each million a copy
+of 1 M uniform cells moved by up to 500 m), and smaller sizes read its first row groups. Each
+size runs in a fresh interpreter what ``chengyu coverage --population FILE`` does without a
+scheduler: read, validate and place the points in the counties (``read_population``), then
+count them in every catchment of every line per county (``covered_by``). Prints seconds and
+nanoseconds per point of each step and the process's peak RSS, with ratios to the first size.
 
-Usage: ``python scripts/bench_coverage.py [--cells N] [--dask-max MILLIONS] [--quick]``
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, and the Dask part on files of
+10,000 cells (20,000 and 40,000 in all), and the in-process scale at 20,000 and 40,000
+points; it checks the script still runs, it measures nothing.
+
+Usage: ``python scripts/bench_coverage.py [--cells N] [--dask-max MILLIONS] [--scale M,M,..]
+[--quick]``
 """
 
 from __future__ import annotations
@@ -90,6 +100,38 @@ peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "area_seconds": area_seconds, "peak_mb": peak_mb,
                   "loaded_mb": loaded_mb, "traced_mb": traced_mb, "sums": sums,
                   "cells": len(cells)}))
+"""
+
+
+SCALE = """
+import json, resource, sys, time
+from pathlib import Path
+import pyarrow.parquet as pq
+from geo.analysis.coverage import catchments, covered_by
+from geo.analysis.population import read_population
+from geo.sources.layers import load_layers
+
+path, points = Path(sys.argv[1]), int(sys.argv[2])
+layers = load_layers(["rail_stations", "admin_areas"])
+areas = catchments(layers["rail_stations"])
+if points < pq.ParquetFile(path).metadata.num_rows:  # the first row groups, as their own file
+    source, path = pq.ParquetFile(path), path.with_name(f"first-{points}.parquet")
+    groups = []
+    while sum(source.metadata.row_group(i).num_rows for i in groups) < points:
+        groups.append(len(groups))
+    pq.write_table(source.read_row_groups(groups).slice(0, points), path, row_group_size=250_000)
+    del source
+before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+start = time.perf_counter()
+cells = read_population(path, admin=layers["admin_areas"])
+read_seconds = time.perf_counter() - start
+start = time.perf_counter()
+counted = covered_by(cells, areas.to_crs(cells.crs), by="adcode")
+count_seconds = time.perf_counter() - start
+print(json.dumps({"points": len(cells), "read_seconds": read_seconds,
+                  "count_seconds": count_seconds, "before_mb": before_mb,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "people": float(counted.to_numpy().sum())}))
 """
 
 
@@ -229,6 +271,77 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
             )
 
 
+def _scale_file(path: Path, points: int, per_million: int) -> None:
+    """Write ``points`` cells in row groups of 250,000: jittered copies of one uniform spread."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    from geo.analysis.coverage import population_cells
+    from geo.sources.layers import load_layers
+
+    admin = load_layers(["admin_areas"])["admin_areas"]
+    base_path = path.with_name("scale-base.parquet")
+    population_cells(admin, total_cells=per_million).to_parquet(base_path)
+    base = pq.read_table(base_path)
+    geometry = shapely.from_wkb(base.column("geometry").to_numpy(zero_copy_only=False))
+    xs, ys = shapely.get_x(geometry), shapely.get_y(geometry)
+    generator = np.random.default_rng(1)
+    with pq.ParquetWriter(path, base.schema) as writer:
+        written = 0
+        while written < points:
+            size = min(base.num_rows, points - written)
+            moved = shapely.to_wkb(
+                shapely.points(
+                    xs[:size] + generator.uniform(-500, 500, size),
+                    ys[:size] + generator.uniform(-500, 500, size),
+                )
+            )
+            column = base.schema.get_field_index("geometry")
+            table = base.slice(0, size).set_column(
+                column,
+                base.schema.field(column),
+                pa.array(moved, type=base.schema.field(column).type),
+            )
+            writer.write_table(table, row_group_size=250_000)
+            written += size
+
+
+def _scale_part(sizes: list[int], folder: Path, *, unit: int) -> None:
+    """Time and peak RSS of reading and counting each size in a fresh interpreter."""
+    path = folder / "scale.parquet"
+    started = time.perf_counter()
+    _scale_file(path, max(sizes) * unit, unit)
+    print(f"{max(sizes) * unit:,} points written in {time.perf_counter() - started:.0f} s")
+    first: dict[str, float] = {}
+    for size in sizes:
+        points = size * unit
+        output = subprocess.run(
+            [sys.executable, "-c", SCALE, str(path), str(points)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        run = json.loads(output.strip().splitlines()[-1])
+        figures = {
+            "read": run["read_seconds"] / points * 1e9,
+            "count": run["count_seconds"] / points * 1e9,
+            "peak": run["peak_mb"],
+            "grown": run["peak_mb"] - run["before_mb"],
+        }
+        first = first or figures
+        print(
+            f"in process, {points:>10,} points: read+validate+place {run['read_seconds']:6.1f} s "
+            f"({figures['read']:5.0f} ns/point, {figures['read'] / first['read']:.2f}x), "
+            f"count {run['count_seconds']:6.1f} s ({figures['count']:5.0f} ns/point, "
+            f"{figures['count'] / first['count']:.2f}x); peak RSS {run['peak_mb']:,.0f} MB "
+            f"({figures['peak'] / first['peak']:.2f}x; {figures['grown']:+,.0f} MB over the "
+            f"{run['before_mb']:,.0f} MB before reading, "
+            f"{figures['grown'] / max(first['grown'], 1):.2f}x)"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cells", type=int, default=0, help="uniform cells instead of the surface")
@@ -236,13 +349,23 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", default=bool(os.environ.get("CHENGYU_BENCH_QUICK"))
     )
+    parser.add_argument(
+        "--scale",
+        default="",
+        help="in-process sizes in millions of points, e.g. 1,2,5,10 (default: none)",
+    )
     options = parser.parse_args()
+    unit = 1_000_000
+    sizes = [int(size) for size in options.scale.split(",") if size.strip()]
     if options.quick:
         options.cells = options.cells or 20_000
+        sizes, unit = [1, 2], 20_000
     with tempfile.TemporaryDirectory() as folder:
         agreed = _surface_part(options, Path(folder))
         if options.dask_max:
             _dask_part(options, Path(folder))
+        if sizes:
+            _scale_part(sizes, Path(folder), unit=unit)
     return 0 if agreed else 1
 
 
