@@ -23,7 +23,7 @@ and the workers' peak memory bounded. ``--dask-max 0`` skips it.
 
 Part 3, in-process scale (``--scale 1,2,5,10``, millions of points; off by default). One
 GeoParquet file of the largest size is written once (row groups of 250,000; each million a copy
-of 1 M uniform cells moved by up to 500 m), and smaller sizes read its first row groups. Each
+of 1 M uniform cells moved by up to 500 m), and each smaller size is its first row groups. Each
 size runs in a fresh interpreter what ``chengyu coverage --population FILE`` does without a
 scheduler: read, validate and place the points in the counties (``read_population``), then
 count them in every catchment of every line per county (``covered_by``). Prints seconds and
@@ -106,21 +106,13 @@ print(json.dumps({"seconds": seconds, "area_seconds": area_seconds, "peak_mb": p
 SCALE = """
 import json, resource, sys, time
 from pathlib import Path
-import pyarrow.parquet as pq
 from geo.analysis.coverage import catchments, covered_by
 from geo.analysis.population import read_population
 from geo.sources.layers import load_layers
 
-path, points = Path(sys.argv[1]), int(sys.argv[2])
+path = Path(sys.argv[1])
 layers = load_layers(["rail_stations", "admin_areas"])
 areas = catchments(layers["rail_stations"])
-if points < pq.ParquetFile(path).metadata.num_rows:  # the first row groups, as their own file
-    source, path = pq.ParquetFile(path), path.with_name(f"first-{points}.parquet")
-    groups = []
-    while sum(source.metadata.row_group(i).num_rows for i in groups) < points:
-        groups.append(len(groups))
-    pq.write_table(source.read_row_groups(groups).slice(0, points), path, row_group_size=250_000)
-    del source
 before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 start = time.perf_counter()
 cells = read_population(path, admin=layers["admin_areas"])
@@ -308,6 +300,25 @@ def _scale_file(path: Path, points: int, per_million: int) -> None:
             written += size
 
 
+def _first_rows(path: Path, points: int) -> Path:
+    """The first ``points`` rows of ``path`` as a file of their own (``path`` if all)."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    if points >= source.metadata.num_rows:
+        return path
+    target = path.with_name(f"first-{points}.parquet")
+    with pq.ParquetWriter(target, source.schema_arrow) as writer:
+        left = points
+        for group in range(source.num_row_groups):
+            table = source.read_row_group(group).slice(0, left)
+            writer.write_table(table, row_group_size=250_000)
+            left -= table.num_rows
+            if not left:
+                break
+    return target
+
+
 def _scale_part(sizes: list[int], folder: Path, *, unit: int) -> None:
     """Time and peak RSS of reading and counting each size in a fresh interpreter."""
     path = folder / "scale.parquet"
@@ -318,7 +329,7 @@ def _scale_part(sizes: list[int], folder: Path, *, unit: int) -> None:
     for size in sizes:
         points = size * unit
         output = subprocess.run(
-            [sys.executable, "-c", SCALE, str(path), str(points)],
+            [sys.executable, "-c", SCALE, str(_first_rows(path, points))],
             check=True,
             capture_output=True,
             text=True,
