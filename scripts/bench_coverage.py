@@ -106,6 +106,19 @@ print(json.dumps({"seconds": seconds, "area_seconds": area_seconds, "peak_mb": p
 SCALE = """
 import json, resource, sys, time
 from pathlib import Path
+
+def peak_mb():
+    # VmHWM: this process's own peak. ru_maxrss of a child starts at its parent's RSS at the
+    # fork on Linux, and the parent holds the generated points.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 from geo.analysis.coverage import catchments, covered_by
 from geo.analysis.population import read_population
 from geo.sources.layers import load_layers
@@ -113,7 +126,7 @@ from geo.sources.layers import load_layers
 path = Path(sys.argv[1])
 layers = load_layers(["rail_stations", "admin_areas"])
 areas = catchments(layers["rail_stations"])
-before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+before_mb = peak_mb()
 start = time.perf_counter()
 cells = read_population(path, admin=layers["admin_areas"])
 read_seconds = time.perf_counter() - start
@@ -122,7 +135,7 @@ counted = covered_by(cells, areas.to_crs(cells.crs), by="adcode")
 count_seconds = time.perf_counter() - start
 print(json.dumps({"points": len(cells), "read_seconds": read_seconds,
                   "count_seconds": count_seconds, "before_mb": before_mb,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_mb": peak_mb(),
                   "people": float(counted.to_numpy().sum())}))
 """
 
