@@ -59,4 +59,5 @@ def test_the_benchmark_runs_quick(script, built, tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    print(result.stdout)
     assert LAST_WORDS[script] in result.stdout.strip().splitlines()[-1], result.stdout
