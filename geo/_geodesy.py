@@ -36,13 +36,22 @@ def length_km(geometry: BaseGeometry | None) -> float:
     return float(GEOD.geometry_length(geometry)) / 1000.0
 
 
+def _unit_vectors(lon_lat: np.ndarray) -> np.ndarray:
+    """Rows of ``(lon, lat)`` in degrees as points on the unit sphere, ``(n, 3)``."""
+    lon, lat = np.radians(np.asarray(lon_lat, dtype=float).reshape(-1, 2)).T
+    cos_lat = np.cos(lat)
+    return np.column_stack([cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)])
+
+
 def nearest(
     candidates: np.ndarray, places: np.ndarray, *, metres: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each place, the nearest candidate on the sphere and how far it is.
 
-    The same search as ``osmnx.distance.nearest_nodes`` on an unprojected graph (a haversine
-    ball tree of scikit-learn), for points that are not an osmnx graph's nodes.
+    The same answer as ``osmnx.distance.nearest_nodes`` on an unprojected graph (a haversine
+    ball tree), for points that are not an osmnx graph's nodes: a k-d tree of scipy over the
+    points on the unit sphere, where the nearest in a straight line (the chord) is the nearest
+    on the great circle.
 
     Parameters
     ----------
@@ -57,29 +66,30 @@ def nearest(
     index, distance
         The row of ``candidates`` nearest each place, and the distance to it.
     """
-    from sklearn.neighbors import BallTree  # imported on first use: a second at start-up
+    from scipy.spatial import cKDTree
 
-    tree = BallTree(np.radians(np.asarray(candidates, dtype=float)[:, ::-1]), metric="haversine")
-    angle, index = tree.query(np.radians(np.asarray(places, dtype=float)[:, ::-1]), k=1)
+    chord, index = cKDTree(_unit_vectors(candidates)).query(_unit_vectors(places), k=1)
+    angle = 2 * np.arcsin(np.minimum(np.asarray(chord, dtype=float) / 2, 1.0))
     radius = EARTH_RADIUS_KM * (1000 if metres else 1)
-    return index[:, 0], angle[:, 0] * radius
+    return np.asarray(index, dtype=np.intp), angle * radius
 
 
 def pairs_within_km(places: np.ndarray, km: float) -> list[tuple[int, int]]:
     """Index pairs ``(i, j)``, ``i < j``, of ``(lon, lat)`` places about ``km`` apart or closer.
 
-    A haversine ball tree finds the candidates; the sphere and the ellipsoid differ by under
-    0.5 %, so the radius is widened by 1 %: keep the pairs whose ``geodesic_km`` is within.
+    A k-d tree of the places on the unit sphere finds the candidates (the chord of the
+    great-circle radius); the sphere and the ellipsoid differ by under 0.5 %, so the radius is
+    widened by 1 %: keep the pairs whose ``geodesic_km`` is within.
     """
     if len(places) < 2:
         return []
-    from sklearn.neighbors import BallTree  # imported on first use: a second at start-up
+    from scipy.spatial import cKDTree
 
-    radians = np.radians(np.asarray(places, dtype=float)[:, ::-1])
-    found = BallTree(radians, metric="haversine").query_radius(
-        radians, r=1.01 * km / EARTH_RADIUS_KM
+    angle = min(1.01 * km / EARTH_RADIUS_KM, np.pi)
+    found = cKDTree(_unit_vectors(places)).query_pairs(
+        r=2 * np.sin(angle / 2), output_type="ndarray"
     )
-    return sorted((i, int(j)) for i, near in enumerate(found) for j in near if int(j) > i)
+    return sorted((int(i), int(j)) for i, j in found)
 
 
 def metric_crs(frame: gpd.GeoDataFrame | gpd.GeoSeries | None = None) -> CRS:

@@ -4,7 +4,11 @@ In fresh interpreters: the bare import of the dependencies, a warm ``chengyu bui
 caches filled by a first build), then ``chengyu maps``, ``chengyu lengths`` and
 ``chengyu coverage`` on the same inputs. Reports medians and ratios.
 
-Usage: ``python scripts/bench_commands.py [--repeat N]``
+``--cache DIR`` starts from a cache some build filled (the first build is then skipped);
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``) runs each command once: it checks the script still
+runs, it measures nothing.
+
+Usage: ``python scripts/bench_commands.py [--repeat N] [--cache DIR] [--quick]``
 """
 
 from __future__ import annotations
@@ -39,10 +43,18 @@ def _seconds(code: str, *args: str, cache: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cache", help="a cache a build filled, to start from")
+    parser.add_argument(
+        "--quick", action="store_true", default=bool(os.environ.get("CHENGYU_BENCH_QUICK"))
+    )
     options = parser.parse_args()
+    if options.quick:
+        options.repeat = 1
     with tempfile.TemporaryDirectory() as folder:
-        out, cache = os.path.join(folder, "out"), os.path.join(folder, "cache")
-        _seconds(COMMAND, "build", "--out", out, cache=cache)  # fills the caches
+        out = os.path.join(folder, "out")
+        cache = options.cache or os.path.join(folder, "cache")
+        if not options.cache:
+            _seconds(COMMAND, "build", "--out", out, cache=cache)  # fills the caches
         runs: dict[str, list[float]] = {}
         for _ in range(options.repeat):
             runs.setdefault("bare imports", []).append(_seconds(IMPORTS, cache=cache))

@@ -21,7 +21,20 @@ file's cells moved at random by up to 500 m). Each task reads and counts one fil
 holds one file at a time; time per cell should stay flat (ratios to the 1 M run are printed)
 and the workers' peak memory bounded. ``--dask-max 0`` skips it.
 
-Usage: ``python scripts/bench_coverage.py [--cells N] [--dask-max MILLIONS]``
+Part 3, in-process scale (``--scale 1,2,5,10``, millions of points; off by default). One
+GeoParquet file of the largest size is written once (row groups of 250,000; each million a copy
+of 1 M uniform cells moved by up to 500 m), and each smaller size is its first row groups. Each
+size runs in a fresh interpreter what ``chengyu coverage --population FILE`` does without a
+scheduler: read, validate and place the points in the counties (``read_population``), then
+count them in every catchment of every line per county (``covered_by``). Prints seconds and
+nanoseconds per point of each step and the process's peak RSS, with ratios to the first size.
+
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, and the Dask part on files of
+10,000 cells (20,000 and 40,000 in all), and the in-process scale at 20,000 and 40,000
+points; it checks the script still runs, it measures nothing.
+
+Usage: ``python scripts/bench_coverage.py [--cells N] [--dask-max MILLIONS] [--scale M,M,..]
+[--quick]``
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -86,6 +100,43 @@ peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "area_seconds": area_seconds, "peak_mb": peak_mb,
                   "loaded_mb": loaded_mb, "traced_mb": traced_mb, "sums": sums,
                   "cells": len(cells)}))
+"""
+
+
+SCALE = """
+import json, resource, sys, time
+from pathlib import Path
+
+def peak_mb():
+    # VmHWM: this process's own peak. ru_maxrss of a child starts at its parent's RSS at the
+    # fork on Linux, and the parent holds the generated points.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+from geo.analysis.coverage import catchments, covered_by
+from geo.analysis.population import read_population
+from geo.sources.layers import load_layers
+
+path = Path(sys.argv[1])
+layers = load_layers(["rail_stations", "admin_areas"])
+areas = catchments(layers["rail_stations"])
+before_mb = peak_mb()
+start = time.perf_counter()
+cells = read_population(path, admin=layers["admin_areas"])
+read_seconds = time.perf_counter() - start
+start = time.perf_counter()
+counted = covered_by(cells, areas.to_crs(cells.crs), by="adcode")
+count_seconds = time.perf_counter() - start
+print(json.dumps({"points": len(cells), "read_seconds": read_seconds,
+                  "count_seconds": count_seconds, "before_mb": before_mb,
+                  "peak_mb": peak_mb(),
+                  "people": float(counted.to_numpy().sum())}))
 """
 
 
@@ -181,9 +232,11 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
     areas = catchments(stations)
     areas = areas[areas["line_id"] == ALL_LINES]
     # Files of a quarter of a million cells: even the 1 M run keeps both workers busy.
-    per_file = 250_000
-    per_million = 1_000_000 // per_file
-    files = [str(folder / f"cells-{i}.parquet") for i in range(options.dask_max * per_million)]
+    per_file = 10_000 if options.quick else 250_000
+    unit = 20_000 if options.quick else 1_000_000  # the sizes below count these
+    per_unit = unit // per_file
+    sizes = [1, 2] if options.quick else [m for m in (1, 2, 5, 10) if m <= options.dask_max]
+    files = [str(folder / f"cells-{i}.parquet") for i in range(max(sizes) * per_unit)]
     with (
         LocalCluster(
             n_workers=2,
@@ -201,39 +254,142 @@ def _dask_part(options: argparse.Namespace, folder: Path) -> None:
         population_cells(admin, total_cells=per_file).to_parquet(base)
         dask.compute(*[dask.delayed(_make_file)(i, base, path) for i, path in enumerate(files)])
         print(
-            f"{len(files)} files of 250,000 cells written in {time.perf_counter() - started:.0f} s"
+            f"{len(files)} files of {per_file:,} cells written in "
+            f"{time.perf_counter() - started:.0f} s"
         )
         scattered = client.scatter(areas, broadcast=True)
         # Warm up: each worker imports the package and reads a file once, outside the timings.
         dask.compute(*[dask.delayed(_count_file)(path, scattered) for path in files[:2]])
         first = None
-        for millions in [m for m in (1, 2, 5, 10) if m <= options.dask_max]:
+        for size in sizes:
             started = time.perf_counter()
             parts = dask.compute(
-                *[
-                    dask.delayed(_count_file)(path, scattered)
-                    for path in files[: millions * per_million]
-                ]
+                *[dask.delayed(_count_file)(path, scattered) for path in files[: size * per_unit]]
             )
             seconds = time.perf_counter() - started
-            per_cell = seconds / (millions * 1_000_000) * 1e9
+            per_cell = seconds / (size * unit) * 1e9
             first = first or per_cell
             peak = max(part[1] for part in parts)
             print(
-                f"dask, {millions:>2} M cells: {seconds:6.2f} s, {per_cell:6.0f} ns per cell "
-                f"({per_cell / first:.2f}x the 1 M run); worker peak RSS {peak:.0f} MB"
+                f"dask, {size * unit:>10,} cells: {seconds:6.2f} s, {per_cell:6.0f} ns per cell "
+                f"({per_cell / first:.2f}x the first run); worker peak RSS {peak:.0f} MB"
             )
+
+
+def _scale_file(path: Path, points: int, per_million: int) -> None:
+    """Write ``points`` cells in row groups of 250,000: jittered copies of one uniform spread."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import shapely
+
+    from geo.analysis.coverage import population_cells
+    from geo.sources.layers import load_layers
+
+    admin = load_layers(["admin_areas"])["admin_areas"]
+    base_path = path.with_name("scale-base.parquet")
+    population_cells(admin, total_cells=per_million).to_parquet(base_path)
+    base = pq.read_table(base_path)
+    geometry = shapely.from_wkb(base.column("geometry").to_numpy(zero_copy_only=False))
+    xs, ys = shapely.get_x(geometry), shapely.get_y(geometry)
+    generator = np.random.default_rng(1)
+    with pq.ParquetWriter(path, base.schema) as writer:
+        written = 0
+        while written < points:
+            size = min(base.num_rows, points - written)
+            moved = shapely.to_wkb(
+                shapely.points(
+                    xs[:size] + generator.uniform(-500, 500, size),
+                    ys[:size] + generator.uniform(-500, 500, size),
+                )
+            )
+            column = base.schema.get_field_index("geometry")
+            table = base.slice(0, size).set_column(
+                column,
+                base.schema.field(column),
+                pa.array(moved, type=base.schema.field(column).type),
+            )
+            writer.write_table(table, row_group_size=250_000)
+            written += size
+
+
+def _first_rows(path: Path, points: int) -> Path:
+    """The first ``points`` rows of ``path`` as a file of their own (``path`` if all)."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    if points >= source.metadata.num_rows:
+        return path
+    target = path.with_name(f"first-{points}.parquet")
+    with pq.ParquetWriter(target, source.schema_arrow) as writer:
+        left = points
+        for group in range(source.num_row_groups):
+            table = source.read_row_group(group).slice(0, left)
+            writer.write_table(table, row_group_size=250_000)
+            left -= table.num_rows
+            if not left:
+                break
+    return target
+
+
+def _scale_part(sizes: list[int], folder: Path, *, unit: int) -> None:
+    """Time and peak RSS of reading and counting each size in a fresh interpreter."""
+    path = folder / "scale.parquet"
+    started = time.perf_counter()
+    _scale_file(path, max(sizes) * unit, unit)
+    print(f"{max(sizes) * unit:,} points written in {time.perf_counter() - started:.0f} s")
+    first: dict[str, float] = {}
+    for size in sizes:
+        points = size * unit
+        output = subprocess.run(
+            [sys.executable, "-c", SCALE, str(_first_rows(path, points))],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        run = json.loads(output.strip().splitlines()[-1])
+        figures = {
+            "read": run["read_seconds"] / points * 1e9,
+            "count": run["count_seconds"] / points * 1e9,
+            "peak": run["peak_mb"],
+            "grown": run["peak_mb"] - run["before_mb"],
+        }
+        first = first or figures
+        print(
+            f"in process, {points:>10,} points: read+validate+place {run['read_seconds']:6.1f} s "
+            f"({figures['read']:5.0f} ns/point, {figures['read'] / first['read']:.2f}x), "
+            f"count {run['count_seconds']:6.1f} s ({figures['count']:5.0f} ns/point, "
+            f"{figures['count'] / first['count']:.2f}x); peak RSS {run['peak_mb']:,.0f} MB "
+            f"({figures['peak'] / first['peak']:.2f}x; {figures['grown']:+,.0f} MB over the "
+            f"{run['before_mb']:,.0f} MB before reading, "
+            f"{figures['grown'] / max(first['grown'], 1):.2f}x)"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cells", type=int, default=0, help="uniform cells instead of the surface")
     parser.add_argument("--dask-max", type=int, default=10, help="largest Dask run, in M cells")
+    parser.add_argument(
+        "--quick", action="store_true", default=bool(os.environ.get("CHENGYU_BENCH_QUICK"))
+    )
+    parser.add_argument(
+        "--scale",
+        default="",
+        help="in-process sizes in millions of points, e.g. 1,2,5,10 (default: none)",
+    )
     options = parser.parse_args()
+    unit = 1_000_000
+    sizes = [int(size) for size in options.scale.split(",") if size.strip()]
+    if options.quick:
+        options.cells = options.cells or 20_000
+        sizes, unit = [1, 2], 20_000
     with tempfile.TemporaryDirectory() as folder:
         agreed = _surface_part(options, Path(folder))
         if options.dask_max:
             _dask_part(options, Path(folder))
+        if sizes:
+            _scale_part(sizes, Path(folder), unit=unit)
     return 0 if agreed else 1
 
 

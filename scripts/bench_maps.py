@@ -4,12 +4,16 @@ Both are printed as ratios to a bare folium map (Leaflet inlined the same way, n
 opened in the same run with the network blocked. Targets: overview ≤ 2 MB, load ≤ 2× the bare
 map.
 
-Usage: ``python scripts/bench_maps.py [--repeat N]``
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``) opens the bare map and the first map once each: it
+checks the script still runs, it measures nothing.
+
+Usage: ``python scripts/bench_maps.py [--repeat N] [--quick]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -52,7 +56,12 @@ def _timings(path: Path, repeat: int) -> tuple[float, float | None]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--quick", action="store_true", default=bool(os.environ.get("CHENGYU_BENCH_QUICK"))
+    )
     options = parser.parse_args()
+    if options.quick:
+        options.repeat = 1
     layers = analyse().layers
     with tempfile.TemporaryDirectory() as folder:
         bare = _bare_map(Path(folder))
@@ -61,7 +70,7 @@ def main() -> int:
         bare_mb = bare.stat().st_size / 1e6
         print(f"median of {options.repeat} loads in headless Chromium, network blocked")
         print(f"bare folium map: {bare_mb:.2f} MB, load event at {bare_ms:.0f} ms")
-        for path in maps:
+        for path in maps[:1] if options.quick else maps:
             load_ms, ready_ms = _timings(path, options.repeat)
             size_mb = path.stat().st_size / 1e6
             print(

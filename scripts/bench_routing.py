@@ -5,7 +5,10 @@ scgraph_data and routes every rail leg of ``corridor_routes``. Cached: a fresh i
 routes the same legs with the cache the cold run filled. Both include the interpreter's
 start-up and the package imports, so the ratio is what a user waits for.
 
-Usage: ``python scripts/bench_routing.py [--repeat N]``
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``) runs once, with the first two rail legs in one
+process: it checks the script still runs, it measures nothing.
+
+Usage: ``python scripts/bench_routing.py [--repeat N] [--quick]``
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def _seconds(cache: str) -> float:
     return time.perf_counter() - start
 
 
-def _in_process(cache: str) -> tuple[float, float]:
+def _in_process(cache: str, legs_at_most: int | None = None) -> tuple[float, float]:
     """Seconds for the rail legs alone: cold (graph load included), then from the cache."""
     from geo.networks.freight import rail_route
     from geo.sources._validate import parse_waypoints
@@ -50,6 +53,7 @@ def _in_process(cache: str) -> tuple[float, float]:
         start, end = hubs.loc[leg.origin].geometry, hubs.loc[leg.destination].geometry
         nodes = [(lon, lat) for _, lon, lat in parse_waypoints(leg.waypoints)]
         inputs.append([(start.x, start.y), *nodes, (end.x, end.y)])
+    inputs = inputs[:legs_at_most]
     timings = []
     for _ in range(2):
         began = time.perf_counter()
@@ -62,7 +66,12 @@ def _in_process(cache: str) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", default=bool(os.environ.get("CHENGYU_BENCH_QUICK"))
+    )
     options = parser.parse_args()
+    if options.quick:
+        options.repeat = 1
     with tempfile.TemporaryDirectory() as folder:
         cold = [_seconds(os.path.join(folder, f"cold{i}")) for i in range(options.repeat)]
         cached = [_seconds(os.path.join(folder, "cold0")) for _ in range(options.repeat)]
@@ -72,7 +81,7 @@ def main() -> int:
     print(f"cached routing:             {cached_s:.2f} s")
     print(f"ratio cold/cached: {cold_s / cached_s:.1f}x")
     with tempfile.TemporaryDirectory() as folder:
-        cold_legs, cached_legs = _in_process(folder)
+        cold_legs, cached_legs = _in_process(folder, 2 if options.quick else None)
     print(
         f"rail legs alone, one process: cold {cold_legs:.2f} s, cached {cached_legs * 1e3:.1f} ms"
     )

@@ -10,12 +10,16 @@ In a fresh interpreter, with the boundaries already cached (a warm-up load runs 
 
 Prints the seconds of each and the ratio of the scenario to the base-only run.
 
-Usage: ``python scripts/bench_scenario.py [PROPOSAL.toml] [--repeat N]``
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``) runs once: it checks the script
+still runs, it measures nothing.
+
+Usage: ``python scripts/bench_scenario.py [PROPOSAL.toml] [--repeat N] [--quick]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -41,7 +45,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("proposal", nargs="?", type=Path, default=EXAMPLE)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", default=bool(os.environ.get("CHENGYU_BENCH_QUICK"))
+    )
     arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.repeat = 1
 
     proposal = read_proposal(arguments.proposal)
     layers = load_layers(BASE_LAYERS)  # warm-up: boundaries from their cache

@@ -42,6 +42,32 @@ def test_pairs_within_are_every_pair_that_close(scattered):
     assert found == brute and brute
 
 
+def test_nearest_and_pairs_answer_as_the_haversine_ball_tree_did(scattered):
+    """scipy's k-d tree on the unit sphere replaced scikit-learn's haversine ball tree."""
+    neighbors = pytest.importorskip("sklearn.neighbors")
+    radians = np.radians(scattered[:, ::-1])
+    places = scattered[::3] + np.array([0.013, -0.007])
+    angle, index = neighbors.BallTree(radians, metric="haversine").query(
+        np.radians(places[:, ::-1]), k=1
+    )
+    found, km = nearest(scattered, places, metres=False)
+    assert found.tolist() == index[:, 0].tolist()
+    np.testing.assert_allclose(km, angle[:, 0] * 6371.0088, rtol=1e-9)
+    for radius_km in (5.0, 30.0, 120.0):
+        near = neighbors.BallTree(radians, metric="haversine").query_radius(
+            radians, r=1.01 * radius_km / 6371.0088
+        )
+        before = sorted((i, int(j)) for i, js in enumerate(near) for j in js if int(j) > i)
+        assert pairs_within_km(scattered, radius_km) == before
+
+
+def test_nearest_across_the_antimeridian_and_at_the_poles():
+    candidates = np.array([[179.9, 0.0], [-179.9, 10.0], [0.0, 89.99], [10.0, -89.9]])
+    found, metres = nearest(candidates, np.array([[-179.95, 0.0], [120.0, 89.995], [0, -90]]))
+    assert found.tolist() == [0, 2, 3]
+    assert metres[0] / 1000 == pytest.approx(geodesic_km(-179.95, 0.0, 179.9, 0.0), rel=0.005)
+
+
 def test_the_metric_crs_of_the_region_is_utm_48n():
     points = gpd.GeoSeries([Point(104.1, 30.6), Point(106.5, 29.6)], crs=settings.storage_crs)
     assert metric_crs(points).to_epsg() == 32648

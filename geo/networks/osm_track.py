@@ -20,7 +20,8 @@ from __future__ import annotations
 import itertools
 import math
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +30,6 @@ from xml.etree import ElementTree
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import pandas as pd
 from shapely import LineString, Point
 
@@ -48,10 +48,31 @@ RAIL_FILTER = '["railway"="rail"]'
 CACHED_GRAPH = OSM_GRAPH_FILE
 
 
-def _use_rail_tags() -> None:
-    for tag in RAIL_TAGS:
-        if tag not in ox.settings.useful_tags_way:
-            ox.settings.useful_tags_way = [*ox.settings.useful_tags_way, tag]
+def _osmnx() -> Any:
+    """Return osmnx, imported on first use.
+
+    Importing it costs about 140 MB and a second or more (it imports scikit-learn when that is
+    installed), and a build reads no OpenStreetMap file unless ``chengyu osm`` kept one.
+    """
+    import osmnx
+
+    return osmnx
+
+
+@contextmanager
+def _rail_tags() -> Iterator[Any]:
+    """Yield osmnx with the rail way tags kept, for this call only.
+
+    osmnx reads the tags to keep from its module settings and takes no argument for them; the
+    previous list is put back on the way out, so no other caller of osmnx sees a changed setting.
+    """
+    ox = _osmnx()
+    previous = ox.settings.useful_tags_way
+    ox.settings.useful_tags_way = [*previous, *(tag for tag in RAIL_TAGS if tag not in previous)]
+    try:
+        yield ox
+    finally:
+        ox.settings.useful_tags_way = previous
 
 
 def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
@@ -66,9 +87,9 @@ def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
         raise ChengyuError(f"{path}: no such OpenStreetMap file")
     if path.name.endswith(".pbf"):
         path = _rail_ways_of_pbf(path)
-    _use_rail_tags()
     try:
-        graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
+        with _rail_tags() as ox:
+            graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
     except EOFError as error:  # bz2 raises it for a cut-off file
         raise ChengyuError(f"{path}: the file is truncated ({error})") from error
     except (ValueError, KeyError, OSError, ElementTree.ParseError) as error:
@@ -123,13 +144,16 @@ def rail_graph_from_overpass(bbox: Sequence[float] | None = None) -> nx.MultiDiG
     ChengyuError
         One clear message when Overpass cannot be reached or answers nothing.
     """
-    _use_rail_tags()
-    _check_reachable(ox.settings.overpass_url)
+    _check_reachable(_osmnx().settings.overpass_url)
     west, south, east, north = bbox or settings.region_bounds
     try:
-        graph = ox.graph_from_bbox(
-            (west, south, east, north), custom_filter=RAIL_FILTER, retain_all=True, simplify=True
-        )
+        with _rail_tags() as ox:
+            graph = ox.graph_from_bbox(
+                (west, south, east, north),
+                custom_filter=RAIL_FILTER,
+                retain_all=True,
+                simplify=True,
+            )
     except Exception as error:  # requests, urllib3 and osmnx raise many kinds when offline
         raise ChengyuError(
             f"Overpass could not be reached or returned no railway ({type(error).__name__}); "
@@ -181,14 +205,14 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
     )
     target = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
     with atomic_path(target) as temporary:
-        ox.save_graphml(graph, temporary)
+        _osmnx().save_graphml(graph, temporary)
     return target
 
 
 def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
     """Return the rail graph kept by the last ``refresh``, or ``None`` if there is none."""
     path = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
-    return ox.load_graphml(path) if path.is_file() else None
+    return _osmnx().load_graphml(path) if path.is_file() else None
 
 
 #: ``geometry_source`` of a section that stays a station chain.

