@@ -68,7 +68,7 @@ class TimeModel:
     start_stop_s: float
     stop_s: float
     express_stops: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    change_s: float = 900.0
+    change_s: float = field(default_factory=lambda: settings.rail_change_minutes * 60)
 
     @classmethod
     def from_settings(cls) -> TimeModel:
