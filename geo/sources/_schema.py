@@ -117,7 +117,7 @@ _POSITION = (
     FieldSpec(
         "position_basis",
         required=True,
-        vocabulary=("station", "airport", "port", "town", "county"),
+        vocabulary=("station", "airport", "port", "track", "town", "county"),
     ),
 )
 
