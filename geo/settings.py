@@ -97,7 +97,7 @@ town_min_population: int = 500
 #: 11 journeys marked ``use = fit`` once the network held every line of the region (成宜, 成贵,
 #: 成绵乐, 西成, 遂成, 达成, 遂渝, 兰渝, 渝贵, 渝利, 渝湘, 成雅, 川南城际) at their OpenStreetMap
 #: positions: all 11 within -13.0/+12.5 %; of the 6 kept aside (``use = check``) 4 are within
-#: -15/+20 % (see README).
+#: -15/+20 % (see docs/reach.md).
 rail_speed_factor: float = 0.76
 rail_start_stop_s: float = 240.0
 rail_stop_s: float = 165.0
@@ -148,7 +148,7 @@ osm_max_snap_m: float = 2000.0
 #: leg between
 #: consecutive stations, under these guards; a leg that fails one stays straight. The graph
 #: lacks the newest lines and does not tell a high-speed line from a conventional one beside it,
-#: so the guards are tight. Measured 2026-11-26 on the operating sections (see the README):
+#: so the guards are tight. Measured 2026-11-26 on the operating sections (see docs/data.md):
 #: - only sections of these statuses: the graph holds railways built when it was made, and an
 #:   older line may run where a new one is being built (达成铁路 beside 成达万 at 遂宁–南充);
 rail_graph_statuses: tuple[str, ...] = ("operating",)
