@@ -114,3 +114,17 @@ def test_each_level_makes_only_its_own_rows(layers):
     for name, level in LEVELS.items():
         rows = level.rows(layers, layers["route_lengths"])
         assert rows and {row["level"] for row in rows} == {name}
+
+
+def test_a_reported_length_is_compared_in_the_remark(layers):
+    # The Land–Sea rail legs have only rough reported lengths ("more than 1,400 km"): the
+    # table says how far the routed leg is from them, and leaves the official column empty.
+    legs = length_table(layers, layers["route_lengths"]).query("level == 'leg'").set_index("id")
+    reported = layers["corridor_routes"].set_index("id")["length_reported_km"].dropna()
+    assert {"cdmy-1", "cqth-1"} <= set(reported.index)
+    for leg_id, km in reported.items():
+        change = 100 * (legs.loc[leg_id, "total_km"] - km) / km
+        expected = f"reported about {km:,.0f} km: measured {change:+.0f} %"
+        assert expected in legs.loc[leg_id, "remark"]
+        assert pd.isna(legs.loc[leg_id, "official_km"])
+    assert "straight spurs" in legs.loc["cdmy-1", "remark"]  # the other remark is kept

@@ -261,10 +261,16 @@ def _leg_rows(
             leg["length_official_km"],
             leg["geometry_source"],
         )
+        remarks = [str(row["remark"])] if row["remark"] else []
         if leg["off_network_km"]:
-            row["remark"] = (
+            remarks.append(
                 f"{leg['off_network_km']:.0f} km of straight spurs join the ends to the network"
             )
+        reported = leg.get("length_reported_km")
+        if reported is not None and not pd.isna(reported):
+            change = 100 * (float(str(row["total_km"])) - float(reported)) / float(reported)
+            remarks.append(f"reported about {float(reported):,.0f} km: measured {change:+.0f} %")
+        row["remark"] = "; ".join(remarks)
         rows.append(row)
     return rows
 

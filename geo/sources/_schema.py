@@ -277,6 +277,7 @@ CORRIDOR_ROUTES = LayerSpec(
         FieldSpec("waypoints", "waypoints"),
         FieldSpec("routing", required=True, vocabulary=("schematic", "searoute", "rail_network")),
         FieldSpec("length_official_km", "float", minimum=0, maximum=30000, positive=True),
+        FieldSpec("length_reported_km", "float", minimum=0, maximum=30000, positive=True),
         FieldSpec("notes"),
         _SOURCE,
     ),
