@@ -147,7 +147,7 @@ osm_max_snap_m: float = 2000.0
 #: leg between
 #: consecutive stations, under these guards; a leg that fails one stays straight. The graph
 #: lacks the newest lines and does not tell a high-speed line from a conventional one beside it,
-#: so the guards are tight. Measured 2026-11-26 on the operating sections (see the README):
+#: so the guards are tight. Measured 2026-11-26 on the operating sections (see docs/data.md):
 #: - only sections of these statuses: the graph holds railways built when it was made, and an
 #:   older line may run where a new one is being built (达成铁路 beside 成达万 at 遂宁–南充);
 rail_graph_statuses: tuple[str, ...] = ("operating",)

@@ -1,9 +1,10 @@
-"""Print the README's coverage tables: people within reach, areal weighting beside dasymetric.
+"""Print the tables of docs/coverage.md: people within reach, areal weighting beside dasymetric.
 
 Counts the people within 5, 10 and 30 km of each line's stations (and of all lines), today and
 after the lines under construction open, by both methods of ``chengyu coverage --population``,
 and the people within a 30- and 60-minute drive of a station. Prints Markdown to paste into
-README.md, so that the figures can be measured again whenever the stations or the census move.
+docs/coverage.md (and the README's summary), so that the figures can be measured again
+whenever the stations or the census move.
 
 Usage: ``python scripts/coverage_table.py``
 """

@@ -93,7 +93,7 @@ EXCEPTIONS: dict[str, tuple[str, str]] = {
 }
 
 #: GeoNames spellings that are wrong readings, overruled: the proper name, the town's ``name``,
-#: and why. A town listed here neither agrees nor differs; the README counts them apart.
+#: and why. A town listed here neither agrees nor differs; docs/data.md counts them apart.
 GEONAMES_OVERRULED: dict[tuple[str, str], str] = {
     # GeoNames spells the town of 新都 with 都 read dou, the same slip as pypinyin's; the district
     # of Chengdu is Xindu (都 du, as in 成都).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the tests need (Debian's gdal-bin for ogrinfo, the package with its test extras)
-# and run the linters, the type checker and the whole test suite.
+# and run the linters, the type checker and the whole test suite (which builds docs/ with
+# `mkdocs build --strict`: tests/test_docs.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

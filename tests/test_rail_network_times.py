@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -18,6 +19,7 @@ from geo.networks.rail_network import (
     ALL_STOPS,
     FASTEST,
     TimeModel,
+    calibration_markdown,
     calibration_table,
     find_station,
     fit_time_model,
@@ -220,3 +222,12 @@ def test_times_json_gives_routes_lines_and_transfers():
     wanzhou = rows[("万州北", "today")]
     assert len(wanzhou["transfers"]) == 1 and wanzhou["transfers"][0]["minutes"] > 0
     assert any("transfer" in stop for stop in wanzhou["route"])
+
+
+def test_the_docs_show_the_calibration_the_data_give(layers):
+    # The calibration table of docs/reach.md is written by scripts/fit_rail_times.py --markdown:
+    # a published time, a section or a fitted value changed without it fails here.
+    page = (Path(__file__).resolve().parents[1] / "docs" / "reach.md").read_text(encoding="utf-8")
+    shown = page.split("<!-- calibration-table:start", 1)[1].split("-->\n", 1)[1]
+    shown = shown.split("<!-- calibration-table:end -->", 1)[0]
+    assert shown == calibration_markdown(calibration_table(layers))

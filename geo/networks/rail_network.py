@@ -40,6 +40,7 @@ __all__ = [
     "Journey",
     "Reach",
     "TimeModel",
+    "calibration_markdown",
     "calibration_table",
     "counties_reached",
     "find_station",
@@ -382,13 +383,14 @@ def calibration_table(
     DataFrame
         ``id``, ``from``, ``to`` (Chinese names), ``train``, ``date``, ``use`` (``fit``: the
         model is fitted on it; ``check``: kept aside), ``stops`` (the stops modelled: those
-        reported, else the fastest pattern), ``lines`` (ridden), ``published_min``,
+        reported, else the fastest pattern), ``lines`` (ridden, Chinese names), ``published_min``,
         ``modelled_min``, ``all_stops_min``, ``error_pct`` ((modelled - published) /
         published), ``within_tolerance`` (``settings.rail_time_tolerance_pct``), ``method``
         and ``source``.
     """
     model = model or TimeModel.from_settings()
     rides, graph = _published_rides(layers, model)
+    line_names = _line_names(layers)
     low, high = settings.rail_time_tolerance_pct
     rows = []
     for ride in rides:
@@ -405,7 +407,7 @@ def calibration_table(
                 "date": record["date"],
                 "use": _use(record),
                 "stops": ride.stops,
-                "lines": " → ".join(ride.trip.lines),
+                "lines": " → ".join(line_names.get(line, line) for line in ride.trip.lines),
                 "published_min": float(record["minutes"]),
                 "modelled_min": round(modelled, 1),
                 "all_stops_min": round(_modelled_s(ride, model, ride.trip.stops_all) / 60, 1),
@@ -421,6 +423,43 @@ def calibration_table(
         f"{int(table['within_tolerance'].sum()) if len(table) else 0} within {low:g}/+{high:g} %"
     )
     return table
+
+
+def calibration_markdown(table: pd.DataFrame) -> str:
+    """Return the calibration as the docs show it: a Markdown table, then a line per ``use``.
+
+    Parameters
+    ----------
+    table
+        From ``calibration_table``.
+
+    Returns
+    -------
+    str
+        One row per journey (fitted first, then kept aside) and, for each ``use``, the number of
+        journeys, the range of their errors and how many fall within the tolerance.
+    """
+    low, high = settings.rail_time_tolerance_pct
+    lines = [
+        "| journey | train | use | lines ridden | published | modelled | error | all stops |",
+        "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    ordered = table.assign(_fit=table["use"] != "fit").sort_values(["_fit", "from", "to", "date"])
+    for row in ordered.itertuples(index=False):
+        lines.append(
+            f"| {row[1]} → {row[2]} ({row.date}) | {row.train} | {row.use} | {row.lines} "
+            f"| {row.published_min:g} | {row.modelled_min:g} | {row.error_pct:+.1f} % "
+            f"| {row.all_stops_min:g} |"
+        )
+    for use, group in ordered.groupby("_fit", sort=True):
+        name = str(group["use"].iloc[0]) if not use else "check"
+        lines += [
+            "",
+            f"{name}: {len(group)} journeys, error {group['error_pct'].min():+.1f} to "
+            f"{group['error_pct'].max():+.1f} %, within {low:g}/+{high:g} % "
+            f"{int(group['within_tolerance'].sum())}/{len(group)}",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def _use(record: pd.Series) -> str:

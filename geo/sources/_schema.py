@@ -1,6 +1,7 @@
 """What each layer's source must hold: fields, their kinds and vocabularies.
 
-The field names here are the public interface for GIS users; README.md documents them.
+The field names here are the public interface for GIS users; docs/layers.md documents them
+(a test checks that it names every field and every value of a computed field's vocabulary).
 """
 
 from __future__ import annotations
