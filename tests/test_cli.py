@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -307,3 +309,17 @@ def test_lengths_json_prints_plain_rows(runner, built, monkeypatch):
     # A missing official length is null, never NaN (which is not JSON).
     assert any(row["official_km"] is None for row in rows)
     assert all(not (isinstance(v, float) and math.isnan(v)) for row in rows for v in row.values())
+
+
+def test_the_command_line_starts_without_the_geospatial_stack():
+    # The commands import the library when they run, not when `chengyu --help` is read: the
+    # library with geopandas, cnmaps and matplotlib takes about 4 s to import, --help 0.4 s.
+    code = (
+        "import sys, geo.cli; "
+        "print(sorted(m for m in ('geopandas', 'cnmaps', 'matplotlib', 'folium', 'networkx') "
+        "if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
+    )
+    assert found.stdout.strip() == "[]", found.stdout
