@@ -277,6 +277,11 @@ rail_graph_exceptions: dict[str, str] = {
     "chongqing_dong": "2.3 km: the graph lacks 渝厦 HSR (opened 2025-06-27)",
     "nanchuan_bei": "43 km: the graph lacks 渝厦 HSR (2025); position only the GeoNames town point",
     "shuijiang_xi": "33 km: the graph lacks 渝厦 HSR (2025); position only the GeoNames town point",
+    "pengzhou_nan": "3 km: the graph lacks 成灌's 彭州 branch (2014); OpenStreetMap position",
+    "buxingjie": "2.3 km: the graph lacks 成灌's 彭州 branch (2014); OpenStreetMap position",
+    "yilong": "25 km: the graph lacks 巴南 HSR (opened 2024-06-27); OpenStreetMap position",
+    "maan": "39 km: the graph lacks 巴南 HSR (opened 2024-06-27); OpenStreetMap position",
+    "bazhong_xi": "29 km: the graph lacks 巴南 HSR (2024); position only a point inside 恩阳区",
 }
 
 #: Most point features one web map group draws: above it, the page shows one point per grid cell
