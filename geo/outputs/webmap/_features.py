@@ -91,8 +91,9 @@ def display_features(
             for key in ("name_zh", "name_en", "service_name_en")
             if (text := _text(row.get(key)))
         ]
-        # A rail line in its line's colour, a reach ring in its origin's (geo.outputs._styles).
-        symbol = style.symbol(row)
+        # A rail line in its line's colour, a reach ring in its origin's (geo.outputs._styles);
+        # a line drawn as straight station chords thinner.
+        symbol = style.drawn_symbol(row)
         properties = {
             "_s": leaflet_style(symbol, spec.geometry),
             "_p": popup_content(row, entry.layer),

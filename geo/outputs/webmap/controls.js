@@ -92,18 +92,20 @@ var chengyuPopupOptions = {maxWidth: 380, autoPanPaddingTopLeft: [60, 110], auto
 
 /* The pane of a geometry kind, made on first use: context under polygons under lines under
    points, so a station is clicked even where a county is drawn. Only painted shapes take clicks. */
-var chengyuPaneOrder = {context: 300, polygon: 410, line: 420, point: 430};
+var chengyuPaneOrder = {context: 300, polygon: 410, outline: 415, line: 420, point: 430};
 function chengyuPane(map, kind) {
   var name = "chengyu-" + kind;
   if (!map.getPane(name)) { map.createPane(name).style.zIndex = chengyuPaneOrder[kind]; }
   return name;
 }
 
-/* The renderer of a pane: one canvas for the polygons' pane, SVG (Leaflet's default) else. */
+/* The renderer of a pane: one canvas per areas' pane (filled, outlines), SVG (Leaflet's
+   default) else. */
 function chengyuRenderer(map, pane) {
-  if (pane !== "chengyu-polygon") { return undefined; }
-  map._chengyuCanvas = map._chengyuCanvas || L.canvas({pane: pane});
-  return map._chengyuCanvas;
+  if (pane !== "chengyu-polygon" && pane !== "chengyu-outline") { return undefined; }
+  map._chengyuCanvases = map._chengyuCanvases || {};
+  map._chengyuCanvases[pane] = map._chengyuCanvases[pane] || L.canvas({pane: pane});
+  return map._chengyuCanvases[pane];
 }
 
 /* Asks the label pass to run again (after a group is drawn); it runs once the controls exist. */
