@@ -25,6 +25,9 @@ from geo.outputs.webmap._vocabulary import _text, bilingual_label
 #: other lines (``CONTEXT_LINES``), then places.
 RANK_LINE, RANK_MAIN, RANK_AIRPORT, RANK_PLACE, RANK_STATION = 1, 2, 3, 4, 5
 RANK_CONTEXT_LINE = 3.5
+#: The vector basemap's places (each from its own zoom): seats with the places, county names
+#: after the stations, towns last.
+RANK_SEAT, RANK_COUNTY, RANK_TOWN = 4.2, 5.5, 6
 #: Hubs and ports: after the stations of four lines or more (成都东, 重庆北, …), before the other
 #: main stations, which with the region's whole network would crowd them out.
 RANK_HUB = 1.75

@@ -111,6 +111,10 @@ function chengyuRenderer(map, pane) {
 /* Asks the label pass to run again (after a group is drawn); it runs once the controls exist. */
 function chengyuLabelsRefresh() { if (window.chengyuLabelsUpdate) { window.chengyuLabelsUpdate(); } }
 
+/* Whether a label stands beside its point (a station, a town) or centred on it (a line's or a
+   county's name). */
+function chengyuLabelBeside(f) { return f.geometry.type === "Point" && f.properties._lc !== "county"; }
+
 /* Names on the map face, placed by rank (line names, then main stations, hubs and ports, then
    places, then the other stations from their zoom); a label that would overlap one already
    placed is hidden. Each feature's label is data: _l (lat, lon), _lt (text), _r, _z. */
@@ -126,8 +130,9 @@ function chengyuLabels(map) {
   }
   function marker(f) {
     if (!f._chengyuLabel) {
-      var p = f.properties, point = f.geometry.type === "Point";
+      var p = f.properties, point = chengyuLabelBeside(f);
       var text = chengyuNode("span", "chengyu-label-text", p._lt);
+      if (p._lc) { text.className += " chengyu-label-" + p._lc; }
       if (!point && p._s && p._s.color && f.geometry.type !== "Polygon" && f.geometry.type !== "MultiPolygon") {
         text.style.color = p._s.color;
         text.className += " chengyu-label-line";
@@ -165,7 +170,7 @@ function chengyuLabels(map) {
       var f = candidate[2], p = f.properties, ll = p._l;
       if (window.chengyuGcj) { var g = chengyuWgs84ToGcj02(ll[1], ll[0]); ll = [g[1], g[0]]; }
       var at = map.latLngToContainerPoint(ll), w = width(p._lt), h = 16;
-      var box = f.geometry.type === "Point" ? [at.x + 5, at.y - h / 2, at.x + 7 + w, at.y + h / 2]
+      var box = chengyuLabelBeside(f) ? [at.x + 5, at.y - h / 2, at.x + 7 + w, at.y + h / 2]
         : [at.x - w / 2, at.y - h / 2, at.x + w / 2, at.y + h / 2];
       if (box[2] < 0 || box[0] > size.x || box[3] < 0 || box[1] > size.y) { return; }
       var clear = placed.every(function (o) { return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3]; });
@@ -262,6 +267,46 @@ function chengyuControls(map, options) {
     registry.push({group: blank, wgs: context, gcj: null, data: options.context,
                    options: contextOptions, timeline: false, searchable: false, label: ""});
   }
+  if (options.places) {
+    // Seats, county names and towns: part of the vector basemap, each from its zoom (_z).
+    var placesPane = chengyuPane(map, "context");
+    var placesRenderer = L.canvas({pane: placesPane});
+    var byZoom = {}, placeFeatures = [];
+    Object.keys(options.places.rows).forEach(function (kind) {
+      var rows = options.places.rows[kind], how = options.places.kinds[kind];
+      rows.forEach(function (row, index) {
+        // Within a kind the larger come first: placed first where labels would overlap.
+        var f = {type: "Feature", geometry: {type: "Point", coordinates: [row[0], row[1]]},
+                 properties: {_l: [row[1], row[0]], _lt: row[2], _z: how.z, _lc: kind,
+                              _r: how.r + index / (rows.length + 1), _s: how.s}};
+        placeFeatures.push(f);
+        if (how.s) { (byZoom[how.z] = byZoom[how.z] || []).push(f); }
+      });
+    });
+    var placeLayers = Object.keys(byZoom).map(function (zoom) {
+      var layer = L.geoJSON({type: "FeatureCollection", features: byZoom[zoom]}, {
+        pane: placesPane, interactive: false,
+        pointToLayer: function (f, latlng) {
+          return L.circleMarker(latlng, L.extend({pane: placesPane, interactive: false,
+                                                  renderer: placesRenderer}, f.properties._s));
+        }
+      });
+      return [parseFloat(zoom), layer];
+    });
+    var showPlaces = function () {
+      placeLayers.forEach(function (item) {
+        var wanted = map.getZoom() >= item[0];
+        if (wanted && !blank.hasLayer(item[1])) { blank.addLayer(item[1]); }
+        if (!wanted && blank.hasLayer(item[1])) { blank.removeLayer(item[1]); }
+      });
+    };
+    map.on("zoomend", showPlaces);
+    showPlaces();
+    // Registered for the labels only: no GCJ-02 twin (the vector basemap is WGS84).
+    registry.push({group: blank, wgs: null, gcj: null, options: null,
+                   data: {type: "FeatureCollection", features: placeFeatures},
+                   timeline: false, searchable: false, label: "", labelsOnly: true});
+  }
   if (!options.basemaps.length) { blank.addTo(map); }
   bases[chengyuEscape(options.noTiles)] = blank;
   (window.chengyuGroups || []).forEach(function (group, index) {
@@ -291,6 +336,7 @@ function chengyuControls(map, options) {
   map.on("baselayerchange", function (event) {
     window.chengyuGcj = gcjLayers.indexOf(event.layer) >= 0;
     registry.forEach(function (entry) {
+      if (entry.labelsOnly) { return; }
       if (window.chengyuGcj && !entry.gcj) {
         entry.gcj = L.geoJSON(entry.data, L.extend({}, entry.options, {
           coordsToLatLng: function (c) { var g = chengyuWgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
