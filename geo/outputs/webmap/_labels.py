@@ -146,4 +146,7 @@ def label_properties(
     if not text or geometry is None or geometry.is_empty:
         return {}
     point = geometry if geometry.geom_type == "Point" else geometry.representative_point()
-    return {"_l": [round(point.y, 4), round(point.x, 4)], "_lt": text, "_r": rank, "_z": zoom}
+    label = {"_l": [round(point.y, 4), round(point.x, 4)], "_lt": text, "_r": rank, "_z": zoom}
+    # Stations and airports: the English name beside the Chinese where there is room.
+    english = _text(row.get("name_en")) if layer in ("rail_stations", "airports") else None
+    return {**label, "_le": english} if english else label

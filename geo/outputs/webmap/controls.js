@@ -108,6 +108,11 @@ function chengyuRenderer(map, pane) {
   return map._chengyuCanvases[pane];
 }
 
+/* Whether a feature is in service in a year of the timeline (every feature without one). */
+function chengyuOpenIn(p, year) {
+  return year === null || year === undefined || (p._y !== null && p._y <= year);
+}
+
 /* Asks the label pass to run again (after a group is drawn); it runs once the controls exist. */
 function chengyuLabelsRefresh() { if (window.chengyuLabelsUpdate) { window.chengyuLabelsUpdate(); } }
 
@@ -128,23 +133,25 @@ function chengyuLabels(map) {
     for (var i = 0; i < text.length; i++) { w += text.charCodeAt(i) > 0x2e80 ? 12 : 6.6; }
     return w + 6;
   }
-  function marker(f) {
-    if (!f._chengyuLabel) {
+  function marker(f, both) {
+    var key = both ? "_chengyuLabelBoth" : "_chengyuLabel";
+    if (!f[key]) {
       var p = f.properties, point = chengyuLabelBeside(f);
       var text = chengyuNode("span", "chengyu-label-text", p._lt);
+      if (both) { text.appendChild(chengyuNode("span", "chengyu-label-en", " " + p._le)); }
       if (p._lc) { text.className += " chengyu-label-" + p._lc; }
       if (!point && p._s && p._s.color && f.geometry.type !== "Polygon" && f.geometry.type !== "MultiPolygon") {
         text.style.color = p._s.color;
         text.className += " chengyu-label-line";
       }
-      f._chengyuLabel = L.marker([0, 0], {
+      f[key] = L.marker([0, 0], {
         pane: "chengyu-labels", interactive: false, keyboard: false,
         icon: L.divIcon({className: "chengyu-label " + (point ? "chengyu-label-point" : "chengyu-label-centre"),
                          iconSize: null, html: text})
       });
-      f._chengyuPoint = point;
+      f[key]._chengyuText = text;
     }
-    return f._chengyuLabel;
+    return f[key];
   }
   function update() {
     pending = false;
@@ -153,7 +160,7 @@ function chengyuLabels(map) {
       if (!map.hasLayer(entry.group)) { return; }
       entry.data.features.forEach(function (f) {
         var p = f.properties;
-        if (p._l && p._lt && !(p._z && zoom < p._z)) { candidates.push([p._r || 9, order, f]); }
+        if (p._l && p._lt && !(p._z && zoom < p._z)) { candidates.push([p._r || 9, order, f, entry]); }
       });
     });
     candidates.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
@@ -167,19 +174,31 @@ function chengyuLabels(map) {
     });
     var keep = [];
     candidates.forEach(function (candidate) {
-      var f = candidate[2], p = f.properties, ll = p._l;
+      var f = candidate[2], entry = candidate[3], p = f.properties, ll = p._l;
       if (window.chengyuGcj) { var g = chengyuWgs84ToGcj02(ll[1], ll[0]); ll = [g[1], g[0]]; }
-      var at = map.latLngToContainerPoint(ll), w = width(p._lt), h = 16;
-      var box = chengyuLabelBeside(f) ? [at.x + 5, at.y - h / 2, at.x + 7 + w, at.y + h / 2]
-        : [at.x - w / 2, at.y - h / 2, at.x + w / 2, at.y + h / 2];
+      var at = map.latLngToContainerPoint(ll), h = 16;
+      function boxOf(w) {
+        return chengyuLabelBeside(f) ? [at.x + 5, at.y - h / 2, at.x + 7 + w, at.y + h / 2]
+          : [at.x - w / 2, at.y - h / 2, at.x + w / 2, at.y + h / 2];
+      }
+      function clear(box) {
+        return placed.every(function (o) { return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3]; });
+      }
+      // Both names where there is room (the English a little smaller), else the Chinese.
+      var both = p._le ? boxOf(width(p._lt) + width(p._le) * 0.92) : null;
+      var box = both && clear(both) ? both : boxOf(width(p._lt));
       if (box[2] < 0 || box[0] > size.x || box[3] < 0 || box[1] > size.y) { return; }
-      var clear = placed.every(function (o) { return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3]; });
-      if (!clear) { return; }
+      if (box !== both && !clear(box)) { return; }
       placed.push(box);
-      keep.push([f, ll]);
+      keep.push([f, ll, box === both, entry.timeline && !chengyuOpenIn(p, window.chengyuYear)]);
     });
     shown.clearLayers();
-    keep.forEach(function (item) { shown.addLayer(marker(item[0]).setLatLng(item[1])); });
+    keep.forEach(function (item) {
+      var label = marker(item[0], item[2]).setLatLng(item[1]);
+      // On the timeline a name fades with its feature.
+      label._chengyuText.classList.toggle("chengyu-label-faded", item[3]);
+      shown.addLayer(label);
+    });
     window.chengyuLabelCount = keep.length;
   }
   window.chengyuLabelsUpdate = function () {
@@ -404,13 +423,15 @@ function chengyuControls(map, options) {
 
   var timelineYear = null;
   function applyYear(year) {
+    window.chengyuYear = year;
+    chengyuLabelsRefresh();
     registry.forEach(function (entry) {
       if (!entry.timeline) { return; }
       [entry.wgs, entry.gcj].forEach(function (layers) {
         if (!layers) { return; }
         layers.eachLayer(function (layer) {
           var p = layer.feature.properties;
-          var open = year === null || (p._y !== null && p._y <= year);
+          var open = chengyuOpenIn(p, year);
           // Full style back (a marker's style has no opacity of its own: 1 is set explicitly).
           var full = L.extend({opacity: 1}, p._s);
           layer.setStyle(open ? full : L.extend({}, full, {opacity: 0.12, fillOpacity: 0.05}));
