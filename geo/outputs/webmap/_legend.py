@@ -56,7 +56,7 @@ def _legend(
 
 
 #: The legend entry of lines drawn as straight chords between stations (thinner).
-SCHEMATIC_LEGEND = "站间直线示意 drawn as straight lines between stations (not the track)"
+SCHEMATIC_LEGEND = "站间直线示意 drawn straight between stations"
 
 
 def _category_items(
