@@ -263,7 +263,7 @@ def test_a_stretch_two_roads_share_is_drawn_once_and_names_both(layers):
 
 _PLACES = """() => {
     const map = window[document.querySelector('.folium-map').id];
-    const entry = window.chengyuLayers.find(e => e.labelsOnly);
+    const entry = window.chengyuPlaces[0];
     const kinds = {};
     document.querySelectorAll('.chengyu-label-text').forEach(s => {
         const kind = ['town', 'county', 'seat']

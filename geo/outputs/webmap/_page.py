@@ -33,7 +33,6 @@ from geo.outputs.webmap._thin import Thinning
 from geo.outputs.webmap.basemaps import (
     CONTEXT_CREDIT,
     NO_TILES,
-    PLACES_CREDIT,
     basemaps,
     context_layer,
     place_layer,
@@ -119,17 +118,17 @@ def make_map(
         "noTiles": NO_TILES,
         "credit": settings.attribution,
         "context": None,
-        # Seats, county names and towns on the vector basemap, from closer zooms.
+        # Seats, county names and towns on the vector basemap, from closer zooms (GeoNames,
+        # credited in ``settings.attribution``).
         "places": place_layer(
             (lon_min, lat_min, lon_max, lat_max), admin_areas=layers.get("admin_areas")
         ),
     }
-    options["credit"] = f"{settings.attribution}; {PLACES_CREDIT}"
     if definition.context:
         # Land, coasts, neighbours and places under the data, with the vector basemap.
         bounds = (lon_min, lat_min, lon_max, lat_max)
         options["context"] = context_layer(bounds, admin_areas=layers.get("admin_areas"))
-        options["credit"] = f"{settings.attribution}; {CONTEXT_CREDIT}; {PLACES_CREDIT}"
+        options["credit"] = f"{settings.attribution}; {CONTEXT_CREDIT}"
     root.header.add_child(_json_block(_CONTROLS_ID, options), name=_CONTROLS_ID)
     fmap.add_child(_Controls())
     return fmap

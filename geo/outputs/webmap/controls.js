@@ -156,7 +156,7 @@ function chengyuLabels(map) {
   function update() {
     pending = false;
     var zoom = map.getZoom(), size = map.getSize(), candidates = [], placed = [];
-    (window.chengyuLayers || []).forEach(function (entry, order) {
+    (window.chengyuLayers || []).concat(window.chengyuPlaces || []).forEach(function (entry, order) {
       if (!map.hasLayer(entry.group)) { return; }
       entry.data.features.forEach(function (f) {
         var p = f.properties;
@@ -321,10 +321,11 @@ function chengyuControls(map, options) {
     };
     map.on("zoomend", showPlaces);
     showPlaces();
-    // Registered for the labels only: no GCJ-02 twin (the vector basemap is WGS84).
-    registry.push({group: blank, wgs: null, gcj: null, options: null,
+    // Kept apart from the groups (window.chengyuLayers): only the label pass reads it, and it has
+    // no GCJ-02 twin (the vector basemap is WGS84).
+    window.chengyuPlaces = [{group: blank, wgs: null, gcj: null, options: null,
                    data: {type: "FeatureCollection", features: placeFeatures},
-                   timeline: false, searchable: false, label: "", labelsOnly: true});
+                   timeline: false, searchable: false, label: ""}];
   }
   if (!options.basemaps.length) { blank.addTo(map); }
   bases[chengyuEscape(options.noTiles)] = blank;
@@ -355,7 +356,6 @@ function chengyuControls(map, options) {
   map.on("baselayerchange", function (event) {
     window.chengyuGcj = gcjLayers.indexOf(event.layer) >= 0;
     registry.forEach(function (entry) {
-      if (entry.labelsOnly) { return; }
       if (window.chengyuGcj && !entry.gcj) {
         entry.gcj = L.geoJSON(entry.data, L.extend({}, entry.options, {
           coordsToLatLng: function (c) { var g = chengyuWgs84ToGcj02(c[0], c[1]); return L.latLng(g[1], g[0]); }
