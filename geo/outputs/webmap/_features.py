@@ -14,6 +14,7 @@ from geo import settings
 from geo.outputs._styles import STYLES
 from geo.outputs.webmap._generalise import SIMPLIFY_DEGREES, _generalise
 from geo.outputs.webmap._labels import label_properties, line_label_rows, merge_stations
+from geo.outputs.webmap._shared import SHARED_STRETCH_LAYERS, merge_shared_stretches
 from geo.outputs.webmap._symbols import leaflet_style
 from geo.outputs.webmap._thin import Thinning, thin_points, thin_shapes
 from geo.outputs.webmap._vocabulary import _text, popup_content
@@ -68,6 +69,8 @@ def display_features(
     selected, thinning = group_features(frame, entry), None
     if entry.layer == "rail_stations":
         selected = merge_stations(selected, line_names=line_names)
+    if entry.layer in SHARED_STRETCH_LAYERS:
+        selected = merge_shared_stretches(selected)
     if spec.geometry == "point":
         selected, thinning = thin_points(selected, limit=settings.web_max_points_per_group)
     shapes = _generalise(selected.geometry, spec.geometry, selected.get("level"))
@@ -91,12 +94,16 @@ def display_features(
             for key in ("name_zh", "name_en", "service_name_en")
             if (text := _text(row.get(key)))
         ]
-        # A rail line in its line's colour, a reach ring in its origin's (geo.outputs._styles).
-        symbol = style.symbol(row)
+        # A rail line in its line's colour, a reach ring in its origin's (geo.outputs._styles);
+        # a line drawn as straight station chords thinner.
+        symbol = style.drawn_symbol(row)
         properties = {
             "_s": leaflet_style(symbol, spec.geometry),
-            "_p": popup_content(row, entry.layer),
-            "_t": " ".join(names[:2]),
+            # A stretch two roads share (``_shared``) names both.
+            "_p": popup
+            if isinstance(popup := row.get("_popup"), dict)
+            else popup_content(row, entry.layer),
+            "_t": _text(row.get("_tooltip")) or " ".join(names[:2]),
             "_y": _year(row),
             "_k": " / ".join(names[:2]) if entry.searchable else None,
             **label_properties(

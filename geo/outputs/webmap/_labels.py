@@ -25,6 +25,9 @@ from geo.outputs.webmap._vocabulary import _text, bilingual_label
 #: other lines (``CONTEXT_LINES``), then places.
 RANK_LINE, RANK_MAIN, RANK_AIRPORT, RANK_PLACE, RANK_STATION = 1, 2, 3, 4, 5
 RANK_CONTEXT_LINE = 3.5
+#: The vector basemap's places (each from its own zoom): seats with the places, county names
+#: after the stations, towns last.
+RANK_SEAT, RANK_COUNTY, RANK_TOWN = 4.2, 5.5, 6
 #: Hubs and ports: after the stations of four lines or more (成都东, 重庆北, …), before the other
 #: main stations, which with the region's whole network would crowd them out.
 RANK_HUB = 1.75
@@ -143,4 +146,7 @@ def label_properties(
     if not text or geometry is None or geometry.is_empty:
         return {}
     point = geometry if geometry.geom_type == "Point" else geometry.representative_point()
-    return {"_l": [round(point.y, 4), round(point.x, 4)], "_lt": text, "_r": rank, "_z": zoom}
+    label = {"_l": [round(point.y, 4), round(point.x, 4)], "_lt": text, "_r": rank, "_z": zoom}
+    # Stations and airports: the English name beside the Chinese where there is room.
+    english = _text(row.get("name_en")) if layer in ("rail_stations", "airports") else None
+    return {**label, "_le": english} if english else label

@@ -8,12 +8,19 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES, LINE_PARTS, STYLES, Symbol
+from geo.outputs._styles import (
+    CONTEXT_LEGEND,
+    CONTEXT_LINES,
+    LINE_PARTS,
+    SCHEMATIC_SOURCES,
+    STYLES,
+    Symbol,
+)
 from geo.outputs.webmap._features import group_features
 from geo.outputs.webmap._labels import line_names
 from geo.outputs.webmap._symbols import leaflet_style
 from geo.outputs.webmap._thin import Thinning
-from geo.outputs.webmap._vocabulary import bilingual_label
+from geo.outputs.webmap._vocabulary import bilingual_label, share_range_label
 from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapDefinition, MapLayer
 
@@ -21,23 +28,82 @@ from geo.sources.mapdefs import MapDefinition, MapLayer
 def _legend(
     definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame]
 ) -> list[dict[str, Any]]:
-    """Return the legend as data: per group its label and, per category, a swatch and a text."""
+    """Return the legend as data: per group its label and, per category, a swatch and a text.
+
+    Categories drawn alike (coverage classes merged for the map) share one entry; areas
+    coloured by origin (reach) have one entry per origin and category; lines drawn as straight
+    chords between stations have an entry saying so.
+    """
     parts = []
+    english = _english_names(layers)
     for entry in definition.layers:
         style = STYLES[entry.layer]
         geometry = ALL_SPECS[entry.layer].geometry
         frame = group_features(layers[entry.layer], entry)
-        items = _colour_items(entry.layer, frame, geometry)
         values = set(frame[style.attribute].dropna().astype(str).unique())
         present = [value for value in style.categories if value in values]
-        coloured = bool(items)
-        for value in present:
-            symbol = style.categories[value]
-            if coloured:  # colours name the lines or origins above: the dash alone in grey here
-                symbol = replace(symbol, color=_NEUTRAL, fill=_NEUTRAL if symbol.fill else None)
-            items.append({"swatch": _swatch(symbol, geometry), "text": bilingual_label(value)})
+        if geometry == "polygon" and style.color_by and style.color_by in frame:
+            items = _origin_items(entry.layer, frame, present, english)
+        else:
+            items = _colour_items(entry.layer, frame, geometry)
+            items += _category_items(entry.layer, present, geometry, coloured=bool(items))
+        if "geometry_source" in frame and frame["geometry_source"].isin(SCHEMATIC_SOURCES).any():
+            chord = style.drawn_symbol({"geometry_source": SCHEMATIC_SOURCES[0]})
+            swatch = _swatch(replace(chord, color=_NEUTRAL), geometry)
+            items.append({"swatch": swatch, "text": SCHEMATIC_LEGEND})
         parts.append({"label": entry.label, "items": items})
     return parts
+
+
+#: The legend entry of lines drawn as straight chords between stations (thinner).
+SCHEMATIC_LEGEND = "站间直线示意 drawn straight between stations"
+
+
+def _category_items(
+    layer: str, present: list[str], geometry: str, *, coloured: bool
+) -> list[dict[str, Any]]:
+    """One item per symbol of the categories present: a run drawn alike shares one item."""
+    style = STYLES[layer]
+    runs: list[list[str]] = []
+    for value in present:
+        if runs and style.categories[runs[-1][-1]] == style.categories[value]:
+            runs[-1].append(value)
+        else:
+            runs.append([value])
+    items = []
+    for run in runs:
+        symbol = style.categories[run[0]]
+        if coloured:  # colours name the lines above: the dash alone in grey here
+            symbol = replace(symbol, color=_NEUTRAL, fill=_NEUTRAL if symbol.fill else None)
+        text = bilingual_label(run[0]) if len(run) == 1 else share_range_label(run)
+        items.append({"swatch": _swatch(symbol, geometry), "text": text})
+    return items
+
+
+def _english_names(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
+    """Stations' English names by Chinese name (reach origins are named in Chinese)."""
+    stations = layers.get("rail_stations")
+    if stations is None or "name_en" not in stations:
+        return {}
+    pairs = stations[["name_zh", "name_en"]].dropna().drop_duplicates("name_zh")
+    return dict(zip(pairs["name_zh"].astype(str), pairs["name_en"].astype(str), strict=True))
+
+
+def _origin_items(
+    layer: str, frame: gpd.GeoDataFrame, present: list[str], english: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """One item per origin and category, each in its own swatch (reach: 成都东 · 60 min)."""
+    style = STYLES[layer]
+    assert style.color_by is not None
+    origins = set(frame[style.color_by].dropna().astype(str))
+    items = []
+    for origin in (key for key in style.colors if key in origins):
+        name = " ".join(t for t in (origin, english.get(origin)) if t)
+        for value in present:
+            symbol = style.symbol({style.color_by: origin, style.attribute: value})
+            text = f"{name} · {bilingual_label(value)}"
+            items.append({"swatch": _swatch(symbol, "polygon"), "text": text})
+    return items
 
 
 _NEUTRAL = (110, 110, 110)
@@ -85,9 +151,14 @@ def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:
     """Return a legend swatch: the SVG shape (24 × 14 px) and its attributes, drawn by the page."""
     style = leaflet_style(symbol, geometry)
     dash = {"stroke-dasharray": style["dashArray"]} if style.get("dashArray") else {}
-    if geometry == "polygon" and symbol.fill:
-        attrs = {"x": 2, "y": 2, "width": 20, "height": 10, "fill": style["fillColor"]}
-        return {"tag": "rect", "attrs": {**attrs, "stroke": style["color"], "stroke-width": 1}}
+    if geometry == "polygon":
+        # An outline alone (a ring) is drawn as one: unfilled, in its width and dash.
+        attrs = {"x": 2, "y": 2, "width": 20, "height": 10, "stroke": style["color"]}
+        if symbol.fill:
+            fill = {"fill": style["fillColor"], "fill-opacity": style["fillOpacity"]}
+            return {"tag": "rect", "attrs": {**attrs, **fill, "stroke-width": 1}}
+        width = {"stroke-width": min(style["weight"], 3), "fill": "none"}
+        return {"tag": "rect", "attrs": {**attrs, **width, **dash}}
     if geometry == "point":
         attrs = {"cx": 12, "cy": 7, "r": 5, "stroke": style["color"], "stroke-width": 1.5}
         fill = {"fill": style["fillColor"], "fill-opacity": style["fillOpacity"]}

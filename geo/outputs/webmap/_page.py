@@ -30,7 +30,13 @@ from geo.outputs.webmap._features import display_features, group_features
 from geo.outputs.webmap._labels import line_names
 from geo.outputs.webmap._legend import _legend, _thinned_note
 from geo.outputs.webmap._thin import Thinning
-from geo.outputs.webmap.basemaps import CONTEXT_CREDIT, NO_TILES, basemaps, context_layer
+from geo.outputs.webmap.basemaps import (
+    CONTEXT_CREDIT,
+    NO_TILES,
+    basemaps,
+    context_layer,
+    place_layer,
+)
 from geo.sources.mapdefs import MapDefinition, load_map_definitions
 from geo.utils import log
 
@@ -112,6 +118,11 @@ def make_map(
         "noTiles": NO_TILES,
         "credit": settings.attribution,
         "context": None,
+        # Seats, county names and towns on the vector basemap, from closer zooms (GeoNames,
+        # credited in ``settings.attribution``).
+        "places": place_layer(
+            (lon_min, lat_min, lon_max, lat_max), admin_areas=layers.get("admin_areas")
+        ),
     }
     if definition.context:
         # Land, coasts, neighbours and places under the data, with the vector basemap.

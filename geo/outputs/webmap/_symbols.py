@@ -28,7 +28,7 @@ def leaflet_style(symbol: Symbol, geometry: str) -> dict[str, Any]:
     return {
         "color": _hex(symbol.color),
         "weight": max(1.0, round(symbol.width_mm * 3, 1)),
-        "opacity": 0.9,
+        "opacity": 1.0,
         "dashArray": _DASH[symbol.dash],
         "fill": symbol.fill is not None,
         "fillColor": _hex(symbol.fill) if symbol.fill else None,

@@ -38,6 +38,9 @@ _LABELS_ZH = {
     "25_50pct": "25%至50%",
     "50_75pct": "50%至75%",
     "75pct_plus": "75%以上",
+    "30 min": "30分钟",
+    "60 min": "1小时",
+    "120 min": "2小时",
     "schematic_station_chain": "车站间直线示意",
     "osm": "沿OpenStreetMap轨道",
     "osm_partial": "部分沿OpenStreetMap轨道",
@@ -143,6 +146,25 @@ def bilingual_label(value: str) -> str:
     zh = _LABELS_ZH.get(value)
     english = _LABELS_EN.get(value, value.replace("_", " "))
     return f"{zh} {english}" if zh else english
+
+
+#: Bounds (per cent) of the share classes of ``covered_class``.
+_SHARE_BOUNDS = {
+    "under_25pct": (0, 25),
+    "25_50pct": (25, 50),
+    "50_75pct": (50, 75),
+    "75pct_plus": (75, 100),
+}
+
+
+def share_range_label(classes: list[str]) -> str:
+    """Return the label of consecutive share classes drawn alike: "不足75% under 75 %"."""
+    low, high = _SHARE_BOUNDS[classes[0]][0], _SHARE_BOUNDS[classes[-1]][1]
+    if low == 0:
+        return f"不足{high}% under {high} %"
+    if high == 100:
+        return f"{low}%以上 {low} % or more"
+    return f"{low}%至{high}% {low}–{high} %"
 
 
 def _field_label(name: str) -> str:

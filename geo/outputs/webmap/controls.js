@@ -92,22 +92,33 @@ var chengyuPopupOptions = {maxWidth: 380, autoPanPaddingTopLeft: [60, 110], auto
 
 /* The pane of a geometry kind, made on first use: context under polygons under lines under
    points, so a station is clicked even where a county is drawn. Only painted shapes take clicks. */
-var chengyuPaneOrder = {context: 300, polygon: 410, line: 420, point: 430};
+var chengyuPaneOrder = {context: 300, polygon: 410, outline: 415, line: 420, point: 430};
 function chengyuPane(map, kind) {
   var name = "chengyu-" + kind;
   if (!map.getPane(name)) { map.createPane(name).style.zIndex = chengyuPaneOrder[kind]; }
   return name;
 }
 
-/* The renderer of a pane: one canvas for the polygons' pane, SVG (Leaflet's default) else. */
+/* The renderer of a pane: one canvas per areas' pane (filled, outlines), SVG (Leaflet's
+   default) else. */
 function chengyuRenderer(map, pane) {
-  if (pane !== "chengyu-polygon") { return undefined; }
-  map._chengyuCanvas = map._chengyuCanvas || L.canvas({pane: pane});
-  return map._chengyuCanvas;
+  if (pane !== "chengyu-polygon" && pane !== "chengyu-outline") { return undefined; }
+  map._chengyuCanvases = map._chengyuCanvases || {};
+  map._chengyuCanvases[pane] = map._chengyuCanvases[pane] || L.canvas({pane: pane});
+  return map._chengyuCanvases[pane];
+}
+
+/* Whether a feature is in service in a year of the timeline (every feature without one). */
+function chengyuOpenIn(p, year) {
+  return year === null || year === undefined || (p._y !== null && p._y <= year);
 }
 
 /* Asks the label pass to run again (after a group is drawn); it runs once the controls exist. */
 function chengyuLabelsRefresh() { if (window.chengyuLabelsUpdate) { window.chengyuLabelsUpdate(); } }
+
+/* Whether a label stands beside its point (a station, a town) or centred on it (a line's or a
+   county's name). */
+function chengyuLabelBeside(f) { return f.geometry.type === "Point" && f.properties._lc !== "county"; }
 
 /* Names on the map face, placed by rank (line names, then main stations, hubs and ports, then
    places, then the other stations from their zoom); a label that would overlap one already
@@ -122,31 +133,34 @@ function chengyuLabels(map) {
     for (var i = 0; i < text.length; i++) { w += text.charCodeAt(i) > 0x2e80 ? 12 : 6.6; }
     return w + 6;
   }
-  function marker(f) {
-    if (!f._chengyuLabel) {
-      var p = f.properties, point = f.geometry.type === "Point";
+  function marker(f, both) {
+    var key = both ? "_chengyuLabelBoth" : "_chengyuLabel";
+    if (!f[key]) {
+      var p = f.properties, point = chengyuLabelBeside(f);
       var text = chengyuNode("span", "chengyu-label-text", p._lt);
+      if (both) { text.appendChild(chengyuNode("span", "chengyu-label-en", " " + p._le)); }
+      if (p._lc) { text.className += " chengyu-label-" + p._lc; }
       if (!point && p._s && p._s.color && f.geometry.type !== "Polygon" && f.geometry.type !== "MultiPolygon") {
         text.style.color = p._s.color;
         text.className += " chengyu-label-line";
       }
-      f._chengyuLabel = L.marker([0, 0], {
+      f[key] = L.marker([0, 0], {
         pane: "chengyu-labels", interactive: false, keyboard: false,
         icon: L.divIcon({className: "chengyu-label " + (point ? "chengyu-label-point" : "chengyu-label-centre"),
                          iconSize: null, html: text})
       });
-      f._chengyuPoint = point;
+      f[key]._chengyuText = text;
     }
-    return f._chengyuLabel;
+    return f[key];
   }
   function update() {
     pending = false;
     var zoom = map.getZoom(), size = map.getSize(), candidates = [], placed = [];
-    (window.chengyuLayers || []).forEach(function (entry, order) {
+    (window.chengyuLayers || []).concat(window.chengyuPlaces || []).forEach(function (entry, order) {
       if (!map.hasLayer(entry.group)) { return; }
       entry.data.features.forEach(function (f) {
         var p = f.properties;
-        if (p._l && p._lt && !(p._z && zoom < p._z)) { candidates.push([p._r || 9, order, f]); }
+        if (p._l && p._lt && !(p._z && zoom < p._z)) { candidates.push([p._r || 9, order, f, entry]); }
       });
     });
     candidates.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
@@ -160,19 +174,31 @@ function chengyuLabels(map) {
     });
     var keep = [];
     candidates.forEach(function (candidate) {
-      var f = candidate[2], p = f.properties, ll = p._l;
+      var f = candidate[2], entry = candidate[3], p = f.properties, ll = p._l;
       if (window.chengyuGcj) { var g = chengyuWgs84ToGcj02(ll[1], ll[0]); ll = [g[1], g[0]]; }
-      var at = map.latLngToContainerPoint(ll), w = width(p._lt), h = 16;
-      var box = f.geometry.type === "Point" ? [at.x + 5, at.y - h / 2, at.x + 7 + w, at.y + h / 2]
-        : [at.x - w / 2, at.y - h / 2, at.x + w / 2, at.y + h / 2];
+      var at = map.latLngToContainerPoint(ll), h = 16;
+      function boxOf(w) {
+        return chengyuLabelBeside(f) ? [at.x + 5, at.y - h / 2, at.x + 7 + w, at.y + h / 2]
+          : [at.x - w / 2, at.y - h / 2, at.x + w / 2, at.y + h / 2];
+      }
+      function clear(box) {
+        return placed.every(function (o) { return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3]; });
+      }
+      // Both names where there is room (the English a little smaller), else the Chinese.
+      var both = p._le ? boxOf(width(p._lt) + width(p._le) * 0.92) : null;
+      var box = both && clear(both) ? both : boxOf(width(p._lt));
       if (box[2] < 0 || box[0] > size.x || box[3] < 0 || box[1] > size.y) { return; }
-      var clear = placed.every(function (o) { return box[2] < o[0] || box[0] > o[2] || box[3] < o[1] || box[1] > o[3]; });
-      if (!clear) { return; }
+      if (box !== both && !clear(box)) { return; }
       placed.push(box);
-      keep.push([f, ll]);
+      keep.push([f, ll, box === both, entry.timeline && !chengyuOpenIn(p, window.chengyuYear)]);
     });
     shown.clearLayers();
-    keep.forEach(function (item) { shown.addLayer(marker(item[0]).setLatLng(item[1])); });
+    keep.forEach(function (item) {
+      var label = marker(item[0], item[2]).setLatLng(item[1]);
+      // On the timeline a name fades with its feature.
+      label._chengyuText.classList.toggle("chengyu-label-faded", item[3]);
+      shown.addLayer(label);
+    });
     window.chengyuLabelCount = keep.length;
   }
   window.chengyuLabelsUpdate = function () {
@@ -259,6 +285,47 @@ function chengyuControls(map, options) {
     map.getContainer().classList.add("chengyu-with-context");  // the sea behind the land
     registry.push({group: blank, wgs: context, gcj: null, data: options.context,
                    options: contextOptions, timeline: false, searchable: false, label: ""});
+  }
+  if (options.places) {
+    // Seats, county names and towns: part of the vector basemap, each from its zoom (_z).
+    var placesPane = chengyuPane(map, "context");
+    var placesRenderer = L.canvas({pane: placesPane});
+    var byZoom = {}, placeFeatures = [];
+    Object.keys(options.places.rows).forEach(function (kind) {
+      var rows = options.places.rows[kind], how = options.places.kinds[kind];
+      rows.forEach(function (row, index) {
+        // Within a kind the larger come first: placed first where labels would overlap.
+        var f = {type: "Feature", geometry: {type: "Point", coordinates: [row[0], row[1]]},
+                 properties: {_l: [row[1], row[0]], _lt: row[2], _z: how.z, _lc: kind,
+                              _r: how.r + index / (rows.length + 1), _s: how.s}};
+        placeFeatures.push(f);
+        if (how.s) { (byZoom[how.z] = byZoom[how.z] || []).push(f); }
+      });
+    });
+    var placeLayers = Object.keys(byZoom).map(function (zoom) {
+      var layer = L.geoJSON({type: "FeatureCollection", features: byZoom[zoom]}, {
+        pane: placesPane, interactive: false,
+        pointToLayer: function (f, latlng) {
+          return L.circleMarker(latlng, L.extend({pane: placesPane, interactive: false,
+                                                  renderer: placesRenderer}, f.properties._s));
+        }
+      });
+      return [parseFloat(zoom), layer];
+    });
+    var showPlaces = function () {
+      placeLayers.forEach(function (item) {
+        var wanted = map.getZoom() >= item[0];
+        if (wanted && !blank.hasLayer(item[1])) { blank.addLayer(item[1]); }
+        if (!wanted && blank.hasLayer(item[1])) { blank.removeLayer(item[1]); }
+      });
+    };
+    map.on("zoomend", showPlaces);
+    showPlaces();
+    // Kept apart from the groups (window.chengyuLayers): only the label pass reads it, and it has
+    // no GCJ-02 twin (the vector basemap is WGS84).
+    window.chengyuPlaces = [{group: blank, wgs: null, gcj: null, options: null,
+                   data: {type: "FeatureCollection", features: placeFeatures},
+                   timeline: false, searchable: false, label: ""}];
   }
   if (!options.basemaps.length) { blank.addTo(map); }
   bases[chengyuEscape(options.noTiles)] = blank;
@@ -356,13 +423,15 @@ function chengyuControls(map, options) {
 
   var timelineYear = null;
   function applyYear(year) {
+    window.chengyuYear = year;
+    chengyuLabelsRefresh();
     registry.forEach(function (entry) {
       if (!entry.timeline) { return; }
       [entry.wgs, entry.gcj].forEach(function (layers) {
         if (!layers) { return; }
         layers.eachLayer(function (layer) {
           var p = layer.feature.properties;
-          var open = year === null || (p._y !== null && p._y <= year);
+          var open = chengyuOpenIn(p, year);
           // Full style back (a marker's style has no opacity of its own: 1 is set explicitly).
           var full = L.extend({opacity: 1}, p._s);
           layer.setStyle(open ? full : L.extend({}, full, {opacity: 0.12, fillOpacity: 0.05}));
