@@ -277,7 +277,11 @@ def test_background_boundaries_are_drawn_after_the_page_has_loaded(offline_maps)
         page.wait_for_function("window.chengyuReady")
         labels = page.evaluate("window.chengyuLayers.map(e => e.label)")
         assert any("Boundaries" in label for label in labels)
-        assert page.locator(".chengyu-label-text", has_text="成都市").count() == 1
+        # Prefecture names are drawn where the network's labels leave room (成都市 gives way to
+        # the stations of Chengdu): several, each once.
+        names = page.locator(".chengyu-label-text").all_inner_texts()
+        prefectures = [name for name in names if name.endswith("市") and len(name) <= 4]
+        assert len(prefectures) >= 5 and len(prefectures) == len(set(prefectures))
 
 
 def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
