@@ -592,3 +592,14 @@ def test_the_legend_is_whole_at_1400_and_shows_a_scrollbar_when_it_scrolls(offli
     assert legend_top <= top["thumb"][0] and bottom["thumb"][1] <= legend_bottom
     # The thumb says where the view is: at the top, then at the bottom.
     assert bottom["thumb"][0] > top["thumb"][0] + 20
+
+
+def test_a_group_switched_off_leaves_the_legend_and_comes_back(offline_maps):
+    with open_page(offline_maps["corridor"]) as (page, _):
+        legend = page.locator(".chengyu-legend-group", has_text="Yangtze")
+        assert legend.count() == 1 and not legend.is_visible()  # hidden at first, not listed
+        box = page.locator(".leaflet-control-layers-overlays label", has_text="Yangtze")
+        box.locator("input").check()
+        assert legend.is_visible()
+        box.locator("input").uncheck()
+        assert not legend.is_visible()

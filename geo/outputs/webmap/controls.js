@@ -215,6 +215,7 @@ function chengyuControls(map, options) {
   map.getContainer().appendChild(chengyuNode("div", "chengyu-title", options.title));
 
   var small = map.getSize().x < 1100 || map.getSize().y < 700;
+  var legendParts = {};  // a group's legend entries by its label, hidden while it is switched off
   var legend = L.control({position: "bottomright"});
   legend.onAdd = function () {
     var div = L.DomUtil.create("details", "chengyu-panel chengyu-legend");
@@ -225,6 +226,7 @@ function chengyuControls(map, options) {
     var body = frame.appendChild(chengyuNode("div", "chengyu-legend-body"));
     options.legend.forEach(function (group) {
       var part = body.appendChild(chengyuNode("div", "chengyu-legend-group"));
+      legendParts[group.label] = part;
       part.appendChild(chengyuNode("b", "", group.label));
       group.items.forEach(function (item) {
         var line = part.appendChild(chengyuNode("div", "chengyu-legend-item"));
@@ -335,6 +337,15 @@ function chengyuControls(map, options) {
   // On a small screen the layer control folds into its button.
   var layerControl = L.control.layers(bases, overlays, {collapsed: small, position: "topright"});
   layerControl.addTo(map);
+  // A group switched off in the layer control leaves the legend with it, and comes back with it.
+  function syncLegend() {
+    (window.chengyuGroups || []).forEach(function (group, index) {
+      var part = legendParts[options.groups[index]];
+      if (part) { part.classList.toggle("chengyu-legend-off", !map.hasLayer(group)); }
+    });
+  }
+  map.on("overlayadd overlayremove", syncLegend);
+  syncLegend();
   // The legend's body takes the height the layer control leaves in the right-hand column, so
   // the two never overlap whatever the number of basemaps and groups or the window's height.
   function fitLegend() {
