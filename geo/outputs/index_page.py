@@ -13,6 +13,7 @@ from outside ``out/``, so it works offline.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from html import escape
@@ -35,6 +36,8 @@ RAIL_TIMES_CSV = "rail_times.csv"
 
 _RAIL_TIMES_COLUMNS = ("from", "to", "train", "date", "stops", "published_min", "modelled_min",
                        "error_pct", "within_tolerance")  # fmt: skip
+
+_SIGNED = re.compile(r"[+-][\d,]+(\.\d+)?")
 
 _RAIL_TIMES_HEADERS = {
     "train": "train", "date": "date", "stops": "stops (modelled)",
@@ -78,7 +81,9 @@ def _cell(value: object) -> tuple[str, bool]:
     if isinstance(value, float | np.floating):
         number = float(value)
         return (f"{number:,.0f}" if abs(number) >= 1000 else f"{number:,.1f}"), True
-    return escape(str(value)), False
+    text = str(value)
+    # A signed change ("+1,234", "+0.5") reads as a number: right-aligned like one.
+    return escape(text), bool(_SIGNED.fullmatch(text))
 
 
 def _number(value: object) -> int | float:

@@ -504,6 +504,7 @@ SCENARIO_STATIONS = LayerSpec(
         FieldSpec("name_en", required=True),
         FieldSpec("role", required=True, vocabulary=("base", "reused", "proposal")),
         FieldSpec("lines", required=True),
+        FieldSpec("line_ids", required=True),
         FieldSpec("precision_m", "int", required=True),
         FieldSpec("source", required=True),
     ),
