@@ -334,9 +334,9 @@ def test_the_scale_bar_sits_where_no_line_or_station_is(layers, name):
         stops = layers["rail_stations"][layers["rail_stations"]["status"].isin(statuses)]
         shown = {e.layer for e in definition.layers if e.show}
         routes = layers["corridor_routes"] if "corridor_routes" in shown else rail.iloc[:0]
-        lines = gpd.GeoSeries(
-            list(rail.geometry) + list(routes.geometry), crs="EPSG:4326"
-        ).to_crs(drawn.crs)
+        lines = gpd.GeoSeries(list(rail.geometry) + list(routes.geometry), crs="EPSG:4326").to_crs(
+            drawn.crs
+        )
         stations = stops.geometry.to_crs(drawn.crs)
         box = _scale_bar_box(ax)
         assert not lines.intersects(box).any(), (name, ax.get_title(loc="left"))
@@ -361,7 +361,9 @@ def test_a_marker_just_beyond_the_routes_is_drawn_whole_and_names_keep_off_route
     margin = 4  # pixels: half a marker at this resolution
     for point in shanghai.geometry:
         x, y = ax.transData.transform((point.x, point.y))
-        assert frame.x0 + margin < x < frame.x1 - margin and frame.y0 + margin < y < frame.y1 - margin
+        assert (
+            frame.x0 + margin < x < frame.x1 - margin and frame.y0 + margin < y < frame.y1 - margin
+        )
     # A country's name does not sit on a route: no point along the routes inside its box.
     routes = layers["corridor_routes"]
     routes = routes[routes["service_kind"] == "reported"].to_crs(drawn.crs)
