@@ -511,7 +511,6 @@ def draw_figure(
     placed: list[Text] = []
     axes: list[Axes] = []
     km = 0.0
-    # The after panel's legend first: it holds every class the today panel has, and more.
     for (scenario, shown), box in zip(panels, boxes, strict=True):
         ax = fig.add_axes(box)
         axes.append(ax)
@@ -555,6 +554,7 @@ def draw_figure(
             markers=_marker_boxes(ax, projected),
             lines=_line_pixels(ax, projected),
         )
+    # The after panel's legend first: it holds every class the today panel has, and more.
     for scenario, shown in reversed(panels):
         for entry, frame in shown:
             if entry.layer == "rail_stations":
