@@ -324,6 +324,9 @@ def test_the_scale_bar_sits_where_no_line_or_station_is(layers, name):
     definition = _definition(name)
     with figure_style():
         drawn = draw_figure(definition, layers, dpi=DPI)
+    import shapely
+    from matplotlib.text import Annotation
+
     from geo.sources._schema import SCENARIOS
 
     for ax in drawn.panels:
@@ -341,6 +344,12 @@ def test_the_scale_bar_sits_where_no_line_or_station_is(layers, name):
         box = _scale_bar_box(ax)
         assert not lines.intersects(box).any(), (name, ax.get_title(loc="left"))
         assert not stations.intersects(box).any(), name
+        # The north arrow too.
+        renderer = drawn.figure.canvas.get_renderer()
+        arrow = next(t for t in ax.texts if isinstance(t, Annotation)).arrow_patch
+        corners = ax.transData.inverted().transform(arrow.get_window_extent(renderer).get_points())
+        arrow_box = shapely.box(*corners[0], *corners[1])
+        assert not lines.intersects(arrow_box).any(), (name, "north arrow")
 
 
 def test_a_marker_just_beyond_the_routes_is_drawn_whole_and_names_keep_off_routes(layers):

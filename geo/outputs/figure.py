@@ -137,25 +137,28 @@ Corner = Literal["lower left", "lower right", "upper left", "upper right"]
 _CORNERS: tuple[Corner, ...] = ("lower left", "lower right", "upper left", "upper right")
 
 
-def _corners_by_ink(ax: Axes, canvas: FigureCanvasAgg) -> list[Corner]:
+def _corners_by_ink(
+    ax: Axes, canvas: FigureCanvasAgg, *, width: float, height: float
+) -> list[Corner]:
     """Return the map's corners, emptiest first (the share of their pixels features cover).
 
-    Measured on the drawn map (land and sea do not count), so the scale bar and the north
+    Measured on the drawn map (land and sea do not count) over the box an item takes in each
+    corner (``width`` and ``height`` as fractions of the map), so the scale bar and the north
     arrow go where no line, ring or station is.
     """
     canvas.draw()  # type: ignore[no-untyped-call]
     rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
     pixels = np.asarray(rgba)[:, :, :3].astype(int)
-    height = pixels.shape[0]
+    rows_total = pixels.shape[0]
     frame = ax.get_window_extent()
     background = [np.array(mpl.colors.to_rgb(c)) * 255 for c in (_SEA, _LAND)]
     ink: dict[Corner, float] = {}
     for corner in _CORNERS:
         upper, right = corner.startswith("upper"), corner.endswith("right")
-        x0 = frame.x1 - 0.32 * frame.width if right else frame.x0
-        y0 = frame.y1 - 0.2 * frame.height if upper else frame.y0
-        columns = slice(int(x0), int(x0 + 0.32 * frame.width))
-        rows = slice(int(height - (y0 + 0.2 * frame.height)), int(height - y0))
+        x0 = frame.x1 - width * frame.width if right else frame.x0
+        y0 = frame.y1 - height * frame.height if upper else frame.y0
+        columns = slice(int(x0), int(x0 + width * frame.width))
+        rows = slice(int(rows_total - (y0 + height * frame.height)), int(rows_total - y0))
         patch = pixels[rows, columns]
         plain = np.zeros(patch.shape[:2], dtype=bool)
         for colour in background:
@@ -199,10 +202,11 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer, corner: Corner = "lower left") 
                 zorder=20,
             )
         )
-    # The middle figure only where it has room beside the others (a narrow panel's short bar).
+    # The middle figure only where it has room beside the others (26 pt: half of "100" and of
+    # "200 km" at 7 pt, and a gap); a narrow panel's short bar shows its ends only.
     half_points = ax.transData.transform((length / 2, 0))[0] - ax.transData.transform((0, 0))[0]
     half_points *= 72 / ax.figure.dpi
-    for fraction in (0, 0.5, 1) if half_points > 40 else (0, 1):
+    for fraction in (0, 0.5, 1) if half_points > 26 else (0, 1):
         value = length_km * fraction
         ax.text(
             x + fraction * length,
@@ -535,7 +539,12 @@ def draw_figure(
             zh, english = PANEL_HEADINGS[scenario]
             ax.set_title(f"{zh} {english}", fontsize=10.5, loc="left", pad=4)
         patches_before, texts_before = len(ax.patches), len(ax.texts)
-        bar_corner, arrow_corner, *_ = _corners_by_ink(ax, canvas)
+        bar_corner = _corners_by_ink(ax, canvas, width=0.34, height=0.13)[0]
+        arrow_corner = next(
+            corner
+            for corner in _corners_by_ink(ax, canvas, width=0.1, height=0.2)
+            if corner != bar_corner
+        )
         km = _scale_bar(ax, to_lonlat, bar_corner)
         _north_arrow(ax, to_lonlat, to_map, arrow_corner)
         renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
