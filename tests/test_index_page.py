@@ -87,7 +87,8 @@ def _full_out(built, tmp_path: Path) -> Path:
     shutil.copytree(source, out, ignore=shutil.ignore_patterns("cache", "*.gpkg"))
     for page in ("scenarios/index.html", "scenarios/suining-guangan/index.html"):
         (out / page).parent.mkdir(parents=True, exist_ok=True)
-        (out / page).write_text("<!DOCTYPE html><title>x</title>", encoding="utf-8")
+        title = "遂广城际方案 · Suining–Guang&#x27;an intercity &lt;b&gt;"
+        (out / page).write_text(f"<!DOCTYPE html><title>{title}</title>", encoding="utf-8")
     return out
 
 
@@ -105,7 +106,11 @@ def test_the_overview_comes_first_every_data_file_is_linked_and_names_replace_co
     for path in (out / "parquet").glob("*.parquet"):
         assert f'href="parquet/{path.name}"' in html, path.name
     assert 'href="scenarios/index.html"' in html
-    assert 'href="scenarios/suining-guangan/index.html"' in html
+    # A proposal by its names (its page's title, text: escaped again), not its file name.
+    assert (
+        '<a href="scenarios/suining-guangan/index.html">遂广城际方案 · Suining–Guang&#x27;an '
+        "intercity &lt;b&gt;</a>" in html
+    )
     # Names, not codes, in the cells.
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
     for code in (

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 import geopandas as gpd
@@ -303,6 +303,12 @@ def _data_section(out: Path) -> str:
     return f'<h2>数据 Data files</h2><ul class="data">{"".join(items)}</ul>'
 
 
+def _page_title(page: Path) -> str | None:
+    """Return the text of a page's ``<title>`` (a proposal's names), or ``None``."""
+    match = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.S)
+    return unescape(match.group(1)).strip() or None if match else None
+
+
 def _scenarios_section(out: Path) -> str:
     """Return the links to the proposals ``chengyu scenario`` compared, or how to compare them."""
     folder = out / "scenarios"
@@ -322,7 +328,7 @@ def _scenarios_section(out: Path) -> str:
         )
     items = "".join(
         f'<li><a href="scenarios/{escape(page.parent.name)}/index.html">'
-        f"{escape(page.parent.name)}</a></li>"
+        f"{escape(_page_title(page) or page.parent.name)}</a></li>"
         for page in pages
     )
     return "".join(parts) + f'<ul class="data">{items}</ul>'
