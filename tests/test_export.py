@@ -64,25 +64,84 @@ def test_every_layer_has_an_rtree_spatial_index(built):
         assert name in extensions, name
 
 
-def test_every_layer_has_a_default_qgis_style_that_covers_its_vocabulary(built):
-    styles = pyogrio.read_dataframe(built.geopackage, layer="layer_styles")
-    assert sorted(styles["f_table_name"]) == sorted(BUILD_SPECS)
+def _renderers(path: Path) -> dict[str, ET.Element]:
+    styles = pyogrio.read_dataframe(path, layer="layer_styles")
     assert styles["useAsDefault"].astype(bool).all()
+    assert (styles["f_geometry_column"] == "geom").all()
+    renderers = {}
     for row in styles.itertuples():
-        root = ET.fromstring(row.styleQML.split("\n", 1)[1])
-        renderer = root.find("renderer-v2")
-        style = STYLES[row.f_table_name]
-        assert renderer is not None and renderer.get("attr") == style.expression
-        # Categorised by one field, or by "colour field|field" (rail lines: line and status).
-        values = {
-            (category.get("value") or "").rsplit("|", 1)[-1]
-            for category in renderer.iter("category")
-        }
-        field_spec = next(
-            f for f in BUILD_SPECS[row.f_table_name].fields if f.name == style.attribute
-        )
-        assert set(field_spec.vocabulary or ()) <= values, row.f_table_name
-        assert row.f_geometry_column == "geom"
+        renderer = ET.fromstring(row.styleQML.split("\n", 1)[1]).find("renderer-v2")
+        assert renderer is not None
+        renderers[row.f_table_name] = renderer
+    return renderers
+
+
+def test_every_layer_has_a_default_qgis_style_of_the_categories_its_features_have(built):
+    renderers = _renderers(built.geopackage)
+    assert sorted(renderers) == sorted(BUILD_SPECS)
+    for name, renderer in renderers.items():
+        style = STYLES[name]
+        frame = pyogrio.read_dataframe(built.geopackage, layer=name)
+        columns = [style.attribute] if style.color_by is None else [style.color_by, style.attribute]
+        if "scenario" in renderer.get("attr", ""):
+            columns = ["scenario", *columns]
+        joined = frame[columns[0]].astype(str)
+        for column in columns[1:]:
+            joined = joined + "|" + frame[column].astype(str)
+        present = set(joined)
+        values = {category.get("value") for category in renderer.iter("category")}
+        # Every category has features; every feature has its category (else one "other").
+        assert values - {""} <= present, (name, sorted(values - {""} - present))
+        assert (present <= values) or ("" in values), name
+        for category in renderer.iter("category"):
+            label = category.get("label") or ""
+            assert "_" not in label, (name, label)  # words, not codes
+
+
+def test_qgis_labels_name_the_lines_and_today_is_drawn_apart_over_after(built):
+    renderers = _renderers(built.geopackage)
+    labels = {c.get("value"): c.get("label") for c in renderers["rail_lines"].iter("category")}
+    assert labels["cdw|under_construction"] == "成达万高铁 · 在建 under construction"
+    for name in ("rail_reach", "station_catchments", "station_access"):
+        renderer = renderers[name]
+        symbols = {s.get("name"): s for s in renderer.iter("symbol")}
+        styles = {}
+        for category in renderer.iter("category"):
+            options = {
+                o.get("name"): o.get("value")
+                for o in symbols[category.get("symbol")].iter("Option")
+            }
+            scenario = category.get("value").split("|", 1)[0]
+            styles.setdefault(scenario, set()).add((options["style"], options["outline_color"]))
+            assert category.get("label").startswith(("现状 today", "建成后 after")), name
+        # Today unfilled in its own outline colour, so after's filled rings do not hide it.
+        assert styles["today"] == {("no", "40,40,40,255")}, name
+        assert not styles["today"] & styles["after"], name
+        # And drawn last (on top).
+        assert renderer.get("enableorderby") == "1"
+        clause = renderer.find("orderby/orderByClause")
+        assert clause is not None and clause.text == "\"scenario\" = 'today'"
+
+
+def test_one_point_per_physical_station_with_the_lines_that_call_there(built):
+    stops = pyogrio.read_dataframe(built.geopackage, layer="rail_stations")
+    stations = pyogrio.read_dataframe(built.geopackage, layer="stations")
+    assert len(stations) == stops["station_id"].nunique() < len(stops)
+    assert stations["station_id"].is_unique
+    wanzhou = stations[stations["name_zh"] == "万州北"]
+    assert len(wanzhou) == 1 and len(stops[stops["name_zh"] == "万州北"]) > 1
+    calling = set(stops.loc[stops["name_zh"] == "万州北", "line_id"])
+    assert set(wanzhou["lines"].iloc[0].split(";")) == calling
+    assert wanzhou["n_lines"].iloc[0] == len(calling)
+    # Its position is one of its stops' (never an invented one).
+    stop_points = set(stops.loc[stops["name_zh"] == "万州北"].geometry.to_wkb())
+    assert wanzhou.geometry.to_wkb().iloc[0] in stop_points
+    # A station still being built on every line it serves is under construction; one with an
+    # operating line is operating.
+    by_station = stops.groupby("station_id")["status"].agg(set)
+    for row in stations.itertuples():
+        expected = "operating" if "operating" in by_station[row.station_id] else row.status
+        assert row.status == expected
 
 
 def test_geoparquet_files_read_back_equal_to_the_geopackage(built):

@@ -285,3 +285,126 @@ def test_station_statuses_have_distinct_symbols_in_the_legend(layers):
     assert ink.sum() > 10 and (building < 128).any(axis=-1).sum() > 10
     # The map dashes a station under construction: its legend symbol is not the operating one.
     assert (ink != (building < 128).any(axis=-1)).sum() > 0.2 * ink.sum()
+
+
+def test_a_map_of_today_and_after_is_drawn_as_two_panels(layers):
+    from geo.outputs.figure import figure_panels
+
+    coverage = _definition("coverage")
+    panels = figure_panels(coverage)
+    assert [scenario for scenario, _ in panels] == ["today", "after"]
+    for scenario, entries in panels:
+        catchments = [e for e in entries if e.layer == "station_catchments"]
+        assert [e.where["scenario"] for e in catchments] == [[scenario]]
+    assert [scenario for scenario, _ in figure_panels(_definition("overview"))] == [None]
+    with figure_style():
+        drawn = draw_figure(coverage, layers, dpi=DPI)
+    today, after = drawn.panels
+    assert "现状" in today.get_title(loc="left") and "建成后" in after.get_title(loc="left")
+    # One extent at one scale, and today draws fewer features (no line under construction).
+    assert today.get_xlim() == after.get_xlim() and today.get_ylim() == after.get_ylim()
+    assert len(today.collections) < len(after.collections)
+
+
+def _scale_bar_box(ax):
+    import shapely
+
+    bar = [patch for patch in ax.patches if patch.get_zorder() == 20]
+    assert len(bar) == 2
+    x0 = min(patch.get_x() for patch in bar)
+    x1 = max(patch.get_x() + patch.get_width() for patch in bar)
+    y0 = bar[0].get_y()
+    height = bar[0].get_height()
+    # The bar with its figures above it.
+    return shapely.box(x0, y0, x1, y0 + 5 * height)
+
+
+@pytest.mark.parametrize("name", ["reach", "coverage", "overview", "corridor"])
+def test_the_scale_bar_sits_where_no_line_or_station_is(layers, name):
+    definition = _definition(name)
+    with figure_style():
+        drawn = draw_figure(definition, layers, dpi=DPI)
+    import shapely
+    from matplotlib.text import Annotation
+
+    from geo.sources._schema import SCENARIOS
+
+    for ax in drawn.panels:
+        # The lines and stations drawn in the panel: a today panel leaves out those being built.
+        today = ax.get_title(loc="left").startswith("现状")
+        statuses = SCENARIOS["today" if today else "after"]
+        rail = layers["rail_lines"][layers["rail_lines"]["status"].isin(statuses)]
+        stops = layers["rail_stations"][layers["rail_stations"]["status"].isin(statuses)]
+        shown = {e.layer for e in definition.layers if e.show}
+        routes = layers["corridor_routes"] if "corridor_routes" in shown else rail.iloc[:0]
+        lines = gpd.GeoSeries(list(rail.geometry) + list(routes.geometry), crs="EPSG:4326").to_crs(
+            drawn.crs
+        )
+        stations = stops.geometry.to_crs(drawn.crs)
+        box = _scale_bar_box(ax)
+        assert not lines.intersects(box).any(), (name, ax.get_title(loc="left"))
+        assert not stations.intersects(box).any(), name
+        # The north arrow too.
+        renderer = drawn.figure.canvas.get_renderer()
+        arrow = next(t for t in ax.texts if isinstance(t, Annotation)).arrow_patch
+        corners = ax.transData.inverted().transform(arrow.get_window_extent(renderer).get_points())
+        arrow_box = shapely.box(*corners[0], *corners[1])
+        assert not lines.intersects(arrow_box).any(), (name, "north arrow")
+
+
+def test_a_marker_just_beyond_the_routes_is_drawn_whole_and_names_keep_off_routes(layers):
+    import numpy as np
+
+    from geo.outputs.webmap import group_features
+
+    definition = _definition("corridor")
+    with figure_style():
+        drawn = draw_figure(definition, layers, dpi=DPI)
+        renderer = drawn.figure.canvas.get_renderer()
+    ax = drawn.map_axes
+    entry = next(e for e in definition.layers if e.layer == "logistics_hubs")
+    hubs = group_features(layers["logistics_hubs"], entry).to_crs(drawn.crs)
+    shanghai = hubs[hubs["name_zh"].str.contains("上海")]
+    assert len(shanghai)
+    frame = ax.get_window_extent(renderer)
+    margin = 4  # pixels: half a marker at this resolution
+    for point in shanghai.geometry:
+        x, y = ax.transData.transform((point.x, point.y))
+        assert (
+            frame.x0 + margin < x < frame.x1 - margin and frame.y0 + margin < y < frame.y1 - margin
+        )
+    # A country's name does not sit on a route: no point along the routes inside its box.
+    routes = layers["corridor_routes"]
+    routes = routes[routes["service_kind"] == "reported"].to_crs(drawn.crs)
+    points = ax.transData.transform(routes.geometry.segmentize(5000).get_coordinates().to_numpy())
+    countries = [t for t in drawn.labels if "\n" in t.get_text() and t.get_ha() == "center"]
+    assert any("Vietnam" in t.get_text() for t in countries)
+    for text in countries:
+        box = text.get_window_extent(renderer)
+        inside = (
+            (points[:, 0] >= box.x0)
+            & (points[:, 0] <= box.x1)
+            & (points[:, 1] >= box.y0)
+            & (points[:, 1] <= box.y1)
+        )
+        assert not np.any(inside), text.get_text()
+
+
+def test_the_view_takes_in_a_marker_just_beyond_what_it_fits_and_not_a_far_one():
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from geo.outputs.figure import _set_extent
+
+    def view(points):
+        fig = Figure(figsize=(4, 4))
+        ax = fig.add_axes((0, 0, 1, 1))
+        _set_extent(fig, ax, np.array([0.0, 0.0]), np.array([100.0, 100.0]), points)
+        return ax.get_xlim(), ax.get_ylim()
+
+    (x0, x1), (y0, y1) = view(None)
+    near = np.array([[50.0, y1 + 0.05 * (y1 - y0)]])  # just above the frame: would be cut
+    far = np.array([[50.0, y1 + 0.5 * (y1 - y0)]])
+    assert view(far) == ((x0, x1), (y0, y1))
+    (_, _), (_, top) = view(near)
+    assert top > near[0, 1]

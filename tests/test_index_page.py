@@ -78,3 +78,67 @@ def test_the_page_opens_offline_with_its_thumbnails_and_no_error(built, source_l
     assert links and all(Path(link.removeprefix("file://")).is_file() for link in links)
     assert report.blocked_requests == []
     assert report.console_errors == [] and report.page_errors == [] and report.dialogs == []
+
+
+def _full_out(built, tmp_path: Path) -> Path:
+    """A copy of the build's folder with a proposal's pages, as after ``chengyu scenario``."""
+    out = tmp_path / "out"
+    source = built.geopackage.parent
+    shutil.copytree(source, out, ignore=shutil.ignore_patterns("cache", "*.gpkg"))
+    for page in ("scenarios/index.html", "scenarios/suining-guangan/index.html"):
+        (out / page).parent.mkdir(parents=True, exist_ok=True)
+        title = "遂广城际方案 · Suining–Guang&#x27;an intercity &lt;b&gt;"
+        (out / page).write_text(f"<!DOCTYPE html><title>{title}</title>", encoding="utf-8")
+    return out
+
+
+def test_the_overview_comes_first_every_data_file_is_linked_and_names_replace_codes(
+    built, tmp_path
+):
+    import re
+
+    out = _full_out(built, tmp_path)
+    html = _page(built, built_layers(built), out).read_text(encoding="utf-8")
+    cards = re.findall(r'<h3><a href="([^"]+)"', html)
+    assert cards[0] == "maps/overview.html" and len(cards) == len(built.maps)
+    assert html.index("Maps") < html.index("Proposals compared") < html.index("Coverage")
+    assert f'href="{RAIL_TIMES_CSV}"' in html
+    for path in (out / "parquet").glob("*.parquet"):
+        assert f'href="parquet/{path.name}"' in html, path.name
+    assert 'href="scenarios/index.html"' in html
+    # A proposal by its names (its page's title, text: escaped again), not its file name.
+    assert (
+        '<a href="scenarios/suining-guangan/index.html">遂广城际方案 · Suining–Guang&#x27;an '
+        "intercity &lt;b&gt;</a>" in html
+    )
+    # Names, not codes, in the cells.
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    for code in (
+        "cdw",
+        "yk",
+        "under_construction",
+        "operating/under_construction",
+        "True",
+        "False",
+    ):
+        assert code not in cells, code
+    assert "成达万高铁 Chengdu–Dazhou–Wanzhou HSR" in cells
+    assert any(cell.startswith("运营 operating / 在建 under construction") for cell in cells)
+    assert {"是 yes", "否 no"} & set(cells)
+
+
+def built_layers(built):
+    """The layers of the build (the analysis it cached, read back)."""
+    from geo.analysis.stage import analyse
+
+    return analyse().layers
+
+
+def test_the_page_fits_1024_pixels_without_horizontal_scrolling(built, tmp_path):
+    out = _full_out(built, tmp_path)
+    path = _page(built, built_layers(built), out)
+    for width, height in ((1024, 640), (1400, 900)):
+        with open_page(path, width=width, height=height) as (page, report):
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, (width, scroll)
+        assert report.blocked_requests == [] and report.page_errors == []

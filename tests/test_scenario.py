@@ -344,3 +344,74 @@ def test_the_base_analysis_is_cached_until_its_layers_change(surface, tmp_path, 
     counties = surface["admin_areas"].assign(population_2020=[1, 2])
     with pytest.raises(AssertionError, match="analysed again"):
         cached_base_analysis({**surface, "admin_areas": counties}, **options)
+
+
+@pytest.fixture(scope="module")
+def examples_out(tmp_path_factory) -> Path:
+    """The two shipped proposals compared offline into a folder a build had written into."""
+    out = tmp_path_factory.mktemp("examples")
+    (out / "index.html").write_text("<!DOCTYPE html><title>stale</title>", encoding="utf-8")
+    files = [EXAMPLE / "suining_guangan.toml", EXAMPLE / "suining_hechuan.toml"]
+    result = CliRunner().invoke(cli, ["scenario", *map(str, files), "--out", str(out), "--offline"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_the_comparison_page_names_the_proposals_and_sets_their_maps_side_by_side(examples_out):
+    import re
+
+    page = (examples_out / "scenarios" / "index.html").read_text(encoding="utf-8")
+    for zh, english in (("遂广城际方案", "Suining–Guang&#x27;an intercity proposal"),
+                        ("遂合城际方案", "Suining–Hechuan alternative")):  # fmt: skip
+        assert f"{zh} {english}</th>" in page  # the table's column, by name
+    assert 'src="suining-guangan/map.html"' in page and 'src="suining-hechuan/map.html"' in page
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    assert "覆盖人口 people within" in cells
+    assert not any(re.search(r"\b(sgi|shi)\b", cell) for cell in cells)
+    assert "里程 km of 遂广城际（方案） Suining–Guang&#x27;an intercity (proposal)" in cells
+    # The gain the terminal prints, signed, for each radius.
+    rows = list(
+        csv.DictReader(
+            (examples_out / "scenarios" / "suining-guangan" / "differences.csv").open(
+                encoding="utf-8"
+            )
+        )
+    )
+    people = next(r for r in rows if r["measure"] == "people within" and r["key"] == "10 km")
+    gain = f"+{int(float(people['change'])):,}"
+    assert gain in cells
+    proposal = (examples_out / "scenarios" / "suining-guangan" / "index.html").read_text("utf-8")
+    assert f"people within 10 km: {gain}" in proposal and "岳池 Yuechi" in proposal
+    assert not [r for r in rows if r["measure"].startswith("km of sgi")]
+    # The map carries the headline, and a station's lines by name.
+    assert f"{gain} people within 10 km" in (
+        examples_out / "scenarios" / "suining-guangan" / "map.html"
+    ).read_text("utf-8")
+    stations = gpd.read_file(
+        examples_out / "scenarios" / "suining-guangan" / "suining-guangan.gpkg",
+        layer="scenario_stations",
+    )
+    yuechi = stations[stations["name_zh"] == "岳池"].iloc[0]
+    assert yuechi["line_ids"] == "sgi" and yuechi["lines"] == "遂广城际（方案）"
+    # The planners' first page now links the comparison.
+    index = (examples_out / "index.html").read_text(encoding="utf-8")
+    assert 'href="scenarios/index.html"' in index and "stale" not in index
+
+
+def test_the_comparison_page_opens_offline_with_both_maps_drawn(examples_out):
+    from geo.outputs.browser import open_page
+
+    path = examples_out / "scenarios" / "index.html"
+    for width, height in ((1400, 900), (1024, 640)):
+        with open_page(path, width=width, height=height) as (page, report):
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            frames = page.locator("iframe")
+            assert frames.count() == 2
+            for number in range(2):
+                frames.nth(number).scroll_into_view_if_needed()
+                frame = frames.nth(number).element_handle().content_frame()
+                assert frame is not None
+                frame.wait_for_function("window.chengyuReady", timeout=15_000)
+                assert frame.locator(".leaflet-interactive").count() > 10
+        assert report.blocked_requests == [] and report.page_errors == []
+        assert report.console_errors == []

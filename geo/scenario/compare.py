@@ -28,7 +28,8 @@ from geo._stages import cached_stage, frame_digest, inputs_key
 from geo.analysis import coverage
 from geo.errors import ChengyuError, LayerValidationError
 from geo.networks import rail_network
-from geo.scenario.outputs import map_layers, write_outputs
+from geo.scenario.outputs import display_layers, map_layers, write_outputs
+from geo.scenario.pages import write_pages
 from geo.scenario.proposal import Proposal, combined_layers, read_proposal
 from geo.scenario.results import Comparison, NetworkAnalysis
 from geo.scenario.tables import (
@@ -255,7 +256,13 @@ def compare(
         f"{table['people_scenario'].sum() - table['people_base'].sum():+,} people over all radii"
     )
     return Comparison(
-        proposal, table, reach, lengths, stations_gained.reset_index(drop=True), layers
+        proposal,
+        table,
+        reach,
+        lengths,
+        stations_gained.reset_index(drop=True),
+        layers,
+        display=display_layers(proposal, base_layers, added),
     )
 
 
@@ -319,4 +326,5 @@ def run_scenarios(
     if write:
         for comparison in comparisons:
             write_outputs(comparison, out_dir=out_dir, offline=offline)
+        write_pages(comparisons, out_dir=out_dir)
     return comparisons

@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo import settings
 from geo.outputs.export import write_csv, write_geopackage
+from geo.scenario.pages import map_title
 from geo.scenario.tables import differences
 from geo.sources._schema import COUNTY_NAME_FIELDS, SCENARIOS
 from geo.utils import log
@@ -45,6 +46,7 @@ def map_layers(
     stations = stations[stations["station_id"].isin(after.stations)]
     proposed = set(added["rail_stations"]["station_id"]) if "rail_stations" in added else set()
     known = set(base_layers["rail_stations"]["station_id"])
+    line_names = _line_names(base_layers["rail_lines"], added)
     station_rows = []
     for station_id, stops in stations.groupby("station_id"):
         first = stops.iloc[0]
@@ -61,7 +63,9 @@ def map_layers(
                 "name_zh": first["name_zh"],
                 "name_en": first["name_en"],
                 "role": role,
-                "lines": "/".join(sorted(set(stops["line_id"]))),
+                # Names for a reader (popups, QGIS labels); the ids for a join.
+                "lines": "；".join(line_names.get(i, i) for i in sorted(set(stops["line_id"]))),
+                "line_ids": "/".join(sorted(set(stops["line_id"]))),
                 "precision_m": int(first["precision_m"]),
                 "source": first["source"],
                 "geometry": first.geometry,
@@ -109,6 +113,42 @@ def map_layers(
     }
 
 
+def display_layers(
+    proposal: Proposal,
+    base_layers: Mapping[str, gpd.GeoDataFrame],
+    added: Mapping[str, gpd.GeoDataFrame],
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return what a proposal's map draws: ``rail_lines`` and ``rail_stations``.
+
+    The base's lines and stops open in its scenario, and the proposal's own rows with their
+    status as written (``planned``: dotted), so that the map colours, names and labels the
+    lines and stations as the project's other maps do, and the proposal's line stands apart.
+    """
+    statuses = SCENARIOS[proposal.base]
+    frames = {}
+    for name in ("rail_lines", "rail_stations"):
+        base = base_layers[name]
+        base = base[base["status"].isin(statuses)]
+        if name in added:
+            base = base[~base["id"].isin(added[name]["id"])]
+            base = pd.concat([base, added[name]], ignore_index=True)
+        frames[name] = gpd.GeoDataFrame(base, geometry="geometry", crs=base_layers[name].crs)
+    return frames
+
+
+def _line_names(
+    base_lines: gpd.GeoDataFrame, added: Mapping[str, gpd.GeoDataFrame]
+) -> dict[str, str]:
+    """Return the Chinese name of every line of the base and the proposal, by ``line_id``."""
+    frames = [base_lines, *([added["rail_lines"]] if "rail_lines" in added else [])]
+    names: dict[str, str] = {}
+    for frame in frames:
+        for line_id, name in zip(frame["line_id"], frame["name_zh"], strict=True):
+            if isinstance(name, str) and name:
+                names.setdefault(str(line_id), name)
+    return names
+
+
 def _county_layer(
     admin: gpd.GeoDataFrame, before: NetworkAnalysis, after: NetworkAnalysis, method: str
 ) -> gpd.GeoDataFrame:
@@ -142,6 +182,11 @@ def _county_layer(
     )
 
 
+def _base_line_ids(comparison: Comparison) -> set[str]:
+    network = comparison.layers["scenario_network"]
+    return set(network.loc[network["role"] == "base", "group_id"].astype(str))
+
+
 def write_outputs(
     comparison: Comparison, *, out_dir: Path | None = None, offline: bool = False
 ) -> list[Path]:
@@ -163,32 +208,41 @@ def write_outputs(
     folder = Path(out_dir or settings.out_dir) / "scenarios" / name
     gpkg = write_geopackage(comparison.layers, folder / f"{name}.gpkg")
     csv = write_csv(differences(comparison), folder / "differences.csv")
-    title_zh, _, title_en = comparison.proposal.title.partition(" · ")
-    definition = MapDefinition(
-        name=name,
-        title_zh=title_zh,
-        title_en=title_en or f"proposal {name} against '{comparison.proposal.base}'",
-        layers=(
-            MapLayer("scenario_counties", "新增覆盖区县", "Counties gaining coverage"),
-            MapLayer(
-                "scenario_catchments",
-                "方案新增覆盖范围",
-                "Catchment gained",
-                where={"part": ["gained"]},
-            ),
-            MapLayer(
-                "scenario_catchments",
-                "基准覆盖范围",
-                "Base catchments",
-                where={"part": ["base"]},
-                show=False,
-            ),
-            MapLayer("scenario_network", "线路", "Lines (proposal highlighted)"),
-            MapLayer("scenario_stations", "车站", "Stations", searchable=True),
+    title_zh, title_en = map_title(comparison)
+    shown = {**comparison.layers, **comparison.display}
+    proposed = sorted(set(comparison.display["rail_lines"]["line_id"]) - _base_line_ids(comparison))
+    layers = [
+        MapLayer("scenario_counties", "新增覆盖区县", "Counties gaining coverage"),
+        MapLayer(
+            "scenario_catchments",
+            "方案新增覆盖范围",
+            "Catchment gained",
+            where={"part": ["gained"]},
         ),
-        fit=("scenario_counties",),
+        MapLayer(
+            "scenario_catchments",
+            "基准覆盖范围",
+            "Base catchments",
+            where={"part": ["base"]},
+            show=False,
+        ),
+        MapLayer(
+            "rail_lines",
+            "基准路网",
+            f"Base network ({comparison.proposal.base})",
+            where={"line_id": sorted(_base_line_ids(comparison))},
+        ),
+    ]
+    if proposed:
+        layers.append(
+            MapLayer("rail_lines", "方案线路", "The proposal's lines", where={"line_id": proposed})
+        )
+    layers.append(MapLayer("rail_stations", "车站", "Stations", searchable=True))
+    fit = ("scenario_counties",) if len(comparison.layers["scenario_counties"]) else ("rail_lines",)
+    definition = MapDefinition(
+        name=name, title_zh=title_zh, title_en=title_en, layers=tuple(layers), fit=fit
     )
-    page = write_map(definition, comparison.layers, folder / "map.html", offline=offline)
+    page = write_map(definition, shown, folder / "map.html", offline=offline)
     log(f"wrote scenario {name} to {folder}")
     comparison.outputs = [gpkg, csv, page]
     return comparison.outputs

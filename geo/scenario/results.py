@@ -67,6 +67,9 @@ class Comparison:
     stations_gained: pd.DataFrame
     layers: dict[str, gpd.GeoDataFrame]
     outputs: list[Path] = field(default_factory=list)
+    #: What the proposal's map draws: ``rail_lines`` and ``rail_stations`` of the base network
+    #: with the proposal's rows (as written), so the map names and labels them as the others.
+    display: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the comparison as plain JSON-ready data."""

@@ -88,14 +88,15 @@ def route_pieces(
 
 def province_lengths(pieces: gpd.GeoDataFrame | None) -> pd.DataFrame:
     """Lengths of the proposal's lines and expressways by province, from ``route_lengths``."""
-    columns = ["layer", "id", "name_zh", "mode", *measure.PROVINCE_COLUMNS.values(), "other_km"]
+    columns = ["layer", "id", "name_zh", "name_en", "mode",
+               *measure.PROVINCE_COLUMNS.values(), "other_km"]  # fmt: skip
     if pieces is None or pieces.empty:
         return pd.DataFrame(columns=[*columns, "total_km"])
     province = pieces["province"].map(measure.PROVINCE_COLUMNS).fillna("other_km")
     table = (
         pieces.assign(column=province)
         .pivot_table(
-            index=["layer", "group_id", "name_zh", "mode"],
+            index=["layer", "group_id", "name_zh", "name_en", "mode"],
             columns="column",
             values="length_km",
             aggfunc="sum",
@@ -149,6 +150,19 @@ def comparison_table(comparisons: Sequence[Comparison]) -> pd.DataFrame:
     return merged if merged is not None else pd.DataFrame()
 
 
+#: The columns of ``province_lengths`` in words, as the ``key`` of a length's difference row.
+LENGTH_KEYS: dict[str, str] = {
+    "sichuan_km": "四川 Sichuan",
+    "chongqing_km": "重庆 Chongqing",
+    "other_km": "其他 other",
+    "total_km": "合计 total",
+}
+
+
+def _given(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
     """Return the differences of one proposal as long rows: measure, key, base, scenario, change."""
     rows: list[dict[str, Any]] = []
@@ -185,8 +199,10 @@ def _difference_rows(comparison: Comparison) -> list[dict[str, Any]]:
         "、".join(gained["name_zh"]),
     )
     for row in row_dicts(comparison.lengths):
+        # Named, not by id: "km of 遂广城际 Suining–Guang'an intercity", "四川 Sichuan".
+        names = " ".join(str(row[key]) for key in ("name_zh", "name_en") if _given(row.get(key)))
         for column in (*measure.PROVINCE_COLUMNS.values(), "other_km", "total_km"):
-            add(f"km of {row['id']}", column.removesuffix("_km"), 0.0, row[column])
+            add(f"km of {names or row['id']}", LENGTH_KEYS.get(column, column), 0.0, row[column])
     return rows
 
 

@@ -451,7 +451,28 @@ STATION_ACCESS = LayerSpec(
         FieldSpec("source", required=True),
     ),
 )
+STATIONS = LayerSpec(
+    name="stations",
+    title="Stations (one point per physical station, with the lines that call there)",
+    geometry="point",
+    fields=(
+        FieldSpec("station_id", "id", required=True),
+        FieldSpec("name_zh", required=True),
+        FieldSpec("name_en", required=True),
+        FieldSpec("lines", required=True),
+        FieldSpec("lines_zh", required=True),
+        FieldSpec("n_lines", "int", required=True, minimum=1),
+        FieldSpec("status", required=True, vocabulary=STATUSES),
+        FieldSpec("opened", "date"),
+        FieldSpec("precision_m", "int", required=True),
+        FieldSpec("position_basis", required=True),
+        FieldSpec("method", required=True),
+        FieldSpec("source", required=True),
+    ),
+    sort_by=("station_id",),
+)
 DERIVED_LAYERS: tuple[LayerSpec, ...] = (
+    STATIONS,
     ROUTE_LENGTHS,
     STATION_COVERAGE,
     STATION_CATCHMENTS,
@@ -485,6 +506,7 @@ SCENARIO_STATIONS = LayerSpec(
         FieldSpec("name_en", required=True),
         FieldSpec("role", required=True, vocabulary=("base", "reused", "proposal")),
         FieldSpec("lines", required=True),
+        FieldSpec("line_ids", required=True),
         FieldSpec("precision_m", "int", required=True),
         FieldSpec("source", required=True),
     ),
