@@ -10,9 +10,12 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo._io import output_lock, staged_output
 from geo.outputs.export import write_csv, write_geopackage
+from geo.outputs.webmap import make_map, write_page
 from geo.scenario.tables import differences
 from geo.sources._schema import COUNTY_NAME_FIELDS, SCENARIOS
+from geo.sources.mapdefs import MapDefinition, MapLayer
 from geo.utils import log
 
 if TYPE_CHECKING:
@@ -142,10 +145,19 @@ def _county_layer(
     )
 
 
+#: Entries of ``scenarios/<name>/`` that a comparison writes (``<name>.gpkg`` is added by name).
+SCENARIO_OUTPUTS: tuple[str, ...] = ("differences.csv", "map.html")
+
+
 def write_outputs(
     comparison: Comparison, *, out_dir: Path | None = None, offline: bool = False
 ) -> list[Path]:
     """Write ``scenarios/<name>/``: the GeoPackage, the CSV of differences and the map.
+
+    All or nothing, as a build: the three files are written into a staging folder beside
+    ``scenarios/<name>/`` and swapped in as a set, under the lock of the output folder that a
+    build holds (``geo._io.output_lock``). A failed or killed run leaves the previous
+    ``scenarios/<name>/`` as it was.
 
     Parameters
     ----------
@@ -155,14 +167,34 @@ def write_outputs(
         Output folder (default ``settings.out_dir``).
     offline
         Inline Leaflet and leave out the tiles (see ``geo.outputs.webmap.make_map``).
-    """
-    from geo.outputs.webmap import write_map
-    from geo.sources.mapdefs import MapDefinition, MapLayer
 
+    Returns
+    -------
+    list of Path
+        The GeoPackage, the CSV and the map, under ``out_dir/scenarios/<name>/``.
+    """
     name = comparison.proposal.name
-    folder = Path(out_dir or settings.out_dir) / "scenarios" / name
-    gpkg = write_geopackage(comparison.layers, folder / f"{name}.gpkg")
-    csv = write_csv(differences(comparison), folder / "differences.csv")
+    out = Path(out_dir or settings.out_dir)
+    folder = out / "scenarios" / name
+    produced = (f"{name}.gpkg", *SCENARIO_OUTPUTS)
+    # Rendered before the lock is taken: a build waiting for it waits only for the writes.
+    table = differences(comparison)
+    page = _render_map(comparison, offline=offline)
+    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        folder.parent.mkdir(exist_ok=True)
+        with staged_output(folder, outputs=produced) as stage:
+            write_geopackage(comparison.layers, stage / f"{name}.gpkg")
+            write_csv(table, stage / "differences.csv")
+            write_page(page, stage / "map.html", offline=offline)
+    log(f"wrote scenario {name} to {folder}")
+    comparison.outputs = [folder / entry for entry in produced]
+    return comparison.outputs
+
+
+def _render_map(comparison: Comparison, *, offline: bool) -> str:
+    """Return the HTML of a comparison's map."""
+    name = comparison.proposal.name
     title_zh, _, title_en = comparison.proposal.title.partition(" · ")
     definition = MapDefinition(
         name=name,
@@ -188,7 +220,4 @@ def write_outputs(
         ),
         fit=("scenario_counties",),
     )
-    page = write_map(definition, comparison.layers, folder / "map.html", offline=offline)
-    log(f"wrote scenario {name} to {folder}")
-    comparison.outputs = [gpkg, csv, page]
-    return comparison.outputs
+    return str(make_map(definition, comparison.layers, offline=offline).get_root().render())
