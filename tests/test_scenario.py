@@ -33,6 +33,7 @@ from geo.scenario.compare import (
     read_proposal,
     write_outputs,
 )
+from geo.scenario.proposal import proposal_records
 from geo.scenario.results import Comparison
 from geo.sources._schema import LAYER_SPECS
 from geo.sources.layers import load_layers
@@ -443,3 +444,45 @@ def test_the_base_analysis_is_cached_until_its_layers_change(surface, tmp_path, 
     counties = surface["admin_areas"].assign(population_2020=[1, 2])
     with pytest.raises(AssertionError, match="analysed again"):
         cached_base_analysis({**surface, "admin_areas": counties}, **options)
+
+
+def _refusal(path: Path, base=None) -> str:
+    with pytest.raises(LayerValidationError) as error:
+        proposal = read_proposal(path)
+        proposal_records(proposal, base or {})
+    assert len(error.value.problems) == 1, error.value.problems
+    return str(error.value.problems[0])
+
+
+def test_a_layers_folder_outside_the_proposal_is_refused_in_one_line(tmp_path):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)])
+    (tmp_path / "elsewhere").mkdir()
+    for layers in ("../elsewhere", str(tmp_path / "elsewhere"), "rows/../.."):
+        path.write_text(
+            f'name = "x"\ntitle = "t"\nbase = "after"\nlayers = "{layers}"\n', encoding="utf-8"
+        )
+        line = _refusal(path)
+        assert path.name in line and "'layers'" in line and "outside the proposal's folder" in line
+
+
+def test_a_symlink_out_of_the_proposal_is_refused(tmp_path, real):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)])
+    outside = tmp_path / "secret"
+    shutil.copytree(tmp_path / "p" / "rows", outside)
+    shutil.rmtree(tmp_path / "p" / "rows")
+    (tmp_path / "p" / "rows").symlink_to(outside, target_is_directory=True)
+    assert "outside the proposal's folder" in _refusal(path)
+    # A link to one file out of the folder: named.
+    shutil.copytree(outside, tmp_path / "p" / "real_rows")
+    path.write_text(path.read_text(encoding="utf-8").replace('"rows"', '"real_rows"'))
+    stations = tmp_path / "p" / "real_rows" / "rail_stations.csv"
+    stations.unlink()
+    stations.symlink_to(outside / "rail_stations.csv")  # valid rows, but not the proposal's
+    line = _refusal(path, real)
+    assert "real_rows/rail_stations.csv" in line and "outside the proposal's folder" in line
+
+
+def test_a_control_character_in_a_proposal_title_is_refused(tmp_path):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING)], title="测试\\u0007 · Test")
+    line = _refusal(path)
+    assert "'title'" in line and "U+0007" in line

@@ -13,6 +13,7 @@ or on a Dask cluster.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -213,6 +214,7 @@ def coverage(
     radii_km: Sequence[float] | None = None,
     population: str | gpd.GeoDataFrame | None = None,
     scheduler: str | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Everything the coverage outputs need, from the built layers.
 
@@ -228,6 +230,8 @@ def coverage(
         (default ``settings.population_method``).
     scheduler
         Count the points on Dask: ``"local"`` or a scheduler's address (see ``covered_by``).
+    cache_dir
+        Folder of the cache of the population surface (default ``geo._io.cache_for()``).
 
     Returns
     -------
@@ -242,7 +246,7 @@ def coverage(
     counties = admin[admin["level"] == "county"]
     areas = catchments(stations, radii_km=radii)
     pieces, label, people_method = people_pieces(
-        admin, areas, population=chosen, scheduler=scheduler
+        admin, areas, population=chosen, scheduler=scheduler, cache_dir=cache_dir
     )
     method = METHOD.format(crs=areas.crs.name, people=people_method)
     table = summary(areas, pieces)
@@ -268,6 +272,7 @@ def people_pieces(
     *,
     population: str | gpd.GeoDataFrame | None = None,
     scheduler: str | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[gpd.GeoDataFrame, str, str]:
     """Every county's intersection with every catchment, with the people in it.
 
@@ -279,7 +284,7 @@ def people_pieces(
         The ``admin_areas`` layer.
     areas
         Catchments (``catchments``), in their metric CRS.
-    population, scheduler
+    population, scheduler, cache_dir
         As for ``coverage`` (default ``settings.population_method``).
 
     Returns
@@ -298,7 +303,7 @@ def people_pieces(
             raise ValueError(f"unknown population method {chosen!r}")
         from geo.analysis.population import method_text, population_surface
 
-        cells: gpd.GeoDataFrame = population_surface(admin)
+        cells: gpd.GeoDataFrame = population_surface(admin, cache_dir=cache_dir)
         label, people_method = "dasymetric", method_text()
     else:
         cells = chosen

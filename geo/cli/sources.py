@@ -15,6 +15,7 @@ from geo import settings
 from geo.cli._common import (
     _cell,
     _errors_as_messages,
+    _folders,
     _layers_option,
     _offline_option,
     _out,
@@ -41,11 +42,11 @@ def osm_command(out_dir: Path | None, source: str) -> None:
     redraws each section along the track where its stations snap to it, and says which
     sections are on the track.
     """
-    from geo._io import cache_for
     from geo.networks.osm_track import refresh
 
+    _, cache = _folders(out_dir)
     with _errors_as_messages():
-        path = refresh(source, cache_dir=cache_for(Path(out_dir or settings.out_dir)))
+        path = refresh(source, cache_dir=cache)
     _out.print(
         f"cached the rail graph from {escape(source)} in {path}; run chengyu build to use it"
     )
@@ -72,8 +73,11 @@ def scenario_command(
     """
     from geo.scenario.compare import comparison_table, run_scenarios
 
+    out, cache = _folders(out_dir)
     with _errors_as_messages():
-        results = run_scenarios(files, layers_dir=layers_dir, out_dir=out_dir, offline=offline)
+        results = run_scenarios(
+            files, layers_dir=layers_dir, out_dir=out, offline=offline, cache_dir=cache
+        )
     if as_json:
         data = [result.to_dict() for result in results]
         click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))

@@ -182,8 +182,16 @@ def _lengths_section(lengths: pd.DataFrame) -> str:
     )
 
 
-def _rail_times_section(out: Path) -> str:
-    path = out / RAIL_TIMES_CSV
+def _found(folders: Sequence[Path], relative: str) -> Path:
+    """``relative`` in the first of ``folders`` that holds it (else in the first folder)."""
+    for folder in folders:
+        if (folder / relative).exists():
+            return folder / relative
+    return folders[0] / relative
+
+
+def _rail_times_section(folders: Sequence[Path]) -> str:
+    path = _found(folders, RAIL_TIMES_CSV)
     if not path.is_file():
         return ""
     table = pd.read_csv(path)
@@ -198,21 +206,22 @@ def _rail_times_section(out: Path) -> str:
     )
 
 
-def _thumbnail(out: Path, name: str) -> str | None:
+def _thumbnail(folders: Sequence[Path], name: str) -> str | None:
     """Relative path of the picture that stands for a map: its figure, else a screenshot."""
     for relative in (f"figures/{name}.png", f"screenshots/{name}.png"):
-        if (out / relative).is_file():
+        if _found(folders, relative).is_file():
             return relative
     return None
 
 
-def _maps_section(out: Path, titles: Mapping[str, tuple[str, str]]) -> str:
+def _maps_section(folders: Sequence[Path], titles: Mapping[str, tuple[str, str]]) -> str:
     cards = []
-    for path in sorted((out / "maps").glob("*.html")):
+    figure_folder = _found(folders, "figures")
+    for path in sorted(_found(folders, "maps").glob("*.html")):
         name = path.stem
         title_zh, title_en = titles.get(name, (name, ""))
         link = f"maps/{path.name}"
-        thumb = _thumbnail(out, name)
+        thumb = _thumbnail(folders, name)
         picture = (
             f'<a href="{escape(link)}"><img src="{escape(thumb)}" alt="{escape(title_en)}" '
             'loading="lazy"></a>'
@@ -220,7 +229,7 @@ def _maps_section(out: Path, titles: Mapping[str, tuple[str, str]]) -> str:
             else f'<div class="none">no picture yet: run<br><code>chengyu figure '
             f"{escape(name)}</code></div>"
         )
-        figures = sorted((out / "figures").glob(f"{name}.*")) if (out / "figures").is_dir() else []
+        figures = sorted(figure_folder.glob(f"{name}.*")) if figure_folder.is_dir() else []
         figure_links = " · ".join(
             f'<a href="figures/{escape(f.name)}">{escape(f.suffix.lstrip(".").upper())}</a>'
             for f in figures
@@ -260,6 +269,7 @@ def index_html(
     out_dir: Path,
     titles: Mapping[str, tuple[str, str]] | None = None,
     credits: Sequence[str] = (),
+    swapped_into: Path | None = None,
 ) -> str:
     """Return the page's HTML, from the analysis and the files already in ``out_dir``.
 
@@ -273,8 +283,11 @@ def index_html(
         Chinese and English title per map name.
     credits
         Credit lines of the data and the networks used.
+    swapped_into
+        When ``out_dir`` is a staging folder: the output folder it will be swapped in for,
+        where the entries not written again (maps, figures, screenshots) are found.
     """
-    out = Path(out_dir)
+    folders = [Path(out_dir), *([Path(swapped_into)] if swapped_into is not None else [])]
     body = [
         "<h1>成渝地区双城经济圈 交通与物流通道"
         "<small>Chengdu–Chongqing economic circle: transport and logistics corridors</small></h1>",
@@ -283,11 +296,11 @@ def index_html(
         '(GeoPackage, QGIS styles included) · <a href="lengths.csv">lengths.csv</a> · '
         '<a href="coverage.csv">coverage.csv</a> · '
         '<a href="coverage_by_county.csv">coverage_by_county.csv</a>.</p>',
-        _maps_section(out, titles or {}),
+        _maps_section(folders, titles or {}),
         _coverage_section(coverage, layers),
         _reach_section(layers),
         _lengths_section(lengths),
-        _rail_times_section(out),
+        _rail_times_section(folders),
         _sources_section(layers, [settings.attribution, *credits]),
     ]
     return (
@@ -305,6 +318,7 @@ def write_index(
     coverage: pd.DataFrame,
     out_dir: Path | None = None,
     maps_dir: Path | None = None,
+    swapped_into: Path | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` (atomically) and return its path.
 
@@ -316,6 +330,8 @@ def write_index(
         Output folder (default ``settings.out_dir``).
     maps_dir
         Folder of the map definitions, for the maps' titles.
+    swapped_into
+        As for ``index_html``: the output folder a staging ``out_dir`` will replace.
     """
     from geo.analysis.road_access import ROAD_GRAPH_CREDIT
     from geo.networks.freight import RAIL_GRAPH_CREDIT
@@ -329,6 +345,7 @@ def write_index(
         coverage=coverage,
         out_dir=out,
         titles=titles,
+        swapped_into=swapped_into,
         credits=[
             f"Rail legs and operating rail sections: {RAIL_GRAPH_CREDIT}",
             f"Station access: {ROAD_GRAPH_CREDIT}",

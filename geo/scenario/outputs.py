@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo._io import output_lock, staged_output
+from geo._io import cache_for, output_lock, staged_output
 from geo.outputs.export import write_csv, write_geopackage
 from geo.outputs.webmap import make_map, write_page
 from geo.scenario.tables import differences
@@ -150,7 +150,11 @@ SCENARIO_OUTPUTS: tuple[str, ...] = ("differences.csv", "map.html")
 
 
 def write_outputs(
-    comparison: Comparison, *, out_dir: Path | None = None, offline: bool = False
+    comparison: Comparison,
+    *,
+    out_dir: Path | None = None,
+    offline: bool = False,
+    cache_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``scenarios/<name>/``: the GeoPackage, the CSV of differences and the map.
 
@@ -167,6 +171,9 @@ def write_outputs(
         Output folder (default ``settings.out_dir``).
     offline
         Inline Leaflet and leave out the tiles (see ``geo.outputs.webmap.make_map``).
+    cache_dir
+        Folder of the cache of the map's display geometry (default
+        ``geo._io.cache_for(out_dir)``).
 
     Returns
     -------
@@ -179,7 +186,9 @@ def write_outputs(
     produced = (f"{name}.gpkg", *SCENARIO_OUTPUTS)
     # Rendered before the lock is taken: a build waiting for it waits only for the writes.
     table = differences(comparison)
-    page = _render_map(comparison, offline=offline)
+    page = _render_map(
+        comparison, offline=offline, cache_dir=cache_for(out) if cache_dir is None else cache_dir
+    )
     out.mkdir(parents=True, exist_ok=True)
     with output_lock(out):
         folder.parent.mkdir(exist_ok=True)
@@ -192,7 +201,7 @@ def write_outputs(
     return comparison.outputs
 
 
-def _render_map(comparison: Comparison, *, offline: bool) -> str:
+def _render_map(comparison: Comparison, *, offline: bool, cache_dir: Path) -> str:
     """Return the HTML of a comparison's map."""
     name = comparison.proposal.name
     title_zh, _, title_en = comparison.proposal.title.partition(" · ")
@@ -220,4 +229,8 @@ def _render_map(comparison: Comparison, *, offline: bool) -> str:
         ),
         fit=("scenario_counties",),
     )
-    return str(make_map(definition, comparison.layers, offline=offline).get_root().render())
+    return str(
+        make_map(definition, comparison.layers, offline=offline, cache_dir=cache_dir)
+        .get_root()
+        .render()
+    )

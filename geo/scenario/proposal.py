@@ -14,7 +14,7 @@ import pandas as pd
 
 from geo.errors import LayerValidationError, Problem
 from geo.sources._schema import LAYER_SPECS, SCENARIOS, LayerSpec
-from geo.sources._validate import Record, parse_rows, read_rows
+from geo.sources._validate import Record, control_character, parse_rows, read_rows
 from geo.sources.layers import build_layer
 
 #: Layers a proposal may add rows to, in build order (lines need their stations).
@@ -85,12 +85,28 @@ def read_proposal(path: Path) -> Proposal:
         )
     if raw["base"] not in SCENARIOS:
         problems.append(problem("base", f"{raw['base']!r} is not one of {', '.join(SCENARIOS)}"))
+    if control := control_character(raw["title"]):
+        problems.append(problem("title", control))
     folder = path.parent / raw["layers"]
-    if not folder.is_dir():
+    if not _inside(folder, path.parent):
+        # A proposal reads only what it ships: no folder elsewhere, no symlink out of its own.
+        problems.append(
+            problem(
+                "layers",
+                f"{raw['layers']!r} leads outside the proposal's folder {path.parent}: "
+                "keep its rows in a folder beside it",
+            )
+        )
+    elif not folder.is_dir():
         problems.append(problem("layers", f"{raw['layers']!r} is not a folder beside {path.name}"))
     if problems:
         raise LayerValidationError(problems)
     return Proposal(raw["name"], raw["title"].strip(), raw["base"], folder, path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``, its symlinks followed, lies in ``folder`` (or is it)."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def proposal_records(
@@ -116,6 +132,18 @@ def proposal_records(
         for path in csvs
         if path.stem not in PROPOSAL_LAYERS
     ]
+    links_out = [
+        Problem(
+            f"{folder_name}/{path.name}",
+            "(file)",
+            "(all)",
+            f"is a link to {path.resolve()}, outside the proposal's folder: copy the file in",
+        )
+        for path in csvs
+        if not _inside(path, proposal.path.parent)
+    ]
+    if links_out:  # refused before anything is read
+        raise LayerValidationError(links_out)
     records: dict[str, list[Record]] = {}
     specs: dict[str, LayerSpec] = {}
     for name in PROPOSAL_LAYERS:
