@@ -486,3 +486,19 @@ def test_a_control_character_in_a_proposal_title_is_refused(tmp_path):
     path = _proposal(tmp_path / "p", [_stop(1, SUINING)], title="测试\\u0007 · Test")
     line = _refusal(path)
     assert "'title'" in line and "U+0007" in line
+
+
+def test_a_proposal_of_more_stations_than_the_limit_is_refused_before_any_work(
+    tmp_path, real, monkeypatch
+):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)])
+    monkeypatch.setattr(settings, "scenario_max_stations", 2)
+    records, _ = proposal_records(read_proposal(path), real)  # at the limit: read
+    assert len(records["rail_stations"]) == 2
+    monkeypatch.setattr(settings, "scenario_max_stations", 1)
+    monkeypatch.setattr(scenario, "analyse_network", None)  # never reached
+    result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = next(line for line in result.output.splitlines() if "scenario_max_stations" in line)
+    assert "rows/rail_stations.csv" in line and "2 stations, more than" in line and "(1)" in line
+    assert not (tmp_path / "out").exists()

@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geo import settings
 from geo.errors import LayerValidationError, Problem
 from geo.sources._schema import LAYER_SPECS, SCENARIOS, LayerSpec
 from geo.sources._validate import Record, control_character, parse_rows, read_rows
@@ -109,6 +110,23 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
 
 
+def _check_size(rows: list[dict[str, str]], spec: LayerSpec) -> None:
+    """Refuse a proposal of more stations than ``settings.scenario_max_stations``, unanalysed."""
+    stations = len({row.get("station_id", "") for row in rows})
+    if stations > settings.scenario_max_stations:
+        raise LayerValidationError(
+            [
+                Problem(
+                    spec.file_name,
+                    "(file)",
+                    "station_id",
+                    f"{stations:,} stations, more than settings.scenario_max_stations "
+                    f"({settings.scenario_max_stations:,}): split the proposal",
+                )
+            ]
+        )
+
+
 def proposal_records(
     proposal: Proposal, base: Mapping[str, gpd.GeoDataFrame]
 ) -> tuple[dict[str, list[Record]], dict[str, LayerSpec]]:
@@ -152,6 +170,8 @@ def proposal_records(
             continue
         spec = dataclasses.replace(LAYER_SPECS[name], source_file=f"{folder_name}/{path.name}")
         rows, header_problems = read_rows(path, LAYER_SPECS[name])
+        if name == "rail_stations":
+            _check_size(rows, spec)
         problems += [dataclasses.replace(p, file=spec.file_name) for p in header_problems]
         if name == "rail_stations":
             rows, reuse_problems = _fill_reused(rows, base["rail_stations"], spec)
