@@ -88,9 +88,19 @@ def _existing(folder: Path) -> Path:
     return folder
 
 
-def cache_for(out: Path) -> Path:
-    """Return the cache of builds into ``out``: ``settings.cache_dir`` if set, else out/cache."""
-    return Path(settings.cache_dir) if "cache_dir" in vars(settings) else out / "cache"
+def cache_for(out: Path | None = None) -> Path:
+    """Return the cache folder of builds into ``out``: ``settings.cache_dir``, else out/cache.
+
+    The commands resolve it once, from their ``--out``, and pass it down as ``cache_dir``.
+
+    Parameters
+    ----------
+    out
+        The output folder (default ``settings.out_dir``).
+    """
+    if settings.cache_dir is not None:
+        return Path(settings.cache_dir)
+    return Path(out or settings.out_dir) / "cache"
 
 
 #: First bytes of every cache entry; the number changes with the record's layout.

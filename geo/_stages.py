@@ -19,10 +19,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 from geo import settings
-from geo._io import RECORD_FORMAT, cache_file, read_record, write_record
+from geo._io import RECORD_FORMAT, cache_file, cache_for, read_record, write_record
 from geo.utils import log
 
 T = TypeVar("T")
@@ -65,7 +66,7 @@ def inputs_key(*, layers_dir: Path | None = None, options: Sequence[str] = ()) -
         name: value
         for name, value in sorted(vars(settings).items())
         if not name.startswith("_") and name not in _PLACES and not callable(value)
-        and not isinstance(value, type(settings))
+        and not isinstance(value, ModuleType)
     }  # fmt: skip
     return [
         code.hexdigest(),
@@ -153,13 +154,13 @@ def cached_stage(
     compute
         Makes the result when the cache has none for this key.
     cache_dir
-        Folder of the cache (default ``settings.cache_dir``).
+        Folder of the cache (default ``geo._io.cache_for()``).
     codec
         How the result is stored (default ``PICKLE``).
     keep
         How many entries of this stage to keep, the most recently written (``None``: all).
     """
-    folder = Path(cache_dir or settings.cache_dir)
+    folder = Path(cache_dir or cache_for())
     path = cache_file(folder, name, [RECORD_FORMAT.decode(), codec.name, *key], ".cache")
     if path.is_file():
         try:

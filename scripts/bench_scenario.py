@@ -63,8 +63,8 @@ def main() -> None:
         "minutes": settings.reach_minutes,
     }
     with tempfile.TemporaryDirectory() as folder:
-        settings.cache_dir = Path(folder) / "cache"
-        cached_base_analysis(layers, **options)  # fills the cache
+        cache = Path(folder) / "cache"
+        cached_base_analysis(layers, **options, cache_dir=cache)  # fills the cache
 
         base_times, scenario_times, write_times = [], [], []
         for _ in range(arguments.repeat):
@@ -73,12 +73,12 @@ def main() -> None:
             base_times.append(time.perf_counter() - start)
 
             start = time.perf_counter()
-            base = cached_base_analysis(layers, **options)
-            result = compare(proposal, layers, base_analysis=base)
+            base = cached_base_analysis(layers, **options, cache_dir=cache)
+            result = compare(proposal, layers, base_analysis=base, cache_dir=cache)
             scenario_times.append(time.perf_counter() - start)
 
             start = time.perf_counter()
-            write_outputs(result, out_dir=Path(folder) / "out", offline=True)
+            write_outputs(result, out_dir=Path(folder) / "out", offline=True, cache_dir=cache)
             write_times.append(time.perf_counter() - start)
 
     base_s = statistics.median(base_times)

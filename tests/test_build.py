@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from geo import settings
-from geo._io import output_lock
+from geo._io import cache_for, output_lock
 from geo.analysis.stage import Analysis, analyse
 from geo.errors import ChengyuError, ExportError, OptionError
 from geo.outputs import build as build_module
@@ -104,7 +104,7 @@ def test_a_build_writes_the_set_and_keeps_the_cache_and_screenshots(previous, qu
 @pytest.mark.parametrize("radius", [0.0, -5.0, float("nan"), float("inf"), 1e9])
 def test_a_bad_radius_fails_before_anything_is_written(previous, radius):
     before = _hashes(previous)
-    with pytest.raises(OptionError, match="--radius"):
+    with pytest.raises(OptionError, match="catchment radius"):
         build(out_dir=previous, radii_km=[radius])
     assert _hashes(previous) == before
 
@@ -204,17 +204,17 @@ def test_the_second_of_two_builds_runs_after_the_first(previous, analysis, monke
 def test_the_cache_follows_the_output_folder(tmp_path, analysis, monkeypatch):
     seen = []
 
-    def record(**_):
-        seen.append(Path(settings.cache_dir))
+    def record(**options):
+        seen.append(options["cache_dir"])
         return analysis
 
     monkeypatch.setattr(build_module, "analyse", record)
-    monkeypatch.delattr(settings, "cache_dir")
+    monkeypatch.setattr(settings, "cache_dir", None)
     monkeypatch.setattr(settings, "out_dir", tmp_path / "default_out")
-    assert settings.cache_dir == tmp_path / "default_out" / "cache"
+    assert cache_for() == tmp_path / "default_out" / "cache"
     build(out_dir=tmp_path / "elsewhere")
     assert seen == [tmp_path / "elsewhere" / "cache"]
-    assert "cache_dir" not in vars(settings)  # the default is back
+    assert settings.cache_dir is None  # never written during the build
 
 
 def test_leftovers_of_a_killed_build_are_cleaned_by_the_next(previous, quick):

@@ -6,7 +6,9 @@ import json
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
+from typing import ClassVar
 
 import geopandas as gpd
 import pyogrio
@@ -14,12 +16,16 @@ import pytest
 from click.testing import CliRunner
 from shapely import Point
 
+from geo import settings
 from geo.analysis.stage import Analysis
 from geo.cli.commands import cli
+from geo.outputs import build as build_module
 from geo.outputs.build import BuildResult
 from geo.sources._schema import BUILD_SPECS
 from geo.sources.layers import LAYER_NAMES
 from tests.conftest import edit_field
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 
 
 @pytest.fixture
@@ -323,3 +329,69 @@ def test_the_command_line_starts_without_the_geospatial_stack():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path.cwd()
     )
     assert found.stdout.strip() == "[]", found.stdout
+
+
+class _WatchedSettings(types.ModuleType):
+    """``geo.settings`` that records every assignment made to it."""
+
+    assigned: ClassVar[list[str]] = []
+
+    def __setattr__(self, name: str, value: object) -> None:
+        _WatchedSettings.assigned.append(name)
+        super().__setattr__(name, value)
+
+
+def _settings_values() -> dict[str, str]:
+    values = vars(settings).items()
+    return {name: repr(value) for name, value in values if not name.startswith("__")}
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["build"],
+        ["figure", "overview", "--dpi", "20"],
+        ["scenario", str(EXAMPLE / "suining_guangan.toml")],
+        ["coverage", "--json"],
+    ],
+    ids=["build", "figure", "scenario", "coverage"],
+)
+def test_a_command_leaves_the_settings_as_they_were(
+    runner, built, tmp_path, monkeypatch, arguments
+):
+    # The session's cache holds the analysis: each command only writes its outputs. The
+    # build's slowest writers are left out (what they write does not touch the settings).
+    monkeypatch.setattr(build_module, "write_geopackage", lambda _, path: path)
+    monkeypatch.setattr(build_module, "write_geoparquet", lambda _, path: [path])
+    monkeypatch.setattr(build_module, "write_pages", lambda *_, **__: [])
+    before = _settings_values()
+    _WatchedSettings.assigned = []
+    settings.__class__ = _WatchedSettings
+    try:
+        result = runner.invoke(cli, [*arguments, "--out", str(tmp_path / "out")])
+    finally:
+        assigned = list(_WatchedSettings.assigned)
+        settings.__class__ = types.ModuleType
+    assert result.exit_code == 0, result.output
+    assert assigned == []
+    assert _settings_values() == before
+
+
+def test_the_default_radii_given_in_any_order_reuse_the_builds_analysis(
+    runner, built, tmp_path, monkeypatch
+):
+    def not_again(**_):
+        raise AssertionError("the analysis was computed again")
+
+    monkeypatch.setattr("geo.analysis.stage._analyse", not_again)
+    radii = ["--radius", "30", "--radius", "5", "--radius", "10.0", "--radius", "5"]
+    result = runner.invoke(cli, ["coverage", *radii, "--json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert {row["radius_km"] for row in json.loads(result.output)} == {5.0, 10.0, 30.0}
+
+
+def test_a_bad_radius_is_refused_once_by_the_library_naming_it(runner, tmp_path):
+    result = runner.invoke(cli, ["coverage", "--radius", "-5", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "catchment radius: -5 km is not positive" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()

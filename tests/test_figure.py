@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import shutil
 import struct
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from pyproj import Geod, Transformer
 
 from geo import settings
+from geo._stages import cached_stage
 from geo.analysis.stage import Analysis, analyse
 from geo.cli.commands import cli
 from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES
@@ -247,7 +249,7 @@ def test_an_unknown_map_is_refused_in_one_line_before_any_work():
 def test_the_figure_command_writes_the_named_map_and_the_index(analysis, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "figure_dpi", DPI)
     # The command's own analysis is the build's (tested there): reuse this module's.
-    monkeypatch.setattr("geo.analysis.stage.analyse", lambda **_: analysis)
+    monkeypatch.setattr("geo.outputs.build.analyse", lambda **_: analysis)
     (tmp_path / "maps").mkdir()
     (tmp_path / "maps" / "corridor.html").write_text("<p>map</p>")
     result = CliRunner().invoke(cli, ["figure", "corridor", "--out", str(tmp_path)])
@@ -408,3 +410,64 @@ def test_the_view_takes_in_a_marker_just_beyond_what_it_fits_and_not_a_far_one()
     assert view(far) == ((x0, x1), (y0, y1))
     (_, _), (_, top) = view(near)
     assert top > near[0, 1]
+
+
+def test_a_failing_figure_run_leaves_the_output_folder_as_it_was(analysis, tmp_path, monkeypatch):
+    from geo.outputs import build as build_module
+
+    monkeypatch.setattr(settings, "figure_dpi", DPI)
+    monkeypatch.setattr(build_module, "analyse", lambda **_: analysis)
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "overview.png").write_bytes(b"the previous figure")
+    (out / "index.html").write_text("the previous page")
+    (out / "maps").mkdir()
+    (out / "maps" / "corridor.html").write_text("<p>map</p>")  # linked from the new page
+
+    def failing(**_):
+        raise RuntimeError("disk trouble")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(build_module, "write_index", failing)  # after the figure is drawn
+        with pytest.raises(RuntimeError, match="disk trouble"):
+            build_module.build_figures(["corridor"], out_dir=out)
+    assert sorted(path.name for path in (out / "figures").iterdir()) == ["overview.png"]
+    assert (out / "index.html").read_text() == "the previous page"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".out.lock", "out"]
+
+    figures, index = build_module.build_figures(["corridor"], out_dir=out)
+    assert figures == [out / "figures" / "corridor.png"] and index == out / "index.html"
+    assert (out / "figures" / "overview.png").read_bytes() == b"the previous figure"
+    page = index.read_text(encoding="utf-8")
+    assert 'src="figures/corridor.png"' in page and 'href="maps/corridor.html"' in page
+
+
+def test_the_figure_command_caches_in_the_out_folder(analysis, tmp_path, monkeypatch):
+    from geo.outputs import _context
+
+    monkeypatch.setattr(settings, "figure_dpi", DPI)
+    analysed_in = []
+
+    def analyse(**options):
+        analysed_in.append(options["cache_dir"])
+        return analysis
+
+    monkeypatch.setattr("geo.outputs.build.analyse", analyse)
+    # The land outlines the session cached, copied: the command reads them from --out's cache.
+    cache = tmp_path / "out" / "cache"
+    cache.mkdir(parents=True)
+    for entry in [*settings.cache_dir.glob("land-*"), *settings.cache_dir.glob("china-*")]:
+        shutil.copy(entry, cache / entry.name)
+    read_from = []
+
+    def recording(name, key, compute, **options):
+        read_from.append(options["cache_dir"])
+        return cached_stage(name, key, compute, **options)
+
+    monkeypatch.setattr(_context, "cached_stage", recording)
+    monkeypatch.setattr(settings, "cache_dir", None)
+    monkeypatch.setattr(settings, "out_dir", tmp_path / "default")
+    result = CliRunner().invoke(cli, ["figure", "corridor", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert analysed_in == [cache] and read_from and set(read_from) == {cache}
+    assert not (tmp_path / "default").exists()

@@ -159,3 +159,18 @@ def test_a_definition_with_a_byte_order_mark_reads_like_one_without(tmp_path):
     (with_bom,) = load_map_definitions(tmp_path)
     (plain,) = [d for d in load_map_definitions() if d.name == "overview"]
     assert with_bom == plain
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\u2028", "\x85"])
+@pytest.mark.parametrize("key", ["title_en", "label_zh"])
+def test_a_control_character_in_a_title_or_label_is_refused_as_in_the_csvs(
+    tmp_path, key, character
+):
+    text = _MAP.format(name="m", top="", group="")
+    escaped = f"\\u{ord(character):04X}"  # TOML strings take any character as \uXXXX
+    old = 'title_en = "Airports"' if key == "title_en" else 'label_zh = "机场"'
+    _write(tmp_path).write_text(text.replace(old, old[:-1] + escaped + '"'), encoding="utf-8")
+    message = _problems(tmp_path)
+    assert len(message.splitlines()) == 1, message
+    assert "m.toml: map 'm'" in message and f"key {key!r} holds the control character" in message
+    assert f"U+{ord(character):04X}" in message

@@ -226,7 +226,7 @@ def test_a_truncated_bz2_file_is_named_in_one_line(track_file, tmp_path, monkeyp
 
 
 def test_the_graph_is_cached_in_the_cache_of_the_out_folder(track_file, tmp_path, monkeypatch):
-    monkeypatch.delattr(osm.settings, "cache_dir")
+    monkeypatch.setattr(osm.settings, "cache_dir", None)
     result = CliRunner().invoke(
         cli, ["osm", "--out", str(tmp_path / "out"), "--source", str(track_file)]
     )

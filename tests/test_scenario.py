@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import json
+import multiprocessing
+import os
 import shutil
+import signal
+import time
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +25,7 @@ from geo.analysis import coverage
 from geo.cli.commands import cli
 from geo.errors import LayerValidationError
 from geo.scenario import compare as scenario
+from geo.scenario import outputs as scenario_outputs
 from geo.scenario.compare import (
     BASE_LAYERS,
     cached_base_analysis,
@@ -25,6 +33,8 @@ from geo.scenario.compare import (
     read_proposal,
     write_outputs,
 )
+from geo.scenario.proposal import proposal_records
+from geo.scenario.results import Comparison
 from geo.sources._schema import LAYER_SPECS
 from geo.sources.layers import load_layers
 
@@ -213,6 +223,96 @@ def test_the_outputs_are_written_and_the_title_stays_text(surface, tmp_path):
     html = page.read_text(encoding="utf-8")
     assert "<script>alert(1)" not in html and "<b>bold</b>" not in html
     assert "alert(1)" in html and "bold" in html  # shown as text
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def rewritten(surface, tmp_path) -> tuple[Comparison, Path]:
+    """A comparison whose outputs a previous run already wrote; the folder it wrote them to."""
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)])
+    result = compare(read_proposal(path), surface)
+    out = tmp_path / "out"
+    write_outputs(result, out_dir=out, offline=True)
+    folder = out / "scenarios" / "test-line"
+    (folder / "notes.txt").write_text("mine")  # a planner's own file beside the outputs
+    # The next run writes different bytes: a file kept from before is told apart.
+    result.proposal = dataclasses.replace(result.proposal, title="测试 · Test line, second run")
+    return result, folder
+
+
+def test_a_scenario_run_failing_after_its_first_file_leaves_the_previous_folder_whole(
+    rewritten, monkeypatch
+):
+    result, folder = rewritten
+    before = _hashes(folder)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(scenario_outputs, "write_csv", failing)  # after the GeoPackage
+    with pytest.raises(RuntimeError, match="disk trouble"):
+        write_outputs(result, out_dir=folder.parent.parent, offline=True)
+    assert _hashes(folder) == before
+    assert sorted(path.name for path in folder.parent.iterdir()) == ["test-line"]
+    monkeypatch.undo()
+    write_outputs(result, out_dir=folder.parent.parent, offline=True)
+    after = _hashes(folder)
+    assert set(after) == set(before) and after["notes.txt"] == before["notes.txt"]
+    assert after["map.html"] != before["map.html"]
+
+
+def _write_announcing(result: Comparison, out: Path, reached: Event, step: int) -> None:
+    """Run in a forked child: write a comparison, saying when its ``step``-th file starts."""
+    count = 0
+
+    def announcing(write):
+        def wrapper(*args, **kwargs):
+            nonlocal count
+            count += 1
+            if count == step:
+                reached.set()
+            return write(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("write_geopackage", "write_csv", "write_page"):
+        setattr(scenario_outputs, name, announcing(getattr(scenario_outputs, name)))
+    write_outputs(result, out_dir=out, offline=True)
+
+
+def test_a_scenario_run_killed_at_any_moment_leaves_the_previous_folder_whole(rewritten):
+    result, folder = rewritten
+    context = multiprocessing.get_context("fork")
+    for step, delay in ((1, 0.0), (1, 0.2), (2, 0.0), (3, 0.0), (3, 0.05)):
+        before = _hashes(folder)
+        inodes = {name: (folder / name).stat().st_ino for name in before}
+        reached = context.Event()
+        child = context.Process(
+            target=_write_announcing, args=(result, folder.parent.parent, reached, step)
+        )
+        child.start()
+        assert reached.wait(timeout=60), step
+        time.sleep(delay)
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        after = _hashes(folder)
+        assert set(after) == set(before), (step, delay)
+        # Whole as a set: every file is the previous run's (same inode, same bytes) or new.
+        kept = [name for name in after if (folder / name).stat().st_ino == inodes[name]]
+        outputs = [name for name in after if name != "notes.txt"]
+        assert not set(outputs) & set(kept) or set(outputs) <= set(kept), (step, delay, kept)
+        assert all(after[name] == before[name] for name in kept)
+    write_outputs(result, out_dir=folder.parent.parent, offline=True)
+    assert sorted(path.name for path in folder.parent.iterdir()) == ["test-line"]
+    assert not [path for path in folder.rglob(".*") if path.is_file()]
 
 
 def _invalid(case: str, folder: Path) -> tuple[Path, list[str]]:
@@ -415,3 +515,61 @@ def test_the_comparison_page_opens_offline_with_both_maps_drawn(examples_out):
                 assert frame.locator(".leaflet-interactive").count() > 10
         assert report.blocked_requests == [] and report.page_errors == []
         assert report.console_errors == []
+
+
+def _refusal(path: Path, base=None) -> str:
+    with pytest.raises(LayerValidationError) as error:
+        proposal = read_proposal(path)
+        proposal_records(proposal, base or {})
+    assert len(error.value.problems) == 1, error.value.problems
+    return str(error.value.problems[0])
+
+
+def test_a_layers_folder_outside_the_proposal_is_refused_in_one_line(tmp_path):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)])
+    (tmp_path / "elsewhere").mkdir()
+    for layers in ("../elsewhere", str(tmp_path / "elsewhere"), "rows/../.."):
+        path.write_text(
+            f'name = "x"\ntitle = "t"\nbase = "after"\nlayers = "{layers}"\n', encoding="utf-8"
+        )
+        line = _refusal(path)
+        assert path.name in line and "'layers'" in line and "outside the proposal's folder" in line
+
+
+def test_a_symlink_out_of_the_proposal_is_refused(tmp_path, real):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)])
+    outside = tmp_path / "secret"
+    shutil.copytree(tmp_path / "p" / "rows", outside)
+    shutil.rmtree(tmp_path / "p" / "rows")
+    (tmp_path / "p" / "rows").symlink_to(outside, target_is_directory=True)
+    assert "outside the proposal's folder" in _refusal(path)
+    # A link to one file out of the folder: named.
+    shutil.copytree(outside, tmp_path / "p" / "real_rows")
+    path.write_text(path.read_text(encoding="utf-8").replace('"rows"', '"real_rows"'))
+    stations = tmp_path / "p" / "real_rows" / "rail_stations.csv"
+    stations.unlink()
+    stations.symlink_to(outside / "rail_stations.csv")  # valid rows, but not the proposal's
+    line = _refusal(path, real)
+    assert "real_rows/rail_stations.csv" in line and "outside the proposal's folder" in line
+
+
+def test_a_control_character_in_a_proposal_title_is_refused(tmp_path):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING)], title="测试\\u0007 · Test")
+    line = _refusal(path)
+    assert "'title'" in line and "U+0007" in line
+
+
+def test_a_proposal_of_more_stations_than_the_limit_is_refused_before_any_work(
+    tmp_path, real, monkeypatch
+):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)])
+    monkeypatch.setattr(settings, "scenario_max_stations", 2)
+    records, _ = proposal_records(read_proposal(path), real)  # at the limit: read
+    assert len(records["rail_stations"]) == 2
+    monkeypatch.setattr(settings, "scenario_max_stations", 1)
+    monkeypatch.setattr(scenario, "analyse_network", None)  # never reached
+    result = CliRunner().invoke(cli, ["scenario", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = next(line for line in result.output.splitlines() if "scenario_max_stations" in line)
+    assert "rows/rail_stations.csv" in line and "2 stations, more than" in line and "(1)" in line
+    assert not (tmp_path / "out").exists()

@@ -153,8 +153,8 @@ def _nudge(value: Any) -> Any:
         return re.sub(r"\d", lambda digit: str((int(digit[0]) + 1) % 10), value, count=1)
     if isinstance(value, int | float):
         return value + 1
-    if isinstance(value, list):
-        return [_nudge(value[0]), *value[1:]]
+    if isinstance(value, list):  # an empty one too: a map group may have nothing to draw
+        return [_nudge(value[0]), *value[1:]] if value else [0]
     if isinstance(value, dict):
         first = next(iter(value))
         return {**value, first: _nudge(value[first])}

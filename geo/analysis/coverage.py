@@ -13,6 +13,7 @@ or on a Dask cluster.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -228,6 +229,7 @@ def coverage(
     radii_km: Sequence[float] | None = None,
     population: str | gpd.GeoDataFrame | None = None,
     scheduler: str | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Everything the coverage outputs need, from the built layers.
 
@@ -243,6 +245,8 @@ def coverage(
         (default ``settings.population_method``).
     scheduler
         Count the points on Dask: ``"local"`` or a scheduler's address (see ``covered_by``).
+    cache_dir
+        Folder of the cache of the population surface (default ``geo._io.cache_for()``).
 
     Returns
     -------
@@ -257,7 +261,7 @@ def coverage(
     counties = admin[admin["level"] == "county"]
     areas = catchments(stations, radii_km=radii)
     pieces, label, people_method = people_pieces(
-        admin, areas, population=chosen, scheduler=scheduler
+        admin, areas, population=chosen, scheduler=scheduler, cache_dir=cache_dir
     )
     method = METHOD.format(crs=areas.crs.name, people=people_method)
     table = summary(areas, pieces)
@@ -283,6 +287,7 @@ def people_pieces(
     *,
     population: str | gpd.GeoDataFrame | None = None,
     scheduler: str | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[gpd.GeoDataFrame, str, str]:
     """Every county's intersection with every catchment, with the people in it.
 
@@ -294,7 +299,7 @@ def people_pieces(
         The ``admin_areas`` layer.
     areas
         Catchments (``catchments``), in their metric CRS.
-    population, scheduler
+    population, scheduler, cache_dir
         As for ``coverage`` (default ``settings.population_method``).
 
     Returns
@@ -313,7 +318,7 @@ def people_pieces(
             raise ValueError(f"unknown population method {chosen!r}")
         from geo.analysis.population import method_text, population_surface
 
-        cells: gpd.GeoDataFrame = population_surface(admin)
+        cells: gpd.GeoDataFrame = population_surface(admin, cache_dir=cache_dir)
         label, people_method = "dasymetric", method_text()
     else:
         cells = chosen

@@ -293,17 +293,21 @@ def read_population(
 
 
 def for_access(
-    admin: gpd.GeoDataFrame, population: str | gpd.GeoDataFrame | None = None
+    admin: gpd.GeoDataFrame,
+    population: str | gpd.GeoDataFrame | None = None,
+    *,
+    cache_dir: Path | None = None,
 ) -> gpd.GeoDataFrame:
     """Return what ``drive_areas`` counts for a ``chengyu coverage --population`` choice.
 
-    The surface, the county polygons (areal), or the user's points or polygons.
+    The surface (cached in ``cache_dir``, default ``geo._io.cache_for()``), the county
+    polygons (areal), or the user's points or polygons.
     """
     chosen = settings.population_method if population is None else population
     if isinstance(chosen, str):
         if chosen == "areal":
             return admin[admin["level"] == "county"]
-        return population_surface(admin)
+        return population_surface(admin, cache_dir=cache_dir)
     if bool(chosen.geom_type.eq("Point").all()):
         return chosen
     return chosen.rename(columns={"population": "population_2020"})

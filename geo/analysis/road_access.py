@@ -83,7 +83,7 @@ def drive_areas(
         ``geo.analysis.coverage``), or county
         polygons with ``population_2020`` (areal weighting, for comparison).
     cache_dir
-        Folder of the cache (default ``settings.cache_dir``): the result depends only on the
+        Folder of the cache (default ``geo._io.cache_for()``): the result depends only on the
         stations, the settings and the graph's version, and the graph takes a second to load.
 
     Returns

@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo._io import OSM_GRAPH_FILE
+from geo._io import OSM_GRAPH_FILE, cache_for
 from geo._stages import cached_stage, frame_digest, inputs_key
 from geo.errors import Problem
 from geo.sources._schema import LAYER_NAMES
@@ -47,6 +47,7 @@ def analyse(
     population: str | gpd.GeoDataFrame | None = None,
     scheduler: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> Analysis:
     """Load and validate the source layers, then compute the derived ones, once per input.
 
@@ -65,9 +66,13 @@ def analyse(
         How people are counted (see ``geo.analysis.coverage.coverage``).
     on_step
         Called with the name of each analysis step of ``BUILD_STEPS`` once it is done.
+    cache_dir
+        Folder of the cache, of this stage and of those it uses (default
+        ``geo._io.cache_for()``).
     """
     radii = coverage_radii(radii_km)
-    track = Path(settings.cache_dir) / OSM_GRAPH_FILE
+    cache = cache_for() if cache_dir is None else cache_dir
+    track = cache / OSM_GRAPH_FILE
     options = [
         repr(radii),
         _population_key(population),
@@ -83,10 +88,11 @@ def analyse(
             population=population,
             scheduler=scheduler,
             on_step=on_step,
+            cache_dir=cache,
         )
 
     key = inputs_key(layers_dir=layers_dir, options=options)
-    analysed = cached_stage("analysis", key, compute)
+    analysed = cached_stage("analysis", key, compute, cache_dir=cache)
     analysed.key = key
     if not computed:
         for warning in analysed.warnings:
@@ -123,6 +129,7 @@ def _analyse(
     population: str | gpd.GeoDataFrame | None = None,
     scheduler: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> Analysis:
     """Compute the analysis (see ``analyse``).
 
@@ -143,29 +150,38 @@ def _analyse(
     from geo.networks.track_graph import layer_warnings
     from geo.sources.layers import load_layers
 
-    layers = route_layers(load_layers(layers_dir=layers_dir, on_layer=on_step))
-    warnings = layer_warnings(layers)
-    layers["rail_lines"] = drawn_sections(layers["rail_lines"], layers["rail_stations"])
+    layers = route_layers(
+        load_layers(layers_dir=layers_dir, on_layer=on_step, cache_dir=cache_dir),
+        cache_dir=cache_dir,
+    )
+    warnings = layer_warnings(layers, cache_dir=cache_dir)
+    layers["rail_lines"] = drawn_sections(
+        layers["rail_lines"], layers["rail_stations"], cache_dir=cache_dir
+    )
     layers["stations"] = physical_stations(layers["rail_stations"], layers["rail_lines"])
     layers["route_lengths"] = route_lengths(layers)
     lengths = length_table(layers, layers["route_lengths"])
     if on_step is not None:
         on_step("route_lengths")
     summary, layers["station_coverage"], layers["station_catchments"] = coverage(
-        layers, radii_km=radii_km, population=population, scheduler=scheduler
+        layers, radii_km=radii_km, population=population, scheduler=scheduler, cache_dir=cache_dir
     )
     layers["rail_reach"] = reach_areas(
         layers, origins=settings.reach_origins, minutes=settings.reach_minutes
     )
     layers["station_access"] = drive_areas(
-        layers["rail_stations"], population=for_access(layers["admin_areas"], population)
+        layers["rail_stations"],
+        population=for_access(layers["admin_areas"], population, cache_dir=cache_dir),
+        cache_dir=cache_dir,
     )
     if on_step is not None:
         on_step("coverage")
     return Analysis(layers, lengths, summary, calibration_table(layers), warnings)
 
 
-def drawn_sections(sections: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def drawn_sections(
+    sections: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, *, cache_dir: Path | None = None
+) -> gpd.GeoDataFrame:
     """Draw the rail sections along the track where one is known, as station chains elsewhere.
 
     The OpenStreetMap track that ``chengyu osm`` cached comes first; what it leaves as station
@@ -178,6 +194,9 @@ def drawn_sections(sections: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gp
     ----------
     sections, stations
         The ``rail_lines`` and ``rail_stations`` layers.
+    cache_dir
+        Folder of the cache: the OpenStreetMap track and the railway graph (default
+        ``geo._io.cache_for()``).
 
     Returns
     -------
@@ -187,8 +206,8 @@ def drawn_sections(sections: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gp
     from geo.networks.osm_track import cached_rail_graph, snap_sections
     from geo.networks.track_graph import rail_track_graph
 
-    track = cached_rail_graph()
+    track = cached_rail_graph(cache_dir)
     if track is not None:
         sections = snap_sections(sections, stations, track)
-    railway = rail_track_graph()
+    railway = rail_track_graph(cache_dir=cache_dir)
     return snap_sections(sections, stations, railway, source="osm_railway_graph")

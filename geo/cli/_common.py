@@ -18,7 +18,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from geo import settings
-from geo.errors import ChengyuError
+from geo._io import cache_for
+from geo.errors import ChengyuError, OptionError
 from geo.sources._validate import option_problem
 
 if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs them
@@ -47,10 +48,22 @@ _out_option = click.option(
 )
 
 
+def _folders(out_dir: Path | None) -> tuple[Path, Path]:
+    """Return the output folder of ``--out`` and its cache folder, resolved once per command.
+
+    Passed down to the library as ``out_dir`` and ``cache_dir``: nothing is written into
+    ``settings``.
+    """
+    out = Path(out_dir or settings.out_dir)
+    return out, cache_for(out)
+
+
 @contextmanager
 def _errors_as_messages() -> Iterator[None]:
     try:
         yield
+    except OptionError as error:  # checked by the library, once: still a usage error (exit 2)
+        raise click.UsageError(str(error)) from None
     except ChengyuError as error:
         _fail(str(error))
     except OSError as error:  # a read-only folder, a full disk: one line, not a traceback

@@ -13,13 +13,13 @@ from geo import settings
 from geo.cli._common import (
     _cell,
     _errors_as_messages,
+    _folders,
     _json_option,
     _layers_option,
     _offline_option,
     _out,
     _out_option,
     _plain_rows,
-    _positive,
     _print_json,
     _progress,
 )
@@ -48,6 +48,7 @@ def _write(
     """Write ``outputs`` (from the cached analysis when it can) with a progress bar."""
     from geo.outputs.build import steps_for, write_outputs
 
+    out, cache = _folders(out_dir)
     with _errors_as_messages(), _progress(steps_for(outputs), "building") as progress:
         task = progress.task_ids[0]
 
@@ -56,7 +57,8 @@ def _write(
 
         return write_outputs(
             outputs,
-            out_dir=out_dir,
+            out_dir=out,
+            cache_dir=cache,
             layers_dir=layers_dir,
             radii_km=radii_km,
             population=population,
@@ -145,20 +147,13 @@ def figure_command(
 
     Also rewrites out/index.html, which shows the figures as the maps' thumbnails.
     """
-    from geo.analysis.stage import analyse
-    from geo.outputs.figure import select_definitions, write_figures
-    from geo.outputs.index_page import write_index
+    from geo.outputs.build import build_figures
 
+    out, cache = _folders(out_dir)
     with _errors_as_messages():
-        select_definitions(names)
-        analysed = analyse(layers_dir=layers_dir)
-        paths = write_figures(analysed.layers, names=names, out_dir=out_dir, fmt=fmt, dpi=dpi)
-        # The planners' page links the figures and shows them as thumbnails.
-        index = write_index(
-            layers=analysed.layers,
-            lengths=analysed.lengths,
-            coverage=analysed.coverage,
-            out_dir=out_dir,
+        # The planners' page links the figures and shows them as thumbnails: written with them.
+        paths, index = build_figures(
+            names, out_dir=out, layers_dir=layers_dir, fmt=fmt, dpi=dpi, cache_dir=cache
         )
     for path in [*paths, index]:
         _out.print(f"wrote {path}")
@@ -250,7 +245,6 @@ def _length_table(rows: pd.DataFrame, *, title: str) -> Table:
     "radii",
     type=float,
     multiple=True,
-    callback=_positive("max_radius_km", "km"),
     help="Catchment radius in km (repeatable) [default: 5, 10, 30 — conventions, not times].",
 )
 @click.option(
@@ -310,8 +304,9 @@ def coverage_command(
         from geo.sources.layers import load_layers
 
         with _errors_as_messages():
-            admin = load_layers(["admin_areas"], layers_dir=layers_dir)["admin_areas"]
-            chosen = read_population(Path(population), admin=admin, weight=weight)
+            _, cache = _folders(out_dir)
+            admin = load_layers(["admin_areas"], layers_dir=layers_dir, cache_dir=cache)
+            chosen = read_population(Path(population), admin=admin["admin_areas"], weight=weight)
     analysed, written = _write(
         ("coverage.csv", "coverage_by_county.csv"),
         layers_dir=layers_dir,

@@ -15,6 +15,7 @@ from geo import settings
 from geo.cli._common import (
     _cell,
     _errors_as_messages,
+    _folders,
     _layers_option,
     _offline_option,
     _out,
@@ -41,11 +42,11 @@ def osm_command(out_dir: Path | None, source: str) -> None:
     redraws each section along the track where its stations snap to it, and says which
     sections are on the track.
     """
-    from geo._io import cache_for
     from geo.networks.osm_track import refresh
 
+    _, cache = _folders(out_dir)
     with _errors_as_messages():
-        path = refresh(source, cache_dir=cache_for(Path(out_dir or settings.out_dir)))
+        path = refresh(source, cache_dir=cache)
     _out.print(
         f"cached the rail graph from {escape(source)} in {path}; run chengyu build to use it"
     )
@@ -73,9 +74,12 @@ def scenario_command(
     """
     from geo.scenario.compare import comparison_table, run_scenarios
 
+    out, cache = _folders(out_dir)
     with _errors_as_messages():
-        results = run_scenarios(files, layers_dir=layers_dir, out_dir=out_dir, offline=offline)
-        index = _refresh_index(layers_dir, out_dir)
+        results = run_scenarios(
+            files, layers_dir=layers_dir, out_dir=out, offline=offline, cache_dir=cache
+        )
+        index = _refresh_index(layers_dir, out, cache)
     if as_json:
         data = [result.to_dict() for result in results]
         click.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
@@ -103,22 +107,26 @@ def scenario_command(
         _out.print(escape(f"wrote {index}"))
 
 
-def _refresh_index(layers_dir: Path | None, out_dir: Path | None) -> Path | None:
+def _refresh_index(layers_dir: Path | None, out: Path, cache: Path) -> Path | None:
     """Rewrite ``out/index.html``, if a build wrote one, so that it links the proposals.
 
-    From the cached analysis (computed again only when its inputs changed).
+    From the cached analysis (computed again only when its inputs changed); under the output
+    folder's lock, as a build writes it, and atomically.
     """
-    from geo import settings
+    from geo._io import output_lock
     from geo.analysis.stage import analyse
     from geo.outputs.index_page import INDEX_NAME, write_index
 
-    out = Path(out_dir or settings.out_dir)
-    if not (out / INDEX_NAME).is_file():
-        return None
-    analysed = analyse(layers_dir=layers_dir)
-    return write_index(
-        layers=analysed.layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=out
-    )
+    with output_lock(out):
+        if not (out / INDEX_NAME).is_file():
+            return None
+        analysed = analyse(layers_dir=layers_dir, cache_dir=cache)
+        return write_index(
+            layers=analysed.layers,
+            lengths=analysed.lengths,
+            coverage=analysed.coverage,
+            out_dir=out,
+        )
 
 
 def _signed(column: str, value: object) -> str:

@@ -83,7 +83,7 @@ def rail_route(
     """Route a rail leg through ``points`` in order on scgraph_data's world railway graph.
 
     The graph is derived from OpenStreetMap and loads in seconds, so the routed geometry is
-    cached (``settings.cache_dir``) under a key of the points and the graph's version.
+    cached (in ``cache_dir``) under a key of the points and the graph's version.
 
     Parameters
     ----------
@@ -92,7 +92,7 @@ def rail_route(
     max_snap_km
         How far a point may lie from the nearest railway node.
     cache_dir
-        Folder of the cache (default ``settings.cache_dir``).
+        Folder of the cache (default ``geo._io.cache_for()``).
 
     Returns
     -------
@@ -140,7 +140,7 @@ def road_route(
         Longest path allowed, as a multiple of the leg's straight line (default
         ``settings.road_route_max_detour``).
     cache_dir
-        Folder of the cache (default ``settings.cache_dir``).
+        Folder of the cache (default ``geo._io.cache_for()``).
 
     Returns
     -------

@@ -35,7 +35,7 @@ from shapely import LineString, Point
 
 from geo import settings
 from geo._geodesy import geodesic_km, length_km, nearest
-from geo._io import OSM_GRAPH_FILE, atomic_path, cache_file
+from geo._io import OSM_GRAPH_FILE, atomic_path, cache_file, cache_for
 from geo.errors import ChengyuError
 from geo.sources._schema import TRACK_SOURCES
 from geo.utils import log
@@ -75,7 +75,7 @@ def _rail_tags() -> Iterator[Any]:
         ox.settings.useful_tags_way = previous
 
 
-def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
+def rail_graph_from_file(path: Path, *, cache_dir: Path | None = None) -> nx.MultiDiGraph:
     """Return the ``railway=rail`` graph of a local OpenStreetMap file (``.osm``, ``.osm.bz2``).
 
     Raises
@@ -86,7 +86,7 @@ def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
     if not path.is_file():
         raise ChengyuError(f"{path}: no such OpenStreetMap file")
     if path.name.endswith(".pbf"):
-        path = _rail_ways_of_pbf(path)
+        path = _rail_ways_of_pbf(path, cache_dir=cache_for() if cache_dir is None else cache_dir)
     try:
         with _rail_tags() as ox:
             graph = ox.graph_from_xml(path, bidirectional=True, simplify=True, retain_all=True)
@@ -97,7 +97,7 @@ def rail_graph_from_file(path: Path) -> nx.MultiDiGraph:
     return _only_rail(graph, origin=str(path))
 
 
-def _rail_ways_of_pbf(path: Path) -> Path:
+def _rail_ways_of_pbf(path: Path, *, cache_dir: Path) -> Path:
     """Filter a ``.osm.pbf`` to its ``railway=rail`` ways and their nodes, as OSM XML.
 
     osmnx reads XML only; a regional extract is far too large for that, so pyosmium keeps the
@@ -108,7 +108,7 @@ def _rail_ways_of_pbf(path: Path) -> Path:
     except ImportError as error:
         raise ChengyuError(f"{path}: reading .osm.pbf needs the osmium package") from error
     target = cache_file(
-        Path(settings.cache_dir),
+        cache_dir,
         "osm-rail",
         [str(path.resolve()), str(path.stat().st_mtime_ns)],
         ".osm",
@@ -200,10 +200,13 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
 
     The cache is written atomically, so a failed refresh leaves the previous graph in use.
     """
+    folder = cache_for() if cache_dir is None else cache_dir
     graph = (
-        rail_graph_from_overpass() if source == "overpass" else rail_graph_from_file(Path(source))
+        rail_graph_from_overpass()
+        if source == "overpass"
+        else rail_graph_from_file(Path(source), cache_dir=folder)
     )
-    target = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
+    target = folder / CACHED_GRAPH
     with atomic_path(target) as temporary:
         _osmnx().save_graphml(graph, temporary)
     return target
@@ -211,7 +214,7 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
 
 def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
     """Return the rail graph kept by the last ``refresh``, or ``None`` if there is none."""
-    path = Path(cache_dir or settings.cache_dir) / CACHED_GRAPH
+    path = (cache_for() if cache_dir is None else cache_dir) / CACHED_GRAPH
     return _osmnx().load_graphml(path) if path.is_file() else None
 
 

@@ -7,6 +7,8 @@ straight through their waypoints; ``route_layers`` routes them on the networks o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 
@@ -20,7 +22,7 @@ from geo.utils import log
 __all__ = ["route_layers"]
 
 
-def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _route_expressways(frame: gpd.GeoDataFrame, *, cache_dir: Path | None) -> gpd.GeoDataFrame:
     """Expressways in service along the highway graph; the others stay straight."""
     spec = LAYER_SPECS["expressways"]
     problems: list[Problem] = []
@@ -32,7 +34,7 @@ def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if row.status == "operating":
             points = [(lon, lat) for _, lon, lat in parse_waypoints(str(row.waypoints))]
             try:
-                line, share = freight.road_route(points)
+                line, share = freight.road_route(points, cache_dir=cache_dir)
             except RoutingError as error:
                 problems.append(Problem(spec.file_name, str(row.id), "waypoints", str(error)))
         geometries.append(line)
@@ -46,7 +48,9 @@ def _route_expressways(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return routed
 
 
-def route_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+def route_layers(
+    layers: dict[str, gpd.GeoDataFrame], *, cache_dir: Path | None = None
+) -> dict[str, gpd.GeoDataFrame]:
     """Route the lines drawn straight at loading on their networks.
 
     The stage after ``load_layers`` (which only loads and checks): expressways in service
@@ -57,6 +61,8 @@ def route_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFr
     ----------
     layers
         Layers from ``load_layers``; those not routed are returned as given.
+    cache_dir
+        Folder of the cache of the routes (default ``geo._io.cache_for()``).
 
     Returns
     -------
@@ -72,12 +78,14 @@ def route_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFr
     routed = dict(layers)
     if "expressways" in layers:
         try:
-            routed["expressways"] = _route_expressways(layers["expressways"])
+            routed["expressways"] = _route_expressways(layers["expressways"], cache_dir=cache_dir)
         except LayerValidationError as error:
             problems += error.problems
     if "corridor_routes" in layers:
         try:
-            routed["corridor_routes"] = _route_layers(layers["corridor_routes"])
+            routed["corridor_routes"] = _route_layers(
+                layers["corridor_routes"], cache_dir=cache_dir
+            )
         except LayerValidationError as error:
             problems += error.problems
     if problems:
@@ -85,7 +93,7 @@ def route_layers(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFr
     return routed
 
 
-def _route_layers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _route_layers(frame: gpd.GeoDataFrame, *, cache_dir: Path | None) -> gpd.GeoDataFrame:
     """Corridor legs on the sea lanes and the railway graph; schematic legs stay straight."""
     spec = LAYER_SPECS["corridor_routes"]
     frame = frame.copy()
@@ -101,7 +109,9 @@ def _route_layers(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 if row.routing == "searoute":
                     line = freight.sea_route(ends[0], ends[1])
                 else:
-                    line, off_network = freight.rail_route(list(row.geometry.coords))
+                    line, off_network = freight.rail_route(
+                        list(row.geometry.coords), cache_dir=cache_dir
+                    )
             except RoutingError as error:
                 problems.append(Problem(spec.file_name, str(row.id), "routing", str(error)))
         geometries.append(line)

@@ -42,7 +42,7 @@ def rail_graph_segments(
     """Return the railway graph's edges inside ``bounds``, as rows ``lon1, lat1, lon2, lat2``.
 
     Loading scgraph_data's world railway graph takes seconds, so the region's edges are
-    cached (``settings.cache_dir``) under a key of the bounds and the graph's version.
+    cached (in ``cache_dir``) under a key of the bounds and the graph's version.
 
     Parameters
     ----------
@@ -50,7 +50,7 @@ def rail_graph_segments(
         ``(lon_min, lat_min, lon_max, lat_max)`` (default ``settings.region_bounds``),
         widened by half a degree.
     cache_dir
-        Folder of the cache (default ``settings.cache_dir``).
+        Folder of the cache (default ``geo._io.cache_for()``).
     """
     lon_min, lat_min, lon_max, lat_max = bounds or settings.region_bounds
     key = [version("scgraph"), version("scgraph_data"), repr((lon_min, lat_min, lon_max, lat_max))]
@@ -192,6 +192,7 @@ def stations_far_from_rail_graph(
     limit_km: float | None = None,
     exceptions: Mapping[str, str] | None = None,
     file: str = "rail_stations.csv",
+    cache_dir: Path | None = None,
 ) -> list[Problem]:
     """Warnings for operating stations farther than ``limit_km`` from the railway graph.
 
@@ -210,6 +211,8 @@ def stations_far_from_rail_graph(
         ``settings.rail_graph_exceptions``).
     file
         File name used in the warnings.
+    cache_dir
+        Folder of the cache of the railway graph (default ``geo._io.cache_for()``).
 
     Returns
     -------
@@ -223,7 +226,7 @@ def stations_far_from_rail_graph(
     if operating.empty:
         return []
     places = [(point.x, point.y) for point in operating.geometry]
-    distances = distances_to_rail_graph_km(places)
+    distances = distances_to_rail_graph_km(places, cache_dir=cache_dir)
     warnings = [
         Problem(
             file,
@@ -243,11 +246,16 @@ def stations_far_from_rail_graph(
     return warnings
 
 
-def layer_warnings(layers: Mapping[str, gpd.GeoDataFrame]) -> list[Problem]:
-    """Every plausibility warning of the loaded layers, each also written to the log."""
+def layer_warnings(
+    layers: Mapping[str, gpd.GeoDataFrame], *, cache_dir: Path | None = None
+) -> list[Problem]:
+    """Every plausibility warning of the loaded layers, each also written to the log.
+
+    ``cache_dir``: folder of the cache of the railway graph (default ``geo._io.cache_for()``).
+    """
     warnings = []
     if "rail_stations" in layers:
-        warnings += stations_far_from_rail_graph(layers["rail_stations"])
+        warnings += stations_far_from_rail_graph(layers["rail_stations"], cache_dir=cache_dir)
     for warning in warnings:
         log(f"warning: {warning}", level=logging.WARNING)
     return warnings

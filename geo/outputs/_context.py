@@ -18,6 +18,7 @@ import pyogrio
 import shapely
 
 from geo import settings
+from geo._io import cache_for
 from geo._stages import GEOPARQUET, RAW, cached_stage
 from geo.utils import log
 
@@ -92,13 +93,18 @@ def _outlines(countries: tuple[str, ...], cache_dir: str) -> gpd.GeoDataFrame:
 
 
 def context_land(
-    bounds: Sequence[float], *, countries: Sequence[str] | None = None
+    bounds: Sequence[float],
+    *,
+    countries: Sequence[str] | None = None,
+    cache_dir: Path | None = None,
 ) -> gpd.GeoDataFrame:
     """Countries whose outline meets ``bounds`` (lon_min, lat_min, lon_max, lat_max), in WGS84.
 
-    Columns ``iso3``, ``name_zh``, ``name_en`` and the geometry clipped to the bounds.
+    Columns ``iso3``, ``name_zh``, ``name_en`` and the geometry clipped to the bounds. The
+    outlines are cached in ``cache_dir`` (default ``geo._io.cache_for()``).
     """
-    land = _land(tuple(countries or settings.figure_context_countries), str(settings.cache_dir))
+    cache = cache_for() if cache_dir is None else cache_dir
+    land = _land(tuple(countries or settings.figure_context_countries), str(cache))
     box = shapely.box(*bounds)
     shown = land[land.intersects(box)].copy()
     shown["geometry"] = shapely.intersection(shapely.make_valid(shown.geometry.to_numpy()), box)

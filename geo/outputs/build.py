@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,8 @@ from geo.analysis._counting import check_scheduler
 from geo.analysis.stage import ANALYSIS_STEPS, Analysis, analyse
 from geo.errors import OptionError
 from geo.outputs.export import write_csv, write_geopackage, write_geoparquet
+from geo.outputs.figure import FORMATS as FIGURE_FORMATS
+from geo.outputs.figure import select_definitions, write_figures
 from geo.outputs.index_page import write_index
 from geo.outputs.webmap import render_maps, write_pages
 from geo.sources._validate import option_problem
@@ -100,6 +102,7 @@ def write_outputs(
     scheduler: str | None = None,
     offline_maps: bool = False,
     on_step: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[Analysis, dict[str, list[Path]]]:
     """Write some of the build's outputs from the (cached) analysis; leave the others as they are.
 
@@ -127,6 +130,9 @@ def write_outputs(
         Write self-contained maps that make no request (see ``geo.outputs.webmap.make_map``).
     on_step
         Called with the name of each step of ``steps_for(outputs)`` once it is done.
+    cache_dir
+        Folder of the cache (default ``geo._io.cache_for(out_dir)``: ``out_dir/cache`` unless
+        ``settings.cache_dir`` is set).
 
     Returns
     -------
@@ -137,6 +143,7 @@ def write_outputs(
     if unknown:
         raise ValueError(f"unknown outputs {unknown}; expected some of {list(BUILD_OUTPUTS)}")
     out = Path(out_dir or settings.out_dir)
+    cache = cache_for(out) if cache_dir is None else cache_dir
     check_options(radii_km)
     check_scheduler(scheduler, connect=True)
     # Map definitions are checked before anything is written: a bad TOML found after the
@@ -146,18 +153,21 @@ def write_outputs(
         load_map_definitions()
     steps = _by_step(outputs)
     chosen = [name for names in steps.values() for name in names]
-    with output_lock(out), _cache_beside(out), staged_output(out, outputs=chosen) as stage:
+    with output_lock(out), staged_output(out, outputs=chosen) as stage:
         analysed = analyse(
             layers_dir=layers_dir,
             radii_km=radii_km,
             population=population,
             scheduler=scheduler,
             on_step=on_step,
+            cache_dir=cache,
         )
         written: dict[str, list[Path]] = {}
         for step, names in steps.items():
             for name in names:
-                written[name] = _write_output(name, analysed, stage, offline_maps=offline_maps)
+                written[name] = _write_output(
+                    name, analysed, stage, out=out, offline_maps=offline_maps, cache_dir=cache
+                )
             if on_step is not None:
                 on_step(step)
     return analysed, {
@@ -165,7 +175,9 @@ def write_outputs(
     }
 
 
-def _write_output(name: str, analysed: Analysis, stage: Path, *, offline_maps: bool) -> list[Path]:
+def _write_output(
+    name: str, analysed: Analysis, stage: Path, *, out: Path, offline_maps: bool, cache_dir: Path
+) -> list[Path]:
     """Write one entry of ``BUILD_OUTPUTS`` into the staging folder; return its files."""
     layers = analysed.layers
     path = stage / name
@@ -182,15 +194,19 @@ def _write_output(name: str, analysed: Analysis, stage: Path, *, offline_maps: b
     if name in tables:
         return [write_csv(tables[name], path)]
     if name == "maps":
-        return _write_maps(analysed, stage / "maps", offline=offline_maps)
+        return _write_maps(analysed, stage / "maps", offline=offline_maps, cache_dir=cache_dir)
     return [
         write_index(
-            layers=layers, lengths=analysed.lengths, coverage=analysed.coverage, out_dir=stage
+            layers=layers,
+            lengths=analysed.lengths,
+            coverage=analysed.coverage,
+            out_dir=stage,
+            swapped_into=out,
         )
     ]
 
 
-def _write_maps(analysed: Analysis, folder: Path, *, offline: bool) -> list[Path]:
+def _write_maps(analysed: Analysis, folder: Path, *, offline: bool, cache_dir: Path) -> list[Path]:
     """Write the maps of ``analysed``, rendered again only when the maps' inputs changed.
 
     The pages depend on the analysis, the map definitions, the package's code and the
@@ -198,7 +214,7 @@ def _write_maps(analysed: Analysis, folder: Path, *, offline: bool) -> list[Path
     """
 
     def render() -> dict[str, str]:
-        return render_maps(analysed.layers, offline=offline)
+        return render_maps(analysed.layers, offline=offline, cache_dir=cache_dir)
 
     if not analysed.key:
         pages = render()
@@ -209,7 +225,7 @@ def _write_maps(analysed: Analysis, folder: Path, *, offline: bool) -> list[Path
             f"offline={offline}",
             *(package_version(name) for name in _MAP_PACKAGES),
         ]
-        pages = cached_stage("maps", key, render)
+        pages = cached_stage("maps", key, render, cache_dir=cache_dir)
     return write_pages(pages, folder, offline=offline)
 
 
@@ -222,6 +238,7 @@ def build(
     scheduler: str | None = None,
     offline_maps: bool = False,
     on_step: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> BuildResult:
     """Load and validate every layer, measure the routes, and write every output.
 
@@ -240,6 +257,7 @@ def build(
         scheduler=scheduler,
         offline_maps=offline_maps,
         on_step=on_step,
+        cache_dir=cache_dir,
     )
     layers = analysed.layers
     counts = {name: len(frame) for name, frame in layers.items()}
@@ -291,6 +309,63 @@ def build_maps(
     return written["maps"]
 
 
+def build_figures(
+    names: Sequence[str] = (),
+    *,
+    out_dir: Path | None = None,
+    layers_dir: Path | None = None,
+    fmt: str = "png",
+    dpi: int | None = None,
+    cache_dir: Path | None = None,
+) -> tuple[list[Path], Path]:
+    """Draw figures of the map definitions into ``out_dir/figures`` and write the index page.
+
+    The analysis comes from the cache when it can (see ``write_outputs``). The figures and
+    ``index.html``, which shows them as the maps' thumbnails, are written as a build's
+    outputs are: into a staging folder swapped in as a set, under the output folder's lock.
+    Figures of other maps already in ``out_dir/figures`` are kept.
+
+    Parameters
+    ----------
+    names
+        Map names (default: every map definition).
+    out_dir
+        Output folder (default ``settings.out_dir``).
+    layers_dir
+        Folder of the layer sources (default ``settings.layers_dir``).
+    fmt, dpi
+        File format and PNG resolution (see ``geo.outputs.figure.write_figures``).
+    cache_dir
+        Folder of the cache (default ``geo._io.cache_for(out_dir)``).
+
+    Returns
+    -------
+    figures, index
+        The figures written and the index page, under ``out_dir``.
+    """
+    out = Path(out_dir or settings.out_dir)
+    cache = cache_for(out) if cache_dir is None else cache_dir
+    # Checked before any work: an unknown name or format is one line, nothing written.
+    select_definitions(names)
+    if fmt not in FIGURE_FORMATS:
+        raise OptionError(f"figure format {fmt!r}: use one of {', '.join(FIGURE_FORMATS)}")
+    with output_lock(out), staged_output(out, outputs=("figures", "index.html")) as stage:
+        analysed = analyse(layers_dir=layers_dir, cache_dir=cache)
+        if (out / "figures").is_dir():
+            shutil.copytree(out / "figures", stage / "figures")
+        figures = write_figures(
+            analysed.layers, names=names, out_dir=stage, fmt=fmt, dpi=dpi, cache_dir=cache
+        )
+        write_index(
+            layers=analysed.layers,
+            lengths=analysed.lengths,
+            coverage=analysed.coverage,
+            out_dir=stage,
+            swapped_into=out,
+        )
+    return [out / path.relative_to(stage) for path in figures], out / "index.html"
+
+
 def check_options(radii_km: Sequence[float] | None) -> None:
     """Refuse radii and time limits that are not positive, finite and sensible.
 
@@ -303,7 +378,7 @@ def check_options(radii_km: Sequence[float] | None) -> None:
         Naming the radius and the problem.
     """
     checks = [
-        ("--radius", "km", settings.max_radius_km, list(radii_km or ())),
+        ("catchment radius", "km", settings.max_radius_km, list(radii_km or ())),
         ("settings.reach_minutes", "minutes", settings.max_minutes, settings.reach_minutes),
         ("settings.access_minutes", "minutes", settings.max_minutes, settings.access_minutes),
     ]
@@ -312,16 +387,3 @@ def check_options(radii_km: Sequence[float] | None) -> None:
             message = option_problem(value, maximum=maximum, unit=unit)
             if message:
                 raise OptionError(f"{name}: {message}")
-
-
-@contextmanager
-def _cache_beside(out: Path) -> Iterator[None]:
-    """Keep the cache in ``out/cache`` during the build unless a cache folder was chosen."""
-    if "cache_dir" in vars(settings):
-        yield
-        return
-    settings.cache_dir = cache_for(out)
-    try:
-        yield
-    finally:
-        vars(settings).pop("cache_dir", None)

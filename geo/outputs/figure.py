@@ -36,7 +36,7 @@ from pyproj import Transformer
 
 from geo import settings
 from geo._geodesy import GEOD
-from geo._io import atomic_path
+from geo._io import atomic_path, cache_for
 from geo.analysis.coverage import covered_class
 from geo.errors import ChengyuError
 from geo.outputs._context import CONTEXT_CREDIT, context_land
@@ -243,7 +243,9 @@ def _north_arrow(
     ax.text(*tip, "N 北", ha="center", va="bottom", fontsize=9, weight="bold", zorder=20)
 
 
-def _draw_land(ax: Axes, to_lonlat: Transformer, crs: str) -> gpd.GeoDataFrame:
+def _draw_land(
+    ax: Axes, to_lonlat: Transformer, crs: str, *, cache_dir: Path | None
+) -> gpd.GeoDataFrame:
     """Draw China and its neighbours under everything; return them (projected) for labels."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     xs = np.linspace(x0, x1, 9)
@@ -252,7 +254,7 @@ def _draw_land(ax: Axes, to_lonlat: Transformer, crs: str) -> gpd.GeoDataFrame:
     edge_y = np.concatenate([np.full(9, y0), np.full(9, y1), ys, ys])
     lons, lats = to_lonlat.transform(edge_x, edge_y)
     view = (min(lons) - 1, max(min(lats) - 1, -85), max(lons) + 1, min(max(lats) + 1, 85))
-    land = context_land(view).to_crs(crs)
+    land = context_land(view, cache_dir=cache_dir).to_crs(crs)
     if len(land):
         land.plot(ax=ax, facecolor=_LAND, edgecolor="#9a9a9a", linewidth=0.5, zorder=0.5)
     # Name the countries around, not the one the whole map lies in.
@@ -340,6 +342,7 @@ def render_figure(
     path: Path,
     *,
     dpi: int | None = None,
+    cache_dir: Path | None = None,
 ) -> Path:
     """Draw one map definition as an A4 landscape figure and write it to ``path``.
 
@@ -355,9 +358,11 @@ def render_figure(
         Where to write the figure (atomically).
     dpi
         Resolution of a PNG (default ``settings.figure_dpi``).
+    cache_dir
+        Folder of the cache of the land outlines (default ``geo._io.cache_for()``).
     """
     with figure_style():
-        drawn = draw_figure(definition, layers, dpi=dpi or settings.figure_dpi)
+        drawn = draw_figure(definition, layers, dpi=dpi or settings.figure_dpi, cache_dir=cache_dir)
         try:
             with atomic_path(path) as temporary:
                 drawn.figure.savefig(
@@ -455,13 +460,18 @@ def _shared_heading(entry: MapLayer) -> str:
 
 
 def draw_figure(
-    definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame], *, dpi: int
+    definition: MapDefinition,
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    dpi: int,
+    cache_dir: Path | None = None,
 ) -> DrawnFigure:
     """Draw a map definition on an A4 landscape matplotlib figure (not saved).
 
     A map that compares today with after is drawn as two panels side by side at one scale
     (``figure_panels``). Call it inside ``figure_style()`` so that the fonts are set and
-    mathtext is off.
+    mathtext is off. The land outlines are cached in ``cache_dir`` (default
+    ``geo._io.cache_for()``).
     """
     panels = [
         (
@@ -530,7 +540,7 @@ def draw_figure(
                 frame = _station_points(frame)
             _draw_group(ax, frame, entry, zorder=2 + rank)
         _set_extent(fig, ax, corners.min(axis=0), corners.max(axis=0), markers)
-        land = _draw_land(ax, to_lonlat, crs)
+        land = _draw_land(ax, to_lonlat, crs, cache_dir=cache_dir)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")
@@ -652,10 +662,12 @@ def write_figures(
     fmt: str = "png",
     dpi: int | None = None,
     maps_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``out_dir/figures/<map>.<fmt>`` for each map definition (or those in ``names``).
 
-    A definition whose layers are not built is skipped with a log line.
+    A definition whose layers are not built is skipped with a log line. The land outlines
+    are cached in ``cache_dir`` (default ``geo._io.cache_for(out_dir)``).
 
     Raises
     ------
@@ -664,7 +676,9 @@ def write_figures(
     """
     if fmt not in FORMATS:
         raise ChengyuError(f"figure format {fmt!r}: use one of {', '.join(FORMATS)}")
-    folder = Path(out_dir or settings.out_dir) / "figures"
+    out = Path(out_dir or settings.out_dir)
+    folder = out / "figures"
+    cache = cache_for(out) if cache_dir is None else cache_dir
     written = []
     for definition in select_definitions(names, maps_dir=maps_dir):
         needed = {*definition.requires, *(entry.layer for entry in definition.layers)}
@@ -673,6 +687,8 @@ def write_figures(
             log(f"figure {definition.name}: skipped, layers {missing} not built")
             continue
         written.append(
-            render_figure(definition, layers, folder / f"{definition.name}.{fmt}", dpi=dpi)
+            render_figure(
+                definition, layers, folder / f"{definition.name}.{fmt}", dpi=dpi, cache_dir=cache
+            )
         )
     return written

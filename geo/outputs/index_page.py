@@ -216,8 +216,16 @@ def _lengths_section(lengths: pd.DataFrame) -> str:
     )
 
 
-def _rail_times_section(out: Path) -> str:
-    path = out / RAIL_TIMES_CSV
+def _found(folders: Sequence[Path], relative: str) -> Path:
+    """``relative`` in the first of ``folders`` that holds it (else in the first folder)."""
+    for folder in folders:
+        if (folder / relative).exists():
+            return folder / relative
+    return folders[0] / relative
+
+
+def _rail_times_section(folders: Sequence[Path]) -> str:
+    path = _found(folders, RAIL_TIMES_CSV)
     if not path.is_file():
         return ""
     table = pd.read_csv(path)
@@ -237,23 +245,26 @@ def _rail_times_section(out: Path) -> str:
     )
 
 
-def _thumbnail(out: Path, name: str) -> str | None:
+def _thumbnail(folders: Sequence[Path], name: str) -> str | None:
     """Relative path of the picture that stands for a map: its figure, else a screenshot."""
     for relative in (f"figures/{name}.png", f"screenshots/{name}.png"):
-        if (out / relative).is_file():
+        if _found(folders, relative).is_file():
             return relative
     return None
 
 
-def _maps_section(out: Path, titles: Mapping[str, tuple[str, str]]) -> str:
+def _maps_section(folders: Sequence[Path], titles: Mapping[str, tuple[str, str]]) -> str:
     cards = []
+    figure_folder = _found(folders, "figures")
     # The overview first: the map a planner opens before any other.
-    pages = sorted((out / "maps").glob("*.html"), key=lambda p: (p.stem != "overview", p.stem))
+    pages = sorted(
+        _found(folders, "maps").glob("*.html"), key=lambda p: (p.stem != "overview", p.stem)
+    )
     for path in pages:
         name = path.stem
         title_zh, title_en = titles.get(name, (name, ""))
         link = f"maps/{path.name}"
-        thumb = _thumbnail(out, name)
+        thumb = _thumbnail(folders, name)
         picture = (
             f'<a href="{escape(link)}"><img src="{escape(thumb)}" alt="{escape(title_en)}" '
             'loading="lazy"></a>'
@@ -261,7 +272,7 @@ def _maps_section(out: Path, titles: Mapping[str, tuple[str, str]]) -> str:
             else f'<div class="none">no picture yet: run<br><code>chengyu figure '
             f"{escape(name)}</code></div>"
         )
-        figures = sorted((out / "figures").glob(f"{name}.*")) if (out / "figures").is_dir() else []
+        figures = sorted(figure_folder.glob(f"{name}.*")) if figure_folder.is_dir() else []
         figure_links = " · ".join(
             f'<a href="figures/{escape(f.name)}">{escape(f.suffix.lstrip(".").upper())}</a>'
             for f in figures
@@ -277,7 +288,7 @@ def _maps_section(out: Path, titles: Mapping[str, tuple[str, str]]) -> str:
     return f'<h2>地图 Maps</h2><div class="maps">{"".join(cards)}</div>'
 
 
-def _data_section(out: Path) -> str:
+def _data_section(folders: Sequence[Path]) -> str:
     """Return links to every data file of the build that exists: GeoPackage, CSVs, GeoParquet."""
     files = [
         (settings.geopackage_name, "GeoPackage: every layer, QGIS styles included"),
@@ -289,9 +300,10 @@ def _data_section(out: Path) -> str:
     items = [
         f'<li><a href="{escape(name)}">{escape(name)}</a> — {escape(what)}</li>'
         for name, what in files
-        if (out / name).is_file()
+        if _found(folders, name).is_file()
     ]
-    parquet = sorted((out / "parquet").glob("*.parquet")) if (out / "parquet").is_dir() else []
+    parquet_folder = _found(folders, "parquet")
+    parquet = sorted(parquet_folder.glob("*.parquet")) if parquet_folder.is_dir() else []
     if parquet:
         links = " · ".join(
             f'<a href="parquet/{escape(path.name)}"><code>{escape(path.stem)}</code></a>'
@@ -309,9 +321,9 @@ def _page_title(page: Path) -> str | None:
     return unescape(match.group(1)).strip() or None if match else None
 
 
-def _scenarios_section(out: Path) -> str:
+def _scenarios_section(folders: Sequence[Path]) -> str:
     """Return the links to the proposals ``chengyu scenario`` compared, or how to compare them."""
-    folder = out / "scenarios"
+    folder = _found(folders, "scenarios")
     pages = sorted(folder.glob("*/index.html")) if folder.is_dir() else []
     heading = "<h2>方案比较 Proposals compared</h2>"
     if not pages:
@@ -358,6 +370,7 @@ def index_html(
     out_dir: Path,
     titles: Mapping[str, tuple[str, str]] | None = None,
     credits: Sequence[str] = (),
+    swapped_into: Path | None = None,
 ) -> str:
     """Return the page's HTML, from the analysis and the files already in ``out_dir``.
 
@@ -371,20 +384,23 @@ def index_html(
         Chinese and English title per map name.
     credits
         Credit lines of the data and the networks used.
+    swapped_into
+        When ``out_dir`` is a staging folder: the output folder it will be swapped in for,
+        where the entries not written again (maps, figures, screenshots) are found.
     """
-    out = Path(out_dir)
+    folders = [Path(out_dir), *([Path(swapped_into)] if swapped_into is not None else [])]
     body = [
         "<h1>成渝地区双城经济圈 交通与物流通道"
         "<small>Chengdu–Chongqing economic circle: transport and logistics corridors</small></h1>",
         f'<p class="note">Built {date.today():%Y-%m-%d}. Maps first, then the proposals '
         "compared, the data files and the headline tables.</p>",
-        _maps_section(out, titles or {}),
-        _scenarios_section(out),
-        _data_section(out),
+        _maps_section(folders, titles or {}),
+        _scenarios_section(folders),
+        _data_section(folders),
         _coverage_section(coverage, layers),
         _reach_section(layers),
         _lengths_section(lengths),
-        _rail_times_section(out),
+        _rail_times_section(folders),
         _sources_section(layers, [settings.attribution, *credits]),
     ]
     return (
@@ -402,6 +418,7 @@ def write_index(
     coverage: pd.DataFrame,
     out_dir: Path | None = None,
     maps_dir: Path | None = None,
+    swapped_into: Path | None = None,
 ) -> Path:
     """Write ``out_dir/index.html`` (atomically) and return its path.
 
@@ -413,6 +430,8 @@ def write_index(
         Output folder (default ``settings.out_dir``).
     maps_dir
         Folder of the map definitions, for the maps' titles.
+    swapped_into
+        As for ``index_html``: the output folder a staging ``out_dir`` will replace.
     """
     from geo.analysis.road_access import ROAD_GRAPH_CREDIT
     from geo.networks.freight import RAIL_GRAPH_CREDIT
@@ -431,6 +450,7 @@ def write_index(
             f"Station access: {ROAD_GRAPH_CREDIT}",
             "Census: 7th national census (2020) by county, compiled by Lei Dong et al. (MIT)",
         ],
+        swapped_into=swapped_into,
     )
     target = out / INDEX_NAME
     with atomic_path(target) as temporary:

@@ -23,7 +23,7 @@ import pandas as pd
 from pyproj import CRS
 
 from geo import settings
-from geo._io import cache_for
+from geo._io import cache_for, output_lock
 from geo._stages import cached_stage, frame_digest, inputs_key
 from geo.analysis import coverage
 from geo.errors import ChengyuError, LayerValidationError
@@ -83,6 +83,7 @@ def analyse_network(
     radii_km: Sequence[float],
     origins: Sequence[str],
     minutes: Sequence[float],
+    cache_dir: Path | None = None,
 ) -> NetworkAnalysis:
     """Coverage and reach of the stations and sections open in ``scenario``.
 
@@ -96,6 +97,8 @@ def analyse_network(
         Metric CRS of the catchments (the same for a base and its scenarios).
     radii_km, origins, minutes
         Catchment radii, reach origins (station names) and time limits.
+    cache_dir
+        Folder of the cache of the population surface (default ``geo._io.cache_for()``).
     """
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
@@ -103,7 +106,7 @@ def analyse_network(
     areas = areas[
         (areas["line_id"] == coverage.ALL_LINES) & (areas["scenario"] == scenario)
     ].reset_index(drop=True)
-    pieces, _, _ = coverage.people_pieces(admin, areas)
+    pieces, _, _ = coverage.people_pieces(admin, areas, cache_dir=cache_dir)
     table = coverage.summary(areas, pieces)
     by_county = pieces.groupby(["radius_km", "adcode"])["people"].sum().reset_index()
 
@@ -143,7 +146,7 @@ def cached_base_analysis(
 
     The key holds the layers' content, the options and everything ``inputs_key`` holds (the
     package's code, the settings, the data packages): any of them changing computes it afresh.
-    Default ``cache_dir``: ``settings.cache_dir``.
+    Default ``cache_dir``: ``geo._io.cache_for()``.
     """
     options = [
         scenario,
@@ -156,7 +159,13 @@ def cached_base_analysis(
 
     def compute() -> NetworkAnalysis:
         return analyse_network(
-            layers, scenario=scenario, crs=crs, radii_km=radii_km, origins=origins, minutes=minutes
+            layers,
+            scenario=scenario,
+            crs=crs,
+            radii_km=radii_km,
+            origins=origins,
+            minutes=minutes,
+            cache_dir=cache_dir,
         )
 
     return cached_stage(
@@ -194,6 +203,7 @@ def compare(
     origins: Sequence[str] | None = None,
     minutes: Sequence[float] | None = None,
     base_analysis: NetworkAnalysis | None = None,
+    cache_dir: Path | None = None,
 ) -> Comparison:
     """Run coverage, reach and lengths on the base and on base + proposal.
 
@@ -209,6 +219,8 @@ def compare(
         ``settings.reach_minutes``.
     base_analysis
         The base's ``analyse_network`` with the same options, when several proposals share it.
+    cache_dir
+        Folder of the cache (default ``geo._io.cache_for()``).
 
     Raises
     ------
@@ -227,6 +239,7 @@ def compare(
         "radii_km": radii,
         "origins": origins,
         "minutes": limits,
+        "cache_dir": cache_dir,
     }
     before = base_analysis or analyse_network(base_layers, **options)
     after = analyse_network(scenario_layers, **options)
@@ -273,6 +286,7 @@ def run_scenarios(
     out_dir: Path | None = None,
     offline: bool = False,
     write: bool = True,
+    cache_dir: Path | None = None,
 ) -> list[Comparison]:
     """Read, check and compare every proposal, then write their outputs.
 
@@ -294,10 +308,12 @@ def run_scenarios(
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ChengyuError(f"proposals share the name(s) {', '.join(repeated)}: names must differ")
-    base_layers = load_layers(BASE_LAYERS, layers_dir=layers_dir)
+    out = Path(out_dir or settings.out_dir)
+    cache = cache_for(out) if cache_dir is None else cache_dir
+    base_layers = load_layers(BASE_LAYERS, layers_dir=layers_dir, cache_dir=cache)
     # The base network drawn as the build draws it (along the track where one is known).
     base_layers["rail_lines"] = drawn_sections(
-        base_layers["rail_lines"], base_layers["rail_stations"]
+        base_layers["rail_lines"], base_layers["rail_stations"], cache_dir=cache
     )
     # Every proposal is checked before any work is cached or written.
     problems = []
@@ -320,11 +336,14 @@ def run_scenarios(
                 radii_km=settings.coverage_radii_km,
                 origins=settings.reach_origins,
                 minutes=settings.reach_minutes,
-                cache_dir=cache_for(Path(out_dir or settings.out_dir)),
+                cache_dir=cache,
             )
-        comparisons.append(compare(proposal, base_layers, base_analysis=analyses[proposal.base]))
+        comparisons.append(
+            compare(proposal, base_layers, base_analysis=analyses[proposal.base], cache_dir=cache)
+        )
     if write:
         for comparison in comparisons:
-            write_outputs(comparison, out_dir=out_dir, offline=offline)
-        write_pages(comparisons, out_dir=out_dir)
+            write_outputs(comparison, out_dir=out, offline=offline, cache_dir=cache)
+        with output_lock(out):  # the run's pages, as its folders: under the build's lock
+            write_pages(comparisons, out_dir=out)
     return comparisons

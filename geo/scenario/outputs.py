@@ -10,10 +10,13 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo._io import cache_for, output_lock, staged_output
 from geo.outputs.export import write_csv, write_geopackage
+from geo.outputs.webmap import make_map, write_page
 from geo.scenario.pages import map_title
 from geo.scenario.tables import differences
 from geo.sources._schema import COUNTY_NAME_FIELDS, SCENARIOS
+from geo.sources.mapdefs import MapDefinition, MapLayer
 from geo.utils import log
 
 if TYPE_CHECKING:
@@ -182,15 +185,29 @@ def _county_layer(
     )
 
 
+#: Entries of ``scenarios/<name>/`` that a comparison writes (``<name>.gpkg`` is added by name;
+#: the proposal's ``index.html`` is written with the run's pages, ``geo.scenario.pages``).
+SCENARIO_OUTPUTS: tuple[str, ...] = ("differences.csv", "map.html")
+
+
 def _base_line_ids(comparison: Comparison) -> set[str]:
     network = comparison.layers["scenario_network"]
     return set(network.loc[network["role"] == "base", "group_id"].astype(str))
 
 
 def write_outputs(
-    comparison: Comparison, *, out_dir: Path | None = None, offline: bool = False
+    comparison: Comparison,
+    *,
+    out_dir: Path | None = None,
+    offline: bool = False,
+    cache_dir: Path | None = None,
 ) -> list[Path]:
     """Write ``scenarios/<name>/``: the GeoPackage, the CSV of differences and the map.
+
+    All or nothing, as a build: the three files are written into a staging folder beside
+    ``scenarios/<name>/`` and swapped in as a set, under the lock of the output folder that a
+    build holds (``geo._io.output_lock``). A failed or killed run leaves the previous
+    ``scenarios/<name>/`` as it was.
 
     Parameters
     ----------
@@ -200,14 +217,43 @@ def write_outputs(
         Output folder (default ``settings.out_dir``).
     offline
         Inline Leaflet and leave out the tiles (see ``geo.outputs.webmap.make_map``).
-    """
-    from geo.outputs.webmap import write_map
-    from geo.sources.mapdefs import MapDefinition, MapLayer
+    cache_dir
+        Folder of the cache of the map's display geometry (default
+        ``geo._io.cache_for(out_dir)``).
 
+    Returns
+    -------
+    list of Path
+        The GeoPackage, the CSV and the map, under ``out_dir/scenarios/<name>/``.
+    """
     name = comparison.proposal.name
-    folder = Path(out_dir or settings.out_dir) / "scenarios" / name
-    gpkg = write_geopackage(comparison.layers, folder / f"{name}.gpkg")
-    csv = write_csv(differences(comparison), folder / "differences.csv")
+    out = Path(out_dir or settings.out_dir)
+    folder = out / "scenarios" / name
+    produced = (f"{name}.gpkg", *SCENARIO_OUTPUTS)
+    # Rendered before the lock is taken: a build waiting for it waits only for the writes.
+    table = differences(comparison)
+    page = _render_map(
+        comparison, offline=offline, cache_dir=cache_for(out) if cache_dir is None else cache_dir
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    with output_lock(out):
+        folder.parent.mkdir(exist_ok=True)
+        with staged_output(folder, outputs=produced) as stage:
+            write_geopackage(comparison.layers, stage / f"{name}.gpkg")
+            write_csv(table, stage / "differences.csv")
+            write_page(page, stage / "map.html", offline=offline)
+    log(f"wrote scenario {name} to {folder}")
+    comparison.outputs = [folder / entry for entry in produced]
+    return comparison.outputs
+
+
+def _render_map(comparison: Comparison, *, offline: bool, cache_dir: Path) -> str:
+    """Return the HTML of a comparison's map.
+
+    The base network in its colours, the proposal's lines apart, named and labelled as on the
+    other maps, and the headline gain in the title.
+    """
+    name = comparison.proposal.name
     title_zh, title_en = map_title(comparison)
     shown = {**comparison.layers, **comparison.display}
     proposed = sorted(set(comparison.display["rail_lines"]["line_id"]) - _base_line_ids(comparison))
@@ -242,7 +288,5 @@ def write_outputs(
     definition = MapDefinition(
         name=name, title_zh=title_zh, title_en=title_en, layers=tuple(layers), fit=fit
     )
-    page = write_map(definition, shown, folder / "map.html", offline=offline)
-    log(f"wrote scenario {name} to {folder}")
-    comparison.outputs = [gpkg, csv, page]
-    return comparison.outputs
+    rendered = make_map(definition, shown, offline=offline, cache_dir=cache_dir)
+    return str(rendered.get_root().render())

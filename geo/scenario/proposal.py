@@ -12,9 +12,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geo import settings
 from geo.errors import LayerValidationError, Problem
 from geo.sources._schema import LAYER_SPECS, SCENARIOS, LayerSpec
-from geo.sources._validate import Record, parse_rows, read_rows
+from geo.sources._validate import Record, control_character, parse_rows, read_rows
 from geo.sources.layers import build_layer
 
 #: Layers a proposal may add rows to, in build order (lines need their stations).
@@ -85,12 +86,45 @@ def read_proposal(path: Path) -> Proposal:
         )
     if raw["base"] not in SCENARIOS:
         problems.append(problem("base", f"{raw['base']!r} is not one of {', '.join(SCENARIOS)}"))
+    if control := control_character(raw["title"]):
+        problems.append(problem("title", control))
     folder = path.parent / raw["layers"]
-    if not folder.is_dir():
+    if not _inside(folder, path.parent):
+        # A proposal reads only what it ships: no folder elsewhere, no symlink out of its own.
+        problems.append(
+            problem(
+                "layers",
+                f"{raw['layers']!r} leads outside the proposal's folder {path.parent}: "
+                "keep its rows in a folder beside it",
+            )
+        )
+    elif not folder.is_dir():
         problems.append(problem("layers", f"{raw['layers']!r} is not a folder beside {path.name}"))
     if problems:
         raise LayerValidationError(problems)
     return Proposal(raw["name"], raw["title"].strip(), raw["base"], folder, path)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path``, its symlinks followed, lies in ``folder`` (or is it)."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def _check_size(rows: list[dict[str, str]], spec: LayerSpec) -> None:
+    """Refuse a proposal of more stations than ``settings.scenario_max_stations``, unanalysed."""
+    stations = len({row.get("station_id", "") for row in rows})
+    if stations > settings.scenario_max_stations:
+        raise LayerValidationError(
+            [
+                Problem(
+                    spec.file_name,
+                    "(file)",
+                    "station_id",
+                    f"{stations:,} stations, more than settings.scenario_max_stations "
+                    f"({settings.scenario_max_stations:,}): split the proposal",
+                )
+            ]
+        )
 
 
 def proposal_records(
@@ -116,6 +150,18 @@ def proposal_records(
         for path in csvs
         if path.stem not in PROPOSAL_LAYERS
     ]
+    links_out = [
+        Problem(
+            f"{folder_name}/{path.name}",
+            "(file)",
+            "(all)",
+            f"is a link to {path.resolve()}, outside the proposal's folder: copy the file in",
+        )
+        for path in csvs
+        if not _inside(path, proposal.path.parent)
+    ]
+    if links_out:  # refused before anything is read
+        raise LayerValidationError(links_out)
     records: dict[str, list[Record]] = {}
     specs: dict[str, LayerSpec] = {}
     for name in PROPOSAL_LAYERS:
@@ -124,6 +170,8 @@ def proposal_records(
             continue
         spec = dataclasses.replace(LAYER_SPECS[name], source_file=f"{folder_name}/{path.name}")
         rows, header_problems = read_rows(path, LAYER_SPECS[name])
+        if name == "rail_stations":
+            _check_size(rows, spec)
         problems += [dataclasses.replace(p, file=spec.file_name) for p in header_problems]
         if name == "rail_stations":
             rows, reuse_problems = _fill_reused(rows, base["rail_stations"], spec)

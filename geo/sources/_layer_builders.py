@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -48,7 +49,10 @@ def _frame(records: list[Record], spec: LayerSpec, geometry: list[object]) -> gp
 
 
 def _points(
-    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+    records: list[Record],
+    spec: LayerSpec,
+    _built: dict[str, gpd.GeoDataFrame],
+    cache_dir: Path | None,
 ) -> gpd.GeoDataFrame:
     problems = []
     for record in records:
@@ -67,7 +71,10 @@ def _points(
 
 
 def _stations(
-    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+    records: list[Record],
+    spec: LayerSpec,
+    built: dict[str, gpd.GeoDataFrame],
+    cache_dir: Path | None,
 ) -> gpd.GeoDataFrame:
     problems: list[Problem] = []
     first: dict[str, Record] = {}
@@ -101,11 +108,14 @@ def _stations(
             )
     if problems:
         raise LayerValidationError(problems)
-    return _points(records, spec, built)
+    return _points(records, spec, built, cache_dir)
 
 
 def _rail_lines(
-    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+    records: list[Record],
+    spec: LayerSpec,
+    built: dict[str, gpd.GeoDataFrame],
+    cache_dir: Path | None,
 ) -> gpd.GeoDataFrame:
     stations = built["rail_stations"]
     problems: list[Problem] = []
@@ -216,7 +226,10 @@ def _unjoined_stops(
 
 
 def _rail_times(
-    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+    records: list[Record],
+    spec: LayerSpec,
+    built: dict[str, gpd.GeoDataFrame],
+    cache_dir: Path | None,
 ) -> gpd.GeoDataFrame:
     """Check that each timed journey runs along one line; draw it through that line's stops."""
     stations = built["rail_stations"]
@@ -292,7 +305,10 @@ def _waypoint_problems(
 
 
 def _expressways(
-    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+    records: list[Record],
+    spec: LayerSpec,
+    _built: dict[str, gpd.GeoDataFrame],
+    cache_dir: Path | None,
 ) -> gpd.GeoDataFrame:
     problems = [
         p
@@ -314,7 +330,10 @@ def _expressways(
 
 
 def _corridor_routes(
-    records: list[Record], spec: LayerSpec, built: dict[str, gpd.GeoDataFrame]
+    records: list[Record],
+    spec: LayerSpec,
+    built: dict[str, gpd.GeoDataFrame],
+    cache_dir: Path | None,
 ) -> gpd.GeoDataFrame:
     """Return the legs as straight lines through their hubs and waypoints.
 
@@ -367,9 +386,12 @@ ROUTING_SOURCES = {
 
 
 def _admin_areas(
-    records: list[Record], spec: LayerSpec, _built: dict[str, gpd.GeoDataFrame]
+    records: list[Record],
+    spec: LayerSpec,
+    _built: dict[str, gpd.GeoDataFrame],
+    cache_dir: Path | None,
 ) -> gpd.GeoDataFrame:
-    frame = admin.admin_areas(records, file=spec.file_name)
+    frame = admin.admin_areas(records, file=spec.file_name, cache_dir=cache_dir)
     # Two names, one boundary: a county listed twice under different adcodes and names.
     problems = []
     first: dict[bytes, str] = {}
@@ -419,7 +441,10 @@ def check_geometry(frame: gpd.GeoDataFrame, spec: LayerSpec) -> None:
         )
 
 
-Builder = Callable[[list[Record], LayerSpec, dict[str, gpd.GeoDataFrame]], gpd.GeoDataFrame]
+#: A layer's builder: its records, its spec, the layers it depends on, the cache folder.
+Builder = Callable[
+    [list[Record], LayerSpec, dict[str, gpd.GeoDataFrame], Path | None], gpd.GeoDataFrame
+]
 BUILDERS: dict[str, Builder] = {
     "rail_stations": _stations,
     "rail_lines": _rail_lines,

@@ -167,7 +167,7 @@ def parse_rows(
             raw = row.get(field_spec.name) or ""
             text = raw.strip()
             value, message = _parse_value(text, field_spec)
-            control = _control_character(raw)
+            control = control_character(raw)
             if control:
                 message = control
             if message:
@@ -233,8 +233,11 @@ def _parse_number(text: str, kind: str) -> tuple[Any, str | None]:
     return value, None
 
 
-def _control_character(text: str) -> str | None:
-    """Say which control character (NUL, a line break, a tab…) ``text`` holds, or ``None``."""
+def control_character(text: str) -> str | None:
+    """Say which control character (NUL, a line break, a tab…) ``text`` holds, or ``None``.
+
+    The one rule for text in the layer sources and the map definitions alike.
+    """
     for character in text:
         if unicodedata.category(character) in ("Cc", "Zl", "Zp"):
             return f"holds the control character U+{ord(character):04X}; text must be one line"

@@ -40,7 +40,7 @@ def boundaries(
     provinces
         Province names as cnmaps spells them (default ``settings.provinces``).
     cache_dir
-        Folder of the cache (default ``settings.cache_dir``).
+        Folder of the cache (default ``geo._io.cache_for()``).
 
     Returns
     -------
@@ -85,7 +85,9 @@ def _read_level(province: str, level: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame() if frame is None else frame.assign(level=level)
 
 
-def admin_areas(records: list[Record], *, file: str) -> gpd.GeoDataFrame:
+def admin_areas(
+    records: list[Record], *, file: str, cache_dir: Path | None = None
+) -> gpd.GeoDataFrame:
     """Return the ``admin_areas`` layer: census records with their boundaries.
 
     Each area also gets ``prefecture_en`` and ``province_en``: the ``name_en`` of the prefecture
@@ -98,6 +100,8 @@ def admin_areas(records: list[Record], *, file: str) -> gpd.GeoDataFrame:
         Parsed rows of ``admin_areas.csv`` (adcode, level, names, population).
     file
         Source file name, for error messages.
+    cache_dir
+        Folder of the cache of the boundaries (default ``geo._io.cache_for()``).
 
     Raises
     ------
@@ -106,7 +110,7 @@ def admin_areas(records: list[Record], *, file: str) -> gpd.GeoDataFrame:
     """
     shapes = {
         _key(row.level, row.province_zh, row.prefecture_zh, row.name_zh): row.geometry
-        for row in boundaries().itertuples()
+        for row in boundaries(cache_dir=cache_dir).itertuples()
     }
     problems: list[Problem] = []
     geometries: list[BaseGeometry | None] = []

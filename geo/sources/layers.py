@@ -84,6 +84,7 @@ def load_layers(
     *,
     layers_dir: Path | None = None,
     on_layer: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Load and validate layers, with the layers they depend on.
 
@@ -99,6 +100,8 @@ def load_layers(
         Folder of the sources (default ``settings.layers_dir``).
     on_layer
         Called with each layer's name once it is built (for progress display).
+    cache_dir
+        Folder of the cache of the boundaries (default ``geo._io.cache_for()``).
 
     Returns
     -------
@@ -139,7 +142,7 @@ def load_layers(
         if spec.name not in needed or any(d not in built for d in DEPENDS_ON.get(spec.name, ())):
             continue
         try:
-            frame = BUILDERS[spec.name](records[spec.name], spec, built)
+            frame = BUILDERS[spec.name](records[spec.name], spec, built, cache_dir)
             check_geometry(frame, spec)
         except LayerValidationError as error:
             problems += error.problems
@@ -257,6 +260,7 @@ def build_layer(
     *,
     built: Mapping[str, gpd.GeoDataFrame] | None = None,
     spec: LayerSpec | None = None,
+    cache_dir: Path | None = None,
 ) -> gpd.GeoDataFrame:
     """Build and check one layer from records read like ``read_records`` reads them.
 
@@ -275,6 +279,8 @@ def build_layer(
     spec
         The layer's spec (default ``LAYER_SPECS[name]``); its ``file_name`` names the file in
         the problems found.
+    cache_dir
+        Folder of the cache of the boundaries (default ``geo._io.cache_for()``).
 
     Raises
     ------
@@ -282,7 +288,7 @@ def build_layer(
         Naming the file, the feature id and the field of every problem.
     """
     spec = spec or LAYER_SPECS[name]
-    frame = BUILDERS[name](records, spec, dict(built or {}))
+    frame = BUILDERS[name](records, spec, dict(built or {}), cache_dir)
     check_geometry(frame, spec)
     log(f"layer {name} ({spec.file_name}): {len(frame)} features")
     return frame

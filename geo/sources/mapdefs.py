@@ -17,6 +17,7 @@ from typing import Any
 from geo import settings
 from geo.errors import MapDefinitionError
 from geo.sources._schema import ALL_SPECS
+from geo.sources._validate import control_character
 from geo.utils import log
 
 #: A map's name becomes ``<name>.html``: letters, digits, ``_`` and ``-`` only.
@@ -105,6 +106,9 @@ def _check_keys(
             problems.append(f"{where}: unknown key {key!r} (known: {', '.join(expected)})")
         elif not expected[key][0](value):
             problems.append(f"{where}: key {key!r} must be {expected[key][1]}, not {value!r}")
+        elif isinstance(value, str) and (control := control_character(value)):
+            # As in the CSVs: a title or label is one line of text.
+            problems.append(f"{where}: key {key!r} {control}")
     return problems
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -44,6 +45,7 @@ def display_features(
     entry: MapLayer,
     *,
     line_names: Mapping[str, str] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """GeoJSON of one map group: filtered, generalised, styled, with popups and labels as data.
 
@@ -73,7 +75,9 @@ def display_features(
         selected = merge_shared_stretches(selected)
     if spec.geometry == "point":
         selected, thinning = thin_points(selected, limit=settings.web_max_points_per_group)
-    shapes = _generalise(selected.geometry, spec.geometry, selected.get("level"))
+    shapes = _generalise(
+        selected.geometry, spec.geometry, selected.get("level"), cache_dir=cache_dir
+    )
     if spec.geometry != "point":
         kept, shapes, thinning = thin_shapes(
             shapes,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -21,12 +22,13 @@ COORDINATE_DECIMALS = {"polygon": 3, "line": 4, "point": 4}
 
 
 def _generalise(
-    geometries: gpd.GeoSeries, kind: str, levels: pd.Series | None
+    geometries: gpd.GeoSeries, kind: str, levels: pd.Series | None, *, cache_dir: Path | None
 ) -> list[shapely.Geometry]:
     """Simplify for display: areas of one level together, so neighbours keep a shared edge.
 
     Generalising full-resolution boundaries takes a second; the result depends only on the
-    geometries and the settings, so it is cached (``settings.cache_dir``).
+    geometries and the settings, so it is cached in ``cache_dir`` (``None``:
+    ``geo._io.cache_for()``).
     """
     values = geometries.to_numpy()
     degrees, decimals = SIMPLIFY_DEGREES[kind], COORDINATE_DECIMALS[kind]
@@ -46,7 +48,7 @@ def _generalise(
             rounded = shapely.transform(simplified, lambda xy: np.round(xy, decimals))
             return list(shapely.to_wkb(rounded))
 
-        wkb = cached_stage("display", key, simplify, keep=None)
+        wkb = cached_stage("display", key, simplify, cache_dir=cache_dir, keep=None)
         return list(shapely.from_wkb(wkb))
     if degrees:
         values = shapely.simplify(values, degrees, preserve_topology=True)

@@ -50,6 +50,7 @@ def make_map(
     *,
     offline: bool = False,
     tianditu_key: str | None = None,
+    cache_dir: Path | None = None,
 ) -> folium.Map:
     """Build one map.
 
@@ -64,6 +65,9 @@ def make_map(
         inlined).
     tianditu_key
         A Tianditu key; adds the Tianditu basemap (online only).
+    cache_dir
+        Folder of the cache of the display geometry and the land outlines (default
+        ``geo._io.cache_for()``).
     """
     # Quarter zoom steps: the first view fits the data closely instead of a whole level out.
     fmap = folium.Map(
@@ -95,7 +99,7 @@ def make_map(
         group = folium.FeatureGroup(name=f"group {number}", show=entry.show, control=False)
         group.add_to(fmap)
         data_id = f"chengyu-group-{number}"
-        data = display_features(layers[entry.layer], entry, line_names=names)
+        data = display_features(layers[entry.layer], entry, line_names=names, cache_dir=cache_dir)
         if "thinned" in data:
             notes.append(_thinned_note(entry, Thinning(**data.pop("thinned"))))
         block = {"label": entry.label, "data": data}
@@ -127,7 +131,9 @@ def make_map(
     if definition.context:
         # Land, coasts, neighbours and places under the data, with the vector basemap.
         bounds = (lon_min, lat_min, lon_max, lat_max)
-        options["context"] = context_layer(bounds, admin_areas=layers.get("admin_areas"))
+        options["context"] = context_layer(
+            bounds, admin_areas=layers.get("admin_areas"), cache_dir=cache_dir
+        )
         options["credit"] = f"{settings.attribution}; {CONTEXT_CREDIT}"
     root.header.add_child(_json_block(_CONTROLS_ID, options), name=_CONTROLS_ID)
     fmap.add_child(_Controls())
@@ -140,11 +146,12 @@ def render_maps(
     offline: bool = False,
     names: Sequence[str] | None = None,
     maps_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, str]:
     """Render every map definition whose layers are present, as HTML pages by map name.
 
     A definition that ``requires`` a layer not built (the coverage map before coverage
-    exists) is skipped with a log line.
+    exists) is skipped with a log line. ``cache_dir`` is ``make_map``'s.
     """
     pages = {}
     for definition in load_map_definitions(maps_dir, layers=layers):
@@ -158,7 +165,8 @@ def render_maps(
         if missing:
             log(f"map {definition.name}: skipped, layers {sorted(missing)} not built")
             continue
-        pages[definition.name] = make_map(definition, layers, offline=offline).get_root().render()
+        page = make_map(definition, layers, offline=offline, cache_dir=cache_dir)
+        pages[definition.name] = page.get_root().render()
     return pages
 
 

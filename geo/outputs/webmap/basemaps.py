@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -93,7 +94,10 @@ CONTEXT_CREDIT = (
 
 
 def context_layer(
-    bounds: Sequence[float], *, admin_areas: gpd.GeoDataFrame | None = None
+    bounds: Sequence[float],
+    *,
+    admin_areas: gpd.GeoDataFrame | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Land, coasts, neighbouring countries and places around ``bounds``, as page data.
 
@@ -109,6 +113,8 @@ def context_layer(
         lon_min, lat_min, lon_max, lat_max of the map's data; a margin is added.
     admin_areas
         The ``admin_areas`` layer, whose prefectures name the seats.
+    cache_dir
+        Folder of the cache of the land outlines (default ``geo._io.cache_for()``).
     """
     lon_min, lat_min, lon_max, lat_max = bounds
     extent = max(lon_max - lon_min, lat_max - lat_min)
@@ -116,7 +122,7 @@ def context_layer(
     # A screen is wider than high: east and west, reach as far as a 2:1 view of the data.
     wide = max(margin, (2 * (lat_max - lat_min) - (lon_max - lon_min)) / 2 + 1)
     box = (lon_min - wide, lat_min - margin, lon_max + wide, lat_max + margin)
-    land = context_land(box)
+    land = context_land(box, cache_dir=cache_dir)
     tolerance = max(0.01, extent * CONTEXT_SIMPLIFY_SHARE)
     # Islets smaller than a few pixels at the first view are left out (a backdrop, not data).
     shapes = [_without_islets(shape, (tolerance * 4) ** 2) for shape in land.geometry]
