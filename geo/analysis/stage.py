@@ -7,11 +7,11 @@ reads it back when its inputs are unchanged. ``geo.outputs.build`` writes it out
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -22,6 +22,9 @@ from geo._stages import cached_stage, frame_digest, inputs_key
 from geo.errors import Problem
 from geo.sources._schema import LAYER_NAMES
 from geo.utils import log
+
+if TYPE_CHECKING:
+    from geo.analysis._population_file import PopulationFile
 
 #: Steps of the analysis, reported whether it is computed or read back from the cache.
 ANALYSIS_STEPS: tuple[str, ...] = (*LAYER_NAMES, "route_lengths", "coverage")
@@ -44,7 +47,7 @@ def analyse(
     *,
     layers_dir: Path | None = None,
     radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
     scheduler: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> Analysis:
@@ -106,13 +109,16 @@ def coverage_radii(radii_km: Sequence[float] | None) -> tuple[float, ...]:
     return tuple(sorted({float(radius) for radius in (radii_km or settings.coverage_radii_km)}))
 
 
-def _population_key(population: str | gpd.GeoDataFrame | None) -> str:
+def _population_key(population: str | gpd.GeoDataFrame | PopulationFile | None) -> str:
+    from geo.analysis._population_file import PopulationFile, file_key
+
+    if isinstance(population, PopulationFile):
+        return f"{population.kind}:{population.key}"
     if population is None or isinstance(population, str):
         chosen = population or settings.population_method
         path = Path(chosen)
-        return (
-            f"{chosen}:{hashlib.sha1(path.read_bytes()).hexdigest()}" if path.is_file() else chosen
-        )
+        # A big file is hashed in chunks, never read into memory.
+        return f"{chosen}:{file_key(path)}" if path.is_file() else chosen
     return frame_digest(population)
 
 
@@ -120,7 +126,7 @@ def _analyse(
     *,
     layers_dir: Path | None = None,
     radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
     scheduler: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> Analysis:
@@ -155,8 +161,12 @@ def _analyse(
     layers["rail_reach"] = reach_areas(
         layers, origins=settings.reach_origins, minutes=settings.reach_minutes
     )
+    admin = layers["admin_areas"]
     layers["station_access"] = drive_areas(
-        layers["rail_stations"], population=for_access(layers["admin_areas"], population)
+        layers["rail_stations"],
+        population=for_access(admin, population),
+        counties=admin[admin["level"] == "county"],
+        scheduler=scheduler,
     )
     if on_step is not None:
         on_step("coverage")
