@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from geo import settings
 from geo.analysis._counting import cluster_client, counted_xy
@@ -383,7 +383,6 @@ def partition_sums(
     groups = len(counties)
     people = np.zeros((len(areas), groups))
     total, features, geometry, first_id = 0.0, 0, "", ""
-    tree = shapely.STRtree(counties.geometry.values)
     try:
         for cells, ids in read_partition(source, index):
             if not len(cells):
@@ -395,23 +394,44 @@ def partition_sums(
             values = cells["population"].to_numpy(dtype=float)
             total += float(values.sum())
             features += len(cells)
-            metric = cells.to_crs(counties.crs)
             if _kind(cells) == "points":
-                xs = shapely.get_x(metric.geometry.values)
-                ys = shapely.get_y(metric.geometry.values)
-                found_point, found_county = tree.query(metric.geometry.values, predicate="within")
-                codes = np.full(len(metric), -1, dtype=np.int64)
-                # A point on a shared border counts once, in the first county found.
-                codes[found_point[::-1]] = found_county[::-1]
+                # Coordinates, not point objects: a partition is counted as arrays.
+                xs, ys = _projected_xy(cells, counties.crs)
+                codes = _county_codes(xs, ys, counties.geometry.values)
                 kept = codes >= 0
                 people += counted_xy(
                     xs[kept], ys[kept], values[kept], codes[kept], groups, areas.values
                 )
             else:
-                people += _polygon_sums(metric, values, counties, areas)
+                people += _polygon_sums(cells.to_crs(counties.crs), values, counties, areas)
     except PopulationError as error:
         return PartitionSums(people, total, features, geometry, first_id, str(error))
     return PartitionSums(people, total, features, geometry, first_id)
+
+
+def _projected_xy(cells: gpd.GeoDataFrame, crs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Return the coordinates of point cells in ``crs``."""
+    xs, ys = shapely.get_x(cells.geometry.values), shapely.get_y(cells.geometry.values)
+    if cells.crs == crs:
+        return xs, ys
+    projected = Transformer.from_crs(cells.crs, crs, always_xy=True).transform(xs, ys)
+    return np.asarray(projected[0]), np.asarray(projected[1])
+
+
+def _county_codes(xs: np.ndarray, ys: np.ndarray, counties: np.ndarray) -> np.ndarray:
+    """Return the county (row of ``counties``) of each point, -1 outside them all.
+
+    A point on a border shared by two counties counts once, in the first.
+    """
+    codes = np.full(len(xs), -1, dtype=np.int64)
+    for code, county in enumerate(counties):
+        min_x, min_y, max_x, max_y = county.bounds
+        near = np.flatnonzero(
+            (xs >= min_x) & (xs <= max_x) & (ys >= min_y) & (ys <= max_y) & (codes < 0)
+        )
+        shapely.prepare(county)
+        codes[near[shapely.contains_xy(county, xs[near], ys[near])]] = code
+    return codes
 
 
 def _kind(cells: gpd.GeoDataFrame) -> str:
@@ -521,7 +541,11 @@ def validated(
         raise _problem(name, ids[index], "geometry", f"{kinds.iloc[index]}: not a point or polygon")
     if kinds.eq("Point").any() and not kinds.eq("Point").all():
         raise _problem(name, ids[0], "geometry", MIXED)
-    lonlat = frame.geometry.to_crs(settings.storage_crs).bounds
+    if kinds.eq("Point").all():
+        lon, lat = _projected_xy(frame, settings.storage_crs)
+        lonlat = pd.DataFrame({"minx": lon, "maxx": lon, "miny": lat, "maxy": lat})
+    else:
+        lonlat = frame.geometry.to_crs(settings.storage_crs).bounds
     lon_min, lat_min, lon_max, lat_max = settings.region_bounds
     outside = (
         (lonlat["minx"] < lon_min) | (lonlat["maxx"] > lon_max)
