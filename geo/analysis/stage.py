@@ -143,7 +143,7 @@ def _analyse(
     from geo.analysis.measure import length_table, route_lengths
     from geo.analysis.population import for_access
     from geo.analysis.road_access import drive_areas
-    from geo.networks.rail_network import calibration_table, reach_areas
+    from geo.networks.rail_network import calibration_table, rail_graphs, reach_areas
     from geo.networks.routing import route_layers
     from geo.networks.track_graph import layer_warnings
     from geo.sources.layers import load_layers
@@ -158,8 +158,10 @@ def _analyse(
     summary, layers["station_coverage"], layers["station_catchments"] = coverage(
         layers, radii_km=radii_km, population=population, scheduler=scheduler
     )
+    # Built once (and cached): the reach areas, the calibration and ``chengyu reach`` share them.
+    graphs = rail_graphs(layers, layers_dir=layers_dir)
     layers["rail_reach"] = reach_areas(
-        layers, origins=settings.reach_origins, minutes=settings.reach_minutes
+        layers, origins=settings.reach_origins, minutes=settings.reach_minutes, graphs=graphs
     )
     admin = layers["admin_areas"]
     layers["station_access"] = drive_areas(
@@ -170,7 +172,8 @@ def _analyse(
     )
     if on_step is not None:
         on_step("coverage")
-    return Analysis(layers, lengths, summary, calibration_table(layers), warnings)
+    rail_times = calibration_table(layers, graph=graphs["today"])
+    return Analysis(layers, lengths, summary, rail_times, warnings)
 
 
 def drawn_sections(sections: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

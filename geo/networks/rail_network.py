@@ -13,6 +13,7 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -21,6 +22,7 @@ import pandas as pd
 
 from geo import settings
 from geo._geodesy import dissolved_discs, metric_crs
+from geo._stages import cached_stage, inputs_key
 from geo.errors import ChengyuError
 from geo.networks._rail_graph import (
     ALL_STOPS,
@@ -46,6 +48,7 @@ __all__ = [
     "fit_time_model",
     "journey",
     "rail_graph",
+    "rail_graphs",
     "reach",
     "reach_areas",
     "reach_table",
@@ -92,15 +95,43 @@ def counties_reached(
     return sorted(set(joined["adcode"]))
 
 
+def rail_graphs(
+    layers: Mapping[str, gpd.GeoDataFrame], *, layers_dir: Path | None = None
+) -> dict[str, nx.MultiDiGraph]:
+    """Return the rail graph of each scenario with the fitted model, built once per input.
+
+    A cached stage (``geo._stages``) keyed by everything the layer sources, the settings and
+    the code say: the analysis (its reach and its calibration) and ``chengyu reach`` share one
+    build of the graphs instead of each building its own.
+
+    Parameters
+    ----------
+    layers
+        Built layers (``rail_stations``, ``rail_lines``) read from ``layers_dir``.
+    layers_dir
+        Folder they were read from (default ``settings.layers_dir``), for the cache key.
+    """
+
+    def build() -> dict[str, nx.MultiDiGraph]:
+        return {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
+
+    key = inputs_key(layers_dir=layers_dir, options=["rail graphs"])
+    return cached_stage("rail-graphs", key, build)
+
+
 def _reaches(
-    layers: Mapping[str, gpd.GeoDataFrame], origins: Sequence[str], limit_minutes: float
+    layers: Mapping[str, gpd.GeoDataFrame],
+    origins: Sequence[str],
+    limit_minutes: float,
+    graphs: Mapping[str, nx.MultiDiGraph] | None = None,
 ) -> Iterator[tuple[str, nx.MultiDiGraph, int, Reach | None]]:
     """For each scenario and origin: the graph, the origin node and what it reaches.
 
     An origin that is a station of the layers but not open in a scenario (天府 today) reaches
     nothing there (``None``); a name that is no station at all is an error.
     """
-    graphs = {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
+    if graphs is None:
+        graphs = {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
     every = _every_station_graph(layers, graphs)
     for scenario, graph in graphs.items():
         for name in origins:
@@ -147,8 +178,11 @@ def reach_table(
     *,
     origins: Sequence[str],
     minutes: Sequence[float],
+    graphs: Mapping[str, nx.MultiDiGraph] | None = None,
 ) -> pd.DataFrame:
     """For each origin, scenario and time limit: stations and counties reached.
+
+    ``graphs`` are the scenarios' rail graphs (``rail_graphs``), built here if not given.
 
     Returns
     -------
@@ -160,7 +194,7 @@ def reach_table(
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     rows = []
-    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes), graphs):
         for limit in minutes:
             if found is None:
                 station_id = graph.nodes[origin]["station_id"]
@@ -201,8 +235,11 @@ def reach_areas(
     *,
     origins: Sequence[str],
     minutes: Sequence[float],
+    graphs: Mapping[str, nx.MultiDiGraph] | None = None,
 ) -> gpd.GeoDataFrame:
     """Return the ``rail_reach`` layer: the area reachable by rail, then road, within each time.
+
+    ``graphs`` as for ``reach_table``.
 
     Around every station reached after ``t`` minutes, the time left is spent at
     ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
@@ -210,7 +247,7 @@ def reach_areas(
     """
     crs = metric_crs(layers["rail_stations"])
     rows = []
-    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes), graphs):
         if found is None:
             continue  # the origin is not open in this scenario: no area
         nodes = list(found.minutes)
@@ -334,10 +371,12 @@ class _Ride:
 
 
 def _published_rides(
-    layers: Mapping[str, gpd.GeoDataFrame], model: TimeModel
+    layers: Mapping[str, gpd.GeoDataFrame],
+    model: TimeModel,
+    graph: nx.MultiDiGraph | None = None,
 ) -> tuple[list[_Ride], nx.MultiDiGraph]:
-    """Each ``rail_times`` journey as its fastest path on today's network."""
-    graph = rail_graph(layers, scenario="today", model=model)
+    """Each ``rail_times`` journey as its fastest path on today's network (``graph``)."""
+    graph = graph if graph is not None else rail_graph(layers, scenario="today", model=model)
     rides = []
     for _, record in layers["rail_times"].iterrows():
         first, last = (find_station(graph, record[end]) for end in ("from", "to"))
@@ -373,9 +412,15 @@ def _modelled_s(ride: _Ride, model: TimeModel, stops: int | None = None) -> floa
 
 
 def calibration_table(
-    layers: Mapping[str, gpd.GeoDataFrame], *, model: TimeModel | None = None
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    model: TimeModel | None = None,
+    graph: nx.MultiDiGraph | None = None,
 ) -> pd.DataFrame:
     """Modelled against published fastest times, one row per ``rail_times`` journey.
+
+    ``graph`` is today's rail graph built with ``model`` (``rail_graphs``: the settings'
+    model), built here if not given.
 
     Returns
     -------
@@ -388,7 +433,7 @@ def calibration_table(
         and ``source``.
     """
     model = model or TimeModel.from_settings()
-    rides, graph = _published_rides(layers, model)
+    rides, graph = _published_rides(layers, model, graph)
     low, high = settings.rail_time_tolerance_pct
     rows = []
     for ride in rides:
