@@ -174,9 +174,9 @@ def test_reach_builds_the_graphs_once_not_on_every_call(monkeypatch, tmp_path):
         return rail_graph(layers, scenario=scenario, model=model)
 
     monkeypatch.setattr(rail_network, "rail_graph", counted)
-    outputs = []
+    outputs, command = [], ["reach", "--from", "重庆北", "--minutes", "120", "--json"]
     for _ in range(2):
-        result = CliRunner().invoke(cli, ["reach", "--from", "重庆北", "--minutes", "120", "--json"])
+        result = CliRunner().invoke(cli, command)
         assert result.exit_code == 0, result.output
         outputs.append(result.output)
     assert sorted(built) == ["after", "today"] and outputs[0] == outputs[1]
