@@ -24,6 +24,7 @@ LAST_WORDS = {
     "bench_commands.py": "chengyu coverage",
     "bench_coverage.py": "of the workers",
     "bench_maps.py": "x bare",
+    "bench_reach.py": "ratio reach / Dijkstra",
     "bench_routing.py": "ratio cold/cached",
     "bench_scenario.py": "scenario with its outputs",
 }

@@ -75,24 +75,39 @@ def reach(
 
 
 def counties_reached(
-    found: Reach, graph: nx.MultiDiGraph, counties: gpd.GeoDataFrame, *, within_minutes: float
+    found: Reach,
+    graph: nx.MultiDiGraph,
+    counties: gpd.GeoDataFrame,
+    *,
+    within_minutes: float,
+    placed: Mapping[int, Sequence[str]] | None = None,
 ) -> list[str]:
     """Counties holding a station reached within ``within_minutes`` (sorted adcodes).
 
     A county counts as reached when a station in it is; the station positions are approximate
-    (see ``precision_m``), and a county seat may lie some way from its station.
+    (see ``precision_m``), and a county seat may lie some way from its station. ``placed``
+    (``station_counties``) saves placing the graph's stations again for every limit.
     """
-    reached = [node for node, minutes in found.minutes.items() if minutes <= within_minutes]
+    placed = placed if placed is not None else station_counties(graph, counties)
+    reached = (node for node, minutes in found.minutes.items() if minutes <= within_minutes)
+    return sorted({adcode for node in reached for adcode in placed.get(node, ())})
+
+
+def station_counties(graph: nx.MultiDiGraph, counties: gpd.GeoDataFrame) -> dict[int, list[str]]:
+    """Return the counties (adcodes) each station node of ``graph`` lies in, in one join."""
+    nodes = station_nodes(graph)
     points = gpd.GeoDataFrame(
-        {"station_id": [graph.nodes[node]["station_id"] for node in reached]},
+        {"node": nodes},
         geometry=gpd.points_from_xy(
-            [graph.nodes[node]["x"] for node in reached],
-            [graph.nodes[node]["y"] for node in reached],
+            [graph.nodes[node]["x"] for node in nodes], [graph.nodes[node]["y"] for node in nodes]
         ),
         crs=settings.storage_crs,
     )
-    joined = gpd.sjoin(points, counties[["adcode", "name_zh", "geometry"]], predicate="within")
-    return sorted(set(joined["adcode"]))
+    joined = gpd.sjoin(points, counties[["adcode", "geometry"]], predicate="within")
+    placed: dict[int, list[str]] = {}
+    for node, adcode in zip(joined["node"], joined["adcode"], strict=True):
+        placed.setdefault(int(node), []).append(str(adcode))
+    return placed
 
 
 def rail_graphs(
@@ -132,35 +147,37 @@ def _reaches(
     """
     if graphs is None:
         graphs = {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
-    every = _every_station_graph(layers, graphs)
+    # Each origin found once: on the after network, else among every station of the layers
+    # (a station open in no scenario); the graph of every station is made only then.
+    found: dict[str, tuple[nx.MultiDiGraph, int]] = {}
+    for name in origins:
+        try:
+            found[name] = (graphs["after"], find_station(graphs["after"], name))
+        except ChengyuError:
+            every = _every_station_graph(layers)
+            found[name] = (every, find_station(every, name))
     for scenario, graph in graphs.items():
+        by_id = {graph.nodes[node]["station_id"]: node for node in station_nodes(graph)}
         for name in origins:
-            station = every.nodes[find_station(every, name)]
-            nodes = [
-                n
-                for n in station_nodes(graph)
-                if graph.nodes[n]["station_id"] == station["station_id"]
-            ]
-            if not nodes:
-                yield scenario, every, find_station(every, name), None
+            where, node = found[name]
+            here = by_id.get(where.nodes[node]["station_id"])
+            if here is None:
+                yield scenario, where, node, None
                 continue
-            yield scenario, graph, nodes[0], reach(graph, nodes[0], limit_minutes=limit_minutes)
+            yield scenario, graph, here, reach(graph, here, limit_minutes=limit_minutes)
 
 
-def _every_station_graph(
-    layers: Mapping[str, gpd.GeoDataFrame], graphs: Mapping[str, nx.MultiDiGraph]
-) -> nx.MultiDiGraph:
+def _every_station_graph(layers: Mapping[str, gpd.GeoDataFrame]) -> nx.MultiDiGraph:
     """Return a graph holding every station of the layers (to find one open in no scenario)."""
-    stations = layers["rail_stations"]
-    if set(stations["station_id"]) <= {
-        graphs["after"].nodes[n]["station_id"] for n in station_nodes(graphs["after"])
-    }:
-        return graphs["after"]
+    stations = layers["rail_stations"].drop_duplicates("station_id")
     every = nx.MultiDiGraph(name="rail network, any scenario")
-    for number, (_, row) in enumerate(stations.drop_duplicates("station_id").iterrows()):
-        point = row.geometry
-        every.add_node(number, kind="station", station_id=row["station_id"], x=point.x, y=point.y,
-                       name_zh=row["name_zh"], name_en=row["name_en"])  # fmt: skip
+    rows = zip(
+        stations["station_id"], stations.geometry, stations["name_zh"], stations["name_en"],
+        strict=True,
+    )  # fmt: skip
+    for number, (station_id, point, name_zh, name_en) in enumerate(rows):
+        every.add_node(number, kind="station", station_id=station_id, x=point.x, y=point.y,
+                       name_zh=name_zh, name_en=name_en)  # fmt: skip
     return every
 
 
@@ -194,6 +211,7 @@ def reach_table(
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     rows = []
+    placed: dict[int, dict[int, list[str]]] = {}  # per graph, its stations' counties
     for scenario, graph, origin, found in _reaches(layers, origins, max(minutes), graphs):
         for limit in minutes:
             if found is None:
@@ -212,7 +230,11 @@ def reach_table(
                     }
                 )
                 continue
-            adcodes = counties_reached(found, graph, counties, within_minutes=limit)
+            if id(graph) not in placed:
+                placed[id(graph)] = station_counties(graph, counties)
+            adcodes = counties_reached(
+                found, graph, counties, within_minutes=limit, placed=placed[id(graph)]
+            )
             names = counties.set_index("adcode").loc[adcodes, ["name_zh", "name_en"]]
             rows.append(
                 {
