@@ -180,3 +180,32 @@ def test_a_file_without_the_column_is_refused_from_its_metadata(grid, tmp_path, 
         tmp_path / "one.parquet"
     )
     assert open_population(tmp_path / "one.parquet").features == 1
+
+
+def test_the_analysis_reads_a_file_once_for_catchments_and_drive_areas(
+    grid, layers, counties, tmp_path, monkeypatch
+):
+    from geo.analysis.road_access import drive_areas
+    from geo.analysis.stage import _count_file_once
+
+    source = open_population(_parquet(grid, tmp_path / "grid.parquet"))
+    # Two reads, the old way: each count reads every partition.
+    access = drive_areas(layers["rail_stations"], population=source, counties=counties)
+    catchment_people, _, _ = count_population(source, catchments(layers["rail_stations"]), counties)
+    reads = []
+    reader = _population_file.read_partition
+
+    def counted(source, index):
+        reads.append(index)
+        return reader(source, index)
+
+    monkeypatch.setattr(_population_file, "read_partition", counted)
+    once, access_once = _count_file_once(layers, source, None, counties, None)
+    assert sorted(reads) == [0, 1, 2, 3]  # each partition once
+    np.testing.assert_allclose(once.people.to_numpy(), catchment_people.to_numpy(), rtol=1e-9)
+    assert access_once["people"].tolist() == access["people"].tolist()
+    assert list(access_once.columns) == list(access.columns)
+    monkeypatch.setattr(_population_file, "read_partition", reader)
+    table, per_county, _ = coverage(layers, population=once)
+    again, per_county_again, _ = coverage(layers, population=source)
+    assert table.equals(again) and per_county.equals(per_county_again)

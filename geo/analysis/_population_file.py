@@ -79,6 +79,20 @@ class PopulationFile:
 
 
 @dataclass(frozen=True)
+class CountedPopulation:
+    """A population file already counted in a set of catchments (``count_population``).
+
+    The analysis reads a user's file once for both the station catchments and the drive
+    areas, and hands the catchments' share to ``geo.analysis.coverage.coverage`` as this.
+    """
+
+    source: PopulationFile
+    people: pd.DataFrame
+    total: float
+    geometry: str
+
+
+@dataclass(frozen=True)
 class PartitionSums:
     """What a partition sends back: people per catchment and county, and what it read."""
 

@@ -26,7 +26,7 @@ from geo.analysis._counting import covered_by as covered_by  # re-exported: the 
 from geo.analysis._counting import covered_weights as covered_weights
 from geo.analysis._counting import covered_weights_dask as covered_weights_dask
 from geo.analysis._counting import population_cells as population_cells
-from geo.analysis._population_file import PopulationFile, count_population
+from geo.analysis._population_file import CountedPopulation, PopulationFile, count_population
 from geo.analysis._population_file import method_text as file_method
 from geo.sources._schema import COUNTY_NAME_FIELDS
 from geo.sources._schema import COVERED_CLASSES as COVERED_CLASSES
@@ -213,7 +213,7 @@ def coverage(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
     radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = None,
     scheduler: str | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Everything the coverage outputs need, from the built layers.
@@ -269,7 +269,7 @@ def people_pieces(
     admin: gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
     *,
-    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = None,
     scheduler: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, str, str]:
     """Every county's intersection with every catchment, with the people in it.
@@ -296,8 +296,14 @@ def people_pieces(
     pieces = coverage_table(counties, areas)
     if isinstance(chosen, str) and chosen == "areal":
         return pieces, "areal", AREAL_METHOD
-    if isinstance(chosen, PopulationFile):
+    if isinstance(chosen, CountedPopulation):
+        if not chosen.people.index.equals(areas.index):
+            raise ValueError("people_pieces: the population was counted in other catchments")
+        matrix, total, geometry = chosen.people, chosen.total, chosen.geometry
+        chosen = chosen.source
+    elif isinstance(chosen, PopulationFile):
         matrix, total, geometry = count_population(chosen, areas, counties, scheduler=scheduler)
+    if isinstance(chosen, PopulationFile):
         people = (
             matrix.rename_axis(index="catchment")
             .reset_index()

@@ -24,7 +24,7 @@ from geo.sources._schema import LAYER_NAMES
 from geo.utils import log
 
 if TYPE_CHECKING:
-    from geo.analysis._population_file import PopulationFile
+    from geo.analysis._population_file import CountedPopulation, PopulationFile
 
 #: Steps of the analysis, reported whether it is computed or read back from the cache.
 ANALYSIS_STEPS: tuple[str, ...] = (*LAYER_NAMES, "route_lengths", "coverage")
@@ -139,6 +139,7 @@ def _analyse(
     ``scheduler``.
     """
     # Imported here: a command that reads the analysis back never loads the graph toolkits.
+    from geo.analysis._population_file import PopulationFile
     from geo.analysis.coverage import coverage
     from geo.analysis.measure import length_table, route_lengths
     from geo.analysis.population import for_access
@@ -155,25 +156,67 @@ def _analyse(
     lengths = length_table(layers, layers["route_lengths"])
     if on_step is not None:
         on_step("route_lengths")
+    admin = layers["admin_areas"]
+    counties = admin[admin["level"] == "county"]
+    counted: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = population
+    access = None
+    if isinstance(population, PopulationFile):
+        # The user's file is read once, for the catchments and the drive areas together.
+        counted, access = _count_file_once(layers, population, radii_km, counties, scheduler)
     summary, layers["station_coverage"], layers["station_catchments"] = coverage(
-        layers, radii_km=radii_km, population=population, scheduler=scheduler
+        layers, radii_km=radii_km, population=counted, scheduler=scheduler
     )
     # Built once (and cached): the reach areas, the calibration and ``chengyu reach`` share them.
     graphs = rail_graphs(layers, layers_dir=layers_dir)
     layers["rail_reach"] = reach_areas(
         layers, origins=settings.reach_origins, minutes=settings.reach_minutes, graphs=graphs
     )
-    admin = layers["admin_areas"]
-    layers["station_access"] = drive_areas(
-        layers["rail_stations"],
-        population=for_access(admin, population),
-        counties=admin[admin["level"] == "county"],
-        scheduler=scheduler,
+    layers["station_access"] = (
+        access
+        if access is not None
+        else drive_areas(
+            layers["rail_stations"],
+            population=for_access(admin, population),
+            counties=counties,
+            scheduler=scheduler,
+        )
     )
     if on_step is not None:
         on_step("coverage")
     rail_times = calibration_table(layers, graph=graphs["today"])
     return Analysis(layers, lengths, summary, rail_times, warnings)
+
+
+def _count_file_once(
+    layers: dict[str, gpd.GeoDataFrame],
+    population: PopulationFile,
+    radii_km: Sequence[float] | None,
+    counties: gpd.GeoDataFrame,
+    scheduler: str | None,
+) -> tuple[CountedPopulation, gpd.GeoDataFrame]:
+    """Count a user's file in the catchments and the drive areas in one reading of it.
+
+    Returns the catchments' counts for ``coverage`` and the ``station_access`` layer with its
+    ``people``.
+    """
+    from geo.analysis._population_file import CountedPopulation, count_population
+    from geo.analysis.coverage import catchments
+    from geo.analysis.road_access import drive_areas
+
+    stations = layers["rail_stations"]
+    access = drive_areas(stations)
+    areas = catchments(stations, radii_km=radii_km)
+    both = gpd.GeoDataFrame(
+        geometry=pd.concat([areas.geometry, access.geometry.to_crs(areas.crs)], ignore_index=True),
+        crs=areas.crs,
+    )
+    matrix, total, geometry = count_population(population, both, counties, scheduler=scheduler)
+    counted = CountedPopulation(
+        population, matrix.iloc[: len(areas)].set_axis(areas.index), total, geometry
+    )
+    people = matrix.iloc[len(areas) :].sum(axis=1).to_numpy()
+    access.insert(list(access.columns).index("area_km2") + 1, "people", people.round().astype(int))
+    return counted, access
 
 
 def drawn_sections(sections: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
