@@ -271,7 +271,7 @@ def staged_output(out: Path, *, outputs: Iterable[str]) -> Iterator[Path]:
         yield staging
         for entry in list(out.iterdir()) if out.is_dir() else []:
             if entry.name not in produced and not (staging / entry.name).exists():
-                entry.rename(staging / entry.name)
+                _carry(entry, staging / entry.name)
         if out.is_dir() and _exchange(staging, out):
             shutil.rmtree(staging)
         else:
@@ -288,6 +288,29 @@ def staged_output(out: Path, *, outputs: Iterable[str]) -> Iterator[Path]:
         recover(out, staging=staging, previous=previous, outputs=produced)
         raise
     log(f"swapped the new build into {out}")
+
+
+def _carry(entry: Path, target: Path) -> None:
+    """Carry an entry a build does not write into the staging folder, as hard links.
+
+    Linked, not moved: until the exchange, ``out`` still holds it, so a build killed between
+    the carrying and the swap leaves the previous folder whole (a planner's own files too).
+    """
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
+    else:
+        _link_or_copy(str(entry), str(target))
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """Hard-link ``source`` to ``target``, copying where the file system cannot link."""
+    if os.path.islink(source):
+        os.symlink(os.readlink(source), target)
+        return
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def recover(out: Path, *, staging: Path, previous: Path, outputs: set[str]) -> None:

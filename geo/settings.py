@@ -82,6 +82,14 @@ rural_cell_m: float = 2_000.0
 #: Seconds to wait for a Dask scheduler given by ``chengyu coverage --scheduler ADDRESS``.
 dask_connect_timeout_s: float = 10.0
 
+#: Features of a user's population file read, validated and counted at a time
+#: (``chengyu coverage --population FILE``): a partition of a GeoPackage, or a batch within a
+#: GeoParquet row group. Bounds the memory of whoever reads it (this process or a Dask worker).
+population_batch_rows: int = 250_000
+
+#: Rows of a population raster (GeoTIFF) read as one window, and counted as one partition.
+raster_window_rows: int = 512
+
 #: Weight of a GeoNames town whose population is unknown (0 in GeoNames): the threshold of the
 #: ``cities500`` table it comes from.
 town_min_population: int = 500

@@ -15,33 +15,28 @@ Each runs in its own interpreter, so each reports its own time and peak memory (
 Python/numpy allocations traced). The answers must agree to 1e-6; target: indexed >= 20x faster.
 ``--cells N`` counts N uniform cells spread inside the counties instead of the surface.
 
-Part 2, scale. A Dask ``LocalCluster`` counts 1, 2, 5 and 10 million cells (files of 250,000
-cells each, as a user's tiled population grid would be: one uniform spread of the census, each
-file's cells moved at random by up to 500 m). Each task reads and counts one file, so a worker
-holds one file at a time; time per cell should stay flat (ratios to the 1 M run are printed)
-and the workers' peak memory bounded. ``--dask-max 0`` skips it.
+Part 2, scale (``--scale 1,2,5,10``, millions of points; off by default). One GeoParquet file
+of the largest size is written once (row groups of 250,000; each million a copy of 1 M uniform
+cells moved by up to 500 m), and each smaller size is its first row groups. Each size runs, in
+a fresh interpreter, what ``chengyu coverage --population FILE`` does with the file: open it
+(metadata and the streamed hash of its cache key), then read, validate, place in the counties
+and count every row group in every catchment of every line, per county
+(``geo.analysis._population_file.count_population``): once in process, and once on a local
+Dask cluster of 2 worker processes (``--scheduler``), where each worker reads its own row
+groups. Prints nanoseconds per point and the peak RSS (``VmHWM``) of every process, client and
+workers, as ratios to the first size.
 
-Part 3, in-process scale (``--scale 1,2,5,10``, millions of points; off by default). One
-GeoParquet file of the largest size is written once (row groups of 250,000; each million a copy
-of 1 M uniform cells moved by up to 500 m), and each smaller size is its first row groups. Each
-size runs in a fresh interpreter what ``chengyu coverage --population FILE`` does without a
-scheduler: read, validate and place the points in the counties (``read_population``), then
-count them in every catchment of every line per county (``covered_by``). Prints seconds and
-nanoseconds per point of each step and the process's peak RSS, with ratios to the first size.
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, and the scale part at 20,000
+and 40,000 points in row groups of 10,000 (on the workers at 20,000 only); it checks the
+script still runs, it measures nothing.
 
-``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, and the Dask part on files of
-10,000 cells (20,000 and 40,000 in all), and the in-process scale at 20,000 and 40,000
-points; it checks the script still runs, it measures nothing.
-
-Usage: ``python scripts/bench_coverage.py [--cells N] [--dask-max MILLIONS] [--scale M,M,..]
-[--quick]``
+Usage: ``python scripts/bench_coverage.py [--cells N] [--scale M,M,..] [--quick]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -104,7 +99,7 @@ print(json.dumps({"seconds": seconds, "area_seconds": area_seconds, "peak_mb": p
 
 
 SCALE = """
-import json, resource, sys, time
+import json, logging, resource, sys, time
 from pathlib import Path
 
 def peak_mb():
@@ -119,24 +114,41 @@ def peak_mb():
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-from geo.analysis.coverage import catchments, covered_by
-from geo.analysis.population import read_population
+from geo.analysis._population_file import count_population, open_population
+from geo.analysis.coverage import catchments
 from geo.sources.layers import load_layers
 
-path = Path(sys.argv[1])
+path, mode = Path(sys.argv[1]), sys.argv[2]
 layers = load_layers(["rail_stations", "admin_areas"])
 areas = catchments(layers["rail_stations"])
+admin = layers["admin_areas"]
+counties = admin[admin["level"] == "county"]
+
+def run(scheduler=None):
+    start = time.perf_counter()
+    source = open_population(path)
+    opened = time.perf_counter() - start
+    counted, total, _ = count_population(source, areas, counties, scheduler=scheduler)
+    return source, opened, time.perf_counter() - start, float(counted.to_numpy().sum())
+
+workers, workers_before = [], []
 before_mb = peak_mb()
-start = time.perf_counter()
-cells = read_population(path, admin=layers["admin_areas"])
-read_seconds = time.perf_counter() - start
-start = time.perf_counter()
-counted = covered_by(cells, areas.to_crs(cells.crs), by="adcode")
-count_seconds = time.perf_counter() - start
-print(json.dumps({"points": len(cells), "read_seconds": read_seconds,
-                  "count_seconds": count_seconds, "before_mb": before_mb,
-                  "peak_mb": peak_mb(),
-                  "people": float(counted.to_numpy().sum())}))
+if mode == "process":
+    source, opened, seconds, people = run()
+else:
+    from distributed import Client, LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+        # Each worker imports the package once, outside the timing.
+        client.run(lambda: __import__("geo.analysis._population_file"))
+        workers_before = list(client.run(peak_mb).values())
+        before_mb = peak_mb()
+        source, opened, seconds, people = run(cluster.scheduler_address)
+        workers = list(client.run(peak_mb).values())
+print(json.dumps({"points": source.features, "partitions": len(source.partitions),
+                  "open_seconds": opened, "seconds": seconds, "before_mb": before_mb,
+                  "peak_mb": peak_mb(), "workers_mb": workers,
+                  "workers_before_mb": workers_before, "people": people}))
 """
 
 
@@ -195,89 +207,8 @@ def _surface_part(options: argparse.Namespace, folder: Path) -> bool:
     return worst <= 1e-6
 
 
-def _make_file(seed: int, base: str, path: str) -> str:
-    """A distinct file of cells: the base cells, each moved by up to 500 m at random."""
-    import geopandas as gpd
-    import numpy as np
-    import shapely
-
-    cells = gpd.read_parquet(base)
-    generator = np.random.default_rng(seed)
-    xs = shapely.get_x(cells.geometry.values) + generator.uniform(-500, 500, len(cells))
-    ys = shapely.get_y(cells.geometry.values) + generator.uniform(-500, 500, len(cells))
-    cells.set_geometry(gpd.points_from_xy(xs, ys, crs=cells.crs)).to_parquet(path)
-    return path
-
-
-def _count_file(path: str, areas: object) -> tuple[list[float], float]:
-    import resource
-
-    import geopandas as gpd
-
-    from geo.analysis.coverage import covered_weights
-
-    cells = gpd.read_parquet(path)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return covered_weights(cells, areas).tolist(), peak  # type: ignore[arg-type]
-
-
-def _dask_part(options: argparse.Namespace, folder: Path) -> None:
-    import dask
-    from distributed import Client, LocalCluster
-
-    from geo.analysis.coverage import ALL_LINES, catchments
-    from geo.sources.layers import load_layers
-
-    stations = load_layers(["rail_stations"])["rail_stations"]
-    areas = catchments(stations)
-    areas = areas[areas["line_id"] == ALL_LINES]
-    # Files of a quarter of a million cells: even the 1 M run keeps both workers busy.
-    per_file = 10_000 if options.quick else 250_000
-    unit = 20_000 if options.quick else 1_000_000  # the sizes below count these
-    per_unit = unit // per_file
-    sizes = [1, 2] if options.quick else [m for m in (1, 2, 5, 10) if m <= options.dask_max]
-    files = [str(folder / f"cells-{i}.parquet") for i in range(max(sizes) * per_unit)]
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,  # no shutdown chatter between the figures
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        started = time.perf_counter()
-        from geo.analysis.coverage import population_cells
-
-        admin = load_layers(["admin_areas"])["admin_areas"]
-        base = str(folder / "base.parquet")
-        population_cells(admin, total_cells=per_file).to_parquet(base)
-        dask.compute(*[dask.delayed(_make_file)(i, base, path) for i, path in enumerate(files)])
-        print(
-            f"{len(files)} files of {per_file:,} cells written in "
-            f"{time.perf_counter() - started:.0f} s"
-        )
-        scattered = client.scatter(areas, broadcast=True)
-        # Warm up: each worker imports the package and reads a file once, outside the timings.
-        dask.compute(*[dask.delayed(_count_file)(path, scattered) for path in files[:2]])
-        first = None
-        for size in sizes:
-            started = time.perf_counter()
-            parts = dask.compute(
-                *[dask.delayed(_count_file)(path, scattered) for path in files[: size * per_unit]]
-            )
-            seconds = time.perf_counter() - started
-            per_cell = seconds / (size * unit) * 1e9
-            first = first or per_cell
-            peak = max(part[1] for part in parts)
-            print(
-                f"dask, {size * unit:>10,} cells: {seconds:6.2f} s, {per_cell:6.0f} ns per cell "
-                f"({per_cell / first:.2f}x the first run); worker peak RSS {peak:.0f} MB"
-            )
-
-
-def _scale_file(path: Path, points: int, per_million: int) -> None:
-    """Write ``points`` cells in row groups of 250,000: jittered copies of one uniform spread."""
+def _scale_file(path: Path, points: int, per_million: int, group: int) -> None:
+    """Write ``points`` cells in row groups of ``group``: jittered copies of one uniform spread."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -309,11 +240,11 @@ def _scale_file(path: Path, points: int, per_million: int) -> None:
                 base.schema.field(column),
                 pa.array(moved, type=base.schema.field(column).type),
             )
-            writer.write_table(table, row_group_size=250_000)
+            writer.write_table(table, row_group_size=group)
             written += size
 
 
-def _first_rows(path: Path, points: int) -> Path:
+def _first_rows(path: Path, points: int, group: int) -> Path:
     """The first ``points`` rows of ``path`` as a file of their own (``path`` if all)."""
     import pyarrow.parquet as pq
 
@@ -323,53 +254,72 @@ def _first_rows(path: Path, points: int) -> Path:
     target = path.with_name(f"first-{points}.parquet")
     with pq.ParquetWriter(target, source.schema_arrow) as writer:
         left = points
-        for group in range(source.num_row_groups):
-            table = source.read_row_group(group).slice(0, left)
-            writer.write_table(table, row_group_size=250_000)
+        for index in range(source.num_row_groups):
+            table = source.read_row_group(index).slice(0, left)
+            writer.write_table(table, row_group_size=group)
             left -= table.num_rows
             if not left:
                 break
     return target
 
 
-def _scale_part(sizes: list[int], folder: Path, *, unit: int) -> None:
-    """Time and peak RSS of reading and counting each size in a fresh interpreter."""
+def _scale_part(
+    sizes: list[int], folder: Path, *, unit: int, group: int, quick: bool = False
+) -> None:
+    """Time per point and peak RSS of every process, in process and on 2 workers, per size."""
     path = folder / "scale.parquet"
     started = time.perf_counter()
-    _scale_file(path, max(sizes) * unit, unit)
+    _scale_file(path, max(sizes) * unit, unit, group)
     print(f"{max(sizes) * unit:,} points written in {time.perf_counter() - started:.0f} s")
-    first: dict[str, float] = {}
+    first: dict[str, dict[str, float]] = {}
+    last: dict[str, dict[str, float]] = {}
     for size in sizes:
         points = size * unit
-        output = subprocess.run(
-            [sys.executable, "-c", SCALE, str(_first_rows(path, points))],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        run = json.loads(output.strip().splitlines()[-1])
-        figures = {
-            "read": run["read_seconds"] / points * 1e9,
-            "count": run["count_seconds"] / points * 1e9,
-            "peak": run["peak_mb"],
-            "grown": run["peak_mb"] - run["before_mb"],
-        }
-        first = first or figures
-        print(
-            f"in process, {points:>10,} points: read+validate+place {run['read_seconds']:6.1f} s "
-            f"({figures['read']:5.0f} ns/point, {figures['read'] / first['read']:.2f}x), "
-            f"count {run['count_seconds']:6.1f} s ({figures['count']:5.0f} ns/point, "
-            f"{figures['count'] / first['count']:.2f}x); peak RSS {run['peak_mb']:,.0f} MB "
-            f"({figures['peak'] / first['peak']:.2f}x; {figures['grown']:+,.0f} MB over the "
-            f"{run['before_mb']:,.0f} MB before reading, "
-            f"{figures['grown'] / max(first['grown'], 1):.2f}x)"
-        )
+        cut = _first_rows(path, points, group)
+        # Quick: the cluster once, at the first size (starting it is most of a quick run).
+        for mode in ("process",) if quick and size != sizes[0] else ("process", "dask"):
+            output = subprocess.run(
+                [sys.executable, "-c", SCALE, str(cut), mode],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            run = json.loads(output.strip().splitlines()[-1])
+            figures = {
+                "ns": run["seconds"] / points * 1e9,
+                "client": run["peak_mb"],
+                "workers": max(run["workers_mb"], default=0.0),
+            }
+            base = first.setdefault(mode, figures)
+            last[mode] = figures
+            workers = (
+                f"; workers' peak RSS {', '.join(f'{mb:,.0f}' for mb in run['workers_mb'])} MB "
+                f"({figures['workers'] / base['workers']:.2f}x; "
+                f"{max(run['workers_before_mb']):,.0f} MB once imported)"
+                if run["workers_mb"]
+                else ""
+            )
+            print(
+                f"{'in process' if mode == 'process' else 'on 2 workers'}, {points:>10,} points "
+                f"({run['partitions']} row groups): {run['seconds']:6.1f} s "
+                f"(opening {run['open_seconds']:.1f} s), {figures['ns']:5.0f} ns/point "
+                f"({figures['ns'] / base['ns']:.2f}x); client peak RSS {run['peak_mb']:,.0f} MB "
+                f"({figures['client'] / base['client']:.2f}x; {run['before_mb']:,.0f} MB before "
+                f"reading){workers}; {run['people']:,.0f} people counted"
+            )
+    print(
+        f"ratios {max(sizes) * unit:,} / {min(sizes) * unit:,} points: time per point "
+        f"{last['process']['ns'] / first['process']['ns']:.2f}x in process, "
+        f"{last['dask']['ns'] / first['dask']['ns']:.2f}x on 2 workers; peak RSS of the client "
+        f"{last['process']['client'] / first['process']['client']:.2f}x in process, "
+        f"{last['dask']['client'] / first['dask']['client']:.2f}x with workers, of the workers "
+        f"{last['dask']['workers'] / first['dask']['workers']:.2f}x"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cells", type=int, default=0, help="uniform cells instead of the surface")
-    parser.add_argument("--dask-max", type=int, default=10, help="largest Dask run, in M cells")
     parser.add_argument(
         "--quick", action="store_true", default=bool(os.environ.get("CHENGYU_BENCH_QUICK"))
     )
@@ -379,17 +329,15 @@ def main() -> int:
         help="in-process sizes in millions of points, e.g. 1,2,5,10 (default: none)",
     )
     options = parser.parse_args()
-    unit = 1_000_000
+    unit, group = 1_000_000, 250_000
     sizes = [int(size) for size in options.scale.split(",") if size.strip()]
     if options.quick:
         options.cells = options.cells or 20_000
-        sizes, unit = [1, 2], 20_000
+        sizes, unit, group = [1, 2], 20_000, 10_000
     with tempfile.TemporaryDirectory() as folder:
         agreed = _surface_part(options, Path(folder))
-        if options.dask_max:
-            _dask_part(options, Path(folder))
         if sizes:
-            _scale_part(sizes, Path(folder), unit=unit)
+            _scale_part(sizes, Path(folder), unit=unit, group=group, quick=options.quick)
     return 0 if agreed else 1
 
 

@@ -395,3 +395,25 @@ def test_a_bad_radius_is_refused_once_by_the_library_naming_it(runner, tmp_path)
     assert result.exit_code == 2, result.output
     assert "catchment radius: -5 km is not positive" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_an_unreachable_scheduler_fails_in_one_line_even_with_a_warm_cache(
+    runner, built, monkeypatch, tmp_path
+):
+    from geo import settings
+    from geo.analysis import stage
+
+    monkeypatch.setattr(settings, "dask_connect_timeout_s", 1.0)
+    frame = gpd.GeoDataFrame({"people": [5.0]}, geometry=[Point(104.06, 30.65)], crs=4326)
+    frame.to_parquet(tmp_path / "mine.parquet")
+    command = ["coverage", "--out", str(tmp_path / "out"), "--population"]
+    command += [str(tmp_path / "mine.parquet"), "--weight", "people"]
+    # Warm the analysis of this file (the build's tables stand in for its computation).
+    monkeypatch.setattr(stage, "_analyse", lambda **_: _analysis_of(built))
+    assert runner.invoke(cli, command).exit_code == 0
+    monkeypatch.setattr(stage, "_analyse", lambda **_: pytest.fail("the cache was cold"))
+    assert runner.invoke(cli, command).exit_code == 0, "the cache is warm"
+    result = runner.invoke(cli, [*command, "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--scheduler tcp://127.0.0.1:9: no Dask" in lines[0], lines

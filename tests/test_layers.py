@@ -98,6 +98,11 @@ def test_context_lines_are_present(layers):
         "yw2",
         "cya",
         "cn",
+        "chq",
+        "cgj",
+        "cgp",
+        "hbn",
+        "msn",
     }
     assert report | region | {"cqn", "cqw"} == set(layers["rail_lines"]["line_id"])
 

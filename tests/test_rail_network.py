@@ -161,3 +161,22 @@ def test_reach_areas_grow_with_time_and_with_the_new_lines(layers):
     assert areas.loc[f"{origin}-today-60min"].geometry.contains(
         layers["rail_stations"].query("station_id == 'chengdu_dong'").geometry.iloc[0]
     )
+
+
+def test_reach_builds_the_graphs_once_not_on_every_call(monkeypatch, tmp_path):
+    from geo.networks import rail_network
+
+    monkeypatch.setattr(settings, "cache_dir", tmp_path / "cache")
+    built: list[str] = []
+
+    def counted(layers, *, scenario, model=None):
+        built.append(scenario)
+        return rail_graph(layers, scenario=scenario, model=model)
+
+    monkeypatch.setattr(rail_network, "rail_graph", counted)
+    outputs, command = [], ["reach", "--from", "重庆北", "--minutes", "120", "--json"]
+    for _ in range(2):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    assert sorted(built) == ["after", "today"] and outputs[0] == outputs[1]

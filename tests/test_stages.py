@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -33,6 +34,7 @@ from geo._stages import (
     inputs_key,
 )
 from geo.analysis.stage import Analysis
+from geo.scenario.results import NetworkAnalysis
 from geo.cli.commands import cli
 from tests.conftest import edit_field
 
@@ -91,7 +93,7 @@ _CODECS = {codec.name: codec for codec in (PICKLE, GEOPARQUET, NPY, JSON, RAW)}
 #: Kinds of cache entry a build reads (``china`` and ``land`` only for the figures' context).
 _BUILD_KINDS = {
     "analysis", "maps", "boundaries", "population", "drive-areas", "display", "rail-segments",
-    "rail-route", "road-route",
+    "rail-route", "road-route", "rail-graphs",
 }  # fmt: skip
 
 
@@ -160,6 +162,13 @@ def _nudge(value: Any) -> Any:
         return {**value, first: _nudge(value[first])}
     if isinstance(value, Analysis):
         return dataclasses.replace(value, lengths=_nudge(value.lengths))
+    if isinstance(value, NetworkAnalysis):  # a proposal's base, cached by chengyu scenario
+        return dataclasses.replace(value, coverage=_nudge(value.coverage))
+    if isinstance(value, nx.Graph):  # the rail graphs: one edge's time
+        changed = value.copy()
+        data = next(iter(changed.edges(data=True)))[2]
+        data["travel_time"] += 1
+        return changed
     raise AssertionError(f"no number to change in a {type(value).__name__}")
 
 

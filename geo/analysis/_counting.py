@@ -10,6 +10,8 @@ Dask cluster; and ``population_cells``, a stand-in population grid for tests and
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import geopandas as gpd
@@ -103,8 +105,26 @@ def _covered_matrix(
     geometry = cells.geometry if cells.crs == areas.crs else cells.geometry.to_crs(areas.crs)
     xs, ys = shapely.get_x(geometry.values), shapely.get_y(geometry.values)
     values = cells[weight].to_numpy(dtype=float)
+    return counted_xy(xs, ys, values, codes, groups, areas.geometry.values)
+
+
+def counted_xy(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    values: np.ndarray,
+    codes: np.ndarray,
+    groups: int,
+    areas: Sequence[shapely.Geometry] | np.ndarray,
+) -> np.ndarray:
+    """Sum ``values`` at (``xs``, ``ys``) inside each area, per group ``codes`` (0 … groups-1).
+
+    Returns
+    -------
+    ndarray
+        (areas, groups): the covered weight of each group in each area.
+    """
     sums = np.zeros((len(areas), groups))
-    for index, area in enumerate(areas.geometry.values):
+    for index, area in enumerate(areas):
         if area is None or area.is_empty:
             continue
         # A bounding-box cut first: a catchment covers a small part of the region.
@@ -131,17 +151,31 @@ def _on_cluster(
     groups: int,
     scheduler: str,
 ) -> np.ndarray:
+    log(f"counting {len(cells):,} cells on the Dask scheduler {scheduler}")
+    with cluster_client(scheduler):
+        return covered_weights_dask(cells, areas, weight=weight, groups=groups)
+
+
+@contextmanager
+def cluster_client(scheduler: str) -> Iterator[Any]:
+    """Connect to ``scheduler`` and yield its Dask ``Client`` (``"local"``: a ``LocalCluster``).
+
+    Raises
+    ------
+    ChengyuError
+        One line naming ``--scheduler`` if the address is no Dask scheduler or none answers.
+    """
     from distributed import Client, LocalCluster
 
-    log(f"counting {len(cells):,} cells on the Dask scheduler {scheduler}")
     if scheduler == "local":
         # distributed is untyped: its calls are checked by the tests on a LocalCluster.
         cluster = LocalCluster(processes=True, dashboard_address=None)  # type: ignore[no-untyped-call]
-        with cluster, Client(cluster):  # type: ignore[no-untyped-call]
-            return covered_weights_dask(cells, areas, weight=weight, groups=groups)
+        with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
+            yield client
+        return
     check_scheduler(scheduler, connect=True)
     try:
-        client = Client(  # type: ignore[no-untyped-call]
+        connected = Client(  # type: ignore[no-untyped-call]
             scheduler, timeout=settings.dask_connect_timeout_s
         )
     except Exception as error:  # whatever distributed raises, one line naming the option
@@ -149,8 +183,8 @@ def _on_cluster(
             f"--scheduler {scheduler}: no Dask scheduler answered within "
             f"{settings.dask_connect_timeout_s:g} s ({type(error).__name__})"
         ) from None
-    with client:
-        return covered_weights_dask(cells, areas, weight=weight, groups=groups)
+    with connected:
+        yield connected
 
 
 def check_scheduler(scheduler: str | None, *, connect: bool = False) -> None:

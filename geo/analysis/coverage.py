@@ -27,6 +27,8 @@ from geo.analysis._counting import covered_by as covered_by  # re-exported: the 
 from geo.analysis._counting import covered_weights as covered_weights
 from geo.analysis._counting import covered_weights_dask as covered_weights_dask
 from geo.analysis._counting import population_cells as population_cells
+from geo.analysis._population_file import CountedPopulation, PopulationFile, count_population
+from geo.analysis._population_file import method_text as file_method
 from geo.sources._schema import COUNTY_NAME_FIELDS
 from geo.sources._schema import COVERED_CLASSES as COVERED_CLASSES
 from geo.sources._schema import SCENARIOS as SCENARIOS
@@ -227,7 +229,7 @@ def coverage(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
     radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = None,
     scheduler: str | None = None,
     cache_dir: Path | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -241,8 +243,9 @@ def coverage(
         Catchment radii (default ``settings.coverage_radii_km``).
     population
         ``"dasymetric"`` (the population surface), ``"areal"`` (areal weighting of the county
-        figures), or a user's population from ``geo.analysis.population.read_population``
-        (default ``settings.population_method``).
+        figures), a user's file from ``geo.analysis.population.open_population`` (read
+        partition by partition where it is counted), or a user's population in memory from
+        ``geo.analysis.population.read_population`` (default ``settings.population_method``).
     scheduler
         Count the points on Dask: ``"local"`` or a scheduler's address (see ``covered_by``).
     cache_dir
@@ -285,7 +288,7 @@ def people_pieces(
     admin: gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
     *,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = None,
     scheduler: str | None = None,
     cache_dir: Path | None = None,
 ) -> tuple[gpd.GeoDataFrame, str, str]:
@@ -313,6 +316,24 @@ def people_pieces(
     pieces = coverage_table(counties, areas)
     if isinstance(chosen, str) and chosen == "areal":
         return pieces, "areal", AREAL_METHOD
+    if isinstance(chosen, CountedPopulation):
+        if not chosen.people.index.equals(areas.index):
+            raise ValueError("people_pieces: the population was counted in other catchments")
+        matrix, total, geometry = chosen.people, chosen.total, chosen.geometry
+        chosen = chosen.source
+    elif isinstance(chosen, PopulationFile):
+        matrix, total, geometry = count_population(chosen, areas, counties, scheduler=scheduler)
+    if isinstance(chosen, PopulationFile):
+        people = (
+            matrix.rename_axis(index="catchment")
+            .reset_index()
+            .melt(id_vars="catchment", var_name="adcode", value_name="people")
+        )
+        return (
+            _with_people(pieces, people[people["people"] > 0]),
+            chosen.label,
+            file_method(chosen, total, geometry),
+        )
     if isinstance(chosen, str):
         if chosen != "dasymetric":
             raise ValueError(f"unknown population method {chosen!r}")

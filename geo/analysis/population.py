@@ -32,7 +32,13 @@ from geo.analysis._dasymetric import (
     geonames_towns,
     largest_remainder,
 )
-from geo.errors import PopulationError, Problem
+from geo.analysis._population_file import (
+    PopulationFile,
+    open_population,
+    read_population_file,
+)
+from geo.analysis._population_file import method_text as file_method
+from geo.errors import PopulationError
 from geo.utils import log
 
 #: Bumped whenever the way the surface is built changes, so that old caches are not reused.
@@ -193,7 +199,9 @@ def read_population(
 ) -> gpd.GeoDataFrame:
     """Return a user's own population, validated like a layer and placed in the counties.
 
-    The file is a GeoParquet or GeoPackage of weighted points or polygons.
+    The file is a GeoParquet or GeoPackage of weighted points or polygons, or a population
+    raster, read whole into memory. ``chengyu coverage --population FILE`` reads it partition by
+    partition where it is counted instead (``geo.analysis._population_file.open_population``).
 
     Parameters
     ----------
@@ -219,91 +227,33 @@ def read_population(
         has no CRS or no such weight, a weight is missing or negative, a geometry is neither a
         point nor a polygon, or a feature lies outside ``settings.region_bounds``.
     """
-    name = Path(path).name
-
-    def problem(feature: object, field: str, message: str) -> PopulationError:
-        return PopulationError(str(Problem(name, str(feature), field, message)))
-
-    try:
-        if Path(path).suffix.lower() in (".parquet", ".geoparquet"):
-            frame = gpd.read_parquet(path)
-        else:
-            frame = gpd.read_file(path)
-    except Exception as error:  # any reader's failure becomes one line
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise PopulationError(
-            f"{name}: cannot be read as GeoParquet or GeoPackage: {first}"
-        ) from None
-    ids = (
-        frame["id"].astype(str)
-        if "id" in frame.columns
-        else pd.Series([str(index) for index in range(len(frame))], index=frame.index)
-    )
-    if len(frame) == 0:
-        raise problem("-", "geometry", "the file holds no features")
-    if frame.crs is None:
-        raise problem(ids.iloc[0], "geometry", "no CRS: say which CRS the coordinates are in")
-    if weight not in frame.columns:
-        raise problem(ids.iloc[0], weight, f"no such column (columns: {', '.join(frame.columns)})")
-    values = pd.to_numeric(frame[weight], errors="coerce")
-    for index in np.flatnonzero(values.isna().to_numpy() | (values < 0).to_numpy()):
-        raise problem(ids.iloc[index], weight, f"{frame[weight].iloc[index]} is not a weight >= 0")
-    kinds = frame.geom_type.fillna("none")
-    wrong = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]) | frame.geometry.is_empty
-    for index in np.flatnonzero(wrong.to_numpy()):
-        raise problem(ids.iloc[index], "geometry", f"{kinds.iloc[index]}: not a point or polygon")
-    if kinds.eq("Point").any() and not kinds.eq("Point").all():
-        raise problem(ids.iloc[0], "geometry", "mixes points and polygons: use one or the other")
-    lonlat = frame.geometry.to_crs(settings.storage_crs).bounds
-    lon_min, lat_min, lon_max, lat_max = settings.region_bounds
-    outside = (
-        (lonlat["minx"] < lon_min) | (lonlat["maxx"] > lon_max)
-        | (lonlat["miny"] < lat_min) | (lonlat["maxy"] > lat_max)
-    )  # fmt: skip
-    for index in np.flatnonzero(outside.to_numpy()):
-        where = lonlat.iloc[index]
-        raise problem(
-            ids.iloc[index],
-            "geometry",
-            f"lies outside the region {settings.region_bounds} (lon {where['minx']:.3f}.."
-            f"{where['maxx']:.3f}, lat {where['miny']:.3f}..{where['maxy']:.3f})",
-        )
+    source = open_population(path, weight=weight)
     metric = metric_crs(admin)
-    cells = gpd.GeoDataFrame(
-        {"population": values.to_numpy(dtype=float)}, geometry=frame.geometry.values, crs=frame.crs
-    ).to_crs(metric)
     counties = admin[admin["level"] == "county"][["adcode", "name_zh", "geometry"]].to_crs(metric)
-    if kinds.eq("Point").all():
-        joined = gpd.sjoin(cells, counties[["adcode", "geometry"]], how="left", predicate="within")
-        placed = joined[~joined.index.duplicated()][["adcode", "population", "geometry"]]
-    else:
-        cells = cells.assign(_km2=cells.area / 1e6)
-        pieces = gpd.overlay(cells, counties, how="intersection", keep_geom_type=True)
-        pieces["population"] = pieces["population"] * (pieces.area / 1e6) / pieces["_km2"]
-        placed = pieces[["adcode", "name_zh", "population", "geometry"]]
-    result = gpd.GeoDataFrame(placed.reset_index(drop=True), geometry="geometry", crs=metric)
-    result.attrs["label"] = name
-    result.attrs["method"] = (
-        f"the user's file {name}: {len(frame):,} weighted "
-        f"{'points' if kinds.eq('Point').all() else 'polygons (areal weighting within each)'}, "
-        f"weight column {weight!r}, total {values.sum():,.0f}"
-    )
-    log(f"population from {name}: {len(frame):,} features, {values.sum():,.0f} in all")
+    result = read_population_file(source, counties)
+    total = float(result["population"].sum())
+    points = bool(result.geom_type.eq("Point").all())
+    result.attrs["label"] = source.label
+    result.attrs["method"] = file_method(source, total, "points" if points else "polygons")
+    log(f"population from {source.label}: {source.features:,} features, {total:,.0f} in all")
     return result
 
 
 def for_access(
     admin: gpd.GeoDataFrame,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
     *,
     cache_dir: Path | None = None,
-) -> gpd.GeoDataFrame:
+) -> gpd.GeoDataFrame | PopulationFile:
     """Return what ``drive_areas`` counts for a ``chengyu coverage --population`` choice.
 
     The surface (cached in ``cache_dir``, default ``geo._io.cache_for()``), the county
-    polygons (areal), or the user's points or polygons.
+    polygons (areal), the user's points or polygons, or the user's file (read partition by
+    partition where ``drive_areas`` counts it).
     """
     chosen = settings.population_method if population is None else population
+    if isinstance(chosen, PopulationFile):
+        return chosen
     if isinstance(chosen, str):
         if chosen == "areal":
             return admin[admin["level"] == "county"]

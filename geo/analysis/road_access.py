@@ -23,7 +23,8 @@ import shapely
 
 from geo import settings
 from geo._geodesy import dissolved_discs, geodesic_km, metric_crs, nearest
-from geo._stages import GEOPARQUET, cached_stage
+from geo._stages import GEOPARQUET, cached_stage, frame_digest
+from geo.analysis._population_file import PopulationFile, count_population
 from geo.analysis.coverage import coverage_table, covered_weights
 from geo.networks.freight import highway_graph
 from geo.sources._schema import SCENARIOS
@@ -66,7 +67,9 @@ def drive_areas(
     stations: gpd.GeoDataFrame,
     *,
     minutes: Sequence[float] | None = None,
-    population: gpd.GeoDataFrame | None = None,
+    population: gpd.GeoDataFrame | PopulationFile | None = None,
+    counties: gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
     cache_dir: Path | None = None,
 ) -> gpd.GeoDataFrame:
     """Dissolved drive areas per scenario and time limit (EPSG:4326).
@@ -81,7 +84,13 @@ def drive_areas(
         Adds ``people`` within each area: weighted points with a ``population`` column (the
         population surface of ``geo.analysis.population``, counted as in
         ``geo.analysis.coverage``), or county
-        polygons with ``population_2020`` (areal weighting, for comparison).
+        polygons with ``population_2020`` (areal weighting, for comparison), or a user's file
+        (``geo.analysis.population.open_population``), read partition by partition.
+    counties
+        With a user's file: the counties its people are placed in (those outside are not
+        counted, as in ``geo.analysis.coverage``).
+    scheduler
+        With a user's file: where it is read and counted (see ``geo.analysis.coverage``).
     cache_dir
         Folder of the cache (default ``geo._io.cache_for()``): the result depends only on the
         stations, the settings and the graph's version, and the graph takes a second to load.
@@ -101,19 +110,27 @@ def drive_areas(
         ),
         stations[["station_id", "status"]].to_json(),
         "" if population is None else _population_key(population),
+        # A file's people are placed in the counties here (the surface carries its own).
+        frame_digest(counties)
+        if isinstance(population, PopulationFile) and counties is not None
+        else "",
         json.dumps([(p.x, p.y) for p in stations.geometry]),
     ]
     return cached_stage(
         "drive-areas",
         key,
-        lambda: _drive_areas(stations, limits, population),
+        lambda: _drive_areas(stations, limits, population, counties, scheduler),
         cache_dir=cache_dir,
         codec=GEOPARQUET,
     )
 
 
 def _drive_areas(
-    stations: gpd.GeoDataFrame, limits: tuple[float, ...], population: gpd.GeoDataFrame | None
+    stations: gpd.GeoDataFrame,
+    limits: tuple[float, ...],
+    population: gpd.GeoDataFrame | PopulationFile | None,
+    counties: gpd.GeoDataFrame | None = None,
+    scheduler: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Compute ``drive_areas`` (not cached)."""
     bounds = stations.total_bounds
@@ -156,7 +173,7 @@ def _drive_areas(
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     frame["area_km2"] = (frame.area / 1e6).round(1)
     if population is not None:
-        frame["people"] = np.round(_people(population, frame)).astype(int)
+        frame["people"] = np.round(_people(population, frame, counties, scheduler)).astype(int)
     frame = frame.to_crs(settings.storage_crs)
     frame["method"] = (
         "roads followed from each station's nearest road node at "
@@ -186,8 +203,19 @@ def _spurs(stations: gpd.GeoDataFrame, nodes: np.ndarray) -> dict[str, tuple[int
     return spurs
 
 
-def _people(population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray:
+def _people(
+    population: gpd.GeoDataFrame | PopulationFile,
+    areas: gpd.GeoDataFrame,
+    counties: gpd.GeoDataFrame | None,
+    scheduler: str | None,
+) -> np.ndarray:
     """People within each area: points counted, county polygons by areal weighting."""
+    if isinstance(population, PopulationFile):
+        if counties is None:
+            raise ValueError("drive_areas: a population file needs the counties to place it in")
+        matrix, _, _ = count_population(population, areas, counties, scheduler=scheduler)
+        summed: np.ndarray = matrix.sum(axis=1).to_numpy(dtype=float)
+        return summed
     if "population_2020" in population.columns:
         pieces = coverage_table(population, areas, keys=("scenario", "minutes"))
         people = pieces.groupby("catchment")["people"].sum().reindex(areas.index, fill_value=0)
@@ -196,7 +224,9 @@ def _people(population: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> np.ndarray
     return covered_weights(population, areas)
 
 
-def _population_key(population: gpd.GeoDataFrame) -> str:
+def _population_key(population: gpd.GeoDataFrame | PopulationFile) -> str:
+    if isinstance(population, PopulationFile):
+        return f"file:{population.kind}:{population.key}"
     column = "population_2020" if "population_2020" in population.columns else "population"
     digest = hashlib.sha1(b"".join(shapely.to_wkb(population.geometry.values))).hexdigest()
     return f"{column}:{int(population[column].sum())}:{len(population)}:{digest}"

@@ -7,11 +7,11 @@ reads it back when its inputs are unchanged. ``geo.outputs.build`` writes it out
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -22,6 +22,9 @@ from geo._stages import cached_stage, frame_digest, inputs_key
 from geo.errors import Problem
 from geo.sources._schema import LAYER_NAMES
 from geo.utils import log
+
+if TYPE_CHECKING:
+    from geo.analysis._population_file import CountedPopulation, PopulationFile
 
 #: Steps of the analysis, reported whether it is computed or read back from the cache.
 ANALYSIS_STEPS: tuple[str, ...] = (*LAYER_NAMES, "route_lengths", "coverage")
@@ -44,7 +47,7 @@ def analyse(
     *,
     layers_dir: Path | None = None,
     radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
     scheduler: str | None = None,
     on_step: Callable[[str], None] | None = None,
     cache_dir: Path | None = None,
@@ -112,13 +115,16 @@ def coverage_radii(radii_km: Sequence[float] | None) -> tuple[float, ...]:
     return tuple(sorted({float(radius) for radius in (radii_km or settings.coverage_radii_km)}))
 
 
-def _population_key(population: str | gpd.GeoDataFrame | None) -> str:
+def _population_key(population: str | gpd.GeoDataFrame | PopulationFile | None) -> str:
+    from geo.analysis._population_file import PopulationFile, file_key
+
+    if isinstance(population, PopulationFile):
+        return f"{population.kind}:{population.key}"
     if population is None or isinstance(population, str):
         chosen = population or settings.population_method
         path = Path(chosen)
-        return (
-            f"{chosen}:{hashlib.sha1(path.read_bytes()).hexdigest()}" if path.is_file() else chosen
-        )
+        # A big file is hashed in chunks, never read into memory.
+        return f"{chosen}:{file_key(path)}" if path.is_file() else chosen
     return frame_digest(population)
 
 
@@ -126,7 +132,7 @@ def _analyse(
     *,
     layers_dir: Path | None = None,
     radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
     scheduler: str | None = None,
     on_step: Callable[[str], None] | None = None,
     cache_dir: Path | None = None,
@@ -140,12 +146,13 @@ def _analyse(
     ``scheduler``.
     """
     # Imported here: a command that reads the analysis back never loads the graph toolkits.
+    from geo.analysis._population_file import PopulationFile
     from geo.analysis.coverage import coverage
     from geo.analysis.measure import length_table, route_lengths
     from geo.analysis.population import for_access
     from geo.analysis.road_access import drive_areas
     from geo.analysis.stations import physical_stations
-    from geo.networks.rail_network import calibration_table, reach_areas
+    from geo.networks.rail_network import calibration_table, rail_graphs, reach_areas
     from geo.networks.routing import route_layers
     from geo.networks.track_graph import layer_warnings
     from geo.sources.layers import load_layers
@@ -163,20 +170,72 @@ def _analyse(
     lengths = length_table(layers, layers["route_lengths"])
     if on_step is not None:
         on_step("route_lengths")
+    admin = layers["admin_areas"]
+    counties = admin[admin["level"] == "county"]
+    counted: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = population
+    access = None
+    if isinstance(population, PopulationFile):
+        # The user's file is read once, for the catchments and the drive areas together.
+        counted, access = _count_file_once(
+            layers, population, radii_km, counties, scheduler, cache_dir=cache_dir
+        )
     summary, layers["station_coverage"], layers["station_catchments"] = coverage(
-        layers, radii_km=radii_km, population=population, scheduler=scheduler, cache_dir=cache_dir
+        layers, radii_km=radii_km, population=counted, scheduler=scheduler, cache_dir=cache_dir
     )
+    # Built once (and cached): the reach areas, the calibration and ``chengyu reach`` share them.
+    graphs = rail_graphs(layers, layers_dir=layers_dir, cache_dir=cache_dir)
     layers["rail_reach"] = reach_areas(
-        layers, origins=settings.reach_origins, minutes=settings.reach_minutes
+        layers, origins=settings.reach_origins, minutes=settings.reach_minutes, graphs=graphs
     )
-    layers["station_access"] = drive_areas(
-        layers["rail_stations"],
-        population=for_access(layers["admin_areas"], population, cache_dir=cache_dir),
-        cache_dir=cache_dir,
+    layers["station_access"] = (
+        access
+        if access is not None
+        else drive_areas(
+            layers["rail_stations"],
+            population=for_access(admin, population, cache_dir=cache_dir),
+            counties=counties,
+            scheduler=scheduler,
+            cache_dir=cache_dir,
+        )
     )
     if on_step is not None:
         on_step("coverage")
-    return Analysis(layers, lengths, summary, calibration_table(layers), warnings)
+    rail_times = calibration_table(layers, graph=graphs["today"])
+    return Analysis(layers, lengths, summary, rail_times, warnings)
+
+
+def _count_file_once(
+    layers: dict[str, gpd.GeoDataFrame],
+    population: PopulationFile,
+    radii_km: Sequence[float] | None,
+    counties: gpd.GeoDataFrame,
+    scheduler: str | None,
+    *,
+    cache_dir: Path | None = None,
+) -> tuple[CountedPopulation, gpd.GeoDataFrame]:
+    """Count a user's file in the catchments and the drive areas in one reading of it.
+
+    Returns the catchments' counts for ``coverage`` and the ``station_access`` layer with its
+    ``people``.
+    """
+    from geo.analysis._population_file import CountedPopulation, count_population
+    from geo.analysis.coverage import catchments
+    from geo.analysis.road_access import drive_areas
+
+    stations = layers["rail_stations"]
+    access = drive_areas(stations, cache_dir=cache_dir)
+    areas = catchments(stations, radii_km=radii_km)
+    both = gpd.GeoDataFrame(
+        geometry=pd.concat([areas.geometry, access.geometry.to_crs(areas.crs)], ignore_index=True),
+        crs=areas.crs,
+    )
+    matrix, total, geometry = count_population(population, both, counties, scheduler=scheduler)
+    counted = CountedPopulation(
+        population, matrix.iloc[: len(areas)].set_axis(areas.index), total, geometry
+    )
+    people = matrix.iloc[len(areas) :].sum(axis=1).to_numpy()
+    access.insert(list(access.columns).index("area_km2") + 1, "people", people.round().astype(int))
+    return counted, access
 
 
 def drawn_sections(

@@ -42,7 +42,7 @@ def _write(
     out_dir: Path | None,
     offline: bool = False,
     radii_km: tuple[float, ...] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
     scheduler: str | None = None,
 ) -> tuple[Analysis, dict[str, list[Path]]]:
     """Write ``outputs`` (from the cached analysis when it can) with a progress bar."""
@@ -261,7 +261,8 @@ def _length_table(rows: pd.DataFrame, *, title: str) -> Table:
     show_default=True,
     metavar="dasymetric|areal|FILE",
     help="How people are placed: the population surface, the county figures spread evenly "
-    "(areal weighting), or your own GeoParquet/GeoPackage of weighted points or polygons.",
+    "(areal weighting), your own GeoParquet/GeoPackage of weighted points or polygons, or a "
+    "population raster (GeoTIFF, e.g. WorldPop or GHS-POP: people per cell in band 1).",
 )
 @click.option(
     "--weight",
@@ -298,15 +299,13 @@ def coverage_command(
     from geo.analysis.coverage import ALL_LINES
     from geo.analysis.stage import coverage_radii
 
-    chosen: str | gpd.GeoDataFrame = population
+    chosen: str | PopulationFile = population
     if population not in ("dasymetric", "areal"):
-        from geo.analysis.population import read_population
-        from geo.sources.layers import load_layers
+        from geo.analysis._population_file import open_population
 
+        # Only the file's metadata here: it is read partition by partition where it is counted.
         with _errors_as_messages():
-            _, cache = _folders(out_dir)
-            admin = load_layers(["admin_areas"], layers_dir=layers_dir, cache_dir=cache)
-            chosen = read_population(Path(population), admin=admin["admin_areas"], weight=weight)
+            chosen = open_population(Path(population), weight=weight)
     analysed, written = _write(
         ("coverage.csv", "coverage_by_county.csv"),
         layers_dir=layers_dir,
@@ -421,4 +420,5 @@ if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs 
     import geopandas as gpd
     import pandas as pd
 
+    from geo.analysis._population_file import PopulationFile
     from geo.analysis.stage import Analysis

@@ -87,12 +87,14 @@ def reach_command(
     times), with transfers between the stations of one city; a county counts as reached when
     one of its stations is. --json prints one object per origin, scenario and time limit.
     """
-    from geo.networks.rail_network import reach_table
+    from geo.networks.rail_network import rail_graphs, reach_table
     from geo.sources.layers import load_layers
 
     with _errors_as_messages():
         layers = load_layers(["rail_stations", "rail_lines", "admin_areas"], layers_dir=layers_dir)
-        table = reach_table(layers, origins=origins, minutes=minutes)
+        # The analysis's graphs, from the cache: not built again on every call.
+        graphs = rail_graphs(layers, layers_dir=layers_dir)
+        table = reach_table(layers, origins=origins, minutes=minutes, graphs=graphs)
     if as_json:
         _print_json(
             [

@@ -13,6 +13,7 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -21,6 +22,7 @@ import pandas as pd
 
 from geo import settings
 from geo._geodesy import dissolved_discs, metric_crs
+from geo._stages import cached_stage, inputs_key
 from geo.errors import ChengyuError
 from geo.networks._rail_graph import (
     ALL_STOPS,
@@ -47,6 +49,7 @@ __all__ = [
     "fit_time_model",
     "journey",
     "rail_graph",
+    "rail_graphs",
     "reach",
     "reach_areas",
     "reach_table",
@@ -73,64 +76,114 @@ def reach(
 
 
 def counties_reached(
-    found: Reach, graph: nx.MultiDiGraph, counties: gpd.GeoDataFrame, *, within_minutes: float
+    found: Reach,
+    graph: nx.MultiDiGraph,
+    counties: gpd.GeoDataFrame,
+    *,
+    within_minutes: float,
+    placed: Mapping[int, Sequence[str]] | None = None,
 ) -> list[str]:
     """Counties holding a station reached within ``within_minutes`` (sorted adcodes).
 
     A county counts as reached when a station in it is; the station positions are approximate
-    (see ``precision_m``), and a county seat may lie some way from its station.
+    (see ``precision_m``), and a county seat may lie some way from its station. ``placed``
+    (``station_counties``) saves placing the graph's stations again for every limit.
     """
-    reached = [node for node, minutes in found.minutes.items() if minutes <= within_minutes]
+    placed = placed if placed is not None else station_counties(graph, counties)
+    reached = (node for node, minutes in found.minutes.items() if minutes <= within_minutes)
+    return sorted({adcode for node in reached for adcode in placed.get(node, ())})
+
+
+def station_counties(graph: nx.MultiDiGraph, counties: gpd.GeoDataFrame) -> dict[int, list[str]]:
+    """Return the counties (adcodes) each station node of ``graph`` lies in, in one join."""
+    nodes = station_nodes(graph)
     points = gpd.GeoDataFrame(
-        {"station_id": [graph.nodes[node]["station_id"] for node in reached]},
+        {"node": nodes},
         geometry=gpd.points_from_xy(
-            [graph.nodes[node]["x"] for node in reached],
-            [graph.nodes[node]["y"] for node in reached],
+            [graph.nodes[node]["x"] for node in nodes], [graph.nodes[node]["y"] for node in nodes]
         ),
         crs=settings.storage_crs,
     )
-    joined = gpd.sjoin(points, counties[["adcode", "name_zh", "geometry"]], predicate="within")
-    return sorted(set(joined["adcode"]))
+    joined = gpd.sjoin(points, counties[["adcode", "geometry"]], predicate="within")
+    placed: dict[int, list[str]] = {}
+    for node, adcode in zip(joined["node"], joined["adcode"], strict=True):
+        placed.setdefault(int(node), []).append(str(adcode))
+    return placed
+
+
+def rail_graphs(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    layers_dir: Path | None = None,
+    cache_dir: Path | None = None,
+) -> dict[str, nx.MultiDiGraph]:
+    """Return the rail graph of each scenario with the fitted model, built once per input.
+
+    A cached stage (``geo._stages``) keyed by everything the layer sources, the settings and
+    the code say: the analysis (its reach and its calibration) and ``chengyu reach`` share one
+    build of the graphs instead of each building its own.
+
+    Parameters
+    ----------
+    layers
+        Built layers (``rail_stations``, ``rail_lines``) read from ``layers_dir``.
+    layers_dir
+        Folder they were read from (default ``settings.layers_dir``), for the cache key.
+    cache_dir
+        Folder of the cache (default ``geo._io.cache_for()``).
+    """
+
+    def build() -> dict[str, nx.MultiDiGraph]:
+        return {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
+
+    key = inputs_key(layers_dir=layers_dir, options=["rail graphs"])
+    return cached_stage("rail-graphs", key, build, cache_dir=cache_dir)
 
 
 def _reaches(
-    layers: Mapping[str, gpd.GeoDataFrame], origins: Sequence[str], limit_minutes: float
+    layers: Mapping[str, gpd.GeoDataFrame],
+    origins: Sequence[str],
+    limit_minutes: float,
+    graphs: Mapping[str, nx.MultiDiGraph] | None = None,
 ) -> Iterator[tuple[str, nx.MultiDiGraph, int, Reach | None]]:
     """For each scenario and origin: the graph, the origin node and what it reaches.
 
     An origin that is a station of the layers but not open in a scenario (天府 today) reaches
     nothing there (``None``); a name that is no station at all is an error.
     """
-    graphs = {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
-    every = _every_station_graph(layers, graphs)
+    if graphs is None:
+        graphs = {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
+    # Each origin found once: on the after network, else among every station of the layers
+    # (a station open in no scenario); the graph of every station is made only then.
+    found: dict[str, tuple[nx.MultiDiGraph, int]] = {}
+    for name in origins:
+        try:
+            found[name] = (graphs["after"], find_station(graphs["after"], name))
+        except ChengyuError:
+            every = _every_station_graph(layers)
+            found[name] = (every, find_station(every, name))
     for scenario, graph in graphs.items():
+        by_id = {graph.nodes[node]["station_id"]: node for node in station_nodes(graph)}
         for name in origins:
-            station = every.nodes[find_station(every, name)]
-            nodes = [
-                n
-                for n in station_nodes(graph)
-                if graph.nodes[n]["station_id"] == station["station_id"]
-            ]
-            if not nodes:
-                yield scenario, every, find_station(every, name), None
+            where, node = found[name]
+            here = by_id.get(where.nodes[node]["station_id"])
+            if here is None:
+                yield scenario, where, node, None
                 continue
-            yield scenario, graph, nodes[0], reach(graph, nodes[0], limit_minutes=limit_minutes)
+            yield scenario, graph, here, reach(graph, here, limit_minutes=limit_minutes)
 
 
-def _every_station_graph(
-    layers: Mapping[str, gpd.GeoDataFrame], graphs: Mapping[str, nx.MultiDiGraph]
-) -> nx.MultiDiGraph:
+def _every_station_graph(layers: Mapping[str, gpd.GeoDataFrame]) -> nx.MultiDiGraph:
     """Return a graph holding every station of the layers (to find one open in no scenario)."""
-    stations = layers["rail_stations"]
-    if set(stations["station_id"]) <= {
-        graphs["after"].nodes[n]["station_id"] for n in station_nodes(graphs["after"])
-    }:
-        return graphs["after"]
+    stations = layers["rail_stations"].drop_duplicates("station_id")
     every = nx.MultiDiGraph(name="rail network, any scenario")
-    for number, (_, row) in enumerate(stations.drop_duplicates("station_id").iterrows()):
-        point = row.geometry
-        every.add_node(number, kind="station", station_id=row["station_id"], x=point.x, y=point.y,
-                       name_zh=row["name_zh"], name_en=row["name_en"])  # fmt: skip
+    rows = zip(
+        stations["station_id"], stations.geometry, stations["name_zh"], stations["name_en"],
+        strict=True,
+    )  # fmt: skip
+    for number, (station_id, point, name_zh, name_en) in enumerate(rows):
+        every.add_node(number, kind="station", station_id=station_id, x=point.x, y=point.y,
+                       name_zh=name_zh, name_en=name_en)  # fmt: skip
     return every
 
 
@@ -148,8 +201,11 @@ def reach_table(
     *,
     origins: Sequence[str],
     minutes: Sequence[float],
+    graphs: Mapping[str, nx.MultiDiGraph] | None = None,
 ) -> pd.DataFrame:
     """For each origin, scenario and time limit: stations and counties reached.
+
+    ``graphs`` are the scenarios' rail graphs (``rail_graphs``), built here if not given.
 
     Returns
     -------
@@ -161,7 +217,8 @@ def reach_table(
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     rows = []
-    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+    placed: dict[int, dict[int, list[str]]] = {}  # per graph, its stations' counties
+    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes), graphs):
         for limit in minutes:
             if found is None:
                 station_id = graph.nodes[origin]["station_id"]
@@ -179,7 +236,11 @@ def reach_table(
                     }
                 )
                 continue
-            adcodes = counties_reached(found, graph, counties, within_minutes=limit)
+            if id(graph) not in placed:
+                placed[id(graph)] = station_counties(graph, counties)
+            adcodes = counties_reached(
+                found, graph, counties, within_minutes=limit, placed=placed[id(graph)]
+            )
             names = counties.set_index("adcode").loc[adcodes, ["name_zh", "name_en"]]
             rows.append(
                 {
@@ -202,8 +263,11 @@ def reach_areas(
     *,
     origins: Sequence[str],
     minutes: Sequence[float],
+    graphs: Mapping[str, nx.MultiDiGraph] | None = None,
 ) -> gpd.GeoDataFrame:
     """Return the ``rail_reach`` layer: the area reachable by rail, then road, within each time.
+
+    ``graphs`` as for ``reach_table``.
 
     Around every station reached after ``t`` minutes, the time left is spent at
     ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
@@ -211,7 +275,7 @@ def reach_areas(
     """
     crs = metric_crs(layers["rail_stations"])
     rows = []
-    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes)):
+    for scenario, graph, origin, found in _reaches(layers, origins, max(minutes), graphs):
         if found is None:
             continue  # the origin is not open in this scenario: no area
         nodes = list(found.minutes)
@@ -335,10 +399,12 @@ class _Ride:
 
 
 def _published_rides(
-    layers: Mapping[str, gpd.GeoDataFrame], model: TimeModel
+    layers: Mapping[str, gpd.GeoDataFrame],
+    model: TimeModel,
+    graph: nx.MultiDiGraph | None = None,
 ) -> tuple[list[_Ride], nx.MultiDiGraph]:
-    """Each ``rail_times`` journey as its fastest path on today's network."""
-    graph = rail_graph(layers, scenario="today", model=model)
+    """Each ``rail_times`` journey as its fastest path on today's network (``graph``)."""
+    graph = graph if graph is not None else rail_graph(layers, scenario="today", model=model)
     rides = []
     for _, record in layers["rail_times"].iterrows():
         first, last = (find_station(graph, record[end]) for end in ("from", "to"))
@@ -374,9 +440,15 @@ def _modelled_s(ride: _Ride, model: TimeModel, stops: int | None = None) -> floa
 
 
 def calibration_table(
-    layers: Mapping[str, gpd.GeoDataFrame], *, model: TimeModel | None = None
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    model: TimeModel | None = None,
+    graph: nx.MultiDiGraph | None = None,
 ) -> pd.DataFrame:
     """Modelled against published fastest times, one row per ``rail_times`` journey.
+
+    ``graph`` is today's rail graph built with ``model`` (``rail_graphs``: the settings'
+    model), built here if not given.
 
     Returns
     -------
@@ -389,7 +461,7 @@ def calibration_table(
         and ``source``.
     """
     model = model or TimeModel.from_settings()
-    rides, graph = _published_rides(layers, model)
+    rides, graph = _published_rides(layers, model, graph)
     line_names = _line_names(layers)
     low, high = settings.rail_time_tolerance_pct
     rows = []

@@ -14,6 +14,7 @@ from geo import settings
 from geo._io import cache_for, output_lock, staged_output
 from geo._stages import cached_stage, folder_digest, package_version
 from geo.analysis._counting import check_scheduler
+from geo.analysis._population_file import PopulationFile
 from geo.analysis.stage import ANALYSIS_STEPS, Analysis, analyse
 from geo.errors import OptionError
 from geo.outputs.export import write_csv, write_geopackage, write_geoparquet
@@ -98,7 +99,7 @@ def write_outputs(
     out_dir: Path | None = None,
     layers_dir: Path | None = None,
     radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
     scheduler: str | None = None,
     offline_maps: bool = False,
     on_step: Callable[[str], None] | None = None,
@@ -234,7 +235,7 @@ def build(
     out_dir: Path | None = None,
     layers_dir: Path | None = None,
     radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | None = None,
+    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
     scheduler: str | None = None,
     offline_maps: bool = False,
     on_step: Callable[[str], None] | None = None,

@@ -1,0 +1,211 @@
+"""A user's population file, read partition by partition where it is counted (issue 23)."""
+
+from __future__ import annotations
+
+import os
+import tracemalloc
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from distributed import LocalCluster
+from shapely import Point
+
+from geo import settings
+from geo.analysis import _population_file
+from geo.analysis._population_file import count_population, file_key, open_population
+from geo.analysis.coverage import catchments, coverage, covered_by, population_cells
+from geo.analysis.population import read_population
+from geo.errors import PopulationError
+from geo.sources.layers import load_layers
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    return load_layers(["rail_stations", "rail_lines", "admin_areas"])
+
+
+@pytest.fixture(scope="module")
+def counties(layers) -> gpd.GeoDataFrame:
+    admin = layers["admin_areas"]
+    return admin[admin["level"] == "county"]
+
+
+@pytest.fixture(scope="module")
+def areas(layers) -> gpd.GeoDataFrame:
+    return catchments(layers["rail_stations"], radii_km=(5, 30))
+
+
+@pytest.fixture(scope="module")
+def grid(counties, tmp_path_factory) -> gpd.GeoDataFrame:
+    """8,000 points with ids, in row groups of 2,000: four partitions."""
+    cells = population_cells(counties, total_cells=8_000).to_crs(4326).iloc[:8_000]
+    return cells.assign(id=[f"c{i}" for i in range(len(cells))])[["id", "population", "geometry"]]
+
+
+def _parquet(frame: gpd.GeoDataFrame, path) -> object:
+    frame.to_parquet(path, row_group_size=2_000)
+    return path
+
+
+def _refuse(*_, **__):
+    raise AssertionError("the client read the file")
+
+
+def test_a_worker_not_the_client_reads_the_file_with_the_in_process_answer(
+    grid, areas, counties, layers, tmp_path, monkeypatch
+):
+    path = _parquet(grid, tmp_path / "grid.parquet")
+    source = open_population(path)
+    assert len(source.partitions) == 4
+    here, total, geometry = count_population(source, areas, counties)
+    # The partitions add up to the whole file counted in memory.
+    whole = covered_by(read_population(path, admin=layers["admin_areas"]), areas, by="adcode")
+    np.testing.assert_allclose(here[whole.columns].to_numpy(), whole.to_numpy(), rtol=1e-9)
+    assert total == pytest.approx(grid["population"].sum()) and geometry == "points"
+    broken = grid.copy()
+    broken.loc[5_500, "population"] = -3.0  # in the third row group
+    bad = _parquet(broken, tmp_path / "bad.parquet")
+    with pytest.raises(PopulationError) as in_process:
+        count_population(open_population(bad), areas, counties)
+
+    # From here on the client cannot read a partition: only the workers (other processes) can.
+    monkeypatch.setattr(_population_file, "read_partition", _refuse)
+    with pytest.raises(AssertionError, match="the client read the file"):
+        count_population(source, areas, counties)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        on_dask, dask_total, _ = count_population(
+            source, areas, counties, scheduler=cluster.scheduler_address
+        )
+        with pytest.raises(PopulationError) as on_workers:
+            count_population(
+                open_population(bad), areas, counties, scheduler=cluster.scheduler_address
+            )
+    np.testing.assert_allclose(on_dask.to_numpy(), here.to_numpy(), rtol=1e-9)
+    assert dask_total == pytest.approx(total)
+    # The same first problem, to the person, wherever it was found.
+    assert str(on_workers.value) == str(in_process.value)
+    assert "bad.parquet: feature 'c5500', field 'population': -3.0" in str(in_process.value)
+
+
+def test_a_geopackage_is_read_in_ranges_of_features_with_the_same_answer(
+    grid, areas, counties, tmp_path, monkeypatch
+):
+    path = tmp_path / "grid.gpkg"
+    grid.iloc[:3_000].to_file(path)
+    monkeypatch.setattr(settings, "population_batch_rows", 1_000)
+    source = open_population(path)
+    assert source.partitions == ((0, 1_000), (1_000, 1_000), (2_000, 1_000))
+    counted, total, _ = count_population(source, areas, counties)
+    reference = covered_by(
+        grid.iloc[:3_000].sjoin(counties[["adcode", "geometry"]], predicate="within"),
+        areas,
+        by="adcode",
+    )
+    np.testing.assert_allclose(
+        counted[reference.columns].to_numpy(), reference.to_numpy(), rtol=1e-9
+    )
+    assert total == pytest.approx(grid["population"].iloc[:3_000].sum())
+
+
+def _raster(path, layers, *, extra=None):
+    """A 0.01° raster near Chengdu: 1,000 people at 成都东, 50 a degree east, nodata elsewhere."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    station = layers["rail_stations"].query("station_id == 'chengdu_dong'").geometry.iloc[0]
+    transform = from_origin(103.5, 31.2, 0.01, 0.01)
+    values = np.full((120, 200), -9999.0, dtype="float32")
+    values[:60, :] = 0.0  # people counted as none, not nodata
+    for (x, y), people in [((station.x, station.y), 1_000.0), ((station.x + 1.0, station.y), 50.0),
+                           *(extra or [])]:  # fmt: skip
+        row, column = rasterio.transform.rowcol(transform, x, y)
+        values[row, column] = people
+    with rasterio.open(
+        path, "w", driver="GTiff", height=120, width=200, count=1, dtype="float32",
+        crs="EPSG:4326", transform=transform, nodata=-9999.0,
+    ) as raster:  # fmt: skip
+        raster.write(values, 1)
+    return path, station
+
+
+def test_a_raster_is_counted_at_its_cell_centres_window_by_window(layers, tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "raster_window_rows", 16)
+    path, _ = _raster(tmp_path / "worldpop.tif", layers)
+    source = open_population(path)
+    assert source.kind == "raster" and len(source.partitions) == 8  # 120 rows by 16
+    table, per_county, _ = coverage(layers, radii_km=(5, 200), population=source)
+    today = table.query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
+    assert today.loc[5.0, "people"] == 1_000 and today.loc[200.0, "people"] == 1_050
+    assert per_county["people_today_5km"].sum() == 1_000
+    assert "total 1,050" in per_county["method"].iloc[0]
+    assert (table["population_method"] == "worldpop.tif").all()
+
+
+def test_a_negative_raster_cell_is_one_line_naming_the_cell(layers, tmp_path):
+    path, _ = _raster(tmp_path / "bad.tif", layers, extra=[((103.5 + 0.005, 31.2 - 0.005), -2.0)])
+    expected = r"^bad.tif: feature 'row 0, column 0', field 'band 1': -2 is not a weight"
+    with pytest.raises(PopulationError, match=expected):
+        coverage(layers, radii_km=(5,), population=open_population(path))
+
+
+def test_the_cache_key_is_streamed_and_sees_a_change_of_the_same_size(tmp_path):
+    path = tmp_path / "big.parquet"
+    path.write_bytes(os.urandom(24 << 20))
+    tracemalloc.start()
+    before = file_key(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 << 20  # chunks of 1 MiB, never the 24 MiB file
+    status = path.stat()
+    with path.open("r+b") as handle:  # one byte changed, size and modification time kept
+        handle.seek(12 << 20)
+        handle.write(bytes([handle.read(1)[0] ^ 1]))
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert file_key(path) != before and path.stat().st_size == status.st_size
+
+
+def test_a_file_without_the_column_is_refused_from_its_metadata(grid, tmp_path, monkeypatch):
+    path = _parquet(grid, tmp_path / "grid.parquet")
+    monkeypatch.setattr(_population_file, "read_partition", _refuse)
+    with pytest.raises(PopulationError, match=r"grid.parquet: feature 'c0', field 'pop': no such"):
+        open_population(path, weight="pop")
+    empty = gpd.GeoDataFrame({"population": []}, geometry=[], crs=4326)
+    empty.to_parquet(tmp_path / "empty.parquet")
+    with pytest.raises(PopulationError, match="holds no features"):
+        open_population(tmp_path / "empty.parquet")
+    gpd.GeoDataFrame({"population": [1.0]}, geometry=[Point(0, 0)], crs=4326).to_parquet(
+        tmp_path / "one.parquet"
+    )
+    assert open_population(tmp_path / "one.parquet").features == 1
+
+
+def test_the_analysis_reads_a_file_once_for_catchments_and_drive_areas(
+    grid, layers, counties, tmp_path, monkeypatch
+):
+    from geo.analysis.road_access import drive_areas
+    from geo.analysis.stage import _count_file_once
+
+    source = open_population(_parquet(grid, tmp_path / "grid.parquet"))
+    # Two reads, the old way: each count reads every partition.
+    access = drive_areas(layers["rail_stations"], population=source, counties=counties)
+    catchment_people, _, _ = count_population(source, catchments(layers["rail_stations"]), counties)
+    reads = []
+    reader = _population_file.read_partition
+
+    def counted(source, index):
+        reads.append(index)
+        return reader(source, index)
+
+    monkeypatch.setattr(_population_file, "read_partition", counted)
+    once, access_once = _count_file_once(layers, source, None, counties, None)
+    assert sorted(reads) == [0, 1, 2, 3]  # each partition once
+    np.testing.assert_allclose(once.people.to_numpy(), catchment_people.to_numpy(), rtol=1e-9)
+    assert access_once["people"].tolist() == access["people"].tolist()
+    assert list(access_once.columns) == list(access.columns)
+    monkeypatch.setattr(_population_file, "read_partition", reader)
+    table, per_county, _ = coverage(layers, population=once)
+    again, per_county_again, _ = coverage(layers, population=source)
+    assert table.equals(again) and per_county.equals(per_county_again)
