@@ -34,8 +34,8 @@ from geo._stages import (
     inputs_key,
 )
 from geo.analysis.stage import Analysis
-from geo.scenario.results import NetworkAnalysis
 from geo.cli.commands import cli
+from geo.scenario.results import NetworkAnalysis
 from tests.conftest import edit_field
 
 
