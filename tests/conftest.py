@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,36 @@ def duplicate_row(path: Path, feature_id: str) -> None:
         rows = list(reader)
     rows.append(next(row for row in rows if row[names[0]] == feature_id))
     _write(path, names, rows)
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder``, by its path relative to it."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def announce_writes(module: object, names: Sequence[str], reached: Event, step: int) -> None:
+    """Wrap ``module``'s writers so that ``reached`` is set as the ``step``-th write starts.
+
+    For the kill tests: a forked child patches its writers, and the parent kills it then.
+    """
+    count = 0
+
+    def announcing(write):  # type: ignore[no-untyped-def]
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal count
+            count += 1
+            if count == step:
+                reached.set()
+            return write(*args, **kwargs)
+
+        return wrapper
+
+    for name in names:
+        setattr(module, name, announcing(getattr(module, name)))
 
 
 def _write(path: Path, names: list[str], rows: list[dict[str, str]]) -> None:

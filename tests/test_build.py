@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import multiprocessing
 import os
 import shutil
@@ -20,6 +19,7 @@ from geo.analysis.stage import Analysis, analyse
 from geo.errors import ChengyuError, ExportError, OptionError
 from geo.outputs import build as build_module
 from geo.outputs.build import BUILD_OUTPUTS, build
+from tests.conftest import announce_writes, file_hashes
 
 PROJECT_MAPS = Path(settings.maps_dir)
 
@@ -67,14 +67,6 @@ def previous(template, tmp_path, quick) -> Path:
     return out
 
 
-def _hashes(out: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(out.rglob("*"))
-        if path.is_file()
-    }
-
-
 def _inodes(out: Path) -> dict[str, int]:
     return {
         str(path.relative_to(out)): path.stat().st_ino
@@ -88,10 +80,10 @@ def _siblings(out: Path) -> list[str]:
 
 
 def test_a_build_writes_the_set_and_keeps_the_cache_and_screenshots(previous, quick):
-    before = _hashes(previous)
+    before = file_hashes(previous)
     time.sleep(0.01)
     result = build(out_dir=previous)
-    after = _hashes(previous)
+    after = file_hashes(previous)
     assert {path.split("/")[0] for path in after} == {*BUILD_OUTPUTS, "cache", "screenshots"}
     assert after["cache/kept.json"] == before["cache/kept.json"]
     assert after["screenshots/overview.png"] == before["screenshots/overview.png"]
@@ -103,18 +95,18 @@ def test_a_build_writes_the_set_and_keeps_the_cache_and_screenshots(previous, qu
 
 @pytest.mark.parametrize("radius", [0.0, -5.0, float("nan"), float("inf"), 1e9])
 def test_a_bad_radius_fails_before_anything_is_written(previous, radius):
-    before = _hashes(previous)
+    before = file_hashes(previous)
     with pytest.raises(OptionError, match="catchment radius"):
         build(out_dir=previous, radii_km=[radius])
-    assert _hashes(previous) == before
+    assert file_hashes(previous) == before
 
 
 def test_a_bad_time_limit_in_the_settings_fails_before_anything_is_written(previous, monkeypatch):
     monkeypatch.setattr(settings, "reach_minutes", (60.0, float("inf")))
-    before = _hashes(previous)
+    before = file_hashes(previous)
     with pytest.raises(OptionError, match=r"settings\.reach_minutes: inf"):
         build(out_dir=previous)
-    assert _hashes(previous) == before
+    assert file_hashes(previous) == before
 
 
 def test_a_bad_map_definition_fails_before_anything_is_written(previous, tmp_path, monkeypatch):
@@ -122,10 +114,10 @@ def test_a_bad_map_definition_fails_before_anything_is_written(previous, tmp_pat
     shutil.copytree(PROJECT_MAPS, maps)
     (maps / "zz_broken.toml").write_text('name = "broken"\ntitle_zh = [\n', encoding="utf-8")
     monkeypatch.setattr(settings, "maps_dir", maps)
-    before = _hashes(previous)
+    before = file_hashes(previous)
     with pytest.raises(ChengyuError, match=r"zz_broken\.toml"):
         build(out_dir=previous)
-    assert _hashes(previous) == before
+    assert file_hashes(previous) == before
     assert _siblings(previous) == []
 
 
@@ -135,10 +127,10 @@ def test_a_failure_while_writing_leaves_the_previous_build(previous, monkeypatch
         raise RuntimeError("a map cannot be rendered")
 
     monkeypatch.setattr(build_module, "render_maps", broken)
-    before = _hashes(previous)
+    before = file_hashes(previous)
     with pytest.raises(RuntimeError):
         build(out_dir=previous)
-    assert _hashes(previous) == before
+    assert file_hashes(previous) == before
     assert _siblings(previous) == []
 
 
@@ -147,11 +139,11 @@ def test_a_full_disk_is_one_clear_error_and_the_previous_build_stays(previous, m
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(build_module, "write_csv", full)
-    before = _hashes(previous)
+    before = file_hashes(previous)
     with pytest.raises(ExportError, match=r"disk full \(No space left on device\)") as caught:
         build(out_dir=previous)
     assert "left as it was" in str(caught.value) and "\n" not in str(caught.value)
-    assert _hashes(previous) == before
+    assert file_hashes(previous) == before
     assert _siblings(previous) == []
 
 
@@ -229,14 +221,14 @@ def test_leftovers_of_a_killed_build_are_cleaned_by_the_next(previous, quick):
 
 
 def test_a_build_moved_aside_but_not_replaced_is_put_back(previous, quick):
-    before = _hashes(previous)
+    before = file_hashes(previous)
     aside = previous.parent / ".out.previous"
     previous.rename(aside)
     # The next build finds the previous one back before it starts.
     from geo._io import recover
 
     recover(previous, staging=previous.parent / ".out.staging", previous=aside, outputs=set())
-    assert _hashes(previous) == before
+    assert file_hashes(previous) == before
 
 
 _WRITERS = (
@@ -250,27 +242,14 @@ _WRITERS = (
 
 def _build_announcing_the_writes(out: Path, reached: Event, step: int) -> None:
     """Run in a forked child: a build that says when its ``step``-th output write starts."""
-    count = 0
-
-    def announcing(write):
-        def wrapper(*args, **kwargs):
-            nonlocal count
-            count += 1
-            if count == step:
-                reached.set()
-            return write(*args, **kwargs)
-
-        return wrapper
-
-    for name in _WRITERS:
-        setattr(build_module, name, announcing(getattr(build_module, name)))
+    announce_writes(build_module, _WRITERS, reached, step)
     build(out_dir=out)
 
 
 def test_a_build_killed_at_any_moment_leaves_the_previous_build_whole(previous, quick):
     # Forked children share the parent's imports and its quick analysis: each starts at once.
     context = multiprocessing.get_context("fork")
-    before = _hashes(previous)
+    before = file_hashes(previous)
     inodes = _inodes(previous)
     # Killed as the GeoPackage, the GeoParquet, a CSV, the maps, the index page are written
     # (writes 1, 2, 3, 7 and 8), and a moment later.
@@ -283,7 +262,7 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_build_whole(previous, 
         assert child.pid is not None
         os.kill(child.pid, signal.SIGKILL)
         child.join()
-        after = _hashes(previous)
+        after = file_hashes(previous)
         files = _inodes(previous)
         # Whole as a set: every output is the previous build's file (same inode, same bytes)
         # or every output is a new file. Identical bytes alone would not tell (a CSV of the
@@ -321,10 +300,10 @@ def test_an_output_folder_holding_the_working_folder_or_the_sources_is_refused(
 def test_maps_writes_the_maps_and_nothing_else(previous, quick):
     from geo.outputs.build import build_maps
 
-    before = _hashes(previous)
+    before = file_hashes(previous)
     (previous / "maps" / "overview.html").unlink()
     written = build_maps(out_dir=previous)
-    after = _hashes(previous)
+    after = file_hashes(previous)
     assert written and all(path.parent == previous / "maps" for path in written)
     assert (previous / "maps" / "overview.html").is_file()
     assert {k: v for k, v in after.items() if not k.startswith("maps/")} == {

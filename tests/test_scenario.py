@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import json
 import multiprocessing
 import os
@@ -37,6 +36,7 @@ from geo.scenario.proposal import proposal_records
 from geo.scenario.results import Comparison
 from geo.sources._schema import LAYER_SPECS
 from geo.sources.layers import load_layers
+from tests.conftest import announce_writes, file_hashes
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 #: Centre of the uncovered test county: the Leshan hills, far from every station of the base.
@@ -225,14 +225,6 @@ def test_the_outputs_are_written_and_the_title_stays_text(surface, tmp_path):
     assert "alert(1)" in html and "bold" in html  # shown as text
 
 
-def _hashes(folder: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
 @pytest.fixture
 def rewritten(surface, tmp_path) -> tuple[Comparison, Path]:
     """A comparison whose outputs a previous run already wrote; the folder it wrote them to."""
@@ -251,7 +243,7 @@ def test_a_scenario_run_failing_after_its_first_file_leaves_the_previous_folder_
     rewritten, monkeypatch
 ):
     result, folder = rewritten
-    before = _hashes(folder)
+    before = file_hashes(folder)
 
     def failing(*args, **kwargs):
         raise RuntimeError("disk trouble")
@@ -259,31 +251,20 @@ def test_a_scenario_run_failing_after_its_first_file_leaves_the_previous_folder_
     monkeypatch.setattr(scenario_outputs, "write_csv", failing)  # after the GeoPackage
     with pytest.raises(RuntimeError, match="disk trouble"):
         write_outputs(result, out_dir=folder.parent.parent, offline=True)
-    assert _hashes(folder) == before
+    assert file_hashes(folder) == before
     assert sorted(path.name for path in folder.parent.iterdir()) == ["test-line"]
     monkeypatch.undo()
     write_outputs(result, out_dir=folder.parent.parent, offline=True)
-    after = _hashes(folder)
+    after = file_hashes(folder)
     assert set(after) == set(before) and after["notes.txt"] == before["notes.txt"]
     assert after["map.html"] != before["map.html"]
 
 
 def _write_announcing(result: Comparison, out: Path, reached: Event, step: int) -> None:
     """Run in a forked child: write a comparison, saying when its ``step``-th file starts."""
-    count = 0
-
-    def announcing(write):
-        def wrapper(*args, **kwargs):
-            nonlocal count
-            count += 1
-            if count == step:
-                reached.set()
-            return write(*args, **kwargs)
-
-        return wrapper
-
-    for name in ("write_geopackage", "write_csv", "write_page"):
-        setattr(scenario_outputs, name, announcing(getattr(scenario_outputs, name)))
+    announce_writes(
+        scenario_outputs, ("write_geopackage", "write_csv", "write_page"), reached, step
+    )
     write_outputs(result, out_dir=out, offline=True)
 
 
@@ -291,7 +272,7 @@ def test_a_scenario_run_killed_at_any_moment_leaves_the_previous_folder_whole(re
     result, folder = rewritten
     context = multiprocessing.get_context("fork")
     for step, delay in ((1, 0.0), (1, 0.2), (2, 0.0), (3, 0.0), (3, 0.05)):
-        before = _hashes(folder)
+        before = file_hashes(folder)
         inodes = {name: (folder / name).stat().st_ino for name in before}
         reached = context.Event()
         child = context.Process(
@@ -303,7 +284,7 @@ def test_a_scenario_run_killed_at_any_moment_leaves_the_previous_folder_whole(re
         assert child.pid is not None
         os.kill(child.pid, signal.SIGKILL)
         child.join()
-        after = _hashes(folder)
+        after = file_hashes(folder)
         assert set(after) == set(before), (step, delay)
         # Whole as a set: every file is the previous run's (same inode, same bytes) or new.
         kept = [name for name in after if (folder / name).stat().st_ino == inodes[name]]
