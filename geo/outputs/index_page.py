@@ -45,29 +45,37 @@ _RAIL_TIMES_HEADERS = {
     "error_pct": "error %", "within_tolerance": "within tolerance",
 }  # fmt: skip
 
-_CSS = """
+#: The style the project's plain pages share (this index, the proposals' pages): fonts with CJK,
+#: headings, tables with right-aligned numbers, notes. A page adds its own rules after it.
+PAGE_CSS = """
 body { font: 15px/1.45 system-ui, "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif;
        margin: 0 auto; max-width: 1180px; padding: 1.2em 1.5em 3em; color: #1d1d1d; }
 h1 { font-size: 1.6em; margin-bottom: 0.1em; } h1 small { display: block; font-size: 0.6em;
      font-weight: normal; color: #444; }
 h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; max-width: 100%; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.55em; vertical-align: top;
+         overflow-wrap: anywhere; }
+th { background: #f1f1f1; text-align: left; overflow-wrap: normal; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap;
+       overflow-wrap: normal; }
+.note { color: #555; font-size: 0.88em; max-width: 60em; }
+"""
+
+_CSS = (
+    PAGE_CSS
+    + """
 .maps { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 1em; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 0.6em; background: #fafafa; }
 .card img { width: 100%; height: auto; border: 1px solid #e4e4e4; background: white; }
 .card .none { height: 150px; display: flex; align-items: center; justify-content: center;
               color: #777; font-size: 0.85em; border: 1px dashed #ccc; text-align: center; }
 .card h3 { font-size: 1em; margin: 0.4em 0 0.2em; } .card p { margin: 0.2em 0; font-size: 0.9em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; max-width: 100%; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.55em; vertical-align: top;
-         overflow-wrap: anywhere; }
 td.remark { min-width: 12em; font-size: 0.92em; } td:first-child { min-width: 9em; }
 .data li { margin: 0.15em 0; } .data code { font-size: 0.92em; }
-th { background: #f1f1f1; text-align: left; } td.n { text-align: right;
-     font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }
-th { overflow-wrap: normal; }
-.note { color: #555; font-size: 0.88em; max-width: 60em; }
 details { margin: 0.3em 0; } summary { cursor: pointer; }
 """
+)
 
 
 def _cell(value: object) -> tuple[str, bool]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo import settings
 from geo._io import atomic_path
-from geo.outputs.index_page import html_table
+from geo.outputs.index_page import PAGE_CSS, html_table
 from geo.scenario.results import Comparison, row_dicts
 from geo.scenario.tables import comparison_table, differences
 from geo.sources._schema import SCENARIOS
@@ -36,12 +36,14 @@ MEASURE_WORDS: dict[str, str] = {
     "stations gained": "新增车站 stations gained",
 }
 
-_CSS = """
-body { font: 15px/1.45 system-ui, "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif;
-       margin: 0 auto; max-width: 1320px; padding: 1.2em 1.5em 3em; color: #1d1d1d; }
-h1 { font-size: 1.5em; margin-bottom: 0.1em; } h1 small { display: block; font-size: 0.62em;
-     font-weight: normal; color: #444; }
-h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+_CSS = (
+    PAGE_CSS
+    + """
+body { max-width: 1320px; }
+h1 { font-size: 1.5em; } h1 small { font-size: 0.62em; }
+h2 { margin-top: 1.6em; }
+th, td { overflow-wrap: break-word; } th { overflow-wrap: normal; }
+.note { max-width: 62em; }
 .cards, .maps { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr));
                 gap: 1em; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 0.9em; background: #fafafa; }
@@ -49,14 +51,8 @@ h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
 .card li { margin: 0.2em 0; } .gain { color: #1a6b2f; font-weight: 600; }
 figure { margin: 0; } figcaption { font-size: 0.9em; margin: 0.3em 0; }
 iframe { width: 100%; height: 540px; border: 1px solid #ccc; border-radius: 4px; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; max-width: 100%; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.55em; vertical-align: top;
-         overflow-wrap: break-word; }
-th { background: #f1f1f1; text-align: left; overflow-wrap: normal; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap;
-       overflow-wrap: normal; }
-.note { color: #555; font-size: 0.88em; max-width: 62em; }
 """
+)
 
 
 def proposal_names(comparison: Comparison) -> tuple[str, str]:
