@@ -184,6 +184,24 @@ _STATUS_DASH = {
     "reserved": "dot",
 }
 
+
+def _station_style(size_mm: float) -> LayerStyle:
+    """White stations with a dark ring whose dash says the status; planned ones smaller, grey."""
+    white = (255, 255, 255)
+    minor = Symbol((110, 110, 110), 0.4, "dot", fill=white, size_mm=round(size_mm - 0.2, 1))
+    return LayerStyle(
+        "status",
+        {
+            "operating": Symbol(_STATION, 0.5, fill=white, size_mm=size_mm),
+            "under_construction": Symbol(_STATION, 0.5, "dash", fill=white, size_mm=size_mm),
+            "planned": minor,
+            "reserved": minor,
+        },
+        Symbol(_STATION, 0.5, fill=white, size_mm=size_mm),
+        label="name_zh",
+    )
+
+
 STYLES: dict[str, LayerStyle] = {
     "rail_lines": LayerStyle(
         "status",
@@ -198,29 +216,9 @@ STYLES: dict[str, LayerStyle] = {
         },
     ),
     # Stations as on a metro map: white with a dark ring; the ring's dash says the status.
-    "rail_stations": LayerStyle(
-        "status",
-        {
-            "operating": Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.2),
-            "under_construction": Symbol(_STATION, 0.5, "dash", fill=(255, 255, 255), size_mm=2.2),
-            "planned": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.0),
-            "reserved": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.0),
-        },
-        Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.2),
-        label="name_zh",
-    ),
-    # One point per physical station: an interchange (two lines or more) drawn larger.
-    "stations": LayerStyle(
-        "status",
-        {
-            "operating": Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.4),
-            "under_construction": Symbol(_STATION, 0.5, "dash", fill=(255, 255, 255), size_mm=2.4),
-            "planned": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.2),
-            "reserved": Symbol((110, 110, 110), 0.4, "dot", fill=(255, 255, 255), size_mm=2.2),
-        },
-        Symbol(_STATION, 0.5, fill=(255, 255, 255), size_mm=2.4),
-        label="name_zh",
-    ),
+    "rail_stations": _station_style(2.2),
+    # One point per physical station, a little larger than a line's stop.
+    "stations": _station_style(2.4),
     # Hubs and ports warm (orange, vermillion, yellow), airports blue: apart by hue and shape.
     "logistics_hubs": LayerStyle(
         "kind",
