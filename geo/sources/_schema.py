@@ -110,6 +110,8 @@ _ID = FieldSpec("id", "id", required=True)
 #: The date a feature's ``status`` is known for (the date of the source that says so).
 _STATUS_AS_OF = FieldSpec("status_as_of", "date", required=True, not_future=True)
 _SOURCE = FieldSpec("source", required=True)
+#: How a point was placed: its own sourced position, or a stand-in (see docs/data.md).
+POSITION_BASES = ("station", "airport", "port", "track", "town", "county")
 _POSITION = (
     # WGS84 ranges are checked with the position, which can tell a swapped pair.
     FieldSpec("lon", "float", required=True),
@@ -118,7 +120,7 @@ _POSITION = (
     FieldSpec(
         "position_basis",
         required=True,
-        vocabulary=("station", "airport", "port", "track", "town", "county"),
+        vocabulary=POSITION_BASES,
     ),
 )
 
@@ -465,7 +467,7 @@ STATIONS = LayerSpec(
         FieldSpec("status", required=True, vocabulary=STATUSES),
         FieldSpec("opened", "date"),
         FieldSpec("precision_m", "int", required=True),
-        FieldSpec("position_basis", required=True),
+        FieldSpec("position_basis", required=True, vocabulary=POSITION_BASES),
         FieldSpec("method", required=True),
         FieldSpec("source", required=True),
     ),
