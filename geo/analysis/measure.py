@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
@@ -268,7 +269,7 @@ def _leg_rows(
             )
         reported = leg.get("length_reported_km")
         if reported is not None and not pd.isna(reported):
-            change = 100 * (float(str(row["total_km"])) - float(reported)) / float(reported)
+            change = 100 * (cast(float, row["total_km"]) - float(reported)) / float(reported)
             remarks.append(f"reported about {float(reported):,.0f} km: measured {change:+.0f} %")
         row["remark"] = "; ".join(remarks)
         rows.append(row)
