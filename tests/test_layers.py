@@ -103,6 +103,8 @@ def test_context_lines_are_present(layers):
         "cgp",
         "hbn",
         "msn",
+        "ckx",
+        "yyc",
     }
     assert report | region | {"cqn", "cqw"} == set(layers["rail_lines"]["line_id"])
 
