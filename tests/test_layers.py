@@ -102,6 +102,7 @@ def test_context_lines_are_present(layers):
         "cgj",
         "cgp",
         "hbn",
+        "dcn",
         "msn",
         "ckx",
         "yyc",

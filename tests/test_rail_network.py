@@ -75,6 +75,16 @@ def test_trains_run_through_from_one_line_onto_another(today):
     assert trip.route == "成都东–重庆北"
 
 
+def test_bazhong_trains_run_through_nanchong_north_to_chengdu_east(today):
+    # 巴南 trains run on at 南充北 over the connection to 遂宁 and 遂成 (dcn, then cs): one ride.
+    trip = journey(
+        today,
+        station_seconds(today, find_station(today, "巴中东"))[1][find_station(today, "成都东")],
+    )
+    assert trip.transfers == () and trip.rides == 1
+    assert trip.lines == ("hbn", "dcn", "cs") and trip.route == "巴中东–成都东"
+
+
 def test_a_change_of_trains_costs_its_stated_time_and_shows_in_the_route(today):
     # No train runs from 成渝高铁 onto 渝万 at 重庆北: the traveller changes there.
     origin, end = find_station(today, "成都东"), find_station(today, "万州北")
