@@ -462,7 +462,6 @@ def examples_out(tmp_path_factory) -> Path:
 
 
 def test_the_comparison_page_names_the_proposals_and_sets_their_maps_side_by_side(examples_out):
-
     page = (examples_out / "scenarios" / "index.html").read_text(encoding="utf-8")
     for zh, english in (("遂广城际方案", "Suining–Guang&#x27;an intercity proposal"),
                         ("遂合城际方案", "Suining–Hechuan alternative")):  # fmt: skip
