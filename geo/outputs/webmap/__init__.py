@@ -6,7 +6,8 @@ the controls are inlined, so every page draws its data with the network cut; onl
 basemap tiles use the network, and ``offline=True`` leaves them out.
 
 Modules: ``geo.sources.mapdefs`` (definitions), ``_vocabulary`` (words for codes, popups),
-``_generalise`` (display geometry, cached), ``_features`` (a group's GeoJSON), ``_symbols``
+``_generalise`` (display geometry, cached), ``_features`` (a group's GeoJSON), ``_shared``
+and ``_overlap`` (roads sharing a stretch, reach areas overlapping: drawn once), ``_symbols``
 (Leaflet styles), ``_legend``, ``_elements`` (JSON blocks, scripts, assets), ``basemaps``,
 and ``_page`` (a page put together and written).
 """
