@@ -53,14 +53,18 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def test_every_map_is_written_as_an_a4_landscape_png(layers, tmp_path):
+def test_every_map_is_written_as_an_a4_landscape_png_and_two_panels_on_a3(layers, tmp_path):
+    from geo.outputs.figure import figure_panels
+
     paths = write_figures(layers, out_dir=tmp_path, dpi=DPI)
     assert sorted(path.stem for path in paths) == sorted(d.name for d in read_definitions())
     for path in paths:
         assert path.parent == tmp_path / "figures" and path.suffix == ".png"
         width, height = _png_size(path)
         assert width / height == pytest.approx(297 / 210, rel=0.01)
-        assert width == pytest.approx(settings.figure_size_in[0] * DPI, abs=1)
+        two = len(figure_panels(_definition(path.stem))) == 2
+        page = settings.figure_pair_size_in if two else settings.figure_size_in
+        assert width == pytest.approx(page[0] * DPI, abs=1)
 
 
 @pytest.mark.parametrize(("fmt", "magic"), [("pdf", b"%PDF"), ("svg", b"<?xml")])
@@ -303,6 +307,9 @@ def test_a_map_of_today_and_after_is_drawn_as_two_panels(layers):
         drawn = draw_figure(coverage, layers, dpi=DPI)
     today, after = drawn.panels
     assert "现状" in today.get_title(loc="left") and "建成后" in after.get_title(loc="left")
+    # Each panel about as wide as a one-panel figure's map (8.2 in), not 4.1 in as on A4.
+    inches = [ax.get_position().width * drawn.figure.get_figwidth() for ax in drawn.panels]
+    assert min(inches) >= 6.0, inches
     # One extent at one scale, and today draws fewer features (no line under construction).
     assert today.get_xlim() == after.get_xlim() and today.get_ylim() == after.get_ylim()
     assert len(today.collections) < len(after.collections)
