@@ -315,6 +315,27 @@ def test_a_map_of_today_and_after_is_drawn_as_two_panels(layers):
     assert len(today.collections) < len(after.collections)
 
 
+def test_the_reach_figure_draws_the_one_hour_overlap_apart_in_its_own_colour(layers):
+    from matplotlib.colors import to_hex
+
+    from geo.outputs._styles import REACH_BOTH_COLOR
+
+    with figure_style():
+        drawn = draw_figure(_definition("reach"), layers, dpi=DPI)
+    legend = next(ax.get_legend() for ax in drawn.figure.axes if ax.get_legend() is not None)
+    rows = {
+        text.get_text().replace("\n", " "): handle
+        for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
+    }
+    handle = rows["两地1小时均可达 reached from both within 60 min"]
+    colour = "#{:02x}{:02x}{:02x}".format(*REACH_BOTH_COLOR)
+    assert to_hex(handle.get_facecolor()) == colour
+    # Both panels draw an area in that colour (today 333 km², after 718 km² reached from both).
+    for ax in drawn.panels:
+        fills = {to_hex(c) for coll in ax.collections for c in coll.get_facecolor()}
+        assert colour in fills
+
+
 def _scale_bar_box(ax):
     import shapely
 

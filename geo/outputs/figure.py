@@ -44,7 +44,7 @@ from geo.errors import ChengyuError
 from geo.outputs._context import CONTEXT_CREDIT, context_land
 from geo.outputs._figure_labels import _label_candidates, _marker_boxes, _place_labels
 from geo.outputs._figure_symbols import _HALO, _draw_group, _legend_entries, _station_points
-from geo.outputs.webmap import group_features
+from geo.outputs.webmap import OVERLAP_LAYERS, group_features, split_overlaps
 from geo.sources._schema import ALL_SPECS, SCENARIOS
 from geo.sources.mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo.utils import log
@@ -443,6 +443,8 @@ def _panel_frame(
     entry: MapLayer, frame: gpd.GeoDataFrame, scenario: str | None
 ) -> gpd.GeoDataFrame:
     """Return a group's features as they are in a panel's scenario."""
+    if entry.layer in OVERLAP_LAYERS:  # as on the web map: the overlap an area of its own
+        frame = split_overlaps(frame, entry.layer)
     if scenario is None:
         return frame
     if entry.layer in _BY_STATUS and "status" in frame.columns:
