@@ -315,7 +315,7 @@ def test_a_map_of_today_and_after_is_drawn_as_two_panels(layers):
     assert len(today.collections) < len(after.collections)
 
 
-def test_the_reach_figure_draws_the_one_hour_overlap_apart_in_its_own_colour(layers):
+def test_the_reach_figure_names_its_origins_and_draws_their_overlap_apart(layers):
     from matplotlib.colors import to_hex
 
     from geo.outputs._styles import REACH_BOTH_COLOR
@@ -327,6 +327,8 @@ def test_the_reach_figure_draws_the_one_hour_overlap_apart_in_its_own_colour(lay
         text.get_text().replace("\n", " "): handle
         for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
     }
+    # Each origin named in both languages, as on the web map.
+    assert {"成都东 Chengdu East", "重庆北 Chongqing North"} <= set(rows)
     handle = rows["两地1小时均可达 reached from both within 60 min"]
     colour = "#{:02x}{:02x}{:02x}".format(*REACH_BOTH_COLOR)
     assert to_hex(handle.get_facecolor()) == colour

@@ -454,6 +454,21 @@ def _panel_frame(
     return frame
 
 
+def _origin_names(frame: gpd.GeoDataFrame, stations: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Return areas named by origin (reach) with the origin's names, for the legend's rows.
+
+    A reach area says its origin by Chinese station name only; the legend names it in both
+    languages, as the web map's does ("成都东 Chengdu East").
+    """
+    if "origin" not in frame.columns or "name_zh" in frame.columns or stations is None:
+        return frame
+    english = dict(
+        zip(stations["name_zh"].astype(str), stations["name_en"].astype(str), strict=True)
+    )
+    origins = frame["origin"].astype(str)
+    return frame.assign(name_zh=origins, name_en=origins.map(english).fillna(""))
+
+
 def _shared_heading(entry: MapLayer) -> str:
     """Return a group's legend heading without its scenario's words (both panels share it)."""
     zh, english = entry.label_zh, entry.label_en
@@ -481,7 +496,13 @@ def draw_figure(
         (
             scenario,
             [
-                (entry, _panel_frame(entry, group_features(layers[entry.layer], entry), scenario))
+                (
+                    entry,
+                    _origin_names(
+                        _panel_frame(entry, group_features(layers[entry.layer], entry), scenario),
+                        layers.get("rail_stations"),
+                    ),
+                )
                 for entry in entries
                 if entry.layer in layers
             ],
