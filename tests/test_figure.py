@@ -53,14 +53,18 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def test_every_map_is_written_as_an_a4_landscape_png(layers, tmp_path):
+def test_every_map_is_written_as_an_a4_landscape_png_and_two_panels_on_a3(layers, tmp_path):
+    from geo.outputs.figure import figure_panels
+
     paths = write_figures(layers, out_dir=tmp_path, dpi=DPI)
     assert sorted(path.stem for path in paths) == sorted(d.name for d in read_definitions())
     for path in paths:
         assert path.parent == tmp_path / "figures" and path.suffix == ".png"
         width, height = _png_size(path)
         assert width / height == pytest.approx(297 / 210, rel=0.01)
-        assert width == pytest.approx(settings.figure_size_in[0] * DPI, abs=1)
+        two = len(figure_panels(_definition(path.stem))) == 2
+        page = settings.figure_pair_size_in if two else settings.figure_size_in
+        assert width == pytest.approx(page[0] * DPI, abs=1)
 
 
 @pytest.mark.parametrize(("fmt", "magic"), [("pdf", b"%PDF"), ("svg", b"<?xml")])
@@ -303,9 +307,35 @@ def test_a_map_of_today_and_after_is_drawn_as_two_panels(layers):
         drawn = draw_figure(coverage, layers, dpi=DPI)
     today, after = drawn.panels
     assert "现状" in today.get_title(loc="left") and "建成后" in after.get_title(loc="left")
+    # Each panel about as wide as a one-panel figure's map (8.2 in), not 4.1 in as on A4.
+    inches = [ax.get_position().width * drawn.figure.get_figwidth() for ax in drawn.panels]
+    assert min(inches) >= 6.0, inches
     # One extent at one scale, and today draws fewer features (no line under construction).
     assert today.get_xlim() == after.get_xlim() and today.get_ylim() == after.get_ylim()
     assert len(today.collections) < len(after.collections)
+
+
+def test_the_reach_figure_names_its_origins_and_draws_their_overlap_apart(layers):
+    from matplotlib.colors import to_hex
+
+    from geo.outputs._styles import REACH_BOTH_COLOR
+
+    with figure_style():
+        drawn = draw_figure(_definition("reach"), layers, dpi=DPI)
+    legend = next(ax.get_legend() for ax in drawn.figure.axes if ax.get_legend() is not None)
+    rows = {
+        text.get_text().replace("\n", " "): handle
+        for text, handle in zip(legend.get_texts(), legend.legend_handles, strict=True)
+    }
+    # Each origin named in both languages, as on the web map.
+    assert {"成都东 Chengdu East", "重庆北 Chongqing North"} <= set(rows)
+    handle = rows["两地1小时均可达 reached from both within 60 min"]
+    colour = "#{:02x}{:02x}{:02x}".format(*REACH_BOTH_COLOR)
+    assert to_hex(handle.get_facecolor()) == colour
+    # Both panels draw an area in that colour (today 333 km², after 718 km² reached from both).
+    for ax in drawn.panels:
+        fills = {to_hex(c) for coll in ax.collections for c in coll.get_facecolor()}
+        assert colour in fills
 
 
 def _scale_bar_box(ax):

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import time
@@ -23,6 +24,7 @@ from geo import settings
 from geo.analysis import coverage
 from geo.cli.commands import cli
 from geo.errors import LayerValidationError
+from geo.outputs.webmap import bilingual_label
 from geo.scenario import compare as scenario
 from geo.scenario import outputs as scenario_outputs
 from geo.scenario.compare import (
@@ -223,6 +225,27 @@ def test_the_outputs_are_written_and_the_title_stays_text(surface, tmp_path):
     html = page.read_text(encoding="utf-8")
     assert "<script>alert(1)" not in html and "<b>bold</b>" not in html
     assert "alert(1)" in html and "bold" in html  # shown as text
+
+
+def _legend_texts(html: str) -> list[str]:
+    block = re.search(r'<script type="application/json" id="chengyu-controls">(.*?)</script>', html)
+    assert block is not None
+    legend = json.loads(block.group(1))["legend"]
+    return [item["text"] for group in legend for item in group["items"]]
+
+
+def test_the_scenario_legend_names_its_categories_in_chinese_and_english(surface, tmp_path):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING), _new_stop(2, *FAR)])
+    result = compare(read_proposal(path), surface)
+    *_, page = write_outputs(result, out_dir=tmp_path / "out", offline=True)
+    texts = _legend_texts(page.read_text(encoding="utf-8"))
+    assert "新纳入覆盖 newly served" in texts  # 远县: nobody within reach before
+    assert "方案新增覆盖 gained by the proposal" in texts
+    assert "基准 base" in texts
+    # Every category of the scenario layers has its Chinese word (none left English only).
+    for value in ("base", "reused", "proposal", "gained", "newly_served", "more_covered"):
+        label = bilingual_label(value)
+        assert re.search("[\u4e00-\u9fff]", label), value
 
 
 @pytest.fixture
@@ -439,8 +462,6 @@ def examples_out(tmp_path_factory) -> Path:
 
 
 def test_the_comparison_page_names_the_proposals_and_sets_their_maps_side_by_side(examples_out):
-    import re
-
     page = (examples_out / "scenarios" / "index.html").read_text(encoding="utf-8")
     for zh, english in (("遂广城际方案", "Suining–Guang&#x27;an intercity proposal"),
                         ("遂合城际方案", "Suining–Hechuan alternative")):  # fmt: skip

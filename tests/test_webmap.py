@@ -498,6 +498,41 @@ def test_the_corridor_map_has_land_and_places_offline(offline_maps):
     assert {"Kuala Lumpur", "Hanoi"} & texts
 
 
+_UNDER_TITLE = """() => {
+  const title = document.querySelector('.chengyu-title').getBoundingClientRect();
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  const seen = {title: title.bottom};
+  window.chengyuLayers.filter(entry => entry.label && entry.group._map).forEach(entry => {
+    let under = 0, points = 0;
+    const visit = latlngs => {
+      if (Array.isArray(latlngs)) { latlngs.forEach(visit); return; }
+      const p = map.latLngToContainerPoint(latlngs);
+      points += 1;
+      if (p.x > title.left - 4 && p.x < title.right + 4 && p.y < title.bottom + 4) under += 1;
+    };
+    entry.wgs.eachLayer(layer => visit(layer.getLatLngs ? layer.getLatLngs() : layer.getLatLng()));
+    seen[entry.label] = [points, under];
+  });
+  return seen;
+}"""
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (1024, 640)])
+def test_the_corridor_map_fits_its_data_below_the_title(offline_maps, size):
+    width, height = size
+    with open_page(offline_maps["corridor"], width=width, height=height) as (page, _):
+        page.wait_for_function("window.chengyuReady")
+        page.wait_for_function("window.chengyuLayers.filter(e => e.label).length >= 3")
+        seen = page.evaluate(_UNDER_TITLE)
+    # The Sichuan–Chongqing outline and hubs are at the top of the corridor's extent: no point
+    # of them (nor of the services) lies under the title box.
+    groups = ("川渝省界 Sichuan and Chongqing", "陆海新通道班列 Land–Sea Corridor services",
+              "枢纽与港口 Hubs and ports")  # fmt: skip
+    for group in groups:
+        points, under = seen[group]
+        assert points > 0 and under == 0, (group, seen)
+
+
 def test_with_the_tiles_blocked_the_default_corridor_map_falls_back_to_its_context(default_maps):
     with open_page(default_maps["corridor"]) as (page, report):
         page.wait_for_function("window.chengyuReady")

@@ -214,14 +214,48 @@ def test_the_reach_legend_has_a_swatch_per_origin_and_time(layers):
         "成都东 Chengdu East · 2小时 120 min",
         "重庆北 Chongqing North · 1小时 60 min",
         "重庆北 Chongqing North · 2小时 120 min",
+        "两地1小时均可达 reached from both within 60 min",
     ]
     swatches = [tuple(sorted(item["swatch"]["attrs"].items())) for item in group["items"]]
-    assert len(set(swatches)) == 4
+    assert len(set(swatches)) == 5
     # Each origin in one colour (its outline), one hour filled, two hours not.
     strokes = [item["swatch"]["attrs"]["stroke"] for item in group["items"]]
     assert strokes[0] == strokes[1] != strokes[2] == strokes[3]
     fills = [item["swatch"]["attrs"]["fill"] for item in group["items"]]
     assert fills[1] == fills[3] == "none" and "none" not in (fills[0], fills[2])
+
+
+def test_the_one_hour_overlap_is_an_area_of_its_own_that_no_fill_lies_over(layers):
+    definition = next(d for d in load_map_definitions() if d.name == "reach")
+    entry = next(e for e in definition.layers if e.layer == "rail_reach" and e.show)  # after
+    features = display_features(layers["rail_reach"], entry)["features"]
+    both_text = "两地1小时均可达 reached from both within 60 min"
+    overlap = [f for f in features if f["properties"]["_t"] == both_text]
+    assert len(overlap) == 1
+    both = shapely.geometry.shape(overlap[0]["geometry"])
+    assert _km2(both) > 100  # around 璧山: 718 km² before the page's generalisation
+    fills = [
+        f for f in features if f["properties"]["_s"]["fill"] and f["properties"]["_t"] != both_text
+    ]
+    assert len(fills) == 2  # each origin's one hour
+    for feature in fills:
+        single = shapely.geometry.shape(feature["geometry"])
+        assert _km2(single.intersection(both)) < 1.0, feature["properties"]["_t"]
+    # Its own colour, not either origin's; the legend shows it in the same colour.
+    colour = overlap[0]["properties"]["_s"]["fillColor"]
+    assert colour not in {f["properties"]["_s"]["fillColor"] for f in fills}
+    group = next(g for g in _legend(definition, layers) if g["label"].endswith("new lines open"))
+    swatch = next(i["swatch"] for i in group["items"] if i["text"] == both_text)
+    assert swatch["attrs"]["fill"] == colour
+    # The popup says where from: both origins.
+    rows = dict(overlap[0]["properties"]["_p"]["r"])
+    assert rows["起点 origin"] == "成都东、重庆北"
+
+
+def _km2(shape: shapely.Geometry) -> float:
+    from geo._geodesy import GEOD
+
+    return abs(GEOD.geometry_area_perimeter(shape)[0]) / 1e6
 
 
 def test_lines_drawn_as_straight_chords_are_thinner_and_say_so(layers):

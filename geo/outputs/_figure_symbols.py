@@ -20,8 +20,8 @@ from matplotlib.markers import MarkerStyle
 from matplotlib.patches import Patch
 from matplotlib.transforms import IdentityTransform
 
-from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES, STYLES, Symbol
-from geo.outputs.webmap import bilingual_label
+from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES, REACH_BOTH, STYLES, Symbol
+from geo.outputs.webmap import bilingual_label, overlap_label
 from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapLayer
 
@@ -161,6 +161,7 @@ def _legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any,
             )
             names = " ".join(str(first.get(n, "")) for n in ("name_zh", "name_en")).strip()
             names = CONTEXT_LEGEND if key in CONTEXT_LINES else names
+            names = overlap_label(value) if key == REACH_BOTH else names
             rows.append((_legend_handle(symbol, geometry), names or str(key)))
         for value in style.categories:
             if value in present:

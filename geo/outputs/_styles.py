@@ -156,6 +156,10 @@ REACH_ORIGIN_COLORS: dict[str, RGB] = {
     "成都东": OKABE_ITO["orange"],
     "重庆北": OKABE_ITO["blue"],
 }
+#: ``origin`` of the area reached from both origins within one time, which the maps cut out of
+#: each origin's fill and draw in a colour of its own (not orange and blue mixed into olive).
+REACH_BOTH = "both"
+REACH_BOTH_COLOR: RGB = OKABE_ITO["reddish_purple"]
 #: A line not in ``LINE_COLORS`` (and every line where a renderer ignores ``color_by``, as the
 #: web maps did before the palette): the project's former rail red.
 _RAIL = (178, 34, 34)
@@ -314,8 +318,9 @@ STYLES: dict[str, LayerStyle] = {
         Symbol((90, 90, 90), 0.4),
     ),
     # Reach rings: the colour says the origin; the time, filled or not. One hour is a light
-    # tint with a thin outline, two hours an outline alone: where the two origins' areas
-    # overlap, no fills mix (into olive), and each outline stays in its origin's colour.
+    # tint with a thin outline, two hours an outline alone, so each outline stays in its
+    # origin's colour. Where the two origins' one-hour tints overlap, the maps draw the overlap
+    # as an area of its own (``REACH_BOTH``), so no two fills mix into olive.
     "rail_reach": LayerStyle(
         "ring",
         {
@@ -324,7 +329,7 @@ STYLES: dict[str, LayerStyle] = {
         },
         Symbol((90, 90, 90), 0.4),
         color_by="origin",
-        colors=REACH_ORIGIN_COLORS,
+        colors={**REACH_ORIGIN_COLORS, REACH_BOTH: REACH_BOTH_COLOR},
     ),
     "station_access": LayerStyle(
         "ring",

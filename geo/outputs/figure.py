@@ -1,5 +1,7 @@
 """Static figures for reports: the maps of ``maps/*.toml`` drawn with matplotlib at A4.
 
+A map of today beside after is drawn on A3, so that each of its two panels is legible.
+
 Each figure shows the groups a map shows at first, in the same colours (``geo.outputs._styles``),
 with
 a bilingual title, a legend that names each line, a geodesic scale bar, a north arrow, the
@@ -42,7 +44,7 @@ from geo.errors import ChengyuError
 from geo.outputs._context import CONTEXT_CREDIT, context_land
 from geo.outputs._figure_labels import _label_candidates, _marker_boxes, _place_labels
 from geo.outputs._figure_symbols import _HALO, _draw_group, _legend_entries, _station_points
-from geo.outputs.webmap import group_features
+from geo.outputs.webmap import OVERLAP_LAYERS, group_features, split_overlaps
 from geo.sources._schema import ALL_SPECS, SCENARIOS
 from geo.sources.mapdefs import MapDefinition, MapLayer, load_map_definitions
 from geo.utils import log
@@ -344,7 +346,7 @@ def render_figure(
     dpi: int | None = None,
     cache_dir: Path | None = None,
 ) -> Path:
-    """Draw one map definition as an A4 landscape figure and write it to ``path``.
+    """Draw one map definition as an A4 landscape figure (two panels: A3) and write it to ``path``.
 
     The format follows the suffix of ``path`` (``.png``, ``.pdf`` or ``.svg``).
 
@@ -441,6 +443,8 @@ def _panel_frame(
     entry: MapLayer, frame: gpd.GeoDataFrame, scenario: str | None
 ) -> gpd.GeoDataFrame:
     """Return a group's features as they are in a panel's scenario."""
+    if entry.layer in OVERLAP_LAYERS:  # as on the web map: the overlap an area of its own
+        frame = split_overlaps(frame, entry.layer)
     if scenario is None:
         return frame
     if entry.layer in _BY_STATUS and "status" in frame.columns:
@@ -448,6 +452,21 @@ def _panel_frame(
     if entry.layer == "station_coverage" and len(frame):
         return frame.assign(covered_class=covered_class(frame, scenario=scenario))
     return frame
+
+
+def _origin_names(frame: gpd.GeoDataFrame, stations: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Return areas named by origin (reach) with the origin's names, for the legend's rows.
+
+    A reach area says its origin by Chinese station name only; the legend names it in both
+    languages, as the web map's does ("成都东 Chengdu East").
+    """
+    if "origin" not in frame.columns or "name_zh" in frame.columns or stations is None:
+        return frame
+    english = dict(
+        zip(stations["name_zh"].astype(str), stations["name_en"].astype(str), strict=True)
+    )
+    origins = frame["origin"].astype(str)
+    return frame.assign(name_zh=origins, name_en=origins.map(english).fillna(""))
 
 
 def _shared_heading(entry: MapLayer) -> str:
@@ -477,7 +496,13 @@ def draw_figure(
         (
             scenario,
             [
-                (entry, _panel_frame(entry, group_features(layers[entry.layer], entry), scenario))
+                (
+                    entry,
+                    _origin_names(
+                        _panel_frame(entry, group_features(layers[entry.layer], entry), scenario),
+                        layers.get("rail_stations"),
+                    ),
+                )
                 for entry in entries
                 if entry.layer in layers
             ],
@@ -490,7 +515,10 @@ def draw_figure(
     to_map = Transformer.from_crs(settings.storage_crs, crs, always_xy=True)
     corners = np.array([to_map.transform(lon, lat) for lon in bounds[::2] for lat in bounds[1::2]])
     # Boundaries at full detail draw slowly and show nothing finer than a third of a pixel.
-    pixel_degrees = (bounds[2] - bounds[0]) / (0.7 * settings.figure_size_in[0] * dpi / len(panels))
+    two = len(panels) == 2
+    size = settings.figure_pair_size_in if two else settings.figure_size_in
+    panels_width = 0.76 if two else 0.7  # of the page: the boxes below
+    pixel_degrees = (bounds[2] - bounds[0]) / (panels_width * size[0] * dpi / len(panels))
 
     def project(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
         if ALL_SPECS[layer].geometry == "polygon":
@@ -507,12 +535,14 @@ def draw_figure(
     ]
     markers = np.vstack(points) if points else None
 
-    fig = Figure(figsize=settings.figure_size_in, dpi=dpi)
-    two = len(panels) == 2
+    fig = Figure(figsize=size, dpi=dpi)
+    # Two panels on the larger page take more of its width: the legend needs no more inches.
     boxes = (
-        [(0.02, 0.08, 0.35, 0.77), (0.375, 0.08, 0.35, 0.77)] if two else [(0.02, 0.08, 0.70, 0.80)]
+        [(0.015, 0.07, 0.38, 0.81), (0.405, 0.07, 0.38, 0.81)]
+        if two
+        else [(0.02, 0.08, 0.70, 0.80)]
     )
-    legend_ax = fig.add_axes((0.745 if two else 0.735, 0.08, 0.245, 0.80))
+    legend_ax = fig.add_axes((0.8, 0.07, 0.19, 0.81) if two else (0.735, 0.08, 0.245, 0.80))
     legend_ax.set_axis_off()
     # Not bold: the CJK font has one weight, and mixed weights in one title look broken.
     fig.text(0.02, 0.965, definition.title_zh, fontsize=18, va="top")

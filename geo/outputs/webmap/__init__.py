@@ -6,7 +6,8 @@ the controls are inlined, so every page draws its data with the network cut; onl
 basemap tiles use the network, and ``offline=True`` leaves them out.
 
 Modules: ``geo.sources.mapdefs`` (definitions), ``_vocabulary`` (words for codes, popups),
-``_generalise`` (display geometry, cached), ``_features`` (a group's GeoJSON), ``_symbols``
+``_generalise`` (display geometry, cached), ``_features`` (a group's GeoJSON), ``_shared``
+and ``_overlap`` (roads sharing a stretch, reach areas overlapping: drawn once), ``_symbols``
 (Leaflet styles), ``_legend``, ``_elements`` (JSON blocks, scripts, assets), ``basemaps``,
 and ``_page`` (a page put together and written).
 """
@@ -14,6 +15,7 @@ and ``_page`` (a page put together and written).
 from geo.outputs.webmap._elements import _script_json
 from geo.outputs.webmap._features import display_features, group_features
 from geo.outputs.webmap._generalise import COORDINATE_DECIMALS, SIMPLIFY_DEGREES
+from geo.outputs.webmap._overlap import OVERLAP_LAYERS, overlap_label, split_overlaps
 from geo.outputs.webmap._page import (
     TIMELINE_YEARS,
     make_map,
@@ -31,6 +33,7 @@ from geo.sources.mapdefs import MapDefinition, MapLayer, load_map_definitions
 __all__ = [
     "COORDINATE_DECIMALS",
     "NO_TILES",
+    "OVERLAP_LAYERS",
     "SIMPLIFY_DEGREES",
     "TIMELINE_YEARS",
     "Basemap",
@@ -44,8 +47,10 @@ __all__ = [
     "leaflet_style",
     "load_map_definitions",
     "make_map",
+    "overlap_label",
     "popup_content",
     "render_maps",
+    "split_overlaps",
     "write_map",
     "write_maps",
     "write_page",

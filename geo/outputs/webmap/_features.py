@@ -15,6 +15,7 @@ from geo import settings
 from geo.outputs._styles import STYLES
 from geo.outputs.webmap._generalise import SIMPLIFY_DEGREES, _generalise
 from geo.outputs.webmap._labels import label_properties, line_label_rows, merge_stations
+from geo.outputs.webmap._overlap import OVERLAP_LAYERS, split_overlaps
 from geo.outputs.webmap._shared import SHARED_STRETCH_LAYERS, merge_shared_stretches
 from geo.outputs.webmap._symbols import leaflet_style
 from geo.outputs.webmap._thin import Thinning, thin_points, thin_shapes
@@ -73,11 +74,15 @@ def display_features(
         selected = merge_stations(selected, line_names=line_names)
     if entry.layer in SHARED_STRETCH_LAYERS:
         selected = merge_shared_stretches(selected)
+    # Areas that tile are generalised together so that they keep their shared edges: the
+    # admin levels, and an overlap cut apart from the fills around it (per time).
+    tiles = selected.get("level")
+    if entry.layer in OVERLAP_LAYERS:
+        selected = split_overlaps(selected, entry.layer)
+        tiles = selected["scenario"].astype(str) + "|" + selected[style.attribute].astype(str)
     if spec.geometry == "point":
         selected, thinning = thin_points(selected, limit=settings.web_max_points_per_group)
-    shapes = _generalise(
-        selected.geometry, spec.geometry, selected.get("level"), cache_dir=cache_dir
-    )
+    shapes = _generalise(selected.geometry, spec.geometry, tiles, cache_dir=cache_dir)
     if spec.geometry != "point":
         kept, shapes, thinning = thin_shapes(
             shapes,

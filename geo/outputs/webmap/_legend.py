@@ -12,12 +12,14 @@ from geo.outputs._styles import (
     CONTEXT_LEGEND,
     CONTEXT_LINES,
     LINE_PARTS,
+    REACH_BOTH,
     SCHEMATIC_SOURCES,
     STYLES,
     Symbol,
 )
 from geo.outputs.webmap._features import group_features
 from geo.outputs.webmap._labels import line_names
+from geo.outputs.webmap._overlap import OVERLAP_LAYERS, overlap_label, split_overlaps
 from geo.outputs.webmap._symbols import leaflet_style
 from geo.outputs.webmap._thin import Thinning
 from geo.outputs.webmap._vocabulary import bilingual_label, share_range_label
@@ -40,6 +42,8 @@ def _legend(
         style = STYLES[entry.layer]
         geometry = ALL_SPECS[entry.layer].geometry
         frame = group_features(layers[entry.layer], entry)
+        if entry.layer in OVERLAP_LAYERS:  # as the map draws it: the overlap an area of its own
+            frame = split_overlaps(frame, entry.layer)
         values = set(frame[style.attribute].dropna().astype(str).unique())
         present = [value for value in style.categories if value in values]
         if geometry == "polygon" and style.color_by and style.color_by in frame:
@@ -92,16 +96,24 @@ def _english_names(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
 def _origin_items(
     layer: str, frame: gpd.GeoDataFrame, present: list[str], english: Mapping[str, str]
 ) -> list[dict[str, Any]]:
-    """One item per origin and category, each in its own swatch (reach: 成都东 · 60 min)."""
+    """One item per origin and category it has, each in its own swatch (成都东 · 60 min).
+
+    The area reached from both origins (``REACH_BOTH``, one hour only) says so in words.
+    """
     style = STYLES[layer]
     assert style.color_by is not None
     origins = set(frame[style.color_by].dropna().astype(str))
     items = []
     for origin in (key for key in style.colors if key in origins):
         name = " ".join(t for t in (origin, english.get(origin)) if t)
-        for value in present:
+        drawn = frame.loc[frame[style.color_by].astype(str) == origin, style.attribute]
+        for value in (value for value in present if value in set(drawn.astype(str))):
             symbol = style.symbol({style.color_by: origin, style.attribute: value})
-            text = f"{name} · {bilingual_label(value)}"
+            text = (
+                overlap_label(value)
+                if origin == REACH_BOTH
+                else f"{name} · {bilingual_label(value)}"
+            )
             items.append({"swatch": _swatch(symbol, "polygon"), "text": text})
     return items
 

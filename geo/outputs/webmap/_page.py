@@ -44,6 +44,13 @@ from geo.utils import log
 TIMELINE_YEARS = (2015, 2027)
 
 
+#: Room kept round the data in the first view, in pixels. At the top, the title box (two lines
+#: at 1024 px wide: its bottom edge 56 px down) and the names above the top points: fitted to
+#: the top edge, the corridor map's Sichuan–Chongqing outline and hubs sat under the title.
+FIT_PADDING_TOP_LEFT = (20, 100)
+FIT_PADDING_BOTTOM_RIGHT = (20, 20)
+
+
 def make_map(
     definition: MapDefinition,
     layers: Mapping[str, gpd.GeoDataFrame],
@@ -90,7 +97,11 @@ def make_map(
     lon_min, lat_min, lon_max, lat_max = (
         fit.total_bounds if fit is not None and len(fit) else settings.region_bounds
     )
-    fmap.fit_bounds([[lat_min, lon_min], [lat_max, lon_max]], padding=(20, 20))
+    fmap.fit_bounds(
+        [[lat_min, lon_min], [lat_max, lon_max]],
+        padding_top_left=FIT_PADDING_TOP_LEFT,
+        padding_bottom_right=FIT_PADDING_BOTTOM_RIGHT,
+    )
 
     notes: list[str] = []
     names = line_names(layers["rail_lines"]) if "rail_lines" in layers else {}

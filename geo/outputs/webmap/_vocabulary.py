@@ -46,6 +46,13 @@ _LABELS_ZH = {
     "osm_partial": "部分沿OpenStreetMap轨道",
     "osm_railway_graph": "沿铁路网图",
     "osm_railway_graph_partial": "部分沿铁路网图",
+    # A proposal's map and layers (geo.scenario): roles, parts and changes.
+    "base": "基准",
+    "reused": "沿用车站",
+    "proposal": "方案新增",
+    "gained": "方案新增覆盖",
+    "newly_served": "新纳入覆盖",
+    "more_covered": "覆盖人口增加",
 }
 
 
@@ -61,6 +68,11 @@ _LABELS_EN = {
     "osm_railway_graph_partial": (
         "partly along the railway graph (OpenStreetMap-derived, simplified), partly straight"
     ),
+    "reused": "base station the proposal calls at",
+    "proposal": "added by the proposal",
+    "gained": "gained by the proposal",
+    "newly_served": "newly served",
+    "more_covered": "more people covered",
 }
 
 
@@ -104,6 +116,9 @@ _FIELD_LABELS_ZH = {
     "province_zh": "省级",
     "level": "级别",
     "name_en_source": "英文名来源",
+    "role": "角色",
+    "part": "部分",
+    "change": "变化",
 }
 _SCENARIO_WORDS = {"today": ("现状", "today"), "after": ("建成后", "after")}
 #: Computed per-radius columns of station_coverage: ``<measure>_<scenario>_<radius>km``.
@@ -123,6 +138,9 @@ _CODED_FIELDS = (
     "scenario",
     "covered_class",
     "geometry_source",
+    "role",
+    "part",
+    "change",
 )
 #: What heads a popup of a feature without a name (a catchment, a reach ring).
 _HEADING_FALLBACK = ("origin", "scenario", "ring")
