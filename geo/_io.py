@@ -180,6 +180,25 @@ def cache_file(folder: Path, prefix: str, key_parts: list[str], suffix: str) -> 
     return folder / f"{prefix}-{digest}{suffix}"
 
 
+@contextmanager
+def entry_lock(path: Path) -> Iterator[None]:
+    """Hold an OS lock on one cache entry while it is computed, so two processes compute it once.
+
+    The lock is ``<entry>.lock`` beside the entry, locked with ``flock``: a second process
+    asking for the same entry waits, then reads what the first wrote. The system releases the
+    lock when the process ends, even killed.
+
+    Parameters
+    ----------
+    path
+        The entry (see ``cache_file``).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
 # A temporary file of ``atomic_path`` (mkstemp adds eight characters), with SQLite's side files.
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}(\.[^.]+)?(-journal|-wal|-shm)?$")
 

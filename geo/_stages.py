@@ -20,10 +20,17 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from geo import settings
-from geo._io import RECORD_FORMAT, cache_file, cache_for, read_record, write_record
+from geo._io import (
+    RECORD_FORMAT,
+    cache_file,
+    cache_for,
+    entry_lock,
+    read_record,
+    write_record,
+)
 from geo.utils import log
 
 T = TypeVar("T")
@@ -162,25 +169,38 @@ def cached_stage(
     """
     folder = Path(cache_dir or cache_for())
     path = cache_file(folder, name, [RECORD_FORMAT.decode(), codec.name, *key], ".cache")
-    if path.is_file():
-        try:
-            result: T = codec.load(read_record(path))
-        except Exception as error:  # whatever the damage, the entry is not used
-            log(
-                f"warning: cache entry {path} is damaged ({type(error).__name__}: {error}); "
-                "deleted, computing it again",
-                level=logging.WARNING,
-            )
-            path.unlink(missing_ok=True)
-        else:
-            log(f"stage {name}: read from {path.name}")
-            return result
-    result = compute()
-    write_record(path, codec.dump(result), kind=codec.name)
+    found, cached = _read_entry(path, name, codec)
+    if found:
+        return cast(T, cached)
+    with entry_lock(path):
+        # Another process may have computed it while this one waited for the lock.
+        found, cached = _read_entry(path, name, codec)
+        if found:
+            return cast(T, cached)
+        result = compute()
+        write_record(path, codec.dump(result), kind=codec.name)
     log(f"stage {name}: computed, cached in {path.name}")
     if keep is not None:
         _prune(folder, name, keep)
     return result
+
+
+def _read_entry(path: Path, name: str, codec: Codec[Any]) -> tuple[bool, Any]:
+    """Return ``(True, value)`` of a whole entry, else ``(False, None)``; a damaged one goes."""
+    if not path.is_file():
+        return False, None
+    try:
+        result = codec.load(read_record(path))
+    except Exception as error:  # whatever the damage, the entry is not used
+        log(
+            f"warning: cache entry {path} is damaged ({type(error).__name__}: {error}); "
+            "deleted, computing it again",
+            level=logging.WARNING,
+        )
+        path.unlink(missing_ok=True)
+        return False, None
+    log(f"stage {name}: read from {path.name}")
+    return True, result
 
 
 def _prune(folder: Path, name: str, keep: int) -> None:
@@ -192,6 +212,7 @@ def _prune(folder: Path, name: str, keep: int) -> None:
     )
     for stale in entries[keep:]:
         stale.unlink(missing_ok=True)
+        stale.with_name(stale.name + ".lock").unlink(missing_ok=True)
 
 
 def package_version(package: str) -> str:

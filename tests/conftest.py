@@ -101,8 +101,17 @@ def _write(path: Path, names: list[str], rows: list[dict[str, str]]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep the tests' derived-data cache out of the working tree."""
-    settings.cache_dir = tmp_path_factory.mktemp("cache")
+    """Keep the tests' derived-data cache out of the working tree, one folder per run.
+
+    The xdist workers of a run share it: a stage one worker computes, the others read (a cache
+    entry is computed under its own lock), so the cold analysis is paid once per run.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = tmp_path_factory.getbasetemp().parent / "cache"
+        shared.mkdir(exist_ok=True)
+        settings.cache_dir = shared
+    else:
+        settings.cache_dir = tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture(scope="session")

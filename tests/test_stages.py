@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import multiprocessing
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,25 @@ def test_an_unreadable_cache_is_computed_again(tmp_path):
     (entry,) = tmp_path.glob("demo-*.cache")
     entry.write_bytes(b"not a pickle")
     assert cached_stage("demo", ["a"], lambda: 2, cache_dir=tmp_path) == 2
+
+
+def _slow_stage(cache: str, log_file: str) -> int:
+    def compute() -> int:
+        with open(log_file, "a") as handle:
+            handle.write("computed\n")
+        time.sleep(1.0)  # long enough for the other process to ask meanwhile
+        return 7
+
+    return cached_stage("slow", ["k"], compute, cache_dir=Path(cache))
+
+
+def test_two_processes_asking_for_one_entry_compute_it_once(tmp_path):
+    log_file = tmp_path / "computed.txt"
+    context = multiprocessing.get_context("fork")
+    with context.Pool(2) as pool:
+        answers = pool.starmap(_slow_stage, [(str(tmp_path), str(log_file))] * 2)
+    assert answers == [7, 7]
+    assert log_file.read_text().splitlines() == ["computed"]
 
 
 def test_the_key_changes_with_a_source_a_setting_or_an_option(layers_dir, monkeypatch):
