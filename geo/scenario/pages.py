@@ -85,7 +85,7 @@ def headline(comparison: Comparison) -> list[str]:
     for row in row_dicts(comparison.coverage):
         gain = int(row["people_scenario"]) - int(row["people_base"])
         lines.append(
-            f"{row['radius_km']:g} 公里内人口 people within {row['radius_km']:g} km: {gain:+,}"
+            f"{row['radius_km']:g}公里内人口 people within {row['radius_km']:g} km: {gain:+,}"
             f" ({int(row['people_scenario']):,})"
         )
     nearest = row_dicts(comparison.coverage)[0] if len(comparison.coverage) else None
