@@ -29,6 +29,7 @@ from geo.analysis._counting import covered_weights_dask as covered_weights_dask
 from geo.analysis._counting import population_cells as population_cells
 from geo.analysis._population_file import CountedPopulation, PopulationFile, count_population
 from geo.analysis._population_file import method_text as file_method
+from geo.analysis.population import method_text, population_surface
 from geo.sources._schema import COUNTY_NAME_FIELDS
 from geo.sources._schema import COVERED_CLASSES as COVERED_CLASSES
 from geo.sources._schema import SCENARIOS as SCENARIOS
@@ -337,7 +338,6 @@ def people_pieces(
     if isinstance(chosen, str):
         if chosen != "dasymetric":
             raise ValueError(f"unknown population method {chosen!r}")
-        from geo.analysis.population import method_text, population_surface
 
         cells: gpd.GeoDataFrame = population_surface(admin, cache_dir=cache_dir)
         label, people_method = "dasymetric", method_text()

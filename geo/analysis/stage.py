@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -19,12 +18,25 @@ import pandas as pd
 from geo import settings
 from geo._io import OSM_GRAPH_FILE, cache_for
 from geo._stages import cached_stage, frame_digest, inputs_key
+from geo.analysis._population_file import (
+    CountedPopulation,
+    PopulationFile,
+    count_population,
+    file_key,
+)
+from geo.analysis.coverage import catchments, coverage
+from geo.analysis.measure import length_table, route_lengths
+from geo.analysis.population import for_access
+from geo.analysis.road_access import drive_areas
+from geo.analysis.stations import physical_stations
 from geo.errors import Problem
+from geo.networks.osm_track import cached_rail_graph, snap_sections
+from geo.networks.rail_network import calibration_table, rail_graphs, reach_areas
+from geo.networks.routing import route_layers
+from geo.networks.track_graph import layer_warnings, rail_track_graph
 from geo.sources._schema import LAYER_NAMES
+from geo.sources.layers import load_layers
 from geo.utils import log
-
-if TYPE_CHECKING:
-    from geo.analysis._population_file import CountedPopulation, PopulationFile
 
 #: Steps of the analysis, reported whether it is computed or read back from the cache.
 ANALYSIS_STEPS: tuple[str, ...] = (*LAYER_NAMES, "route_lengths", "coverage")
@@ -116,7 +128,6 @@ def coverage_radii(radii_km: Sequence[float] | None) -> tuple[float, ...]:
 
 
 def _population_key(population: str | gpd.GeoDataFrame | PopulationFile | None) -> str:
-    from geo.analysis._population_file import PopulationFile, file_key
 
     if isinstance(population, PopulationFile):
         return f"{population.kind}:{population.key}"
@@ -146,16 +157,6 @@ def _analyse(
     ``scheduler``.
     """
     # Imported here: a command that reads the analysis back never loads the graph toolkits.
-    from geo.analysis._population_file import PopulationFile
-    from geo.analysis.coverage import coverage
-    from geo.analysis.measure import length_table, route_lengths
-    from geo.analysis.population import for_access
-    from geo.analysis.road_access import drive_areas
-    from geo.analysis.stations import physical_stations
-    from geo.networks.rail_network import calibration_table, rail_graphs, reach_areas
-    from geo.networks.routing import route_layers
-    from geo.networks.track_graph import layer_warnings
-    from geo.sources.layers import load_layers
 
     layers = route_layers(
         load_layers(layers_dir=layers_dir, on_layer=on_step, cache_dir=cache_dir),
@@ -218,10 +219,6 @@ def _count_file_once(
     Returns the catchments' counts for ``coverage`` and the ``station_access`` layer with its
     ``people``.
     """
-    from geo.analysis._population_file import CountedPopulation, count_population
-    from geo.analysis.coverage import catchments
-    from geo.analysis.road_access import drive_areas
-
     stations = layers["rail_stations"]
     access = drive_areas(stations, cache_dir=cache_dir)
     areas = catchments(stations, radii_km=radii_km)
@@ -262,9 +259,6 @@ def drawn_sections(
     geopandas.GeoDataFrame
         ``sections`` with their geometry, ``geometry_source`` and ``osm_share``.
     """
-    from geo.networks.osm_track import cached_rail_graph, snap_sections
-    from geo.networks.track_graph import rail_track_graph
-
     track = cached_rail_graph(cache_dir)
     if track is not None:
         sections = snap_sections(sections, stations, track)

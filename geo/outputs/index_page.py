@@ -25,8 +25,11 @@ import pandas as pd
 
 from geo import settings
 from geo._io import atomic_path
+from geo.analysis.road_access import ROAD_GRAPH_CREDIT
+from geo.networks.freight import RAIL_GRAPH_CREDIT
 from geo.outputs.webmap import bilingual_label
 from geo.sources._schema import ALL_SPECS
+from geo.sources.mapdefs import load_map_definitions
 from geo.utils import log
 
 #: Name of the page in ``out_dir``.
@@ -441,10 +444,6 @@ def write_index(
     swapped_into
         As for ``index_html``: the output folder a staging ``out_dir`` will replace.
     """
-    from geo.analysis.road_access import ROAD_GRAPH_CREDIT
-    from geo.networks.freight import RAIL_GRAPH_CREDIT
-    from geo.sources.mapdefs import load_map_definitions
-
     out = Path(out_dir or settings.out_dir)
     titles = {d.name: (d.title_zh, d.title_en) for d in load_map_definitions(maps_dir)}
     html = index_html(

@@ -26,6 +26,7 @@ from geo import settings
 from geo._io import cache_for, output_lock
 from geo._stages import cached_stage, frame_digest, inputs_key
 from geo.analysis import coverage
+from geo.analysis.stage import drawn_sections
 from geo.errors import ChengyuError, LayerValidationError
 from geo.networks import rail_network
 from geo.scenario.outputs import display_layers, map_layers, write_outputs
@@ -41,6 +42,7 @@ from geo.scenario.tables import (
     route_pieces,
 )
 from geo.sources._schema import SCENARIOS
+from geo.sources.layers import load_layers
 from geo.utils import log
 
 __all__ = [
@@ -300,9 +302,6 @@ def run_scenarios(
     ChengyuError
         If two proposals have the same name.
     """
-    from geo.analysis.stage import drawn_sections
-    from geo.sources.layers import load_layers
-
     proposals = [read_proposal(Path(path)) for path in paths]
     names = [proposal.name for proposal in proposals]
     repeated = sorted({name for name in names if names.count(name) > 1})
