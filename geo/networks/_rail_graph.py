@@ -27,8 +27,10 @@ Users import these from ``geo.networks.rail_network``, which re-exports them.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import geopandas as gpd
 import networkx as nx
@@ -286,7 +288,11 @@ class _Leg:
     section_id: str
 
 
-def _runs(stops: pd.DataFrame, sections: pd.DataFrame) -> list[list[tuple[pd.Series, _Leg | None]]]:
+#: A stop or a section of one line, as a plain record: read once, not row by row through pandas.
+_Record = Mapping[str, Any]
+
+
+def _runs(stops: pd.DataFrame, sections: pd.DataFrame) -> list[list[tuple[_Record, _Leg | None]]]:
     """Return a line's stops in order, cut where no open section joins two of them.
 
     Each stop comes with the leg that reaches it (``None`` for the first of a run). Stops where
@@ -295,21 +301,35 @@ def _runs(stops: pd.DataFrame, sections: pd.DataFrame) -> list[list[tuple[pd.Ser
     two stops, scaled to the section's official length where ``length_official_km`` is known
     (the track curves and the chain may zigzag).
     """
+    ordered = stops.sort_values("seq")
+    records = cast(list[_Record], ordered.drop(columns="geometry").to_dict("records"))
+    seqs = [int(record["seq"]) for record in records]
+    xs, ys = ordered.geometry.x.tolist(), ordered.geometry.y.tolist()
+    hops = [geodesic_km(xs[i], ys[i], xs[i + 1], ys[i + 1]) for i in range(len(records) - 1)]
+
+    def chain_km(first: int, last: int) -> float:
+        """Geodesic length of the chain through the stops from seq ``first`` to ``last``."""
+        return sum(hops[bisect_left(seqs, first) : bisect_right(seqs, last) - 1])
+
+    open_sections = cast(list[_Record], sections.to_dict("records"))
     scale = {
-        str(section["id"]): _official_scale(stops, section) for _, section in sections.iterrows()
+        str(section["id"]): _official_scale(
+            chain_km(int(section["from_seq"]), int(section["to_seq"])), section
+        )
+        for section in open_sections
     }
-    runs: list[list[tuple[pd.Series, _Leg | None]]] = []
-    previous: pd.Series | None = None
-    for _, station in stops.iterrows():
+    runs: list[list[tuple[_Record, _Leg | None]]] = []
+    previous: _Record | None = None
+    for station in records:
         section = (
             None
             if previous is None
-            else _section_between(sections, int(previous["seq"]), int(station["seq"]))
+            else _section_between(open_sections, int(previous["seq"]), int(station["seq"]))
         )
         if previous is None or section is None:
             runs.append([(station, None)])
         else:
-            metres = 1000 * _chain_km(stops[stops["seq"].between(previous["seq"], station["seq"])])
+            metres = 1000 * chain_km(int(previous["seq"]), int(station["seq"]))
             metres *= scale[str(section["id"])]
             speed_kph = _section_speed(section)
             runs[-1].append((station, _Leg(metres, metres / (speed_kph / 3.6), str(section["id"]))))
@@ -317,25 +337,15 @@ def _runs(stops: pd.DataFrame, sections: pd.DataFrame) -> list[list[tuple[pd.Ser
     return [run for run in runs if len(run) > 1]
 
 
-def _chain_km(stops: pd.DataFrame) -> float:
-    """Geodesic length of the chain through ``stops`` (in ``seq`` order), in km."""
-    points = stops.sort_values("seq").geometry
-    return sum(
-        geodesic_km(a.x, a.y, b.x, b.y)
-        for a, b in zip(points.iloc[:-1], points.iloc[1:], strict=True)
-    )
-
-
-def _official_scale(stops: pd.DataFrame, section: pd.Series) -> float:
+def _official_scale(chain_km: float, section: _Record) -> float:
     """Official over chain length of a section; 1 where the official length is unknown."""
     official = section.get("length_official_km")
-    chain = _chain_km(stops[stops["seq"].between(section["from_seq"], section["to_seq"])])
-    if official is None or pd.isna(official) or chain <= 0 or float(official) <= 0:
+    if official is None or pd.isna(official) or chain_km <= 0 or float(official) <= 0:
         return 1.0
-    return float(official) / chain
+    return float(official) / chain_km
 
 
-def _section_speed(section: pd.Series) -> float:
+def _section_speed(section: _Record) -> float:
     """Return the speed trains run a section at: operating, else design, else the assumed."""
     for name in ("operating_speed_kmh", "design_speed_kmh"):
         speed = section.get(name)
@@ -375,8 +385,8 @@ def _drop_unused_stations(graph: nx.MultiDiGraph, count: int) -> None:
     graph.remove_nodes_from([*unused, *(count + node for node in unused)])
 
 
-def _section_between(sections: pd.DataFrame, first: int, last: int) -> pd.Series | None:
-    for _, section in sections.iterrows():
+def _section_between(sections: Sequence[_Record], first: int, last: int) -> _Record | None:
+    for section in sections:
         if section["from_seq"] <= first and last <= section["to_seq"]:
             return section
     return None
