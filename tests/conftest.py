@@ -101,17 +101,12 @@ def _write(path: Path, names: list[str], rows: list[dict[str, str]]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep the tests' derived-data cache out of the working tree, one folder per run.
+    """Keep the tests' derived-data cache out of the working tree.
 
-    The xdist workers of a run share it: a stage one worker computes, the others read (a cache
-    entry is computed under its own lock), so the cold analysis is paid once per run.
+    One folder per test worker, not one per run: a cache keeps only the newest entries of a
+    stage, and a test that reads its entry back must not find it pruned by another worker.
     """
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = tmp_path_factory.getbasetemp().parent / "cache"
-        shared.mkdir(exist_ok=True)
-        settings.cache_dir = shared
-    else:
-        settings.cache_dir = tmp_path_factory.mktemp("cache")
+    settings.cache_dir = tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture(scope="session")
