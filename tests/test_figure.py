@@ -42,6 +42,20 @@ def layers(analysis) -> dict[str, gpd.GeoDataFrame]:
     return analysis.layers
 
 
+@pytest.fixture(scope="module")
+def drawn_map(layers):
+    """Draw each map once at ``DPI``, for the tests that read a drawing and change nothing."""
+    drawings = {}
+
+    def draw(name: str):
+        if name not in drawings:
+            with figure_style():
+                drawings[name] = draw_figure(_definition(name), layers, dpi=DPI)
+        return drawings[name]
+
+    return draw
+
+
 def _definition(name: str):
     return next(d for d in read_definitions() if d.name == name)
 
@@ -73,10 +87,9 @@ def test_vector_formats(layers, tmp_path, fmt, magic):
     assert path.name == f"corridor.{fmt}" and path.read_bytes().startswith(magic)
 
 
-def test_the_legend_names_each_line_and_the_title_is_bilingual(layers):
+def test_the_legend_names_each_line_and_the_title_is_bilingual(layers, drawn_map):
     overview = _definition("overview")
-    with figure_style():
-        drawn = draw_figure(overview, layers, dpi=DPI)
+    drawn = drawn_map("overview")
     legend_texts = [
         text.get_text().replace("\n", " ")
         for axes in drawn.figure.axes
@@ -93,9 +106,8 @@ def test_the_legend_names_each_line_and_the_title_is_bilingual(layers):
     assert any("OpenStreetMap" in text for text in figure_texts)  # the credits
 
 
-def test_main_stations_are_labelled_and_no_two_labels_overlap(layers):
-    with figure_style():
-        drawn = draw_figure(_definition("overview"), layers, dpi=DPI)
+def test_main_stations_are_labelled_and_no_two_labels_overlap(drawn_map):
+    drawn = drawn_map("overview")
     texts = [label.get_text() for label in drawn.labels]
     for station in ("成都东", "重庆北", "万州北"):
         assert any(text.startswith(station) for text in texts), station
@@ -108,9 +120,8 @@ def test_main_stations_are_labelled_and_no_two_labels_overlap(layers):
         assert not first.overlaps(second)
 
 
-def test_the_scale_bar_is_as_long_on_the_ground_as_it_says(layers):
-    with figure_style():
-        drawn = draw_figure(_definition("corridor"), layers, dpi=DPI)
+def test_the_scale_bar_is_as_long_on_the_ground_as_it_says(drawn_map):
+    drawn = drawn_map("corridor")
     bar = [patch for patch in drawn.map_axes.patches if patch.get_zorder() == 20]
     assert len(bar) == 2
     x0 = min(patch.get_x() for patch in bar)
@@ -293,7 +304,7 @@ def test_station_statuses_have_distinct_symbols_in_the_legend(layers):
     assert (ink != (building < 128).any(axis=-1)).sum() > 0.2 * ink.sum()
 
 
-def test_a_map_of_today_and_after_is_drawn_as_two_panels(layers):
+def test_a_map_of_today_and_after_is_drawn_as_two_panels(drawn_map):
     from geo.outputs.figure import figure_panels
 
     coverage = _definition("coverage")
@@ -303,8 +314,7 @@ def test_a_map_of_today_and_after_is_drawn_as_two_panels(layers):
         catchments = [e for e in entries if e.layer == "station_catchments"]
         assert [e.where["scenario"] for e in catchments] == [[scenario]]
     assert [scenario for scenario, _ in figure_panels(_definition("overview"))] == [None]
-    with figure_style():
-        drawn = draw_figure(coverage, layers, dpi=DPI)
+    drawn = drawn_map("coverage")
     today, after = drawn.panels
     assert "现状" in today.get_title(loc="left") and "建成后" in after.get_title(loc="left")
     # Each panel about as wide as a one-panel figure's map (8.2 in), not 4.1 in as on A4.
@@ -315,13 +325,12 @@ def test_a_map_of_today_and_after_is_drawn_as_two_panels(layers):
     assert len(today.collections) < len(after.collections)
 
 
-def test_the_reach_figure_names_its_origins_and_draws_their_overlap_apart(layers):
+def test_the_reach_figure_names_its_origins_and_draws_their_overlap_apart(drawn_map):
     from matplotlib.colors import to_hex
 
     from geo.outputs._styles import REACH_BOTH_COLOR
 
-    with figure_style():
-        drawn = draw_figure(_definition("reach"), layers, dpi=DPI)
+    drawn = drawn_map("reach")
     legend = next(ax.get_legend() for ax in drawn.figure.axes if ax.get_legend() is not None)
     rows = {
         text.get_text().replace("\n", " "): handle
@@ -352,10 +361,9 @@ def _scale_bar_box(ax):
 
 
 @pytest.mark.parametrize("name", ["reach", "coverage", "overview", "corridor"])
-def test_the_scale_bar_sits_where_no_line_or_station_is(layers, name):
+def test_the_scale_bar_sits_where_no_line_or_station_is(layers, drawn_map, name):
     definition = _definition(name)
-    with figure_style():
-        drawn = draw_figure(definition, layers, dpi=DPI)
+    drawn = drawn_map(name)
     import shapely
     from matplotlib.text import Annotation
 
@@ -384,15 +392,16 @@ def test_the_scale_bar_sits_where_no_line_or_station_is(layers, name):
         assert not lines.intersects(arrow_box).any(), (name, "north arrow")
 
 
-def test_a_marker_just_beyond_the_routes_is_drawn_whole_and_names_keep_off_routes(layers):
+def test_a_marker_just_beyond_the_routes_is_drawn_whole_and_names_keep_off_routes(
+    layers, drawn_map
+):
     import numpy as np
 
     from geo.outputs.webmap import group_features
 
     definition = _definition("corridor")
-    with figure_style():
-        drawn = draw_figure(definition, layers, dpi=DPI)
-        renderer = drawn.figure.canvas.get_renderer()
+    drawn = drawn_map("corridor")
+    renderer = drawn.figure.canvas.get_renderer()
     ax = drawn.map_axes
     entry = next(e for e in definition.layers if e.layer == "logistics_hubs")
     hubs = group_features(layers["logistics_hubs"], entry).to_crs(drawn.crs)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from geo.outputs._vocabulary import bilingual_label
 from geo.sources._schema import ALL_SPECS
 
 RGB = tuple[int, int, int]
@@ -442,14 +443,6 @@ SCENARIO_LAYERS: tuple[str, ...] = ("station_catchments", "rail_reach", "station
 _TODAY = (40, 40, 40)
 
 
-def _value_words(value: str) -> str:
-    """Return a category value in words, Chinese and English (``under_construction``: 在建 …)."""
-    # Imported here: the web-map package imports this module.
-    from geo.outputs.webmap._vocabulary import bilingual_label
-
-    return bilingual_label(value)
-
-
 def _present(frame: pd.DataFrame, columns: list[str]) -> set[str]:
     """Return the category values the features of ``frame`` have (``a|b`` for two columns)."""
     if not len(frame) or any(column not in frame.columns for column in columns):
@@ -484,10 +477,10 @@ def _classes_of(
     worded = []
     for value, _, symbol in classes[:-1]:
         if style.color_by is None:
-            label = _value_words(value)
+            label = bilingual_label(value)
         else:
             key, _, category = value.partition("|")
-            label = f"{names.get(key, key)} · {_value_words(category)}"
+            label = f"{names.get(key, key)} · {bilingual_label(category)}"
         worded.append((value, label, symbol))
     apart = layer in SCENARIO_LAYERS and "scenario" in frame.columns
     if apart:
@@ -501,7 +494,7 @@ def _classes_of(
                         symbol, color=_TODAY, fill=None, width_mm=symbol.width_mm + 0.2
                     )
                 scenario_classes.append(
-                    (f"{scenario}|{value}", f"{_value_words(scenario)} · {label}", symbol)
+                    (f"{scenario}|{value}", f"{bilingual_label(scenario)} · {label}", symbol)
                 )
         worded = scenario_classes
         columns = ["scenario", *columns]

@@ -5,13 +5,14 @@ for stations and hubs, a scale bar, a timeline of openings and a choice of basem
 the controls are inlined, so every page draws its data with the network cut; online, only the
 basemap tiles use the network, and ``offline=True`` leaves them out.
 
-Modules: ``geo.sources.mapdefs`` (definitions), ``_vocabulary`` (words for codes, popups),
-``_generalise`` (display geometry, cached), ``_features`` (a group's GeoJSON), ``_shared``
-and ``_overlap`` (roads sharing a stretch, reach areas overlapping: drawn once), ``_symbols``
-(Leaflet styles), ``_legend``, ``_elements`` (JSON blocks, scripts, assets), ``basemaps``,
-and ``_page`` (a page put together and written).
+Modules: ``geo.sources.mapdefs`` (definitions), ``geo.outputs._vocabulary`` (words for codes,
+popups; the figures and QGIS labels use it too), ``_generalise`` (display geometry, cached),
+``_features`` (a group's GeoJSON), ``_shared`` and ``_overlap`` (roads sharing a stretch,
+reach areas overlapping: drawn once), ``_symbols`` (Leaflet styles), ``_legend``, ``_elements``
+(JSON blocks, scripts, assets), ``basemaps``, and ``_page`` (a page put together and written).
 """
 
+from geo.outputs._vocabulary import bilingual_label, popup_content
 from geo.outputs.webmap._elements import _script_json
 from geo.outputs.webmap._features import display_features, group_features
 from geo.outputs.webmap._generalise import COORDINATE_DECIMALS, SIMPLIFY_DEGREES
@@ -26,7 +27,6 @@ from geo.outputs.webmap._page import (
     write_pages,
 )
 from geo.outputs.webmap._symbols import leaflet_style
-from geo.outputs.webmap._vocabulary import bilingual_label, popup_content
 from geo.outputs.webmap.basemaps import NO_TILES, Basemap, basemaps
 from geo.sources.mapdefs import MapDefinition, MapLayer, load_map_definitions
 

@@ -13,13 +13,13 @@ import shapely
 
 from geo import settings
 from geo.outputs._styles import STYLES
+from geo.outputs._vocabulary import display_text, popup_content
 from geo.outputs.webmap._generalise import SIMPLIFY_DEGREES, _generalise
 from geo.outputs.webmap._labels import label_properties, line_label_rows, merge_stations
 from geo.outputs.webmap._overlap import OVERLAP_LAYERS, split_overlaps
 from geo.outputs.webmap._shared import SHARED_STRETCH_LAYERS, merge_shared_stretches
 from geo.outputs.webmap._symbols import leaflet_style
 from geo.outputs.webmap._thin import Thinning, thin_points, thin_shapes
-from geo.outputs.webmap._vocabulary import _text, popup_content
 from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapLayer
 from geo.utils import log
@@ -35,7 +35,7 @@ def group_features(frame: gpd.GeoDataFrame, entry: MapLayer) -> gpd.GeoDataFrame
 def _year(row: Mapping[str, Any]) -> int | None:
     """Return the year a feature is in service from: opened, else planned; 0 if always there."""
     for name in ("opened", "opening"):
-        text = _text(row.get(name))
+        text = display_text(row.get(name))
         if text and text[:4].isdigit() and "start" not in text:
             return int(text[:4])
     return 0 if row.get("status", "operating") == "operating" else None
@@ -101,7 +101,7 @@ def display_features(
         names = [
             text
             for key in ("name_zh", "name_en", "service_name_en")
-            if (text := _text(row.get(key)))
+            if (text := display_text(row.get(key)))
         ]
         # A rail line in its line's colour, a reach ring in its origin's (geo.outputs._styles);
         # a line drawn as straight station chords thinner.
@@ -112,7 +112,7 @@ def display_features(
             "_p": popup
             if isinstance(popup := row.get("_popup"), dict)
             else popup_content(row, entry.layer),
-            "_t": _text(row.get("_tooltip")) or " ".join(names[:2]),
+            "_t": display_text(row.get("_tooltip")) or " ".join(names[:2]),
             "_y": _year(row),
             "_k": " / ".join(names[:2]) if entry.searchable else None,
             **label_properties(

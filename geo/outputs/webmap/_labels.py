@@ -19,7 +19,7 @@ import shapely
 from geo import settings
 from geo._geodesy import GEOD
 from geo.outputs._styles import CONTEXT_LINES
-from geo.outputs.webmap._vocabulary import _text, bilingual_label
+from geo.outputs._vocabulary import bilingual_label, display_text
 
 #: Label ranks: the report's line names first, then main stations, hubs and ports, the region's
 #: other lines (``CONTEXT_LINES``), then places.
@@ -63,13 +63,13 @@ def merge_stations(
         best = min(statuses, key=lambda s: _STATUS_ORDER.index(s) if s in _STATUS_ORDER else 9)
         lines = []
         for r in records:
-            when = _text(r.get("opened")) or _text(r.get("opening"))
+            when = display_text(r.get("opened")) or display_text(r.get("opening"))
             line = names.get(str(r["line_id"]), str(r["line_id"]))
             lines.append(
                 f"{line}: {bilingual_label(str(r.get('status')))}" + (f", {when}" if when else "")
             )
-        opened = sorted(t for r in records if (t := _text(r.get("opened"))))
-        opening = sorted(t for r in records if (t := _text(r.get("opening"))))
+        opened = sorted(t for r in records if (t := display_text(r.get("opened"))))
+        opening = sorted(t for r in records if (t := display_text(r.get("opening"))))
         first = records[0]
         rows.append(
             {
@@ -93,7 +93,7 @@ def line_names(lines: gpd.GeoDataFrame) -> dict[str, str]:
     """Each line's name (``line_id`` to "成达万高铁 Chengdu–Dazhou–Wanzhou HSR"), in data order."""
     names: dict[str, str] = {}
     for row in lines.to_dict("records"):
-        text = " ".join(t for key in ("name_zh", "name_en") if (t := _text(row.get(key))))
+        text = " ".join(t for key in ("name_zh", "name_en") if (t := display_text(row.get(key))))
         names.setdefault(str(row.get("line_id")), text or str(row.get("line_id")))
     return names
 
@@ -126,27 +126,27 @@ def label_properties(
     geometry = row["geometry"]
     text, rank, zoom = None, None, 0
     if layer == "rail_stations":
-        text = _text(row.get("name_zh"))
+        text = display_text(row.get("name_zh"))
         main = bool(row.get("_main"))
         # Among main stations, those on more lines first.
         lines = str(row.get("lines") or "").count(";") + 1
         rank = RANK_MAIN - 0.1 * min(lines - 1, 5) if main else RANK_STATION
         zoom = 0 if main else settings.web_all_stations_zoom
     elif layer in ("logistics_hubs", "airports"):
-        text = _text(row.get("name_zh"))
+        text = display_text(row.get("name_zh"))
         rank = RANK_HUB if layer == "logistics_hubs" else RANK_AIRPORT
     elif layer in ("rail_lines", "corridor_routes") and carries_line_name:
         key = "name_zh" if layer == "rail_lines" else "service_name_zh"
-        text = _text(row.get(key))
+        text = display_text(row.get(key))
         rank = RANK_CONTEXT_LINE if row.get("line_id") in CONTEXT_LINES else RANK_LINE
         geometry = shapely.line_interpolate_point(geometry, 0.5, normalized=True)
     elif labels and layer == "admin_areas" and _is_place(row):
-        text, rank = _text(row.get("name_zh")), RANK_PLACE
+        text, rank = display_text(row.get("name_zh")), RANK_PLACE
         geometry = geometry.representative_point()
     if not text or geometry is None or geometry.is_empty:
         return {}
     point = geometry if geometry.geom_type == "Point" else geometry.representative_point()
     label = {"_l": [round(point.y, 4), round(point.x, 4)], "_lt": text, "_r": rank, "_z": zoom}
     # Stations and airports: the English name beside the Chinese where there is room.
-    english = _text(row.get("name_en")) if layer in ("rail_stations", "airports") else None
+    english = display_text(row.get("name_en")) if layer in ("rail_stations", "airports") else None
     return {**label, "_le": english} if english else label

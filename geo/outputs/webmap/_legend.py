@@ -17,12 +17,12 @@ from geo.outputs._styles import (
     STYLES,
     Symbol,
 )
+from geo.outputs._vocabulary import bilingual_label, share_range_label
 from geo.outputs.webmap._features import group_features
 from geo.outputs.webmap._labels import line_names
 from geo.outputs.webmap._overlap import OVERLAP_LAYERS, overlap_label, split_overlaps
 from geo.outputs.webmap._symbols import leaflet_style
 from geo.outputs.webmap._thin import Thinning
-from geo.outputs.webmap._vocabulary import bilingual_label, share_range_label
 from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapDefinition, MapLayer
 

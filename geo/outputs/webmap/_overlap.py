@@ -16,7 +16,7 @@ import shapely
 
 from geo._geodesy import GEOD
 from geo.outputs._styles import REACH_BOTH, STYLES
-from geo.outputs.webmap._vocabulary import _LABELS_ZH, _field_label, bilingual_label
+from geo.outputs._vocabulary import bilingual_label, chinese_label, field_label
 from geo.utils import log
 
 #: Layers whose filled areas of several origins overlap: drawn cut apart.
@@ -25,7 +25,7 @@ OVERLAP_LAYERS = ("rail_reach",)
 
 def overlap_label(ring: str) -> str:
     """Return the words of an overlap: "两地1小时均可达 reached from both within 60 min"."""
-    return f"两地{_LABELS_ZH.get(ring, ring)}均可达 reached from both within {ring}"
+    return f"两地{chinese_label(ring)}均可达 reached from both within {ring}"
 
 
 def _area_km2(shape: shapely.Geometry) -> float:
@@ -94,8 +94,8 @@ def _both_popup(text: str, origins: list[str], scenario: str, area: float) -> di
     return {
         "h": [text],
         "r": [
-            [_field_label("origin"), "、".join(origins)],
-            [_field_label("scenario"), bilingual_label(scenario)],
-            [_field_label("area_km2"), f"{area:,.0f}"],
+            [field_label("origin"), "、".join(origins)],
+            [field_label("scenario"), bilingual_label(scenario)],
+            [field_label("area_km2"), f"{area:,.0f}"],
         ],
     }

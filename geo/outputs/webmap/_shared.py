@@ -14,7 +14,7 @@ import geopandas as gpd
 import shapely
 
 from geo._geodesy import GEOD
-from geo.outputs.webmap._vocabulary import _text, bilingual_label
+from geo.outputs._vocabulary import bilingual_label, display_text
 from geo.utils import log
 
 #: Layers whose shared stretches are drawn once (rail lines keep one colour per line instead).
@@ -26,17 +26,19 @@ SHARED_MIN_KM = 3.0
 
 
 def _names(row: Mapping[str, Any]) -> list[str]:
-    return [text for key in ("name_zh", "name_en") if (text := _text(row.get(key)))]
+    return [text for key in ("name_zh", "name_en") if (text := display_text(row.get(key)))]
 
 
 def _shared_popup(first: Mapping[str, Any], second: Mapping[str, Any], km: float) -> dict[str, Any]:
     """Return the shared stretch's popup: both roads' names, the length, their numbers, status."""
     rows: list[list[str]] = [["共线里程 shared length", f"{km:.1f} km"]]
     for row in (first, second):
-        words = [t for t in (_text(row.get("route_no")), _text(row.get("status"))) if t]
-        if words and words[-1] == _text(row.get("status")):
+        words = [
+            t for t in (display_text(row.get("route_no")), display_text(row.get("status"))) if t
+        ]
+        if words and words[-1] == display_text(row.get("status")):
             words[-1] = bilingual_label(words[-1])
-        rows.append([_text(row.get("name_zh")) or str(row.get("id")), " · ".join(words)])
+        rows.append([display_text(row.get("name_zh")) or str(row.get("id")), " · ".join(words)])
     return {"h": [*_names(first), *_names(second)], "r": rows}
 
 
@@ -68,8 +70,10 @@ def merge_shared_stretches(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 continue
             shapes[i] = a.difference(common.buffer(SHARED_TOLERANCE_DEGREES))
             shapes[j] = b.difference(a.buffer(SHARED_TOLERANCE_DEGREES))
-            openings = sorted(t for row in (first, second) if (t := _text(row.get("opened"))))
-            names = [(_text(row.get("name_zh")) or "") for row in (first, second)]
+            openings = sorted(
+                t for row in (first, second) if (t := display_text(row.get("opened")))
+            )
+            names = [(display_text(row.get("name_zh")) or "") for row in (first, second)]
             shared.append(
                 {
                     **first,

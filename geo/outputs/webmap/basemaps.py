@@ -18,8 +18,8 @@ import shapely
 
 from geo import settings
 from geo.outputs._context import context_land
+from geo.outputs._vocabulary import display_text
 from geo.outputs.webmap._labels import RANK_COUNTY, RANK_SEAT, RANK_TOWN
-from geo.outputs.webmap._vocabulary import _text
 from geo.sources.places import places, towns
 from geo.utils import log
 
@@ -135,7 +135,7 @@ def context_layer(
         anchor = shapely.intersection(row["geometry"], shapely.box(*bounds))
         anchor = anchor if not anchor.is_empty else row["geometry"]
         point = anchor.representative_point()
-        text = " ".join(t for key in ("name_zh", "name_en") if (t := _text(row.get(key))))
+        text = " ".join(t for key in ("name_zh", "name_en") if (t := display_text(row.get(key))))
         properties = {"_s": _LAND_STYLE, "_l": [round(point.y, 3), round(point.x, 3)],
                       "_lt": text, "_r": 6, "_z": 0}  # fmt: skip
         features.append(_feature(shape, properties))
@@ -191,7 +191,7 @@ def place_layer(
         frame = admin_areas[(admin_areas["level"] == "county") & admin_areas.geometry.notna()]
         for row in frame.to_dict("records"):
             point = row["geometry"].representative_point()
-            text = _text(row.get("name_zh"))
+            text = display_text(row.get("name_zh"))
             if text and box[0] <= point.x <= box[2] and box[1] <= point.y <= box[3]:
                 counties.append([round(point.x, 3), round(point.y, 3), text])
     taken = {(round(seat.lon, 2), round(seat.lat, 2)) for seat in seats}

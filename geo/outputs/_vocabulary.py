@@ -150,7 +150,8 @@ _HEADING_FALLBACK = ("origin", "scenario", "ring")
 _HEADING_FIELDS = ("name_zh", "name_en", "service_name_zh", "service_name_en")
 
 
-def _text(value: object) -> str | None:
+def display_text(value: object) -> str | None:
+    """Return a value as shown to a reader: ``None`` when missing, big integers with separators."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -158,6 +159,11 @@ def _text(value: object) -> str | None:
     if isinstance(value, int | np.integer):
         return f"{int(value):,}" if abs(int(value)) >= 10000 else str(int(value))
     return str(value)
+
+
+def chinese_label(value: str) -> str:
+    """Return a code's Chinese word (``60min``: 1小时), the code itself where there is none."""
+    return _LABELS_ZH.get(value, value)
 
 
 def bilingual_label(value: str) -> str:
@@ -185,7 +191,7 @@ def share_range_label(classes: list[str]) -> str:
     return f"{low}%至{high}% {low}–{high} %"
 
 
-def _field_label(name: str) -> str:
+def field_label(name: str) -> str:
     """Return a field's label in words: Chinese and English (``share_area_after_30km`` too)."""
     match = _PER_RADIUS.fullmatch(name)
     if match:
@@ -201,7 +207,7 @@ def _field_label(name: str) -> str:
 
 def _value_text(name: str, value: object) -> str | None:
     """Return a value in words: codes of a vocabulary bilingual, shares as percentages."""
-    text = _text(value)
+    text = display_text(value)
     if text is None:
         return None
     if name in _CODED_FIELDS:
@@ -214,7 +220,7 @@ def _value_text(name: str, value: object) -> str | None:
 
 def _heading(row: Mapping[str, Any]) -> list[str]:
     """Return a popup's heading: the feature's names, else what it is (origin, scenario, ring)."""
-    names = [text for name in _HEADING_FIELDS if (text := _text(row.get(name)))]
+    names = [text for name in _HEADING_FIELDS if (text := display_text(row.get(name)))]
     if names:
         return names
     parts = [text for name in _HEADING_FALLBACK if (text := _value_text(name, row.get(name)))]
@@ -239,12 +245,12 @@ def popup_content(row: Mapping[str, Any], layer: str) -> dict[str, list[Any]]:
         if name != stem and f"{stem}_zh" in keys and f"{stem}_en" in keys:
             # A name in both languages is one row: "地级市 prefecture: 成都市 Chengdu City".
             if name.endswith("_zh"):
-                both = [t for key in (name, f"{stem}_en") if (t := _text(row.get(key)))]
+                both = [t for key in (name, f"{stem}_en") if (t := display_text(row.get(key)))]
                 if both:
                     label = _FIELD_LABELS_ZH.get(name, "")
                     rows.append([f"{label} {stem.replace('_', ' ')}".strip(), " ".join(both)])
             continue
         text = _value_text(name, row.get(name))
         if text is not None:
-            rows.append([_field_label(name), text])
+            rows.append([field_label(name), text])
     return {"h": _heading(row), "r": rows}
