@@ -85,6 +85,26 @@ def test_bazhong_trains_run_through_nanchong_north_to_chengdu_east(today):
     assert trip.lines == ("hbn", "dcn", "cs") and trip.route == "巴中东–成都东"
 
 
+def test_bazhong_trains_join_lanzhou_chongqing_southwards_only(today):
+    # hbn-1 says ly@nanchong_bei>wusheng: 巴南 trains run on over 兰渝 towards 武胜 and 重庆, so a
+    # journey north to 阆中 changes trains at 南充北, both ways.
+    def trip(origin: str, end: str):
+        paths = station_seconds(today, find_station(today, origin))[1]
+        return journey(today, paths[find_station(today, end)])
+
+    for origin, end in (("巴中东", "武胜"), ("武胜", "巴中东")):
+        assert trip(origin, end).transfers == () and trip(origin, end).rides == 1, (origin, end)
+    for origin, end in (("巴中东", "阆中"), ("阆中", "巴中东")):
+        north = trip(origin, end)
+        assert north.rides == 2 and [change["at"] for change in north.transfers] == ["南充北"]
+    # A train of a line joined one way keeps its direction at every stop: no turning back.
+    calls = [(a, b) for a, b, kind in today.edges(data="kind")
+             if kind == "call" and today.nodes[a]["line_id"] == "ly"]  # fmt: skip
+    assert calls and all(
+        today.nodes[a]["direction"] == today.nodes[b]["direction"] != 0 for a, b in calls
+    )
+
+
 def test_a_change_of_trains_costs_its_stated_time_and_shows_in_the_route(today):
     # No train runs from 成渝高铁 onto 渝万 at 重庆北: the traveller changes there.
     origin, end = find_station(today, "成都东"), find_station(today, "万州北")

@@ -422,3 +422,19 @@ def test_a_through_running_to_a_line_not_calling_there_is_refused(layers_dir):
     problems = _problems(layers_dir, ["rail_lines"])
     assert len(problems) == 1, problems
     assert "'cy-1', field 'through_running': 'yk@bishan'" in problems[0]
+
+
+def test_a_through_running_direction_must_name_the_next_stop_of_the_other_line(layers_dir):
+    # 广元 is a stop of 兰渝 but not next to 南充北: a direction says which neighbour trains take.
+    path = layers_dir / "rail_lines.csv"
+    edit_field(path, "hbn-1", "through_running", "ly@nanchong_bei>guangyuan")
+    problems = _problems(layers_dir, ["rail_lines"])
+    assert problems == [
+        "rail_lines.csv: feature 'hbn-1', field 'through_running': 'ly@nanchong_bei>guangyuan': "
+        "after '>' write the next stop of line 'ly' the trains run to from 'nanchong_bei': "
+        "'nanbu' or 'wusheng'"
+    ]
+    edit_field(path, "hbn-1", "through_running", "ly@nanchong_bei>")
+    assert "'ly@nanchong_bei>': after '>' write" in _problems(layers_dir, ["rail_lines"])[0]
+    edit_field(path, "hbn-1", "through_running", "ly@nanchong_bei>nanbu")
+    load_layers(["rail_lines"], layers_dir=layers_dir)

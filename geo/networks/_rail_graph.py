@@ -9,7 +9,9 @@ A traveller's journey is a walk through four kinds of node (``kind``):
     The same station reached on a train (``n … 2n-1``): where a journey ends. Going on from
     here to the concourse is a change of trains (``settings.rail_change_minutes``).
 ``depart`` / ``arrive``
-    A train of one line standing at one of its stops, about to leave or just in.
+    A train of one line standing at one of its stops, about to leave or just in. On a line that
+    trains join one way only (``through_running`` with ``>NEXT``) a train has a ``direction``
+    (+1 towards higher ``seq``, -1 towards lower) and keeps it: it cannot turn back at a stop.
 
 Edges: ``board`` (concourse → departing train, half the start/stop allowance), ``leg`` (a train
 from one stop of its line to the next: running time at the section speed x the fitted factor),
@@ -40,7 +42,7 @@ import pandas as pd
 from geo import settings
 from geo._geodesy import geodesic_km, pairs_within_km
 from geo.errors import ChengyuError
-from geo.sources._layer_builders import parse_through_running
+from geo.sources._layer_builders import ThroughRunning, parse_through_running
 from geo.sources._schema import SCENARIOS
 from geo.utils import log
 
@@ -148,21 +150,39 @@ def rail_graph(
         graph.add_node(len(names) + number, kind="arrival", **attributes)
         _add(graph, len(names) + number, number, "change", model.change_s, model.change_s)
     trains = _TrainNodes(len(names) * 2, node_of)
+    open_sections = sections[sections["status"].isin(statuses)]
+    texts = (
+        open_sections["through_running"]
+        if "through_running" in open_sections
+        else [None] * len(open_sections)
+    )
+    runs_on = [
+        (str(line_id), through)
+        for line_id, text in zip(open_sections["line_id"], texts, strict=True)
+        for through in parse_through_running(text)
+    ]
+    # Only a line joined one way needs a train per direction: the others keep one pair of
+    # train nodes per stop, so the graph stays as small (and as fast) as before.
+    one_way = {through.onto for _, through in runs_on if through.towards}
     for line_id, stops in stations.groupby("line_id"):
-        open_sections = sections[
-            (sections["line_id"] == line_id) & sections["status"].isin(statuses)
-        ]
         _add_line(
             graph,
             str(line_id),
             stops.sort_values("seq"),
-            open_sections,
+            open_sections[open_sections["line_id"] == line_id],
             statuses,
             model,
             node_of,
             trains,
+            directed=line_id in one_way,
         )
-    _add_through_running(graph, sections[sections["status"].isin(statuses)], node_of, trains, model)
+    seq_of = {
+        (str(line_id), str(station_id)): int(seq)
+        for line_id, station_id, seq in zip(
+            stations["line_id"], stations["station_id"], stations["seq"], strict=True
+        )
+    }
+    _add_through_running(graph, runs_on, seq_of, node_of, trains, model)
     _add_transfers(graph, len(names))
     _drop_unused_stations(graph, len(names))
     log(
@@ -173,22 +193,37 @@ def rail_graph(
 
 
 class _TrainNodes:
-    """Numbers of the ``depart`` and ``arrive`` nodes of each (line, station), made on demand."""
+    """Numbers of the ``depart`` and ``arrive`` nodes of each (line, station), made on demand.
+
+    ``direction`` is 0 on a line whose trains may run either way from a stop, +1 or -1 on a
+    line with a train per direction (see the module docstring).
+    """
 
     def __init__(self, start: int, node_of: Mapping[str, int]) -> None:
         self.next = start
         self.node_of = node_of
-        self.numbers: dict[tuple[str, str, str], int] = {}
+        self.numbers: dict[tuple[str, str, str, int], int] = {}
 
-    def node(self, graph: nx.MultiDiGraph, line_id: str, station_id: str, kind: str) -> int:
-        key = (line_id, station_id, kind)
+    def node(
+        self, graph: nx.MultiDiGraph, line_id: str, station_id: str, kind: str, direction: int = 0
+    ) -> int:
+        key = (line_id, station_id, kind, direction)
         if key not in self.numbers:
             self.numbers[key] = self.next
             station = graph.nodes[self.node_of[station_id]]
+            more = {"direction": direction} if direction else {}
             graph.add_node(self.next, kind=kind, line_id=line_id, station_id=station_id,
-                           x=station["x"], y=station["y"])  # fmt: skip
+                           x=station["x"], y=station["y"], **more)  # fmt: skip
             self.next += 1
         return self.numbers[key]
+
+    def existing(self, line_id: str, station_id: str, kind: str) -> dict[int, int]:
+        """Return the nodes already made for a (line, station, kind), by direction."""
+        return {
+            direction: number
+            for direction in (0, 1, -1)
+            if (number := self.numbers.get((line_id, station_id, kind, direction))) is not None
+        }
 
 
 def _add(
@@ -213,32 +248,46 @@ def _add_line(
     model: TimeModel,
     node_of: Mapping[str, int],
     trains: _TrainNodes,
+    *,
+    directed: bool = False,
 ) -> None:
-    """Add one line's trains: boarding and alighting at open stops, legs, calls."""
+    """Add one line's trains: boarding and alighting at open stops, legs, calls.
+
+    ``directed``: a train per direction, which keeps its direction at every call.
+    """
     express = set(model.express_stops.get(line_id, ()))
     arrival = len(node_of)
     half = model.start_stop_s / 2
+    directions = (1, -1) if directed else (0,)
     for run in _runs(stops, sections):
         for position, (station, leg) in enumerate(run):
             station_id = str(station["station_id"])
-            depart = trains.node(graph, line_id, station_id, "depart")
-            arrive = trains.node(graph, line_id, station_id, "arrive")
             boards = station["status"] in statuses
-            if boards:
-                _add(graph, node_of[station_id], depart, "board", half, half)
-                _add(graph, arrive, arrival + node_of[station_id], "alight", half, half)
-            if 0 < position < len(run) - 1:
-                stops_here = model.stop_s if boards else 0.0
-                fastest = stops_here if station_id in express else 0.0
-                _add(graph, arrive, depart, "call", fastest, stops_here)
+            calls = 0 < position < len(run) - 1
+            for direction in directions:
+                depart = trains.node(graph, line_id, station_id, "depart", direction)
+                arrive = trains.node(graph, line_id, station_id, "arrive", direction)
+                if boards:
+                    _add(graph, node_of[station_id], depart, "board", half, half)
+                    _add(graph, arrive, arrival + node_of[station_id], "alight", half, half)
+                if calls:
+                    stops_here = model.stop_s if boards else 0.0
+                    fastest = stops_here if station_id in express else 0.0
+                    _add(graph, arrive, depart, "call", fastest, stops_here)
             if leg is not None:
                 previous = str(run[position - 1][0]["station_id"])
                 seconds = leg.running_s / model.speed_factor
-                for a, b in ((previous, station_id), (station_id, previous)):
+                # The run is in seq order: from the previous stop to this one is direction +1.
+                hops = (
+                    ((previous, station_id, 1), (station_id, previous, -1))
+                    if directed
+                    else ((previous, station_id, 0), (station_id, previous, 0))
+                )
+                for a, b, direction in hops:
                     _add(
                         graph,
-                        trains.node(graph, line_id, a, "depart"),
-                        trains.node(graph, line_id, b, "arrive"),
+                        trains.node(graph, line_id, a, "depart", direction),
+                        trains.node(graph, line_id, b, "arrive", direction),
                         "leg",
                         seconds,
                         seconds,
@@ -251,32 +300,36 @@ def _add_line(
 
 def _add_through_running(
     graph: nx.MultiDiGraph,
-    sections: pd.DataFrame,
+    runs_on: Sequence[tuple[str, ThroughRunning]],
+    seq_of: Mapping[tuple[str, str], int],
     node_of: Mapping[str, int],
     trains: _TrainNodes,
     model: TimeModel,
 ) -> None:
-    """Let trains run on from one line onto another where ``rail_lines`` says they do."""
-    for _, section in sections.iterrows():
-        for line_id, onto, station_id in through_running(section):
-            ends = [
-                trains.numbers.get((line, station_id, kind), -1)
-                for line, kind in ((line_id, "arrive"), (onto, "depart"), (onto, "arrive"),
-                                   (line_id, "depart"))
-            ]  # fmt: skip
-            if -1 in ends or station_id not in node_of:
-                continue  # one of the two lines does not serve the station in this scenario
-            boards = graph.has_edge(node_of[station_id], ends[1])
-            stops_here = model.stop_s if boards else 0.0
-            for a, b in ((ends[0], ends[1]), (ends[2], ends[3])):
-                _add(graph, a, b, "through", 0.0, stops_here)
+    """Let trains run on from one line onto another where ``rail_lines`` says they do.
 
-
-def through_running(section: pd.Series) -> list[tuple[str, str, str]]:
-    """Return a section's ``through_running`` as (line, onto line, station) triples."""
-    line_id = str(section["line_id"])
-    pairs = parse_through_running(section.get("through_running"))
-    return [(line_id, onto, station) for onto, station in pairs]
+    ``runs_on``: (line, its ``through_running`` part) for every open section. With a direction
+    (``>NEXT``) trains of the line leave the station on the other line towards NEXT only, and
+    only trains of the other line arriving from NEXT's side run on onto the line.
+    """
+    for line_id, through in runs_on:
+        onto, station_id = through.onto, through.station
+        arrive_line = trains.existing(line_id, station_id, "arrive")
+        depart_line = trains.existing(line_id, station_id, "depart")
+        depart_onto = trains.existing(onto, station_id, "depart")
+        arrive_onto = trains.existing(onto, station_id, "arrive")
+        if not (arrive_line and depart_line and depart_onto and arrive_onto):
+            continue  # one of the two lines does not serve the station in this scenario
+        if through.towards:
+            away = 1 if seq_of[(onto, through.towards)] > seq_of[(onto, station_id)] else -1
+            depart_onto = {away: depart_onto[away]}
+            arrive_onto = {-away: arrive_onto[-away]}
+        boards = any(graph.has_edge(node_of[station_id], node) for node in depart_onto.values())
+        stops_here = model.stop_s if boards else 0.0
+        for ins, outs in ((arrive_line, depart_onto), (arrive_onto, depart_line)):
+            for a in ins.values():
+                for b in outs.values():
+                    _add(graph, a, b, "through", 0.0, stops_here)
 
 
 @dataclass(frozen=True)

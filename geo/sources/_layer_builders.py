@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -165,33 +166,74 @@ def _rail_lines(
     return frame
 
 
-def parse_through_running(text: object) -> list[tuple[str, str]]:
-    """Return a ``through_running`` field as (onto line, station) pairs; ``[]`` when empty."""
+@dataclass(frozen=True)
+class ThroughRunning:
+    """Trains of a line running on at ``station`` onto line ``onto`` without a change.
+
+    ``towards`` is the next stop of ``onto`` the trains run to (``ly@nanchong_bei>wusheng``):
+    they run on that way only, and trains of ``onto`` coming from that way run on onto the
+    line; ``None`` where the field gives no direction (both ways).
+    """
+
+    onto: str
+    station: str
+    towards: str | None = None
+
+    def __str__(self) -> str:
+        """Return the part of the field it was read from."""
+        return f"{self.onto}@{self.station}" + ("" if self.towards is None else f">{self.towards}")
+
+
+def parse_through_running(text: object) -> list[ThroughRunning]:
+    """Return a ``through_running`` field as its ``LINE@STATION[>NEXT]`` parts; ``[]`` if empty."""
     if text is None or (isinstance(text, float) and text != text):  # missing, or NaN
         return []
-    parts = (part.strip() for part in str(text).split(";"))
-    return [(onto.strip(), station.strip()) for onto, _, station in
-            (part.partition("@") for part in parts if part)]  # fmt: skip
+    parsed = []
+    for part in (part.strip() for part in str(text).split(";")):
+        if not part:
+            continue
+        onto, _, rest = part.partition("@")
+        station, arrow, towards = rest.partition(">")
+        # "LINE@STATION>" keeps an empty direction, so the check can refuse it.
+        direction = towards.strip() if arrow else None
+        parsed.append(ThroughRunning(onto.strip(), station.strip(), direction))
+    return parsed
 
 
 def _through_running_problems(
     record: Record, spec: LayerSpec, stations: gpd.GeoDataFrame
 ) -> list[Problem]:
-    """Check that each ``LINE@STATION`` names another line calling at a stop of both."""
+    """Check each ``LINE@STATION[>NEXT]`` of a section.
+
+    LINE must be another line calling at STATION, a stop of this line too; NEXT the stop of
+    LINE just before or after STATION.
+    """
     problems = []
-    for onto, station in parse_through_running(record["through_running"]):
-        part = f"{onto}@{station}"
-        lines_there = set(stations.loc[stations["station_id"] == station, "line_id"])
-        if not {record["line_id"], onto} <= lines_there or onto == record["line_id"]:
-            problems.append(
-                Problem(
-                    spec.file_name,
-                    record["id"],
-                    "through_running",
-                    f"{part!r}: write LINE@STATION, a station where this line and another stop",
-                )
+    for through in parse_through_running(record["through_running"]):
+        lines_there = set(stations.loc[stations["station_id"] == through.station, "line_id"])
+        line_id = record["line_id"]
+        if not {line_id, through.onto} <= lines_there or through.onto == line_id:
+            message = "write LINE@STATION, a station where this line and another stop"
+        elif through.towards is not None and through.towards not in (
+            neighbours := _neighbour_stops(stations, through.onto, through.station)
+        ):
+            message = (
+                f"after '>' write the next stop of line {through.onto!r} the trains run to from "
+                f"{through.station!r}: {' or '.join(repr(stop) for stop in neighbours)}"
             )
+        else:
+            continue
+        problems.append(
+            Problem(spec.file_name, record["id"], "through_running", f"{str(through)!r}: {message}")
+        )
     return problems
+
+
+def _neighbour_stops(stations: gpd.GeoDataFrame, line_id: str, station_id: str) -> list[str]:
+    """Return the stops of a line just before and after one of its stations, by ``seq``."""
+    stops = stations[stations["line_id"] == line_id].sort_values("seq")["station_id"].tolist()
+    at = stops.index(station_id)
+    return [stops[i] for i in (at - 1, at + 1) if 0 <= i < len(stops)]
 
 
 def _unjoined_stops(

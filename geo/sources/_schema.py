@@ -173,7 +173,10 @@ RAIL_LINES = LayerSpec(
         FieldSpec("opened", "date"),
         FieldSpec("opening", "date_or_year"),
         # Lines the trains of this line run on over without a change, as ``LINE@STATION``
-        # separated by ';' (``cqn@bishan``: at 璧山 trains run on to the connector to 重庆北).
+        # separated by ';' (``cqn@bishan``: at 璧山 trains run on to the connector to 重庆北),
+        # both ways along LINE unless ``>NEXT`` names the stop of LINE just before or after
+        # STATION that the trains run on to (``ly@nanchong_bei>wusheng``: 巴南 trains join 兰渝
+        # southwards only, and only 兰渝 trains from the south run on onto 巴南).
         FieldSpec("through_running", may_be_left_out=True),
         FieldSpec("notes"),
         _SOURCE,
