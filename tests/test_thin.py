@@ -283,15 +283,15 @@ def test_the_polygons_kept_keep_their_own_popups_and_the_legend_counts_the_rest(
 def test_huge_lines_and_polygons_make_a_light_map_that_says_it_is_simplified(
     tmp_path, caplog, monkeypatch, shared_chromium
 ):
-    # A tenth of the measured case (20,000 polygons and 40 lines against a budget of 100,000
-    # vertices: 74.5 and 56.7 MB without it, 10.7 MB with it), with a tenth of the budget.
-    monkeypatch.setattr(settings, "web_max_vertices_per_group", 10_000)
-    counties, roads = _counties(2_000), _roads(4)
+    # A fortieth of the measured case (20,000 polygons and 40 lines against a budget of 100,000
+    # vertices: 74.5 and 56.7 MB without it, 10.7 MB with it), with a fortieth of the budget.
+    monkeypatch.setattr(settings, "web_max_vertices_per_group", 2_500)
+    counties, roads = _counties(500), _roads(2, vertices=50_000)
     definition = MapDefinition("huge", "大图层", "Huge layers", layers=(_COUNTIES, _ROADS))
     layers = {"admin_areas": counties, "expressways": roads}
     with caplog.at_level(logging.WARNING, logger="chengyu"):
         html = make_map(definition, layers, offline=True).get_root().render()
-    assert len(html.encode("utf-8")) < 1_500_000
+    assert len(html.encode("utf-8")) < 1_000_000
     groups = [
         json.loads(block)["data"]["features"]
         for block in re.findall(r'id="chengyu-group-\d">(.*?)</script>', html, re.DOTALL)
@@ -306,22 +306,22 @@ def test_huge_lines_and_polygons_make_a_light_map_that_says_it_is_simplified(
         shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
         assert _vertices(shapes) <= settings.web_max_vertices_per_group
     assert re.search(
-        r"'区县 Counties': 400,000 vertices, more than the web map's 10,000: simplified at "
-        r"[\d.]+° \(about [\d.]+ k?m\), 400,000 → [\d,]+ vertices; all 2,000 polygons shown",
+        r"'区县 Counties': 100,000 vertices, more than the web map's 2,500: simplified at "
+        r"[\d.]+° \(about [\d.]+ k?m\), 100,000 → [\d,]+ vertices; all 500 polygons shown",
         caplog.text,
     )
-    assert re.search(r"'高速公路 Expressways': [\d,]+ vertices, .*; all 4 lines shown", caplog.text)
+    assert re.search(r"'高速公路 Expressways': [\d,]+ vertices, .*; all 2 lines shown", caplog.text)
     path = tmp_path / "huge.html"
     path.write_text(html, encoding="utf-8")
     with open_page(path) as (page, report):
         notes = page.locator(".chengyu-legend .chengyu-note").all_inner_texts()
         drawn = page.evaluate("() => window.chengyuLayers.map(e => e.wgs.getLayers().length)")
     assert report.page_errors == []
-    assert drawn == [2_000, 4]
+    assert drawn == [500, 2]
     assert len(notes) == 2
-    assert re.search(r"all 2,000 polygons simplified to about [\d.]+ k?m \(", notes[0])
-    assert "400,000 → " in notes[0] and "区县 Counties：全部 2,000 个面" in notes[0]
-    assert "all 4 lines simplified to about" in notes[1]
+    assert re.search(r"all 500 polygons simplified to about [\d.]+ k?m \(", notes[0])
+    assert "100,000 → " in notes[0] and "区县 Counties：全部 500 个面" in notes[0]
+    assert "all 2 lines simplified to about" in notes[1]
 
 
 def test_the_projects_own_maps_are_not_simplified(monkeypatch, caplog):
