@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from shapely import LineString, Point
 
 from geo.analysis.measure import length_km
-from geo.analysis.stage import analyse
+from geo.analysis.stage import analyse, drawn_sections
 from geo.cli.commands import cli
 from geo.errors import ChengyuError
 from geo.networks import osm_track as osm
@@ -161,8 +161,10 @@ def test_overpass_unreachable_fails_fast_with_one_message_and_the_build_goes_on(
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
     assert asked and asked[0][1] == osm.settings.overpass_connect_timeout_s
     assert not (cache / osm.CACHED_GRAPH).exists()
-    # Without a cached graph no section follows the OSM track (the railway graph may carry some).
-    lines = analyse().layers["rail_lines"]
+    # Without a cached graph no section follows the OSM track (the railway graph may carry some):
+    # the sections drawn as the analysis draws them, without computing the rest of it again.
+    sources = load_layers(["rail_lines", "rail_stations"])
+    lines = drawn_sections(sources["rail_lines"], sources["rail_stations"], cache_dir=cache)
     assert not {"osm", "osm_partial"} & set(lines["geometry_source"])
 
 

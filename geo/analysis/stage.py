@@ -156,12 +156,18 @@ def _analyse(
     People are counted on ``population`` (see ``geo.analysis.coverage.coverage``), on Dask with
     ``scheduler``.
     """
-    # Imported here: a command that reads the analysis back never loads the graph toolkits.
-
-    layers = route_layers(
-        load_layers(layers_dir=layers_dir, on_layer=on_step, cache_dir=cache_dir),
-        cache_dir=cache_dir,
-    )
+    layers = load_layers(layers_dir=layers_dir, on_layer=on_step, cache_dir=cache_dir)
+    admin = layers["admin_areas"]
+    counties = admin[admin["level"] == "county"]
+    counted: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = population
+    access = None
+    if isinstance(population, PopulationFile):
+        # The user's file first, read once for the catchments and the drive areas together: it
+        # needs only the stations, and a bad feature in it stops the run before the routing.
+        counted, access = _count_file_once(
+            layers, population, radii_km, counties, scheduler, cache_dir=cache_dir
+        )
+    layers = route_layers(layers, cache_dir=cache_dir)
     warnings = layer_warnings(layers, cache_dir=cache_dir)
     layers["rail_lines"] = drawn_sections(
         layers["rail_lines"], layers["rail_stations"], cache_dir=cache_dir
@@ -171,15 +177,6 @@ def _analyse(
     lengths = length_table(layers, layers["route_lengths"])
     if on_step is not None:
         on_step("route_lengths")
-    admin = layers["admin_areas"]
-    counties = admin[admin["level"] == "county"]
-    counted: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = population
-    access = None
-    if isinstance(population, PopulationFile):
-        # The user's file is read once, for the catchments and the drive areas together.
-        counted, access = _count_file_once(
-            layers, population, radii_km, counties, scheduler, cache_dir=cache_dir
-        )
     summary, layers["station_coverage"], layers["station_catchments"] = coverage(
         layers, radii_km=radii_km, population=counted, scheduler=scheduler, cache_dir=cache_dir
     )

@@ -278,6 +278,7 @@ def _rail_times(
     known = set(stations["station_id"])
     problems: list[Problem] = []
     geometries: list[BaseGeometry | None] = []
+    graph = _stop_graph(stations)
     for record in records:
         unknown = [
             (field, station) for field in ("from", "to") if (station := record[field]) not in known
@@ -293,7 +294,7 @@ def _rail_times(
             Problem(spec.file_name, record["id"], field, f"{station!r} is not a station_id")
             for field, station in unknown
         ]
-        ride = _stop_chain(stations, record["from"], record["to"]) if not unknown else None
+        ride = _stop_chain(graph, stations, record["from"], record["to"]) if not unknown else None
         if ride is None and not unknown:
             problems.append(
                 Problem(
@@ -315,19 +316,27 @@ def _rail_times(
     return frame
 
 
-def _stop_chain(stations: gpd.GeoDataFrame, first: str, last: str) -> gpd.GeoDataFrame | None:
-    """Return the stops from one station to another along the lines, in order, or ``None``.
-
-    The shortest chain of consecutive stops (of one line, or of lines meeting at a station).
-    """
-    if first == last:
-        return None
+def _stop_graph(stations: gpd.GeoDataFrame) -> nx.Graph:
+    """Return the graph of consecutive stops of every line, weighted by their distance apart."""
     graph = nx.Graph()
     points = stations.drop_duplicates("station_id").set_index("station_id").geometry
     for _, stops in stations.groupby("line_id"):
         ids = list(stops.sort_values("seq")["station_id"])
         for a, b in itertools.pairwise(ids):
             graph.add_edge(a, b, weight=points[a].distance(points[b]))
+    return graph
+
+
+def _stop_chain(
+    graph: nx.Graph, stations: gpd.GeoDataFrame, first: str, last: str
+) -> gpd.GeoDataFrame | None:
+    """Return the stops from one station to another along the lines, in order, or ``None``.
+
+    The shortest chain of consecutive stops (of one line, or of lines meeting at a station) in
+    ``graph`` (``_stop_graph``), as rows of ``stations``.
+    """
+    if first == last:
+        return None
     try:
         path = nx.shortest_path(graph, first, last, weight="weight")
     except (nx.NetworkXNoPath, nx.NodeNotFound):
