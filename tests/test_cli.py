@@ -248,7 +248,7 @@ def test_validate_never_loads_the_railway_or_highway_graph_or_the_sea_lanes(runn
     # The position check reads the region's railway segments from its cache (filled here);
     # routing the corridor legs would need the whole graph.
     rail_graph_segments()
-    monkeypatch.setattr(routing, "_railway_graph", forbidden)
+    monkeypatch.setattr(routing, "railway_graph", forbidden)
     monkeypatch.setattr(routing, "rail_route", forbidden)
     monkeypatch.setattr(routing, "sea_route", forbidden)
     monkeypatch.setattr(routing, "highway_graph", forbidden)
@@ -281,9 +281,9 @@ def test_coverage_shows_every_line_with_stations_to_open_and_no_other(runner, bu
             {"coverage.csv": ["x"], "coverage_by_county.csv": ["y"]},
         ),
     )
-    from geo.cli._common import _out
+    from geo.cli._common import stdout_console
 
-    monkeypatch.setattr(_out, "width", 400)  # no line's name wraps in its cell
+    monkeypatch.setattr(stdout_console, "width", 400)  # no line's name wraps in its cell
     result = runner.invoke(cli, ["coverage"])
     assert result.exit_code == 0, result.output
     table = built.coverage

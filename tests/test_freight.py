@@ -48,7 +48,7 @@ def test_a_rail_route_is_cached_and_read_back_unchanged(tmp_path, monkeypatch):
     def no_second_load() -> None:
         raise AssertionError("the railway graph was used again: the cache was not")
 
-    monkeypatch.setattr("geo.networks.freight._railway_graph", no_second_load)
+    monkeypatch.setattr("geo.networks.freight.railway_graph", no_second_load)
     again, spurs_again = rail_route([TUANJIECUN, QINZHOU_PORT], cache_dir=tmp_path)
     assert list(again.coords) == list(line.coords) and spurs_again == spurs
     assert line.coords[0] == TUANJIECUN and line.coords[-1] == QINZHOU_PORT

@@ -15,10 +15,10 @@ from geo.errors import ChengyuError
 from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES, LINE_PARTS
 from geo.outputs.browser import open_page, screenshot
 from geo.outputs.webmap import (
-    _script_json,
     load_map_definitions,
     make_map,
     popup_content,
+    script_json,
     write_maps,
 )
 from geo.outputs.webmap._assets import LEAFLET_JS_URL
@@ -74,7 +74,7 @@ def test_popups_carry_feature_text_as_data():
 
 
 def test_data_in_a_script_cannot_close_it():
-    text = _script_json({"name": "</script><script>alert(1)</script>"})
+    text = script_json({"name": "</script><script>alert(1)</script>"})
     assert "</script" not in text and "<" not in text
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from geo.analysis.stage import analyse
 from geo.outputs.browser import open_page
 from geo.outputs.webmap import MapLayer, display_features, load_map_definitions, write_maps
-from geo.outputs.webmap._legend import SCHEMATIC_LEGEND, _legend
+from geo.outputs.webmap._legend import SCHEMATIC_LEGEND, legend_element
 
 pytestmark = pytest.mark.usefixtures("shared_chromium")
 
@@ -207,7 +207,9 @@ def test_where_the_two_origins_overlap_no_fills_mix(layers, offline_maps):
 
 def test_the_reach_legend_has_a_swatch_per_origin_and_time(layers):
     definition = next(d for d in load_map_definitions() if d.name == "reach")
-    group = next(g for g in _legend(definition, layers) if g["label"].endswith("new lines open"))
+    group = next(
+        g for g in legend_element(definition, layers) if g["label"].endswith("new lines open")
+    )
     texts = [item["text"] for item in group["items"]]
     assert texts == [
         "成都东 Chengdu East · 1小时 60 min",
@@ -244,7 +246,9 @@ def test_the_one_hour_overlap_is_an_area_of_its_own_that_no_fill_lies_over(layer
     # Its own colour, not either origin's; the legend shows it in the same colour.
     colour = overlap[0]["properties"]["_s"]["fillColor"]
     assert colour not in {f["properties"]["_s"]["fillColor"] for f in fills}
-    group = next(g for g in _legend(definition, layers) if g["label"].endswith("new lines open"))
+    group = next(
+        g for g in legend_element(definition, layers) if g["label"].endswith("new lines open")
+    )
     swatch = next(i["swatch"] for i in group["items"] if i["text"] == both_text)
     assert swatch["attrs"]["fill"] == colour
     # The popup says where from: both origins.
@@ -270,7 +274,9 @@ def test_lines_drawn_as_straight_chords_are_thinner_and_say_so(layers):
     assert weights[True] and weights[False]
     assert max(weights[True]) < min(weights[False])
     overview = next(d for d in load_map_definitions() if d.name == "overview")
-    group = next(g for g in _legend(overview, layers) if g["label"].endswith("High-speed rail"))
+    group = next(
+        g for g in legend_element(overview, layers) if g["label"].endswith("High-speed rail")
+    )
     assert group["items"][-1]["text"] == SCHEMATIC_LEGEND
     assert group["items"][-1]["swatch"]["attrs"]["stroke-width"] < max(
         item["swatch"]["attrs"]["stroke-width"] for item in group["items"]

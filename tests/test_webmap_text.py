@@ -24,7 +24,7 @@ import pytest
 from geo import settings
 from geo.outputs.browser import open_page
 from geo.outputs.build import BuildResult, build
-from geo.outputs.webmap import MapDefinition, MapLayer, _script_json, load_map_definitions, make_map
+from geo.outputs.webmap import MapDefinition, MapLayer, load_map_definitions, make_map, script_json
 from geo.sources._schema import LAYER_SPECS, LAYERS
 from geo.sources.layers import load_layers
 
@@ -218,6 +218,6 @@ def test_a_tianditu_key_stays_one_url_value():
 
 
 def test_json_in_a_script_escapes_what_could_end_or_break_it():
-    text = _script_json({"a": "</script><!-- & \u2028\u2029"})
+    text = script_json({"a": "</script><!-- & \u2028\u2029"})
     assert not re.search(r"[<>&\u2028\u2029]", text)
     assert json.loads(text) == {"a": "</script><!-- & \u2028\u2029"}

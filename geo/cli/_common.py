@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs 
 
 _console = Console(stderr=True)
 # Tables are wide: keep them readable when the output is piped into a file.
-_out = Console(width=shutil.get_terminal_size((170, 40)).columns)
+stdout_console = Console(width=shutil.get_terminal_size((170, 40)).columns)
 
-_layers_option = click.option(
+layers_option = click.option(
     "--layers",
     "layers_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -39,7 +39,7 @@ _layers_option = click.option(
 )
 
 
-_out_option = click.option(
+out_option = click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -48,7 +48,7 @@ _out_option = click.option(
 )
 
 
-def _folders(out_dir: Path | None) -> tuple[Path, Path]:
+def output_folders(out_dir: Path | None) -> tuple[Path, Path]:
     """Return the output folder of ``--out`` and its cache folder, resolved once per command.
 
     Passed down to the library as ``out_dir`` and ``cache_dir``: nothing is written into
@@ -59,7 +59,7 @@ def _folders(out_dir: Path | None) -> tuple[Path, Path]:
 
 
 @contextmanager
-def _errors_as_messages() -> Iterator[None]:
+def errors_as_messages() -> Iterator[None]:
     try:
         yield
     except OptionError as error:  # checked by the library, once: still a usage error (exit 2)
@@ -78,7 +78,7 @@ def _fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def _positive(maximum_setting: str, unit: str) -> Callable[..., tuple[float, ...]]:
+def positive_values(maximum_setting: str, unit: str) -> Callable[..., tuple[float, ...]]:
     """Return a click callback refusing values not positive, finite and sensible (exit 2)."""
 
     def check(
@@ -94,26 +94,26 @@ def _positive(maximum_setting: str, unit: str) -> Callable[..., tuple[float, ...
 
 
 @contextmanager
-def _progress(steps: tuple[str, ...], label: str) -> Iterator[Progress]:
+def progress_bar(steps: tuple[str, ...], label: str) -> Iterator[Progress]:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=_console, transient=True) as progress:
         progress.add_task(label, total=len(steps))
         yield progress
 
 
-_offline_option = click.option(
+offline_option = click.option(
     "--offline",
     is_flag=True,
     help="Write self-contained maps: Leaflet inlined, no tiles, no request leaves the page.",
 )
 
 
-_json_option = click.option(
+json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the rows as a JSON list instead of tables."
 )
 
 
-def _cell(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
@@ -121,12 +121,12 @@ def _cell(value: object) -> str:
     return escape(str(value))
 
 
-def _print_json(rows: list[dict[str, object]]) -> None:
+def print_json_rows(rows: list[dict[str, object]]) -> None:
     # Not through rich: the text must reach stdout byte for byte, with no markup read in it.
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
 
 
-def _plain_rows(table: pd.DataFrame) -> list[dict[str, object]]:
+def plain_rows(table: pd.DataFrame) -> list[dict[str, object]]:
     """Return the rows of a table as plain JSON values (null for a missing value)."""
     return [
         {str(column): _plain(value) for column, value in row.items()}
@@ -142,7 +142,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def _number(value: object) -> float | None:
+def number_or_none(value: object) -> float | None:
     """Return a float for JSON, ``None`` for a missing value (NaN is not JSON)."""
     if isinstance(value, int | float) and not math.isnan(value):
         return float(value)

@@ -11,17 +11,17 @@ from rich.table import Table
 
 from geo import settings
 from geo.cli._common import (
-    _cell,
-    _errors_as_messages,
-    _folders,
-    _json_option,
-    _layers_option,
-    _offline_option,
-    _out,
-    _out_option,
-    _plain_rows,
-    _print_json,
-    _progress,
+    cell_text,
+    errors_as_messages,
+    json_option,
+    layers_option,
+    offline_option,
+    out_option,
+    output_folders,
+    plain_rows,
+    print_json_rows,
+    progress_bar,
+    stdout_console,
 )
 from geo.cli.rail import reach_command, times_command
 from geo.cli.sources import layers_command, osm_command, scenario_command, validate
@@ -48,8 +48,8 @@ def _write(
     """Write ``outputs`` (from the cached analysis when it can) with a progress bar."""
     from geo.outputs.build import steps_for, write_outputs
 
-    out, cache = _folders(out_dir)
-    with _errors_as_messages(), _progress(steps_for(outputs), "building") as progress:
+    out, cache = output_folders(out_dir)
+    with errors_as_messages(), progress_bar(steps_for(outputs), "building") as progress:
         task = progress.task_ids[0]
 
         def advance(step: str) -> None:
@@ -69,9 +69,9 @@ def _write(
 
 
 @cli.command()
-@_layers_option
-@_out_option
-@_offline_option
+@layers_option
+@out_option
+@offline_option
 def build(layers_dir: Path | None, out_dir: Path | None, offline: bool) -> None:
     """Validate every layer, measure the routes, write the GeoPackage, GeoParquet, CSV and maps."""
     from geo.outputs.build import BUILD_OUTPUTS
@@ -81,19 +81,19 @@ def build(layers_dir: Path | None, out_dir: Path | None, offline: bool) -> None:
     )
     total = sum(len(frame) for frame in analysed.layers.values())
     geopackage = written[settings.geopackage_name][0]
-    _out.print(f"wrote {geopackage} ({len(analysed.layers)} layers, {total} features)")
+    stdout_console.print(f"wrote {geopackage} ({len(analysed.layers)} layers, {total} features)")
     parquet = written["parquet"]
-    _out.print(f"wrote {len(parquet)} GeoParquet files to {parquet[0].parent}")
+    stdout_console.print(f"wrote {len(parquet)} GeoParquet files to {parquet[0].parent}")
     for name in ("lengths.csv", "coverage.csv", "coverage_by_county.csv", "rail_times.csv"):
-        _out.print(f"wrote {written[name][0]}")
+        stdout_console.print(f"wrote {written[name][0]}")
     for path in [*written["maps"], *written["index.html"]]:
-        _out.print(f"wrote {path}{' (offline)' if offline else ''}")
+        stdout_console.print(f"wrote {path}{' (offline)' if offline else ''}")
 
 
 @cli.command()
-@_layers_option
-@_out_option
-@_offline_option
+@layers_option
+@out_option
+@offline_option
 @click.option(
     "--screenshots",
     is_flag=True,
@@ -107,13 +107,13 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
     """
     written = _write(("maps",), layers_dir=layers_dir, out_dir=out_dir, offline=offline)[1]["maps"]
     for path in written:
-        _out.print(
+        stdout_console.print(
             f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB{', offline' if offline else ''})"
         )
     if screenshots:
         from geo.outputs.browser import screenshot, shared_browser
 
-        with _errors_as_messages(), shared_browser():
+        with errors_as_messages(), shared_browser():
             for path in written:
                 png = path.parent.parent / "screenshots" / f"{path.stem}.png"
                 report = screenshot(path, png)
@@ -124,13 +124,13 @@ def maps(layers_dir: Path | None, out_dir: Path | None, offline: bool, screensho
                     notes.append(f"[red]{len(report.page_errors)} script error(s)[/]")
                 if report.blocked_requests:
                     notes.append(f"{len(report.blocked_requests)} tile request(s) blocked")
-                _out.print(f"wrote {png}" + (f" ({', '.join(notes)})" if notes else ""))
+                stdout_console.print(f"wrote {png}" + (f" ({', '.join(notes)})" if notes else ""))
 
 
 @cli.command(name="figure")
 @click.argument("names", metavar="[MAP]...", nargs=-1)
-@_layers_option
-@_out_option
+@layers_option
+@out_option
 @click.option(
     "--format",
     "fmt",
@@ -149,14 +149,14 @@ def figure_command(
     """
     from geo.outputs.build import build_figures
 
-    out, cache = _folders(out_dir)
-    with _errors_as_messages():
+    out, cache = output_folders(out_dir)
+    with errors_as_messages():
         # The planners' page links the figures and shows them as thumbnails: written with them.
         paths, index = build_figures(
             names, out_dir=out, layers_dir=layers_dir, fmt=fmt, dpi=dpi, cache_dir=cache
         )
     for path in [*paths, index]:
-        _out.print(f"wrote {path}")
+        stdout_console.print(f"wrote {path}")
 
 
 class _LevelChoice(click.Choice[str]):
@@ -181,8 +181,8 @@ class _LevelChoice(click.Choice[str]):
 
 
 @cli.command()
-@_layers_option
-@_out_option
+@layers_option
+@out_option
 @click.option(
     "--level",
     "levels",
@@ -190,7 +190,7 @@ class _LevelChoice(click.Choice[str]):
     type=_LevelChoice(),
     help="Show only these levels of the table (repeatable) [default: all].",
 )
-@_json_option
+@json_option
 def lengths(
     layers_dir: Path | None, out_dir: Path | None, levels: tuple[str, ...], as_json: bool
 ) -> None:
@@ -207,13 +207,13 @@ def lengths(
     table = analysed.lengths
     if as_json:
         chosen = table[table["level"].isin(levels)] if levels else table
-        _print_json(_plain_rows(chosen))
+        print_json_rows(plain_rows(chosen))
         return
     for level in levels or tuple(dict.fromkeys(table["level"])):
         rows = table[table["level"] == level]
-        _out.print(_length_table(rows, title=LEVELS[level].title))
-    _out.print(f"wrote {written['lengths.csv'][0]}")
-    _out.print(
+        stdout_console.print(_length_table(rows, title=LEVELS[level].title))
+    stdout_console.print(f"wrote {written['lengths.csv'][0]}")
+    stdout_console.print(
         "lengths are geodesic (WGS84 ellipsoid); rail sections follow the railway graph (or a "
         "cached OSM track) where it has the line, elsewhere straight station chains (see "
         f"geometry_source); rail legs and tracks: {RAIL_GRAPH_CREDIT}"
@@ -233,13 +233,13 @@ def _length_table(rows: pd.DataFrame, *, title: str) -> Table:
         table.add_column(column.removesuffix("_km"), justify="right" if numeric else "left")
     for row in rows.itertuples():
         note = f"[{remarks.index(row.remark) + 1}]" if row.remark else ""
-        table.add_row(*(_cell(getattr(row, column)) for column in columns), escape(note))
+        table.add_row(*(cell_text(getattr(row, column)) for column in columns), escape(note))
     return table
 
 
 @cli.command(name="coverage")
-@_layers_option
-@_out_option
+@layers_option
+@out_option
 @click.option(
     "--radius",
     "radii",
@@ -304,7 +304,7 @@ def coverage_command(
         from geo.analysis._population_file import open_population
 
         # Only the file's metadata here: it is read partition by partition where it is counted.
-        with _errors_as_messages():
+        with errors_as_messages():
             chosen = open_population(Path(population), weight=weight)
     analysed, written = _write(
         ("coverage.csv", "coverage_by_county.csv"),
@@ -316,7 +316,7 @@ def coverage_command(
     )
     table = analysed.coverage
     if as_json:
-        _print_json(_plain_rows(table))
+        print_json_rows(plain_rows(table))
         return
     shown = table[table["line_id"].isin([ALL_LINES, *_lines_that_change(table)])]
     summary = Table(
@@ -347,7 +347,7 @@ def coverage_command(
             f"{after['people'] - today['people']:+,}", f"{today['covered_land_km2']:,.0f}",
             f"{after['covered_land_km2']:,.0f}", str(today["counties"]), str(after["counties"]),
         )  # fmt: skip
-    _out.print(summary)
+    stdout_console.print(summary)
     counties = analysed.layers["station_coverage"]
     widest = f"{max(coverage_radii(radii)):g}km"
     gains = counties.sort_values(f"gain_people_{widest}", ascending=False).head(top)
@@ -376,9 +376,11 @@ def coverage_command(
             f"{row['population_2020']:,}", f"{row[f'people_today_{widest}']:,}", f"{after:,}",
             f"{row[f'gain_people_{widest}']:+,}", f"{after / row['population_2020']:.0%}",
         )  # fmt: skip
-    _out.print(headline)
-    _out.print(escape(str(counties["method"].iloc[0])))
-    _out.print(f"wrote {written['coverage.csv'][0]} and {written['coverage_by_county.csv'][0]}")
+    stdout_console.print(headline)
+    stdout_console.print(escape(str(counties["method"].iloc[0])))
+    stdout_console.print(
+        f"wrote {written['coverage.csv'][0]} and {written['coverage_by_county.csv'][0]}"
+    )
 
 
 def _lines_that_change(table: pd.DataFrame) -> list[str]:

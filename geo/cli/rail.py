@@ -11,14 +11,14 @@ from rich.table import Table
 
 from geo import settings
 from geo.cli._common import (
-    _cell,
-    _errors_as_messages,
-    _json_option,
-    _layers_option,
-    _number,
-    _out,
-    _positive,
-    _print_json,
+    cell_text,
+    errors_as_messages,
+    json_option,
+    layers_option,
+    number_or_none,
+    positive_values,
+    print_json_rows,
+    stdout_console,
 )
 
 if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs them
@@ -59,7 +59,7 @@ class _TimesCommand(_SpreadCommand):
 
 
 @click.command(name="reach", cls=_ReachCommand)
-@_layers_option
+@layers_option
 @click.option(
     "--from",
     "origins",
@@ -74,10 +74,10 @@ class _TimesCommand(_SpreadCommand):
     multiple=True,
     default=settings.reach_minutes,
     show_default=True,
-    callback=_positive("max_minutes", "minutes"),
+    callback=positive_values("max_minutes", "minutes"),
     help="Travel-time limits in minutes: --minutes 60 120, or the flag repeated.",
 )
-@_json_option
+@json_option
 def reach_command(
     layers_dir: Path | None, origins: tuple[str, ...], minutes: tuple[float, ...], as_json: bool
 ) -> None:
@@ -90,13 +90,13 @@ def reach_command(
     from geo.networks.rail_network import rail_graphs, reach_table
     from geo.sources.layers import load_layers
 
-    with _errors_as_messages():
+    with errors_as_messages():
         layers = load_layers(["rail_stations", "rail_lines", "admin_areas"], layers_dir=layers_dir)
         # The analysis's graphs, from the cache: not built again on every call.
         graphs = rail_graphs(layers, layers_dir=layers_dir)
         table = reach_table(layers, origins=origins, minutes=minutes, graphs=graphs)
     if as_json:
-        _print_json(
+        print_json_rows(
             [
                 {
                     "origin": row["origin"],
@@ -157,11 +157,11 @@ def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> N
             escape(str(origin)), f"{limit:g}", str(today["stations"]), str(after["stations"]),
             str(today["counties"]), str(after["counties"]), escape("; ".join(gained)),
         )  # fmt: skip
-    _out.print(headline)
+    stdout_console.print(headline)
     for row in table[table["note"] != ""].drop_duplicates(["origin", "scenario"]).itertuples():
-        _out.print(escape(f"{row.origin}: {row.note}"))
-    _out.print(escape(TimeModel.from_settings().describe()))
-    with _errors_as_messages():
+        stdout_console.print(escape(f"{row.origin}: {row.note}"))
+    stdout_console.print(escape(TimeModel.from_settings().describe()))
+    with errors_as_messages():
         access = drive_areas(layers["rail_stations"], population=for_access(layers["admin_areas"]))
     drive = Table(
         title="Station access by road: people within the drive time", title_justify="left"
@@ -173,12 +173,12 @@ def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> N
             f"{row.minutes:g}", str(row.scenario), str(row.stations), f"{row.area_km2:,.0f}",
             f"{row.people:,}",
         )  # fmt: skip
-    _out.print(drive)
-    _out.print(escape(f"{access['method'].iloc[0]}; {ROAD_GRAPH_CREDIT}"))
+    stdout_console.print(drive)
+    stdout_console.print(escape(f"{access['method'].iloc[0]}; {ROAD_GRAPH_CREDIT}"))
 
 
 @click.command(name="times", cls=_TimesCommand)
-@_layers_option
+@layers_option
 @click.option(
     "--from", "origin", required=True, help="Station the journeys start from: id or name."
 )
@@ -189,7 +189,7 @@ def _reach_tables(layers: dict[str, gpd.GeoDataFrame], table: pd.DataFrame) -> N
     required=True,
     help="Destination stations: --to 沙坪坝 万州北, or the flag repeated.",
 )
-@_json_option
+@json_option
 def times_command(
     layers_dir: Path | None, origin: str, destinations: tuple[str, ...], as_json: bool
 ) -> None:
@@ -202,19 +202,19 @@ def times_command(
     from geo.networks.rail_network import TimeModel, travel_times
     from geo.sources.layers import load_layers
 
-    with _errors_as_messages():
+    with errors_as_messages():
         layers = load_layers(["rail_stations", "rail_lines", "rail_times"], layers_dir=layers_dir)
         table = travel_times(layers, origin=origin, destinations=destinations)
     if as_json:
-        _print_json(
+        print_json_rows(
             [
                 {
                     "from": row["from"],
                     "to": row["to"],
                     "scenario": row["scenario"],
-                    "minutes": _number(row["minutes"]),
-                    "all_stops_minutes": _number(row["all_stops_minutes"]),
-                    "published_minutes": _number(row["published_minutes"]),
+                    "minutes": number_or_none(row["minutes"]),
+                    "all_stops_minutes": number_or_none(row["all_stops_minutes"]),
+                    "published_minutes": number_or_none(row["published_minutes"]),
                     "published_source": row["published_source"] or None,
                     "route": row["route"].split("–") if row["route"] else [],
                     "lines": row["lines"].split(" → ") if row["lines"] else [],
@@ -230,12 +230,12 @@ def times_command(
         shown.add_column(column, justify="right" if numeric else "left")
     for row in table.to_dict("records"):
         shown.add_row(
-            escape(row["from"]), escape(row["to"]), row["scenario"], _cell(row["minutes"]),
-            _cell(row["all_stops_minutes"]), _cell(row["published_minutes"]),
+            escape(row["from"]), escape(row["to"]), row["scenario"], cell_text(row["minutes"]),
+            cell_text(row["all_stops_minutes"]), cell_text(row["published_minutes"]),
             escape(row["route"] or "not on this network"),
         )  # fmt: skip
-    _out.print(shown)
+    stdout_console.print(shown)
     sources = sorted({row for row in table["published_source"] if row})
     for source in sources:
-        _out.print(escape(f"published: {source}"))
-    _out.print(escape(TimeModel.from_settings().describe()))
+        stdout_console.print(escape(f"published: {source}"))
+    stdout_console.print(escape(TimeModel.from_settings().describe()))

@@ -13,14 +13,14 @@ from rich.table import Table
 
 from geo import settings
 from geo.cli._common import (
-    _cell,
-    _errors_as_messages,
-    _folders,
-    _layers_option,
-    _offline_option,
-    _out,
-    _out_option,
-    _progress,
+    cell_text,
+    errors_as_messages,
+    layers_option,
+    offline_option,
+    out_option,
+    output_folders,
+    progress_bar,
+    stdout_console,
 )
 from geo.sources._schema import LAYERS
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # the heavy geospatial imports wait for a command that needs 
 
 
 @click.command(name="osm")
-@_out_option
+@out_option
 @click.option(
     "--source",
     required=True,
@@ -44,19 +44,19 @@ def osm_command(out_dir: Path | None, source: str) -> None:
     """
     from geo.networks.osm_track import refresh
 
-    _, cache = _folders(out_dir)
-    with _errors_as_messages():
+    _, cache = output_folders(out_dir)
+    with errors_as_messages():
         path = refresh(source, cache_dir=cache)
-    _out.print(
+    stdout_console.print(
         f"cached the rail graph from {escape(source)} in {path}; run chengyu build to use it"
     )
 
 
 @click.command(name="scenario")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@_layers_option
-@_out_option
-@_offline_option
+@layers_option
+@out_option
+@offline_option
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 def scenario_command(
     files: tuple[Path, ...],
@@ -74,8 +74,8 @@ def scenario_command(
     """
     from geo.scenario.compare import comparison_table, run_scenarios
 
-    out, cache = _folders(out_dir)
-    with _errors_as_messages():
+    out, cache = output_folders(out_dir)
+    with errors_as_messages():
         results = run_scenarios(
             files, layers_dir=layers_dir, out_dir=out, offline=offline, cache_dir=cache
         )
@@ -97,14 +97,14 @@ def scenario_command(
         table.add_row(
             *(_signed(name, value) for name, value in zip(frame.columns, row, strict=True))
         )
-    _out.print(table)
+    stdout_console.print(table)
     for result in results:
         details = [escape(f"{result.proposal.name}: {line}") for line in result.details()]
         for line in details:
-            _out.print(line)
-        _out.print(escape(f"wrote {', '.join(str(path) for path in result.outputs)}"))
+            stdout_console.print(line)
+        stdout_console.print(escape(f"wrote {', '.join(str(path) for path in result.outputs)}"))
     if index is not None:
-        _out.print(escape(f"wrote {index}"))
+        stdout_console.print(escape(f"wrote {index}"))
 
 
 def _refresh_index(layers_dir: Path | None, out: Path, cache: Path) -> Path | None:
@@ -131,7 +131,7 @@ def _refresh_index(layers_dir: Path | None, out: Path, cache: Path) -> Path | No
 
 def _signed(column: str, value: object) -> str:
     whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    text = f"{int(value):,}" if whole and isinstance(value, int | float) else _cell(value)
+    text = f"{int(value):,}" if whole and isinstance(value, int | float) else cell_text(value)
     if column.endswith(" change") and text and not text.startswith("-"):
         return f"+{text}"
     return text
@@ -140,13 +140,13 @@ def _signed(column: str, value: object) -> str:
 def _load_with_progress(layers_dir: Path | None, label: str) -> dict[str, gpd.GeoDataFrame]:
     from geo.sources.layers import load_layers
 
-    with _errors_as_messages(), _progress(tuple(s.name for s in LAYERS), label) as progress:
+    with errors_as_messages(), progress_bar(tuple(s.name for s in LAYERS), label) as progress:
         task = progress.task_ids[0]
         return load_layers(layers_dir=layers_dir, on_layer=lambda _: progress.advance(task))
 
 
 @click.command(name="layers")
-@_layers_option
+@layers_option
 def layers_command(layers_dir: Path | None) -> None:
     """List the layers: geometry, feature count, source file and title."""
     frames = _load_with_progress(layers_dir, "loading")
@@ -157,11 +157,11 @@ def layers_command(layers_dir: Path | None) -> None:
         table.add_row(
             spec.name, spec.geometry, str(len(frames[spec.name])), spec.file_name, spec.title
         )
-    _out.print(table)
+    stdout_console.print(table)
 
 
 @click.command()
-@_layers_option
+@layers_option
 @click.option(
     "--stale",
     "stale_months",
@@ -182,9 +182,11 @@ def validate(layers_dir: Path | None, stale_months: int | None, today: dt.dateti
     frames = _load_with_progress(layers_dir, "validating")
     total = sum(len(frame) for frame in frames.values())
     positions = len(layer_warnings(frames))  # each is logged as one line on stderr
-    _out.print(f"valid: {len(frames)} layers, {total} features, {positions} position warning(s)")
+    stdout_console.print(
+        f"valid: {len(frames)} layers, {total} features, {positions} position warning(s)"
+    )
     warnings = stale_facts(frames, months=stale_months, today=today.date() if today else None)
     for warning in warnings:
-        _out.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+        stdout_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     if stale_months is not None:
-        _out.print(f"{len(warnings)} fact(s) to re-check (--stale {stale_months})")
+        stdout_console.print(f"{len(warnings)} fact(s) to re-check (--stale {stale_months})")

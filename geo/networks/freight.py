@@ -110,7 +110,7 @@ def rail_route(
         key,
         cache_dir,
         lambda: _graph_route(
-            points, _railway_graph(), max_snap_km, network="railway", rule=_RAIL_RULE
+            points, railway_graph(), max_snap_km, network="railway", rule=_RAIL_RULE
         ),
     )
     return route.line, route.off_network_km
@@ -259,7 +259,8 @@ def _path_km(path: Sequence[Point2]) -> float:
     return sum(geodesic_km(*a, *b) for a, b in itertools.pairwise(path))
 
 
-def _railway_graph() -> Any:
+def railway_graph() -> Any:
+    """Return scgraph_data's world railway graph (a scgraph ``GeoGraph``)."""
     # Imported on first use: the graph is a 17 MB Python module.
     from scgraph_data.world_railways import world_railways_geograph
 

@@ -65,9 +65,9 @@ def rail_graph_segments(
 
 def _segments_within(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> np.ndarray:
     """Compute ``rail_graph_segments`` (not cached)."""
-    from geo.networks.freight import _railway_graph
+    from geo.networks.freight import railway_graph
 
-    graph = _railway_graph()
+    graph = railway_graph()
     nodes = np.asarray(graph.nodes, dtype=float)  # rows of (lat, lon)
     inside = (
         (nodes[:, 1] >= lon_min - _MARGIN_DEG)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
-from geo.outputs._figure_symbols import _HALO, _PT_PER_MM, _station_points
+from geo.outputs._figure_symbols import HALO, PT_PER_MM, station_points
 from geo.outputs._styles import STYLES, Symbol
 from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapLayer
@@ -39,10 +39,10 @@ class _Label:
 
 def _clearance(symbol: Symbol) -> float:
     """How far a label stands from its point, in points: half the marker and a gap."""
-    return symbol.size_mm * _PT_PER_MM / 2 + 2.5
+    return symbol.size_mm * PT_PER_MM / 2 + 2.5
 
 
-def _label_candidates(
+def label_candidates(
     shown: Sequence[tuple[MapLayer, gpd.GeoDataFrame]], land: gpd.GeoDataFrame
 ) -> list[_Label]:
     """Names worth placing, most important first: interchanges and line ends, hubs, airports."""
@@ -52,7 +52,7 @@ def _label_candidates(
     ]
     for entry, frame in shown:
         if entry.layer == "rail_stations":
-            for row in _station_points(frame).itertuples():
+            for row in station_points(frame).itertuples():
                 main = row.n_lines > 1 or row.line_end
                 text = f"{row.name_zh}\n{row.name_en}" if main else str(row.name_zh)
                 priority = 100 + row.n_lines if main else 40
@@ -81,7 +81,7 @@ def _label_candidates(
     return sorted(labels, key=lambda label: -label.priority)
 
 
-def _place_labels(
+def place_labels(
     fig: Figure,
     ax: Axes,
     labels: Sequence[_Label],
@@ -145,7 +145,7 @@ def _place_labels(
                     color=label.color,
                     linespacing=1.0,
                     zorder=15,
-                    path_effects=_HALO,
+                    path_effects=HALO,
                     parse_math=False,
                 )
                 box = text.get_window_extent(renderer).padded(fig.dpi / 72)
@@ -174,7 +174,7 @@ def _covers_any(box: Bbox, points: np.ndarray | None) -> bool:
     return bool(np.any((xs >= box.x0) & (xs <= box.x1) & (ys >= box.y0) & (ys <= box.y1)))
 
 
-def _marker_boxes(ax: Axes, projected: Sequence[tuple[MapLayer, gpd.GeoDataFrame]]) -> list[Bbox]:
+def marker_boxes(ax: Axes, projected: Sequence[tuple[MapLayer, gpd.GeoDataFrame]]) -> list[Bbox]:
     """Screen boxes of the point markers, which labels must not cover."""
     boxes = []
     points_per_pixel = ax.figure.dpi / 72
@@ -187,6 +187,6 @@ def _marker_boxes(ax: Axes, projected: Sequence[tuple[MapLayer, gpd.GeoDataFrame
             ax.transData.transform(np.column_stack([frame.geometry.x, frame.geometry.y])),
             strict=True,
         ):
-            half = style.symbol(row).size_mm * _PT_PER_MM * points_per_pixel / 2
+            half = style.symbol(row).size_mm * PT_PER_MM * points_per_pixel / 2
             boxes.append(Bbox.from_extents(x - half, y - half, x + half, y + half))
     return boxes

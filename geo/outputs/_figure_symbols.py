@@ -25,18 +25,18 @@ from geo.outputs.webmap import bilingual_label, overlap_label
 from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapLayer
 
-_PT_PER_MM = 72 / 25.4
+PT_PER_MM = 72 / 25.4
 _DASHES: dict[str, Any] = {"solid": "-", "dash": (0, (3.0, 2.0)), "dot": (0, (1.0, 1.6))}
 _MARKERS = {"circle": "o", "square": "s", "diamond": "D", "triangle": "^", "star": "*"}
 _STATUS_RANK = {"operating": 0, "under_construction": 1, "planned": 2, "reserved": 3}
-_HALO = [effects.withStroke(linewidth=2.2, foreground="white")]
+HALO = [effects.withStroke(linewidth=2.2, foreground="white")]
 
 
 def _rgb(color: tuple[int, int, int]) -> tuple[float, float, float]:
     return (color[0] / 255, color[1] / 255, color[2] / 255)
 
 
-def _station_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def station_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One point per physical station: its best status, its lines, and whether it ends one."""
     frame = frame.copy()
     last = frame.groupby("line_id")["seq"].transform("max")
@@ -49,7 +49,7 @@ def _station_points(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(points.reset_index(), geometry="geometry", crs=frame.crs)
 
 
-def _draw_group(
+def draw_group(
     ax: Axes, frame: gpd.GeoDataFrame, entry: MapLayer, *, zorder: float
 ) -> list[tuple[Symbol, str]]:
     """Draw one map group in its symbols; return the (symbol, label) pairs it used."""
@@ -64,7 +64,7 @@ def _draw_group(
         symbol = symbols[frame.index.get_loc(members.index[0])]
         used[str(key)] = symbol
         color = _rgb(symbol.color)
-        width = symbol.width_mm * _PT_PER_MM
+        width = symbol.width_mm * PT_PER_MM
         if geometry == "polygon":
             members.plot(
                 ax=ax,
@@ -92,7 +92,7 @@ def _draw_group(
             ax.scatter(
                 members.geometry.x,
                 members.geometry.y,
-                s=(symbol.size_mm * _PT_PER_MM) ** 2,
+                s=(symbol.size_mm * PT_PER_MM) ** 2,
                 marker=_MARKERS.get(symbol.marker, "o"),
                 facecolor=_rgb(symbol.fill) if symbol.fill else "white",
                 edgecolor=color,
@@ -104,7 +104,7 @@ def _draw_group(
 
 
 def _legend_handle(symbol: Symbol, geometry: str) -> Any:
-    width = symbol.width_mm * _PT_PER_MM
+    width = symbol.width_mm * PT_PER_MM
     if geometry == "polygon":
         return Patch(
             facecolor=(*_rgb(symbol.fill), symbol.fill_opacity) if symbol.fill else "none",
@@ -119,7 +119,7 @@ def _legend_handle(symbol: Symbol, geometry: str) -> Any:
         marker = MarkerStyle(_MARKERS.get(symbol.marker, "o"))
         handle = PathCollection(
             [marker.get_path().transformed(marker.get_transform())],
-            sizes=[(symbol.size_mm * _PT_PER_MM) ** 2],
+            sizes=[(symbol.size_mm * PT_PER_MM) ** 2],
             facecolors=[_rgb(symbol.fill) if symbol.fill else "white"],
             edgecolors=[_rgb(symbol.color)],
             linewidths=[max(0.6, width)],
@@ -132,14 +132,14 @@ def _legend_handle(symbol: Symbol, geometry: str) -> Any:
         [],
         linestyle="none",
         marker=_MARKERS.get(symbol.marker, "o"),
-        markersize=symbol.size_mm * _PT_PER_MM,
+        markersize=symbol.size_mm * PT_PER_MM,
         markerfacecolor=_rgb(symbol.fill) if symbol.fill else "white",
         markeredgecolor=_rgb(symbol.color),
         markeredgewidth=max(0.6, width),
     )
 
 
-def _legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any, str]]:
+def legend_entries(frame: gpd.GeoDataFrame, entry: MapLayer) -> list[tuple[Any, str]]:
     """Legend rows of one group: one per line (by name) and per status, or per category."""
     style = STYLES[entry.layer]
     geometry = ALL_SPECS[entry.layer].geometry

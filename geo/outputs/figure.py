@@ -42,8 +42,8 @@ from geo._io import atomic_path, cache_for
 from geo.analysis.coverage import covered_class
 from geo.errors import ChengyuError
 from geo.outputs._context import CONTEXT_CREDIT, context_land
-from geo.outputs._figure_labels import _label_candidates, _marker_boxes, _place_labels
-from geo.outputs._figure_symbols import _HALO, _draw_group, _legend_entries, _station_points
+from geo.outputs._figure_labels import label_candidates, marker_boxes, place_labels
+from geo.outputs._figure_symbols import HALO, draw_group, legend_entries, station_points
 from geo.outputs.webmap import OVERLAP_LAYERS, group_features, split_overlaps
 from geo.sources._schema import ALL_SPECS, SCENARIOS
 from geo.sources.mapdefs import MapDefinition, MapLayer, load_map_definitions
@@ -218,7 +218,7 @@ def _scale_bar(ax: Axes, to_lonlat: Transformer, corner: Corner = "lower left") 
             va="bottom",
             fontsize=7,
             zorder=20,
-            path_effects=_HALO,
+            path_effects=HALO,
         )
     return length_km
 
@@ -567,8 +567,8 @@ def draw_figure(
         for rank, index in enumerate(order):
             entry, frame = projected[index]
             if entry.layer == "rail_stations":
-                frame = _station_points(frame)
-            _draw_group(ax, frame, entry, zorder=2 + rank)
+                frame = station_points(frame)
+            draw_group(ax, frame, entry, zorder=2 + rank)
         _set_extent(fig, ax, corners.min(axis=0), corners.max(axis=0), markers)
         land = _draw_land(ax, to_lonlat, crs, cache_dir=cache_dir)
         ax.set_xticks([])
@@ -595,24 +595,22 @@ def draw_figure(
             for artist in furniture
             if isinstance(artist, Annotation) and artist.arrow_patch is not None
         ]
-        placed += _place_labels(
+        placed += place_labels(
             fig,
             ax,
-            _label_candidates(projected, land),
+            label_candidates(projected, land),
             obstacles=obstacles,
-            markers=_marker_boxes(ax, projected),
+            markers=marker_boxes(ax, projected),
             lines=_line_pixels(ax, projected),
         )
     # The after panel's legend first: it holds every class the today panel has, and more.
     for scenario, shown in reversed(panels):
         for entry, frame in shown:
             if entry.layer == "rail_stations":
-                frame = _station_points(frame)
+                frame = station_points(frame)
             heading = _shared_heading(entry) if scenario is not None else entry.label
             rows = [
-                row
-                for row in _legend_entries(frame, entry)
-                if (heading, row[1]) not in legend_texts
+                row for row in legend_entries(frame, entry) if (heading, row[1]) not in legend_texts
             ]
             if rows:
                 grouped.setdefault(heading, []).extend(rows)

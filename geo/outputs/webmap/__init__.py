@@ -13,7 +13,7 @@ reach areas overlapping: drawn once), ``_symbols`` (Leaflet styles), ``_legend``
 """
 
 from geo.outputs._vocabulary import bilingual_label, popup_content
-from geo.outputs.webmap._elements import _script_json
+from geo.outputs.webmap._elements import script_json
 from geo.outputs.webmap._features import display_features, group_features
 from geo.outputs.webmap._generalise import COORDINATE_DECIMALS, SIMPLIFY_DEGREES
 from geo.outputs.webmap._overlap import OVERLAP_LAYERS, overlap_label, split_overlaps
@@ -39,7 +39,6 @@ __all__ = [
     "Basemap",
     "MapDefinition",
     "MapLayer",
-    "_script_json",
     "basemaps",
     "bilingual_label",
     "display_features",
@@ -50,6 +49,7 @@ __all__ = [
     "overlap_label",
     "popup_content",
     "render_maps",
+    "script_json",
     "split_overlaps",
     "write_map",
     "write_maps",

@@ -24,13 +24,13 @@ _SCRIPT_ESCAPES = str.maketrans(
 )
 
 
-def _script_json(value: object) -> str:
+def script_json(value: object) -> str:
     # JSON inside <script>: "</script>" or "<!--" in a feature's text must not end the script.
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return text.translate(_SCRIPT_ESCAPES)
 
 
-class _Raw(Element):
+class RawElement(Element):
     """Markup written by this module, put into the page as it is: never rendered as a template."""
 
     def __init__(self, html: str) -> None:
@@ -43,9 +43,11 @@ class _Raw(Element):
         return self._html
 
 
-def _json_block(element_id: str, value: object) -> _Raw:
+def json_block(element_id: str, value: object) -> RawElement:
     """Return a ``<script type="application/json">`` block: how data reaches the page."""
-    return _Raw(f'<script type="application/json" id="{element_id}">{_script_json(value)}</script>')
+    return RawElement(
+        f'<script type="application/json" id="{element_id}">{script_json(value)}</script>'
+    )
 
 
 def pane_of(layer: str) -> str:
@@ -63,7 +65,7 @@ def pane_of(layer: str) -> str:
     return geometry
 
 
-class _GeoJsonGroup(MacroElement):
+class GeoJsonGroup(MacroElement):
     """A Leaflet GeoJSON layer inside a folium FeatureGroup, registered with the controls.
 
     On a GCJ-02 basemap the controls draw a shifted twin from the same data (display only).
@@ -141,16 +143,16 @@ window.addEventListener("load", function () { setTimeout({{ this.get_name() }}_b
         self.pane = pane_of(entry.layer)
 
 
-_CONTROLS_JS = (Path(__file__).parent / "controls.js").read_text(encoding="utf-8")
+CONTROLS_JS = (Path(__file__).parent / "controls.js").read_text(encoding="utf-8")
 
 
-_CONTROLS_CSS = (Path(__file__).parent / "controls.css").read_text(encoding="utf-8")
+CONTROLS_CSS = (Path(__file__).parent / "controls.css").read_text(encoding="utf-8")
 
 
-_CONTROLS_ID = "chengyu-controls"
+CONTROLS_ID = "chengyu-controls"
 
 
-class _Controls(MacroElement):
+class Controls(MacroElement):
     """Title, legend, layer control, search, timeline and the GCJ-02 swap (options as JSON)."""
 
     _template = Template(
@@ -164,4 +166,4 @@ chengyuControls({{ this._parent.get_name() }}, chengyuData({{ this.options_id|to
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # folium is untyped
         self._name = "ChengyuControls"
-        self.options_id = _CONTROLS_ID
+        self.options_id = CONTROLS_ID

@@ -14,7 +14,7 @@ import shapely
 from geo import settings
 from geo.outputs._styles import STYLES
 from geo.outputs._vocabulary import display_text, popup_content
-from geo.outputs.webmap._generalise import SIMPLIFY_DEGREES, _generalise
+from geo.outputs.webmap._generalise import SIMPLIFY_DEGREES, generalise
 from geo.outputs.webmap._labels import label_properties, line_label_rows, merge_stations
 from geo.outputs.webmap._overlap import OVERLAP_LAYERS, split_overlaps
 from geo.outputs.webmap._shared import SHARED_STRETCH_LAYERS, merge_shared_stretches
@@ -82,7 +82,7 @@ def display_features(
         tiles = selected["scenario"].astype(str) + "|" + selected[style.attribute].astype(str)
     if spec.geometry == "point":
         selected, thinning = thin_points(selected, limit=settings.web_max_points_per_group)
-    shapes = _generalise(selected.geometry, spec.geometry, tiles, cache_dir=cache_dir)
+    shapes = generalise(selected.geometry, spec.geometry, tiles, cache_dir=cache_dir)
     if spec.geometry != "point":
         kept, shapes, thinning = thin_shapes(
             shapes,

@@ -21,7 +21,7 @@ SIMPLIFY_DEGREES = {"polygon": 0.007, "line": 0.0002, "point": 0.0}
 COORDINATE_DECIMALS = {"polygon": 3, "line": 4, "point": 4}
 
 
-def _generalise(
+def generalise(
     geometries: gpd.GeoSeries, kind: str, levels: pd.Series | None, *, cache_dir: Path | None
 ) -> list[shapely.Geometry]:
     """Simplify for display: areas of one level together, so neighbours keep a shared edge.

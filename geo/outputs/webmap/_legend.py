@@ -27,7 +27,7 @@ from geo.sources._schema import ALL_SPECS
 from geo.sources.mapdefs import MapDefinition, MapLayer
 
 
-def _legend(
+def legend_element(
     definition: MapDefinition, layers: Mapping[str, gpd.GeoDataFrame]
 ) -> list[dict[str, Any]]:
     """Return the legend as data: per group its label and, per category, a swatch and a text.
@@ -179,7 +179,7 @@ def _swatch(symbol: Symbol, geometry: str) -> dict[str, Any]:
     return {"tag": "line", "attrs": {**attrs, "stroke-width": min(style["weight"], 4), **dash}}
 
 
-def _thinned_note(entry: MapLayer, thinning: Thinning) -> str:
+def thinned_note(entry: MapLayer, thinning: Thinning) -> str:
     """Return the legend's line for a thinned group: what is shown and by which rule."""
     shown, total = thinning.shown, thinning.total
     if thinning.geometry == "point":

@@ -18,17 +18,17 @@ from geo import settings
 from geo._io import atomic_path
 from geo.outputs.webmap._assets import inline_leaflet
 from geo.outputs.webmap._elements import (
-    _CONTROLS_CSS,
-    _CONTROLS_ID,
-    _CONTROLS_JS,
-    _Controls,
-    _GeoJsonGroup,
-    _json_block,
-    _Raw,
+    CONTROLS_CSS,
+    CONTROLS_ID,
+    CONTROLS_JS,
+    Controls,
+    GeoJsonGroup,
+    RawElement,
+    json_block,
 )
 from geo.outputs.webmap._features import display_features, group_features
 from geo.outputs.webmap._labels import line_names
-from geo.outputs.webmap._legend import _legend, _thinned_note
+from geo.outputs.webmap._legend import legend_element, thinned_note
 from geo.outputs.webmap._thin import Thinning
 from geo.outputs.webmap.basemaps import (
     CONTEXT_CREDIT,
@@ -85,9 +85,9 @@ def make_map(
     fmap.default_js, fmap.default_css = [], []
     root = fmap.get_root()
     assert isinstance(root, Figure)
-    root.header.add_child(_Raw(inline_leaflet()), name="leaflet_inline", index=0)
-    root.header.add_child(_Raw(f"<style>{_CONTROLS_CSS}</style>"), name="chengyu_css")
-    root.header.add_child(_Raw(f"<script>{_CONTROLS_JS}</script>"), name="chengyu_js")
+    root.header.add_child(RawElement(inline_leaflet()), name="leaflet_inline", index=0)
+    root.header.add_child(RawElement(f"<style>{CONTROLS_CSS}</style>"), name="chengyu_css")
+    root.header.add_child(RawElement(f"<script>{CONTROLS_JS}</script>"), name="chengyu_js")
 
     # Set the view before any layer is added, so that Leaflet draws the data once.
     fitted = [
@@ -112,10 +112,10 @@ def make_map(
         data_id = f"chengyu-group-{number}"
         data = display_features(layers[entry.layer], entry, line_names=names, cache_dir=cache_dir)
         if "thinned" in data:
-            notes.append(_thinned_note(entry, Thinning(**data.pop("thinned"))))
+            notes.append(thinned_note(entry, Thinning(**data.pop("thinned"))))
         block = {"label": entry.label, "data": data}
-        root.header.add_child(_json_block(data_id, block), name=data_id)
-        group.add_child(_GeoJsonGroup(data_id, entry=entry, timeline=definition.timeline))
+        root.header.add_child(json_block(data_id, block), name=data_id)
+        group.add_child(GeoJsonGroup(data_id, entry=entry, timeline=definition.timeline))
 
     key = tianditu_key or os.environ.get("TIANDITU_KEY")
     title = f"{definition.title_zh} · {definition.title_en}"
@@ -123,7 +123,7 @@ def make_map(
     root.title = html.escape(title, quote=False)
     options = {
         "title": title,
-        "legend": _legend(definition, layers),
+        "legend": legend_element(definition, layers),
         "notes": notes,
         "groups": [entry.label for entry in definition.layers],
         "search": any(entry.searchable for entry in definition.layers),
@@ -146,8 +146,8 @@ def make_map(
             bounds, admin_areas=layers.get("admin_areas"), cache_dir=cache_dir
         )
         options["credit"] = f"{settings.attribution}; {CONTEXT_CREDIT}"
-    root.header.add_child(_json_block(_CONTROLS_ID, options), name=_CONTROLS_ID)
-    fmap.add_child(_Controls())
+    root.header.add_child(json_block(CONTROLS_ID, options), name=CONTROLS_ID)
+    fmap.add_child(Controls())
     return fmap
 
 
