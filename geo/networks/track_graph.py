@@ -25,6 +25,7 @@ from geo import settings
 from geo._geodesy import GEOD, geodesic_km, metric_crs
 from geo._stages import NPY, cached_stage
 from geo.errors import Problem
+from geo.networks.freight import railway_graph
 from geo.utils import log
 
 Point2 = tuple[float, float]
@@ -65,8 +66,6 @@ def rail_graph_segments(
 
 def _segments_within(lon_min: float, lat_min: float, lon_max: float, lat_max: float) -> np.ndarray:
     """Compute ``rail_graph_segments`` (not cached)."""
-    from geo.networks.freight import railway_graph
-
     graph = railway_graph()
     nodes = np.asarray(graph.nodes, dtype=float)  # rows of (lat, lon)
     inside = (
