@@ -14,13 +14,11 @@ Or run the ``chengyu`` command. ``geo.settings`` holds the defaults.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("chengyu-corridors")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+from geo.utils import PACKAGE_VERSION
+
+__version__ = PACKAGE_VERSION
 
 #: Public name to the module that holds it. ``geo.outputs.build.build`` and
 #: ``geo.analysis.coverage.coverage``

@@ -1,10 +1,17 @@
-"""Logging shared by every module."""
+"""Logging shared by every module, and the package's version."""
 
 from __future__ import annotations
 
 import logging
+from importlib.metadata import PackageNotFoundError, version
 
 from geo import settings
+
+try:
+    #: The installed distribution's version (``geo.__version__``; written into the outputs).
+    PACKAGE_VERSION = version("chengyu-corridors")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    PACKAGE_VERSION = "0.0.0"
 
 _LOGGER_NAME = "chengyu"
 

@@ -12,12 +12,12 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
-from geo import __version__, settings
+from geo import settings
 from geo._io import atomic_path, disk_full
 from geo.errors import ExportError
 from geo.outputs._styles import qml
 from geo.sources._schema import ALL_SPECS
-from geo.utils import log
+from geo.utils import PACKAGE_VERSION, log
 
 _LAYER_STYLES_DDL = """
 CREATE TABLE IF NOT EXISTS layer_styles (
@@ -79,7 +79,7 @@ def write_geopackage(
     dataset_metadata = {
         "title": "Chengdu–Chongqing economic circle: transport and logistics corridors",
         "build_date": build_date.isoformat(),
-        "generator": f"chengyu-corridors {__version__}",
+        "generator": f"chengyu-corridors {PACKAGE_VERSION}",
         "origin": "Chongqing Daily, 2022-12-31 (6th Sichuan–Chongqing joint meeting)",
         "attribution": settings.attribution,
     }
