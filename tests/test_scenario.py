@@ -368,13 +368,9 @@ def test_an_invalid_proposal_raises_the_layer_error(surface, tmp_path):
     assert [problem.field for problem in caught.value.problems] == ["status"]
 
 
-def test_the_example_runs_side_by_side_as_json(tmp_path):
-    files = [EXAMPLE / "suining_guangan.toml", EXAMPLE / "suining_hechuan.toml"]
-    result = CliRunner().invoke(
-        cli, ["scenario", *map(str, files), "--out", str(tmp_path), "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+def test_the_example_runs_side_by_side_as_json(examples_run):
+    tmp_path, output = examples_run
+    data = json.loads(output)
     assert [entry["name"] for entry in data] == ["suining-guangan", "suining-hechuan"]
     for entry in data:
         assert entry["base"] == "after"
@@ -451,14 +447,23 @@ def test_the_base_analysis_is_cached_until_its_layers_change(surface, tmp_path, 
 
 
 @pytest.fixture(scope="module")
-def examples_out(tmp_path_factory) -> Path:
-    """The two shipped proposals compared offline into a folder a build had written into."""
+def examples_run(tmp_path_factory) -> tuple[Path, str]:
+    """The two shipped proposals compared offline, as JSON, into a folder a build had written
+    into: the folder and what the command printed."""
     out = tmp_path_factory.mktemp("examples")
     (out / "index.html").write_text("<!DOCTYPE html><title>stale</title>", encoding="utf-8")
     files = [EXAMPLE / "suining_guangan.toml", EXAMPLE / "suining_hechuan.toml"]
-    result = CliRunner().invoke(cli, ["scenario", *map(str, files), "--out", str(out), "--offline"])
+    result = CliRunner().invoke(
+        cli, ["scenario", *map(str, files), "--out", str(out), "--offline", "--json"]
+    )
     assert result.exit_code == 0, result.output
-    return out
+    return out, result.output
+
+
+@pytest.fixture(scope="module")
+def examples_out(examples_run) -> Path:
+    """The folder of ``examples_run``."""
+    return examples_run[0]
 
 
 def test_the_comparison_page_names_the_proposals_and_sets_their_maps_side_by_side(examples_out):
