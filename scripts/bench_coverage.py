@@ -15,7 +15,7 @@ Each runs in its own interpreter, so each reports its own time and peak memory (
 Python/numpy allocations traced). The answers must agree to 1e-6; target: indexed >= 20x faster.
 ``--cells N`` counts N uniform cells spread inside the counties instead of the surface.
 
-Part 2, scale (``--scale 1,2,5,10``, millions of points; off by default). One GeoParquet file
+Part 2, scale (``--scale 1,10,30``, millions of points; off by default). One GeoParquet file
 of the largest size is written once (row groups of 250,000; each million a copy of 1 M uniform
 cells moved by up to 500 m), and each smaller size is its first row groups. Each size runs, in
 a fresh interpreter, what ``chengyu coverage --population FILE`` does with the file: open it
@@ -24,13 +24,25 @@ and count every row group in every catchment of every line, per county
 (``geo.analysis._population_file.count_population``): once in process, and once on a local
 Dask cluster of 2 worker processes (``--scheduler``), where each worker reads its own row
 groups. Prints nanoseconds per point and the peak RSS (``VmHWM``) of every process, client and
-workers, as ratios to the first size.
+workers, as ratios to the first size, and asserts that both count the same people (every
+catchment and county, exactly).
 
-``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, and the scale part at 20,000
-and 40,000 points in row groups of 10,000 (on the workers at 20,000 only); it checks the
-script still runs, it measures nothing.
+Part 3, raster (``--raster 20,57``, millions of cells; off by default): the same for a
+population GeoTIFF, read by windows of ``settings.raster_window_rows`` rows. One raster of the
+largest size is written once: square cells over the counties' bounds at the resolution that
+gives that many cells (float32, tiled, deflate, nodata outside the counties). It is synthetic,
+not WorldPop or GHS-POP: each county's census 2020 urban people fall off from its
+representative point, its rural people go to a random 30 % of its cells (seeded), so most
+cells hold nothing and a few thousands (``_raster_file``). Each smaller size is a separate file
+of the first rows of the big one (same resolution, same cells), so it holds the north of the
+region; each line says how many of its cells hold people.
 
-Usage: ``python scripts/bench_coverage.py [--cells N] [--scale M,M,..] [--quick]``
+``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, the scale part at 20,000
+and 40,000 points in row groups of 10,000 and the raster part at 20,000 and 40,000 cells; all
+in-process counts in one interpreter, and one 2-worker cluster for both parts' first sizes. It
+checks the script still runs, it measures nothing.
+
+Usage: ``python scripts/bench_coverage.py [--cells N] [--scale M,M,..] [--raster M,M,..] [--quick]``
 """
 
 from __future__ import annotations
@@ -42,7 +54,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 WORKER = """
 import json, resource, sys, time, tracemalloc
@@ -98,8 +113,8 @@ print(json.dumps({"seconds": seconds, "area_seconds": area_seconds, "peak_mb": p
 """
 
 
-SCALE = """
-import json, logging, resource, sys, time
+COUNT = """
+import hashlib, json, logging, resource, sys, time
 from pathlib import Path
 
 def peak_mb():
@@ -118,23 +133,34 @@ from geo.analysis._population_file import count_population, open_population
 from geo.analysis.coverage import catchments
 from geo.sources.layers import load_layers
 
-path, mode = Path(sys.argv[1]), sys.argv[2]
+# A mode, then one file (GeoParquet or GeoTIFF: open_population tells them apart) or, in a
+# quick run, several counted one after another in this interpreter and on one cluster.
+mode, paths = sys.argv[1], [Path(argument) for argument in sys.argv[2:]]
 layers = load_layers(["rail_stations", "admin_areas"])
 areas = catchments(layers["rail_stations"])
 admin = layers["admin_areas"]
 counties = admin[admin["level"] == "county"]
 
-def run(scheduler=None):
+def run(path, scheduler=None):
     start = time.perf_counter()
     source = open_population(path)
     opened = time.perf_counter() - start
     counted, total, _ = count_population(source, areas, counties, scheduler=scheduler)
-    return source, opened, time.perf_counter() - start, float(counted.to_numpy().sum())
+    seconds = time.perf_counter() - start
+    table = counted.to_numpy()
+    return {"features": source.features, "partitions": len(source.partitions),
+            "open_seconds": opened, "seconds": seconds, "people": float(table.sum()),
+            "total": total, "digest": hashlib.sha1(table.tobytes()).hexdigest()}
 
-workers, workers_before = [], []
+def report(figures, workers=(), workers_before=()):
+    print(json.dumps({**figures, "before_mb": before_mb, "peak_mb": peak_mb(),
+                      "workers_mb": list(workers), "workers_before_mb": list(workers_before)}),
+          flush=True)
+
 before_mb = peak_mb()
 if mode == "process":
-    source, opened, seconds, people = run()
+    for path in paths:
+        report(run(path))
 else:
     from distributed import Client, LocalCluster
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -143,12 +169,9 @@ else:
         client.run(lambda: __import__("geo.analysis._population_file"))
         workers_before = list(client.run(peak_mb).values())
         before_mb = peak_mb()
-        source, opened, seconds, people = run(cluster.scheduler_address)
-        workers = list(client.run(peak_mb).values())
-print(json.dumps({"points": source.features, "partitions": len(source.partitions),
-                  "open_seconds": opened, "seconds": seconds, "before_mb": before_mb,
-                  "peak_mb": peak_mb(), "workers_mb": workers,
-                  "workers_before_mb": workers_before, "people": people}))
+        for path in paths:
+            figures = run(path, cluster.scheduler_address)
+            report(figures, client.run(peak_mb).values(), workers_before)
 """
 
 
@@ -207,6 +230,18 @@ def _surface_part(options: argparse.Namespace, folder: Path) -> bool:
     return worst <= 1e-6
 
 
+@dataclass(frozen=True)
+class _Sizes:
+    """One file per size, counted by ``COUNT``: the GeoParquet points or the raster's cells."""
+
+    title: str
+    unit: str
+    partition: str
+    files: tuple[Path, ...]
+    #: What each file holds beyond its features (the raster's cells with people), or "".
+    notes: tuple[str, ...]
+
+
 def _scale_file(path: Path, points: int, per_million: int, group: int) -> None:
     """Write ``points`` cells in row groups of ``group``: jittered copies of one uniform spread."""
     import numpy as np
@@ -263,52 +298,223 @@ def _first_rows(path: Path, points: int, group: int) -> Path:
     return target
 
 
-def _scale_part(
-    sizes: list[int], folder: Path, *, unit: int, group: int, quick: bool = False
-) -> None:
-    """Time per point and peak RSS of every process, in process and on 2 workers, per size."""
+def _parquet_sizes(points: list[int], folder: Path, *, per_million: int, group: int) -> _Sizes:
+    """The GeoParquet of the largest size, written once, and its first row groups."""
     path = folder / "scale.parquet"
     started = time.perf_counter()
-    _scale_file(path, max(sizes) * unit, unit, group)
-    print(f"{max(sizes) * unit:,} points written in {time.perf_counter() - started:.0f} s")
-    first: dict[str, dict[str, float]] = {}
-    last: dict[str, dict[str, float]] = {}
-    for size in sizes:
-        points = size * unit
-        cut = _first_rows(path, points, group)
-        # Quick: the cluster once, at the first size (starting it is most of a quick run).
-        for mode in ("process",) if quick and size != sizes[0] else ("process", "dask"):
-            output = subprocess.run(
-                [sys.executable, "-c", SCALE, str(cut), mode],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            run = json.loads(output.strip().splitlines()[-1])
-            figures = {
-                "ns": run["seconds"] / points * 1e9,
-                "client": run["peak_mb"],
-                "workers": max(run["workers_mb"], default=0.0),
-            }
-            base = first.setdefault(mode, figures)
-            last[mode] = figures
-            workers = (
-                f"; workers' peak RSS {', '.join(f'{mb:,.0f}' for mb in run['workers_mb'])} MB "
-                f"({figures['workers'] / base['workers']:.2f}x; "
-                f"{max(run['workers_before_mb']):,.0f} MB once imported)"
-                if run["workers_mb"]
-                else ""
+    _scale_file(path, max(points), per_million, group)
+    print(f"{max(points):,} points written in {time.perf_counter() - started:.0f} s")
+    files = tuple(_first_rows(path, size, group) for size in points)
+    return _Sizes("GeoParquet", "point", "row groups", files, ("",) * len(files))
+
+
+def _raster_file(path: Path, cells: int, *, seed: int = 23) -> int:
+    """Write a synthetic population raster of about ``cells`` cells; return its width.
+
+    Not WorldPop nor GHS-POP, and no one's estimate of where people live: square cells in
+    degrees over the counties' bounds (EPSG:4326, float32, tiles of 256, deflate, nodata
+    ``-99999`` outside the counties, as WorldPop marks them), with each county's census 2020
+    people spread in a made-up shape. Its urban people fall off exponentially from the
+    county's representative point (over ``1.5 km x sqrt(urban / 100,000)``; cells under half a
+    person are left at 0); its rural people go to a random 30 % of its cells, lognormal around
+    their share. So most cells hold nothing (nodata or 0) and a few hold thousands, as in a
+    real grid, and the totals are near the census (the normalisations are analytic). The
+    random numbers are seeded per window, so the file is the same on every run.
+    """
+    import math
+
+    import numpy as np
+    import rasterio
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    from geo.sources.layers import load_layers
+
+    admin = load_layers(["admin_areas"])["admin_areas"]
+    counties = admin[admin["level"] == "county"].reset_index(drop=True)
+    west, south, east, north = (float(bound) for bound in counties.total_bounds)
+    size = math.sqrt((east - west) * (north - south) / cells)
+    width, height = math.ceil((east - west) / size), math.ceil((north - south) / size)
+    transform = from_origin(west, north, size, size)
+    centres = counties.geometry.representative_point()
+    centre_x = np.r_[0.0, centres.x.to_numpy()]  # code 0: outside every county
+    centre_y = np.r_[0.0, centres.y.to_numpy()]
+    urban = np.r_[0.0, counties["urban_2020"].to_numpy(dtype=float)]
+    rural = np.r_[0.0, counties["rural_2020"].to_numpy(dtype=float)]
+    reach_km = 1.5 * np.sqrt(np.maximum(urban, 1.0) / 100_000)
+    km2 = np.r_[1.0, counties.to_crs(counties.estimate_utm_crs()).area.to_numpy() / 1e6]
+    occupied = 0.3
+    shapes = list(zip(counties.geometry, range(1, len(counties) + 1), strict=True))
+    profile = {
+        "driver": "GTiff", "dtype": "float32", "count": 1, "width": width, "height": height,
+        "crs": "EPSG:4326", "transform": transform, "nodata": -99999.0, "tiled": True,
+        "blockxsize": 256, "blockysize": 256, "compress": "deflate", "predictor": 3,
+        "BIGTIFF": "IF_SAFER",
+    }  # fmt: skip
+    step = 512
+    with rasterio.open(path, "w", **profile) as raster:
+        for block, first in enumerate(range(0, height, step)):
+            rows = min(step, height - first)
+            window = rasterio.windows.Window(0, first, width, rows)
+            codes = rasterize(
+                shapes,
+                out_shape=(rows, width),
+                transform=rasterio.windows.transform(window, transform),
+                fill=0,
+                dtype="int16",
             )
-            print(
-                f"{'in process' if mode == 'process' else 'on 2 workers'}, {points:>10,} points "
-                f"({run['partitions']} row groups): {run['seconds']:6.1f} s "
-                f"(opening {run['open_seconds']:.1f} s), {figures['ns']:5.0f} ns/point "
-                f"({figures['ns'] / base['ns']:.2f}x); client peak RSS {run['peak_mb']:,.0f} MB "
-                f"({figures['client'] / base['client']:.2f}x; {run['before_mb']:,.0f} MB before "
-                f"reading){workers}; {run['people']:,.0f} people counted"
+            ys = north - (first + np.arange(rows)[:, None] + 0.5) * size
+            xs = west + (np.arange(width)[None, :] + 0.5) * size
+            cos = np.cos(np.radians(ys))
+            cell_km2 = (size * 111.32 * cos) * (size * 110.57)
+            distance = np.hypot(
+                (xs - centre_x[codes]) * 111.32 * cos, (ys - centre_y[codes]) * 110.57
             )
+            reach = reach_km[codes]
+            people = urban[codes] * np.exp(-distance / reach) / (2 * np.pi * reach**2) * cell_km2
+            people[people < 0.5] = 0.0
+            generator = np.random.default_rng([seed, block])
+            lucky = generator.random((rows, width)) < occupied
+            share = rural[codes] * cell_km2 / km2[codes] / occupied
+            people += np.where(lucky, share * generator.lognormal(-0.5, 1.0, (rows, width)), 0.0)
+            people[codes == 0] = profile["nodata"]
+            raster.write(people.astype("float32"), 1, window=window)
+    return width
+
+
+def _raster_cut(path: Path, rows: int) -> tuple[Path, int]:
+    """The first ``rows`` rows of a raster as a file of their own (``path`` if all), and how
+    many of their cells hold people."""
+    import numpy as np
+    import rasterio
+    from rasterio.windows import Window
+
+    with ExitStack() as stack:
+        raster = stack.enter_context(rasterio.open(path))
+        height = min(rows, raster.height)
+        target = path if height == raster.height else path.with_name(f"first-{rows}-rows.tif")
+        written = (
+            None
+            if target == path
+            else stack.enter_context(
+                rasterio.open(target, "w", **{**raster.profile, "height": height})
+            )
+        )
+        people = 0
+        for first in range(0, height, 512):
+            window = Window(0, first, raster.width, min(512, height - first))
+            band = raster.read(1, window=window)
+            people += int(np.count_nonzero(band > 0))
+            if written is not None:
+                written.write(band, 1, window=window)
+    return target, people
+
+
+def _raster_sizes(cells: list[int], folder: Path) -> _Sizes:
+    """The raster of the largest size, written once, and its first rows at the same resolution."""
+    path = folder / "population.tif"
+    started = time.perf_counter()
+    width = _raster_file(path, max(cells))
+    megabytes = path.stat().st_size / 1e6
     print(
-        f"ratios {max(sizes) * unit:,} / {min(sizes) * unit:,} points: time per point "
+        f"raster of {max(cells):,} cells ({width:,} columns) written in "
+        f"{time.perf_counter() - started:.0f} s: {megabytes:,.1f} MB"
+    )
+    cuts = [_raster_cut(path, max(1, round(size / width))) for size in cells]
+    notes = tuple(f"{people:,} with people" for _, people in cuts)
+    return _Sizes("raster", "cell", "windows", tuple(path for path, _ in cuts), notes)
+
+
+def _counted(mode: str, paths: list[Path]) -> list[dict[str, Any]]:
+    """Run ``COUNT`` on ``paths`` in a fresh interpreter: one line of figures per file."""
+    output = subprocess.run(
+        [sys.executable, "-c", COUNT, mode, *map(str, paths)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def _count_sizes(parts: list[_Sizes], *, quick: bool = False) -> None:
+    """Time per feature and peak RSS of every process, in process and on 2 workers, per size.
+
+    Each size of each part runs alone in a fresh interpreter (on its own cluster). Quick: every
+    in-process count in one interpreter, and the cluster once, at each part's first size, all
+    in one interpreter (starting interpreters and clusters is most of a quick run).
+    """
+    jobs = [
+        (part, index, mode)
+        for part in parts
+        for index in range(len(part.files))
+        for mode in (("process",) if quick and index else ("process", "dask"))
+    ]
+    batches = (
+        [[job for job in jobs if job[2] == mode] for mode in ("process", "dask")]
+        if quick
+        else [[job] for job in jobs]
+    )
+    runs: dict[tuple[str, int, str], dict[str, Any]] = {}
+    for batch in batches:
+        mode = batch[0][2]
+        for (part, index, _), run in zip(
+            batch, _counted(mode, [part.files[index] for part, index, _ in batch]), strict=True
+        ):
+            runs[part.title, index, mode] = run
+            _print_run(part, index, mode, run, runs[part.title, 0, mode])
+    for part in parts:
+        _print_ratios(part, runs)
+
+
+def _figures(run: dict[str, Any]) -> dict[str, float]:
+    return {
+        "ns": run["seconds"] / run["features"] * 1e9,
+        "client": run["peak_mb"],
+        "workers": max(run["workers_mb"], default=0.0),
+    }
+
+
+def _print_run(
+    part: _Sizes, index: int, mode: str, run: dict[str, Any], first: dict[str, Any]
+) -> None:
+    figures, base = _figures(run), _figures(first)
+    workers = (
+        f"; workers' peak RSS {', '.join(f'{mb:,.0f}' for mb in run['workers_mb'])} MB "
+        f"({figures['workers'] / base['workers']:.2f}x; "
+        f"{max(run['workers_before_mb']):,.0f} MB once imported)"
+        if run["workers_mb"]
+        else ""
+    )
+    note = f", {part.notes[index]}" if part.notes[index] else ""
+    print(
+        f"{part.title} {'in process' if mode == 'process' else 'on 2 workers'}, "
+        f"{run['features']:>10,} {part.unit}s{note} ({run['partitions']} {part.partition}): "
+        f"{run['seconds']:6.1f} s (opening {run['open_seconds']:.1f} s), "
+        f"{figures['ns']:5.0f} ns/{part.unit} ({figures['ns'] / base['ns']:.2f}x); client peak "
+        f"RSS {run['peak_mb']:,.0f} MB ({figures['client'] / base['client']:.2f}x; "
+        f"{run['before_mb']:,.0f} MB before reading){workers}; {run['people']:,.0f} people "
+        f"counted (of {run['total']:,.0f})"
+    )
+
+
+def _print_ratios(part: _Sizes, runs: dict[tuple[str, int, str], dict[str, Any]]) -> None:
+    """Ratios of the largest size to the first; asserts in process and Dask counted the same."""
+    both = [index for index in range(len(part.files)) if (part.title, index, "dask") in runs]
+    for index in both:
+        here, there = runs[part.title, index, "process"], runs[part.title, index, "dask"]
+        assert (here["digest"], here["total"]) == (there["digest"], there["total"]), (
+            f"{part.title}, {here['features']:,} {part.unit}s: in process {here['people']!r}, "
+            f"on 2 workers {there['people']!r} people"
+        )
+    first = {mode: _figures(runs[part.title, 0, mode]) for mode in ("process", "dask")}
+    last = {
+        "process": _figures(runs[part.title, len(part.files) - 1, "process"]),
+        "dask": _figures(runs[part.title, both[-1], "dask"]),
+    }
+    sizes = [runs[part.title, index, "process"]["features"] for index in (len(part.files) - 1, 0)]
+    print(
+        f"{part.title}, every count the same in process and on 2 workers ({len(both)} sizes); "
+        f"ratios {sizes[0]:,} / {sizes[1]:,} {part.unit}s: time per {part.unit} "
         f"{last['process']['ns'] / first['process']['ns']:.2f}x in process, "
         f"{last['dask']['ns'] / first['dask']['ns']:.2f}x on 2 workers; peak RSS of the client "
         f"{last['process']['client'] / first['process']['client']:.2f}x in process, "
@@ -326,18 +532,32 @@ def main() -> int:
     parser.add_argument(
         "--scale",
         default="",
-        help="in-process sizes in millions of points, e.g. 1,2,5,10 (default: none)",
+        help="sizes in millions of GeoParquet points, e.g. 1,10,30 (default: none)",
+    )
+    parser.add_argument(
+        "--raster",
+        default="",
+        help="sizes in millions of raster cells, e.g. 20,57 (default: none)",
     )
     options = parser.parse_args()
     unit, group = 1_000_000, 250_000
-    sizes = [int(size) for size in options.scale.split(",") if size.strip()]
+    points, cells = (
+        [round(float(size) * unit) for size in sizes.split(",") if size.strip()]
+        for sizes in (options.scale, options.raster)
+    )
     if options.quick:
         options.cells = options.cells or 20_000
-        sizes, unit, group = [1, 2], 20_000, 10_000
+        unit, group = 20_000, 10_000
+        points = cells = [20_000, 40_000]
     with tempfile.TemporaryDirectory() as folder:
         agreed = _surface_part(options, Path(folder))
-        if sizes:
-            _scale_part(sizes, Path(folder), unit=unit, group=group, quick=options.quick)
+        parts = []
+        if points:
+            parts.append(_parquet_sizes(points, Path(folder), per_million=unit, group=group))
+        if cells:
+            parts.append(_raster_sizes(cells, Path(folder)))
+        if parts:
+            _count_sizes(parts, quick=options.quick)
     return 0 if agreed else 1
 
 

@@ -22,7 +22,7 @@ LAST_WORDS = {
     "bench_access.py": "drive areas, empty cache",
     "bench_build.py": "warm build (unchanged inputs)",
     "bench_commands.py": "chengyu coverage",
-    "bench_coverage.py": "of the workers",
+    "bench_coverage.py": "cells: time per cell",
     "bench_maps.py": "x bare",
     "bench_reach.py": "ratio reach / Dijkstra",
     "bench_routing.py": "ratio cold/cached",
