@@ -493,7 +493,8 @@ def _print_run(
         f"{figures['ns']:5.0f} ns/{part.unit} ({figures['ns'] / base['ns']:.2f}x); client peak "
         f"RSS {run['peak_mb']:,.0f} MB ({figures['client'] / base['client']:.2f}x; "
         f"{run['before_mb']:,.0f} MB before reading){workers}; {run['people']:,.0f} people "
-        f"counted (of {run['total']:,.0f})"
+        f"summed over every catchment, one person counted once per catchment that holds them "
+        f"(the file holds {run['total']:,.0f})"
     )
 
 
