@@ -190,7 +190,10 @@ RAIL_LINES = LayerSpec(
 
 RAIL_TIMES = LayerSpec(
     name="rail_times",
-    title="Published fastest rail journey times (drawn along the line between the two stations)",
+    title=(
+        "Published fastest rail journey times "
+        "(drawn through the stops of the lines joining the two stations)"
+    ),
     geometry="line",
     fields=(
         _ID,
