@@ -87,8 +87,10 @@ dask_connect_timeout_s: float = 10.0
 #: GeoParquet row group. Bounds the memory of whoever reads it (this process or a Dask worker).
 population_batch_rows: int = 250_000
 
-#: Rows of a population raster (GeoTIFF) read as one window, and counted as one partition.
-raster_window_rows: int = 512
+#: Cells of a population raster (GeoTIFF) read as one window (whole rows, at least one) and
+#: counted as one partition: bounds the memory of whoever reads it, however wide the raster is.
+#: The window's cells with people are counted in batches of ``population_batch_rows``.
+raster_window_cells: int = 4_194_304
 
 #: Weight of a GeoNames town whose population is unknown (0 in GeoNames): the threshold of the
 #: ``cities500`` table it comes from.

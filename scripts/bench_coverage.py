@@ -28,11 +28,11 @@ workers, as ratios to the first size, and asserts that both count the same peopl
 catchment and county, exactly).
 
 Part 3, raster (``--raster 20,57``, millions of cells; off by default): the same for a
-population GeoTIFF, read by windows of ``settings.raster_window_rows`` rows. One raster of the
-largest size is written once: square cells over the counties' bounds at the resolution that
-gives that many cells (float32, tiled, deflate, nodata outside the counties). It is synthetic,
-not WorldPop or GHS-POP: each county's census 2020 urban people fall off from its
-representative point, its rural people go to a random 30 % of its cells (seeded), so most
+population GeoTIFF, read by windows of whole rows of ``settings.raster_window_cells`` cells.
+One raster of the largest size is written once: square cells over the counties' bounds at the
+resolution that gives that many cells (float32, tiled, deflate, nodata outside the counties).
+It is synthetic, not WorldPop or GHS-POP: each county's census 2020 urban people fall off from
+its representative point, its rural people go to a random 30 % of its cells (seeded), so most
 cells hold nothing and a few thousands (``_raster_file``). Each smaller size is a separate file
 of the first rows of the big one (same resolution, same cells), so it holds the north of the
 region; each line says how many of its cells hold people.

@@ -13,7 +13,12 @@ from shapely import Point
 
 from geo import settings
 from geo.analysis import _population_file
-from geo.analysis._population_file import count_population, file_key, open_population
+from geo.analysis._population_file import (
+    count_population,
+    file_key,
+    open_population,
+    read_partition,
+)
 from geo.analysis.coverage import catchments, coverage, covered_by, population_cells
 from geo.analysis.population import read_population
 from geo.errors import PopulationError
@@ -131,11 +136,17 @@ def _raster(path, layers, *, extra=None):
     return path, station
 
 
-def test_a_raster_is_counted_at_its_cell_centres_window_by_window(layers, tmp_path, monkeypatch):
-    monkeypatch.setattr(settings, "raster_window_rows", 16)
+@pytest.mark.parametrize("batch", [250_000, 1])
+def test_a_raster_is_counted_at_its_cell_centres_window_by_window(
+    layers, tmp_path, monkeypatch, batch
+):
+    monkeypatch.setattr(settings, "raster_window_cells", 16 * 200)
+    monkeypatch.setattr(settings, "population_batch_rows", batch)
     path, _ = _raster(tmp_path / "worldpop.tif", layers)
     source = open_population(path)
-    assert source.kind == "raster" and len(source.partitions) == 8  # 120 rows by 16
+    assert source.kind == "raster" and len(source.partitions) == 8  # 120 rows of 200, by 16
+    windows = [list(read_partition(source, index)) for index in range(len(source.partitions))]
+    assert max(len(batches) for batches in windows) == (1 if batch > 1 else 2)
     table, per_county, _ = coverage(layers, radii_km=(5, 200), population=source)
     today = table.query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
     assert today.loc[5.0, "people"] == 1_000 and today.loc[200.0, "people"] == 1_050

@@ -2,8 +2,8 @@
 
 ``chengyu coverage --population FILE`` takes a GeoParquet (read by row groups), a GeoPackage or
 any vector file GDAL reads (by ranges of ``settings.population_batch_rows`` features), or a
-population raster such as WorldPop or GHS-POP (a GeoTIFF, read by windows of
-``settings.raster_window_rows`` rows, each cell's people at its centre). ``open_population``
+population raster such as WorldPop or GHS-POP (a GeoTIFF, read by windows of whole rows of
+about ``settings.raster_window_cells`` cells, each cell's people at its centre). ``open_population``
 reads only the file's metadata. ``partition_sums`` reads one partition, validates it like a
 layer, places it in the counties and counts it in every catchment, and returns only these sums
 (catchment x county). In this process the partitions are read one after another; on Dask each
@@ -285,11 +285,11 @@ def _open_raster(source: Path) -> tuple[str, tuple[tuple[int, int], ...], int, t
             "geometry",
             f"the raster lies outside the region {settings.region_bounds}: is its CRS right?",
         )
-    step = settings.raster_window_rows
+    width = column_last - column_first
+    step = max(1, settings.raster_window_cells // width)
     partitions = tuple(
         (first, min(step, row_last - first)) for first in range(row_first, row_last, step)
     )
-    width = column_last - column_first
     return "raster", partitions, (row_last - row_first) * width, (column_first, width)
 
 
@@ -583,34 +583,46 @@ def validated(
 def _raster_cells(
     source: PopulationFile, first_row: int, rows: int
 ) -> Iterator[tuple[gpd.GeoDataFrame, np.ndarray]]:
-    """Yield the cells of a raster window with people, as points at the cells' centres."""
+    """Yield the cells of a raster window with people, as points at the cells' centres.
+
+    In batches of at most ``settings.population_batch_rows`` cells, as a vector file's features
+    are: a dense window (a city) costs no more memory than a sparse one.
+    """
     import rasterio
     from rasterio.windows import Window
 
     first_column, width = source.columns
     with rasterio.open(source.path) as raster:
         band = raster.read(1, window=Window(first_column, first_row, width, rows), masked=True)
-        values = np.ma.filled(band.astype(float), np.nan)
-        bad = np.flatnonzero((values < 0).ravel())
-        if len(bad):
-            row, column = divmod(int(bad[0]), width)
-            raise _problem(
-                source.label,
-                f"row {first_row + row}, column {first_column + column}",
-                "band 1",
-                f"{values.ravel()[bad[0]]:g} is not a weight >= 0 (and not the raster's nodata)",
-            )
-        row_index, column_index = np.nonzero(values > 0)
-        transform = raster.transform
-        xs, ys = transform * (column_index + first_column + 0.5, row_index + first_row + 0.5)
-        cells = gpd.GeoDataFrame(
-            {"population": values[row_index, column_index]},
-            geometry=gpd.points_from_xy(xs, ys),
-            crs=raster.crs,
+        transform, crs = raster.transform, raster.crs
+    values = np.ma.filled(band.astype(float), np.nan)
+    bad = np.flatnonzero((values < 0).ravel())
+    if len(bad):
+        row, column = divmod(int(bad[0]), width)
+        raise _problem(
+            source.label,
+            f"row {first_row + row}, column {first_column + column}",
+            "band 1",
+            f"{values.ravel()[bad[0]]:g} is not a weight >= 0 (and not the raster's nodata)",
         )
-    ids = np.array([f"row {first_row + r}, column {first_column + c}" for r, c in
-                    zip(row_index[:1], column_index[:1], strict=True)])  # fmt: skip
-    yield cells, ids
+    row_index, column_index = np.nonzero(values > 0)
+    people = values[row_index, column_index]
+    del values, band
+    size = settings.population_batch_rows
+    # A window without people still yields its (empty) batch, as an empty row group does.
+    for start in range(0, max(len(people), 1), size):
+        rows_in, columns_in = row_index[start : start + size], column_index[start : start + size]
+        xs, ys = transform * (columns_in + first_column + 0.5, rows_in + first_row + 0.5)
+        cells = gpd.GeoDataFrame(
+            {"population": people[start : start + size]},
+            geometry=gpd.points_from_xy(xs, ys),
+            crs=crs,
+        )
+        first = (first_row + rows_in[:1], first_column + columns_in[:1])
+        yield (
+            cells,
+            np.array([f"row {row}, column {column}" for row, column in zip(*first, strict=True)]),
+        )
 
 
 def read_population_file(source: PopulationFile, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
