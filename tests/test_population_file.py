@@ -16,6 +16,7 @@ from geo.analysis import _population_file
 from geo.analysis._population_file import (
     count_population,
     file_key,
+    in_file_order,
     open_population,
     read_partition,
 )
@@ -70,6 +71,7 @@ def test_a_worker_not_the_client_reads_the_file_with_the_in_process_answer(
     assert total == pytest.approx(grid["population"].sum()) and geometry == "points"
     broken = grid.copy()
     broken.loc[5_500, "population"] = -3.0  # in the third row group
+    broken.loc[7_500, "population"] = -4.0  # and the fourth: the file's first problem is told
     bad = _parquet(broken, tmp_path / "bad.parquet")
     with pytest.raises(PopulationError) as in_process:
         count_population(open_population(bad), areas, counties)
@@ -88,11 +90,19 @@ def test_a_worker_not_the_client_reads_the_file_with_the_in_process_answer(
             count_population(
                 open_population(bad), areas, counties, scheduler=cluster.scheduler_address
             )
-    np.testing.assert_allclose(on_dask.to_numpy(), here.to_numpy(), rtol=1e-9)
-    assert dask_total == pytest.approx(total)
+    # Added in the file's order on both sides: the same floats, not only close ones.
+    np.testing.assert_array_equal(on_dask.to_numpy(), here.to_numpy())
+    assert dask_total == total
     # The same first problem, to the person, wherever it was found.
     assert str(on_workers.value) == str(in_process.value)
     assert "bad.parquet: feature 'c5500', field 'population': -3.0" in str(in_process.value)
+
+
+def test_sums_that_come_back_in_any_order_are_added_in_the_files_order():
+    arrivals = [(2, "c"), (0, "a"), (3, "d"), (1, "b")]
+    assert list(in_file_order(arrivals)) == ["a", "b", "c", "d"]
+    # Nothing after a partition that has not come back yet.
+    assert list(in_file_order([(1, "b"), (2, "c")])) == []
 
 
 def test_a_geopackage_is_read_in_ranges_of_features_with_the_same_answer(

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +38,7 @@ RASTER_SUFFIXES = (".tif", ".tiff")
 MIXED = "mixes points and polygons: use one or the other"
 #: Bytes of the file hashed at a time for its cache key.
 _HASH_CHUNK = 1 << 20
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True)
@@ -330,41 +331,84 @@ def count_population(
     placed = counties[counties.geometry.notna()][["adcode", "geometry"]].sort_values("adcode")
     placed = placed.reset_index(drop=True)
     areas_here = areas.geometry.to_crs(placed.crs).reset_index(drop=True)
-    indexes = range(len(source.partitions))
+    tally = _Tally(source.label)
     if scheduler is None:
-        parts: list[PartitionSums] = []
-        for index in indexes:
-            parts.append(partition_sums(source, index, placed, areas_here))
-            if parts[-1].problem:
-                break
+        for index in range(len(source.partitions)):
+            tally.add(partition_sums(source, index, placed, areas_here))
     else:
+        from distributed import as_completed
+
         with cluster_client(scheduler) as client:
             log(f"counting {source.label} partition by partition on the Dask scheduler {scheduler}")
             # The catchments and counties go to each worker once; the points never leave them.
             shared = client.scatter([placed, areas_here], broadcast=True)
             futures = client.map(
                 partition_sums,
-                [source] * len(indexes),
-                list(indexes),
+                [source] * len(source.partitions),
+                list(range(len(source.partitions))),
                 counties=shared[0],
                 areas=shared[1],
                 pure=False,
             )
-            parts = client.gather(futures)
-    for part in parts:
+            order = {future.key: index for index, future in enumerate(futures)}
+            completed = as_completed(futures, with_results=True)  # type: ignore[no-untyped-call]
+            del futures
+            # Summed in the file's order, as in this process, so both give the same floats.
+            for part in in_file_order((order[future.key], part) for future, part in completed):
+                tally.add(part)
+    return (
+        pd.DataFrame(
+            tally.people if tally.people is not None else np.zeros((len(areas), len(placed))),
+            index=areas.index,
+            columns=pd.Index(placed["adcode"], name="adcode"),
+        ),
+        tally.total,
+        tally.geometry or "points",
+    )
+
+
+def in_file_order(arrivals: Iterable[tuple[int, _Item]]) -> Iterator[_Item]:
+    """Yield the items of (partition, item) pairs that arrive in any order, in partition order.
+
+    An item that comes early waits for those before it; with the workers taking the partitions
+    in order, a few wait at most, so the client holds sums, never the whole file's.
+    """
+    waiting: dict[int, _Item] = {}
+    expected = 0
+    for index, item in arrivals:
+        waiting[index] = item
+        while expected in waiting:
+            yield waiting.pop(expected)
+            expected += 1
+
+
+class _Tally:
+    """The sums of a file's partitions, added in the file's order, and its first problem."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.added = 0
+        self.people: np.ndarray | None = None
+        self.total = 0.0
+        self.geometry = ""
+
+    def add(self, part: PartitionSums) -> None:
+        """Add the next partition's sums.
+
+        Raises
+        ------
+        PopulationError
+            The partition's problem, or its geometry where the file's earlier partitions held
+            the other kind (the file's first problem: every partition before it is added).
+        """
         if part.problem:
             raise PopulationError(part.problem)
-    kinds = {part.geometry for part in parts if part.geometry}
-    if len(kinds) > 1:
-        mixed = next(part for part in parts if part.geometry != parts[0].geometry)
-        raise _problem(source.label, mixed.first_id, "geometry", MIXED)
-    people = np.sum([part.people for part in parts], axis=0)
-    total = float(sum(part.total for part in parts))
-    return (
-        pd.DataFrame(people, index=areas.index, columns=pd.Index(placed["adcode"], name="adcode")),
-        total,
-        next(iter(kinds), "points"),
-    )
+        if part.geometry and self.geometry and part.geometry != self.geometry:
+            raise _problem(self.label, part.first_id, "geometry", MIXED)
+        self.geometry = self.geometry or part.geometry
+        self.people = part.people if self.people is None else self.people + part.people
+        self.total += part.total
+        self.added += 1
 
 
 def method_text(source: PopulationFile, total: float, geometry: str = "") -> str:
