@@ -29,13 +29,12 @@ catchment and county, exactly).
 
 Part 3, raster (``--raster 20,57``, millions of cells; off by default): the same for a
 population GeoTIFF, read by windows of whole rows of ``settings.raster_window_cells`` cells.
-One raster of the largest size is written once: square cells over the counties' bounds at the
-resolution that gives that many cells (float32, tiled, deflate, nodata outside the counties).
-It is synthetic, not WorldPop or GHS-POP: each county's census 2020 urban people fall off from
-its representative point, its rural people go to a random 30 % of its cells (seeded), so most
-cells hold nothing and a few thousands (``_raster_file``). Each smaller size is a separate file
-of the first rows of the big one (same resolution, same cells), so it holds the north of the
-region; each line says how many of its cells hold people.
+Each size is a raster of its own, written once: square cells over the counties' bounds at the
+resolution that gives that many cells (float32, tiled, deflate, nodata outside the counties),
+so the sizes hold the same people in finer or coarser cells. It is synthetic, not WorldPop or
+GHS-POP: each county's census 2020 urban people fall off from its representative point, its
+rural people go to a random 30 % of its cells (seeded), so most cells hold nothing and a few
+thousands (``_raster_file``). Each line says how many of its cells hold people.
 
 ``--quick`` (or ``CHENGYU_BENCH_QUICK=1``): 20,000 uniform cells, the scale part at 20,000
 and 40,000 points in row groups of 10,000 and the raster part at 20,000 and 40,000 cells; all
@@ -54,7 +53,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,8 +306,9 @@ def _parquet_sizes(points: list[int], folder: Path, *, per_million: int, group: 
     return _Sizes("GeoParquet", "point", "row groups", files, ("",) * len(files))
 
 
-def _raster_file(path: Path, cells: int, *, seed: int = 23) -> int:
-    """Write a synthetic population raster of about ``cells`` cells; return its width.
+def _raster_file(path: Path, cells: int, *, seed: int = 23) -> tuple[int, int]:
+    """Write a synthetic population raster of about ``cells`` cells; return its width and how
+    many of its cells hold people.
 
     Not WorldPop nor GHS-POP, and no one's estimate of where people live: square cells in
     degrees over the counties' bounds (EPSG:4326, float32, tiles of 256, deflate, nodata
@@ -351,7 +350,7 @@ def _raster_file(path: Path, cells: int, *, seed: int = 23) -> int:
         "blockxsize": 256, "blockysize": 256, "compress": "deflate", "predictor": 3,
         "BIGTIFF": "IF_SAFER",
     }  # fmt: skip
-    step = 512
+    step, with_people = 512, 0
     with rasterio.open(path, "w", **profile) as raster:
         for block, first in enumerate(range(0, height, step)):
             rows = min(step, height - first)
@@ -378,51 +377,31 @@ def _raster_file(path: Path, cells: int, *, seed: int = 23) -> int:
             share = rural[codes] * cell_km2 / km2[codes] / occupied
             people += np.where(lucky, share * generator.lognormal(-0.5, 1.0, (rows, width)), 0.0)
             people[codes == 0] = profile["nodata"]
-            raster.write(people.astype("float32"), 1, window=window)
-    return width
-
-
-def _raster_cut(path: Path, rows: int) -> tuple[Path, int]:
-    """The first ``rows`` rows of a raster as a file of their own (``path`` if all), and how
-    many of their cells hold people."""
-    import numpy as np
-    import rasterio
-    from rasterio.windows import Window
-
-    with ExitStack() as stack:
-        raster = stack.enter_context(rasterio.open(path))
-        height = min(rows, raster.height)
-        target = path if height == raster.height else path.with_name(f"first-{rows}-rows.tif")
-        written = (
-            None
-            if target == path
-            else stack.enter_context(
-                rasterio.open(target, "w", **{**raster.profile, "height": height})
-            )
-        )
-        people = 0
-        for first in range(0, height, 512):
-            window = Window(0, first, raster.width, min(512, height - first))
-            band = raster.read(1, window=window)
-            people += int(np.count_nonzero(band > 0))
-            if written is not None:
-                written.write(band, 1, window=window)
-    return target, people
+            values = people.astype("float32")
+            with_people += int(np.count_nonzero(values > 0))
+            raster.write(values, 1, window=window)
+    return width, with_people
 
 
 def _raster_sizes(cells: list[int], folder: Path) -> _Sizes:
-    """The raster of the largest size, written once, and its first rows at the same resolution."""
-    path = folder / "population.tif"
-    started = time.perf_counter()
-    width = _raster_file(path, max(cells))
-    megabytes = path.stat().st_size / 1e6
-    print(
-        f"raster of {max(cells):,} cells ({width:,} columns) written in "
-        f"{time.perf_counter() - started:.0f} s: {megabytes:,.1f} MB"
-    )
-    cuts = [_raster_cut(path, max(1, round(size / width))) for size in cells]
-    notes = tuple(f"{people:,} with people" for _, people in cuts)
-    return _Sizes("raster", "cell", "windows", tuple(path for path, _ in cuts), notes)
+    """One raster per size, each of the whole region at the resolution that gives its cells.
+
+    Each size holds the same people in the same shape, only in finer or coarser cells, so the
+    sizes differ in cells alone (a cut of one raster's first rows would also differ in how
+    crowded its part of the region is, and in how many catchments cover each cell).
+    """
+    paths, notes = [], []
+    for size in cells:
+        path = folder / f"population-{size}.tif"
+        started = time.perf_counter()
+        width, with_people = _raster_file(path, size)
+        print(
+            f"raster of {size:,} cells ({width:,} columns) written in "
+            f"{time.perf_counter() - started:.0f} s: {path.stat().st_size / 1e6:,.1f} MB"
+        )
+        paths.append(path)
+        notes.append(f"{with_people:,} with people")
+    return _Sizes("raster", "cell", "windows", tuple(paths), tuple(notes))
 
 
 def _counted(mode: str, paths: list[Path]) -> list[dict[str, Any]]:
