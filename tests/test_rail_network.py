@@ -85,6 +85,13 @@ def test_bazhong_trains_run_through_nanchong_north_to_chengdu_east(today):
     assert trip.lines == ("hbn", "dcn", "cs") and trip.route == "巴中东–成都东"
 
 
+def test_trains_from_chengdu_east_run_onto_the_new_chengdu_kunming_line(today):
+    # ckx-1 says cml@chengdu_nan>chengdu_dong: 成都东 trains reach 新成昆 through 成都南.
+    paths = station_seconds(today, find_station(today, "成都东"))[1]
+    xichang = journey(today, paths[find_station(today, "西昌西")])
+    assert xichang.transfers == () and xichang.lines == ("cml", "ckx"), xichang.route
+
+
 def test_bazhong_trains_join_lanzhou_chongqing_southwards_only(today):
     # hbn-1 says ly@nanchong_bei>wusheng: 巴南 trains run on over 兰渝 towards 武胜 and 重庆, so a
     # journey north to 阆中 changes trains at 南充北, both ways.
