@@ -36,7 +36,7 @@ def length_km(geometry: BaseGeometry | None) -> float:
     return float(GEOD.geometry_length(geometry)) / 1000.0
 
 
-def _unit_vectors(lon_lat: np.ndarray) -> np.ndarray:
+def unit_vectors(lon_lat: np.ndarray) -> np.ndarray:
     """Rows of ``(lon, lat)`` in degrees as points on the unit sphere, ``(n, 3)``."""
     lon, lat = np.radians(np.asarray(lon_lat, dtype=float).reshape(-1, 2)).T
     cos_lat = np.cos(lat)
@@ -68,7 +68,7 @@ def nearest(
     """
     from scipy.spatial import cKDTree
 
-    chord, index = cKDTree(_unit_vectors(candidates)).query(_unit_vectors(places), k=1)
+    chord, index = cKDTree(unit_vectors(candidates)).query(unit_vectors(places), k=1)
     angle = 2 * np.arcsin(np.minimum(np.asarray(chord, dtype=float) / 2, 1.0))
     radius = EARTH_RADIUS_KM * (1000 if metres else 1)
     return np.asarray(index, dtype=np.intp), angle * radius
@@ -86,7 +86,7 @@ def pairs_within_km(places: np.ndarray, km: float) -> list[tuple[int, int]]:
     from scipy.spatial import cKDTree
 
     angle = min(1.01 * km / EARTH_RADIUS_KM, np.pi)
-    found = cKDTree(_unit_vectors(places)).query_pairs(
+    found = cKDTree(unit_vectors(places)).query_pairs(
         r=2 * np.sin(angle / 2), output_type="ndarray"
     )
     return sorted((int(i), int(j)) for i, j in found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from geo.analysis.measure import geodesic_km
@@ -114,3 +115,20 @@ def test_a_road_path_that_detours_is_not_taken(tmp_path):
 )
 def test_a_road_is_on_the_highway_graph_only_when_all_its_legs_are(share, source):
     assert road_geometry_source(share) == source
+
+
+def test_the_graphs_find_the_nearest_node_as_scgraph_does_without_its_warm_up():
+    # scgraph's own (pure-Python) k-d tree over 20,000 of the railway graph's nodes, against the
+    # scipy one the graphs get instead: the same node for every point, near and between nodes.
+    from scgraph.helpers.kd_tree import GeoKDTree
+
+    from geo.networks.freight import railway_graph
+
+    graph = railway_graph()
+    assert graph.__warm__ and type(graph.geokdtree).__module__ == "geo.networks.freight"
+    nodes = graph.nodes[::13][:20_000]
+    theirs, ours = GeoKDTree(points=nodes), type(graph.geokdtree)(nodes)
+    generator = np.random.default_rng(7)
+    points = [*generator.uniform((-60, -180), (75, 180), (300, 2)), *nodes[:50]]
+    for point in points:
+        assert ours.closest_idx(tuple(point)) == theirs.closest_idx(tuple(point)), point
