@@ -56,6 +56,25 @@ def drawn_map(layers):
     return draw
 
 
+def test_a_map_is_drawn_only_where_its_pixels_are_read(layers, monkeypatch):
+    # geopandas asks for a drawing after every layer it plots (84 for the four maps); the canvas
+    # draws only for the two corner checks of each panel.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    drawings = 0
+    original = FigureCanvasAgg.draw
+
+    def counted(self, *args, **kwargs):
+        nonlocal drawings
+        drawings += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FigureCanvasAgg, "draw", counted)
+    with figure_style():
+        draw_figure(_definition("corridor"), layers, dpi=DPI)
+    assert drawings == 2
+
+
 def _definition(name: str):
     return next(d for d in read_definitions() if d.name == name)
 
