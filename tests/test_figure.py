@@ -529,3 +529,21 @@ def test_the_figure_command_caches_in_the_out_folder(analysis, tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     assert analysed_in == [cache] and read_from and set(read_from) == {cache}
     assert not (tmp_path / "default").exists()
+
+
+def test_the_array_overlap_test_agrees_with_matplotlibs_boxes():
+    # Label placement tests each spot against every box at once; touching boxes overlap, and a
+    # box given with its corners swapped is the same box, as for Bbox.overlaps.
+    import numpy as np
+    from matplotlib.transforms import Bbox
+
+    from geo.outputs._figure_labels import _extents, _overlaps_any
+
+    generator = np.random.default_rng(3)
+    corners = generator.integers(0, 40, size=(400, 4)).astype(float)
+    boxes = [Bbox.from_extents(*row) for row in corners]
+    others = boxes[200:]
+    for box in boxes[:200]:
+        expected = any(box.overlaps(other) for other in others)
+        assert _overlaps_any(box, _extents(others)) == expected
+    assert not _overlaps_any(boxes[0], _extents([]))

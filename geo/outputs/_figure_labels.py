@@ -102,7 +102,7 @@ def place_labels(
     assert isinstance(fig.canvas, FigureCanvasAgg)
     renderer = fig.canvas.get_renderer()  # type: ignore[no-untyped-call]
     frame = ax.get_window_extent(renderer)
-    placed_boxes: list[Bbox] = []
+    placed_boxes = _extents([])
     placed: list[Text] = []
     for label in labels:
         x_px, y_px = ax.transData.transform((label.x, label.y))
@@ -128,9 +128,9 @@ def place_labels(
                 (-diagonal, -diagonal, "right", "top"),
             ]
         )
-        passes = [[*obstacles, *markers]]
+        passes = [_extents([*obstacles, *markers])]
         if label.priority >= 100:
-            passes.append(list(obstacles))
+            passes.append(_extents(obstacles))
         done = False
         for clear in passes:
             for dx, dy, ha, va in spots:
@@ -154,9 +154,10 @@ def place_labels(
                 if (
                     inside
                     and not on_line
-                    and not any(box.overlaps(other) for other in [*clear, *placed_boxes])
+                    and not _overlaps_any(box, clear)
+                    and not _overlaps_any(box, placed_boxes)
                 ):
-                    placed_boxes.append(box)
+                    placed_boxes = np.vstack([placed_boxes, _extents([box])])
                     placed.append(text)
                     done = True
                     break
@@ -164,6 +165,30 @@ def place_labels(
             if done:
                 break
     return placed
+
+
+def _extents(boxes: Sequence[Bbox]) -> np.ndarray:
+    """Boxes as rows of (x0, y0, x1, y1), each with x0 <= x1 and y0 <= y1."""
+    if not boxes:
+        return np.empty((0, 4))
+    extents = np.array([box.extents for box in boxes], dtype=float)
+    return np.hstack(
+        [np.minimum(extents[:, :2], extents[:, 2:]), np.maximum(extents[:, :2], extents[:, 2:])]
+    )
+
+
+def _overlaps_any(box: Bbox, others: np.ndarray) -> bool:
+    """``any(box.overlaps(other) for other in others)`` (touching counts), as one array test."""
+    x0, x1 = sorted((box.x0, box.x1))
+    y0, y1 = sorted((box.y0, box.y1))
+    return bool(
+        np.any(
+            (x0 <= others[:, 2])
+            & (others[:, 0] <= x1)
+            & (y0 <= others[:, 3])
+            & (others[:, 1] <= y1)
+        )
+    )
 
 
 def _covers_any(box: Bbox, points: np.ndarray | None) -> bool:
