@@ -92,6 +92,17 @@ def test_trains_from_chengdu_east_run_onto_the_new_chengdu_kunming_line(today):
     assert xichang.transfers == () and xichang.lines == ("cml", "ckx"), xichang.route
 
 
+def test_lanzhou_chongqing_trains_join_suining_chongqing_towards_chongqing_only(today):
+    # ly-1 says sy@weituo>hechuan: 兰渝 trains run on at 渭沱 to 合川 and 重庆北, while a train
+    # from 遂宁 does not turn north onto 兰渝 there (before: 遂宁–武胜 "through", 成都东–武胜 too).
+    def trip(origin: str, end: str):
+        paths = station_seconds(today, find_station(today, origin))[1]
+        return journey(today, paths[find_station(today, end)])
+
+    assert trip("武胜", "合川").transfers == () and trip("武胜", "合川").lines == ("ly", "sy")
+    assert trip("遂宁", "武胜").rides == 2 and trip("成都东", "武胜").rides == 2
+
+
 def test_bazhong_trains_join_lanzhou_chongqing_southwards_only(today):
     # hbn-1 says ly@nanchong_bei>wusheng: 巴南 trains run on over 兰渝 towards 武胜 and 重庆, so a
     # journey north to 阆中 changes trains at 南充北, both ways.
