@@ -71,8 +71,9 @@ _CSS = (
 .maps { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 1em; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 0.6em; background: #fafafa; }
 .card img { width: 100%; height: auto; border: 1px solid #e4e4e4; background: white; }
-.card .none { height: 150px; display: flex; align-items: center; justify-content: center;
-              color: #777; font-size: 0.85em; border: 1px dashed #ccc; text-align: center; }
+.card .none { height: 150px; display: flex; flex-direction: column; align-items: center;
+              justify-content: center; gap: 0.3em; color: #777; font-size: 0.85em;
+              border: 1px dashed #ccc; text-align: center; }
 .card h3 { font-size: 1em; margin: 0.4em 0 0.2em; } .card p { margin: 0.2em 0; font-size: 0.9em; }
 td.remark { min-width: 12em; font-size: 0.92em; } td:first-child { min-width: 9em; }
 .data li { margin: 0.15em 0; } .data code { font-size: 0.92em; }
@@ -280,7 +281,7 @@ def _maps_section(folders: Sequence[Path], titles: Mapping[str, tuple[str, str]]
             f'<a href="{escape(link)}"><img src="{escape(thumb)}" alt="{escape(title_en)}" '
             'loading="lazy"></a>'
             if thumb
-            else f'<div class="none">no picture yet: run<br><code>chengyu figure '
+            else f'<div class="none"><span>no picture yet: run</span><code>chengyu figure '
             f"{escape(name)}</code></div>"
         )
         figures = sorted(figure_folder.glob(f"{name}.*")) if figure_folder.is_dir() else []
