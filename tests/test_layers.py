@@ -103,6 +103,7 @@ def test_context_lines_are_present(layers):
         "cgp",
         "hbn",
         "dcn",
+        "dcd",
         "msn",
         "ckx",
         "yyc",

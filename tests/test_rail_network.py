@@ -85,6 +85,16 @@ def test_bazhong_trains_run_through_nanchong_north_to_chengdu_east(today):
     assert trip.lines == ("hbn", "dcn", "cs") and trip.route == "巴中东–成都东"
 
 
+def test_dazhou_trains_run_on_from_sanhuizhen_to_chengdu_east(today):
+    # dcd-1 says dc@sanhuizhen: 达成 trains run on over 襄渝 from 三汇镇 to 达州 (cs, dc, dcd).
+    trip = journey(
+        today,
+        station_seconds(today, find_station(today, "成都东"))[1][find_station(today, "达州")],
+    )
+    assert trip.transfers == () and trip.rides == 1
+    assert trip.lines == ("cs", "dc", "dcd") and trip.route == "成都东–达州"
+
+
 def test_trains_from_chengdu_east_run_onto_the_new_chengdu_kunming_line(today):
     # ckx-1 says cml@chengdu_nan>chengdu_dong: 成都东 trains reach 新成昆 through 成都南.
     paths = station_seconds(today, find_station(today, "成都东"))[1]
