@@ -113,6 +113,17 @@ def test_lanzhou_chongqing_trains_join_suining_chongqing_towards_chongqing_only(
     assert trip("遂宁", "武胜").rides == 2 and trip("成都东", "武胜").rides == 2
 
 
+def test_chengdu_yibin_trains_join_the_kunming_line_towards_yibin_only(today):
+    # cyb-2 says yk@yibin_dong>yibin: 成宜 trains end at 宜宾站 over the 渝昆 track; towards 南溪
+    # (and 泸州) a journey from 自贡 changes at 宜宾东 (before: 24.2 min "through").
+    def trip(origin: str, end: str):
+        paths = station_seconds(today, find_station(today, origin))[1]
+        return journey(today, paths[find_station(today, end)])
+
+    assert trip("成都东", "宜宾").transfers == ()
+    assert [change["at"] for change in trip("自贡", "南溪").transfers] == ["宜宾东"]
+
+
 def test_bazhong_trains_join_lanzhou_chongqing_southwards_only(today):
     # hbn-1 says ly@nanchong_bei>wusheng: 巴南 trains run on over 兰渝 towards 武胜 and 重庆, so a
     # journey north to 阆中 changes trains at 南充北, both ways.
