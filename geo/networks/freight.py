@@ -11,7 +11,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import searoute
-from scipy.spatial import cKDTree
 from shapely import LineString
 
 from geo import settings
@@ -286,6 +285,10 @@ class _NearestNode:
     """
 
     def __init__(self, nodes: Sequence[Sequence[float]]) -> None:
+        # Imported here, as in geo._geodesy: scipy costs 0.2 s of every command's start-up,
+        # and only a build that routes (a cold cache) asks for the graphs.
+        from scipy.spatial import cKDTree
+
         lat_lon = np.asarray(nodes, dtype=float)
         self._tree = cKDTree(unit_vectors(lat_lon[:, ::-1]))
 
