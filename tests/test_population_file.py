@@ -90,6 +90,15 @@ def test_a_worker_not_the_client_reads_the_file_with_the_in_process_answer(
             count_population(
                 open_population(bad), areas, counties, scheduler=cluster.scheduler_address
             )
+        # A partition whose sums never come back fails the count; it is not a smaller answer.
+        import distributed
+
+        arrived = distributed.as_completed
+        monkeypatch.setattr(
+            distributed, "as_completed", lambda futures, **kw: arrived(futures[:-1], **kw)
+        )
+        with pytest.raises(PopulationError, match=r"1 of 4 partitions were not counted"):
+            count_population(source, areas, counties, scheduler=cluster.scheduler_address)
     # Added in the file's order on both sides: the same floats, not only close ones.
     np.testing.assert_array_equal(on_dask.to_numpy(), here.to_numpy())
     assert dask_total == total

@@ -356,6 +356,12 @@ def count_population(
             # Summed in the file's order, as in this process, so both give the same floats.
             for part in in_file_order((order[future.key], part) for future, part in completed):
                 tally.add(part)
+    if tally.added != len(source.partitions):
+        # Sums of part of the file would pass for the whole: refuse them.
+        raise PopulationError(
+            f"{source.label}: {len(source.partitions) - tally.added} of {len(source.partitions)} "
+            "partitions were not counted (the sums of one never came back); no answer given"
+        )
     return (
         pd.DataFrame(
             tally.people if tally.people is not None else np.zeros((len(areas), len(placed))),
