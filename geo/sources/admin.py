@@ -10,7 +10,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from cnmaps import get_adm_maps
 from shapely import make_valid
 from shapely.geometry.base import BaseGeometry
 
@@ -79,6 +78,10 @@ def _convert(provinces: tuple[str, ...]) -> gpd.GeoDataFrame:
 
 
 def _read_level(province: str, level: str) -> gpd.GeoDataFrame:
+    # Imported here, as in geo.outputs._context: cnmaps brings cartopy and matplotlib, 0.85 s
+    # of every command's start-up, and only a cold cache converts the boundaries.
+    from cnmaps import get_adm_maps
+
     frame = get_adm_maps(
         province=province, level=_CNMAPS_LEVELS[level], engine="geopandas", wgs84=True
     )
