@@ -174,11 +174,24 @@ def test_a_raster_is_counted_at_its_cell_centres_window_by_window(
     assert (table["population_method"] == "worldpop.tif").all()
 
 
-def test_a_negative_raster_cell_is_one_line_naming_the_cell(layers, tmp_path):
-    path, _ = _raster(tmp_path / "bad.tif", layers, extra=[((103.5 + 0.005, 31.2 - 0.005), -2.0)])
-    expected = r"^bad.tif: feature 'row 0, column 0', field 'band 1': -2 is not a weight"
+@pytest.mark.parametrize(("people", "told"), [(-2.0, "-2"), (float("inf"), "inf")])
+def test_a_negative_or_infinite_raster_cell_is_one_line_naming_the_cell(
+    layers, tmp_path, people, told
+):
+    corner = (103.5 + 0.005, 31.2 - 0.005)
+    path, _ = _raster(tmp_path / "bad.tif", layers, extra=[(corner, people)])
+    expected = rf"^bad.tif: feature 'row 0, column 0', field 'band 1': {told} is not a finite"
     with pytest.raises(PopulationError, match=expected):
         coverage(layers, radii_km=(5,), population=open_population(path))
+
+
+def test_an_infinite_weight_is_refused_not_summed(grid, counties, areas, tmp_path):
+    broken = grid.iloc[:2_000].copy()
+    broken.loc[17, "population"] = float("inf")
+    path = _parquet(broken, tmp_path / "inf.parquet")
+    expected = r"^inf.parquet: feature 'c17', field 'population': inf is not a finite weight"
+    with pytest.raises(PopulationError, match=expected):
+        count_population(open_population(path), areas, counties)
 
 
 def test_the_cache_key_is_streamed_and_sees_a_change_of_the_same_size(tmp_path):

@@ -595,9 +595,11 @@ def validated(
         else np.arange(offset, offset + len(frame)).astype(str)
     )
     values = pd.to_numeric(frame[weight], errors="coerce")
-    for index in np.flatnonzero(values.isna().to_numpy() | (values < 0).to_numpy()):
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    # An infinite weight would pass "not missing, not negative" and make every sum infinite.
+    for index in np.flatnonzero(~np.isfinite(numbers) | (numbers < 0)):
         raise _problem(
-            name, ids[index], weight, f"{frame[weight].iloc[index]} is not a weight >= 0"
+            name, ids[index], weight, f"{frame[weight].iloc[index]} is not a finite weight >= 0"
         )
     kinds = frame.geom_type.fillna("none")
     wrong = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]) | frame.geometry.is_empty
@@ -646,14 +648,15 @@ def _raster_cells(
         band = raster.read(1, window=Window(first_column, first_row, width, rows), masked=True)
         transform, crs = raster.transform, raster.crs
     values = np.ma.filled(band.astype(float), np.nan)
-    bad = np.flatnonzero((values < 0).ravel())
+    # NaN is the raster's nodata (filled above); an infinite cell would make every sum infinite.
+    bad = np.flatnonzero(((values < 0) | np.isinf(values)).ravel())
     if len(bad):
         row, column = divmod(int(bad[0]), width)
         raise _problem(
             source.label,
             f"row {first_row + row}, column {first_column + column}",
             "band 1",
-            f"{values.ravel()[bad[0]]:g} is not a weight >= 0 (and not the raster's nodata)",
+            f"{values.ravel()[bad[0]]:g} is not a finite weight >= 0 (and not the raster's nodata)",
         )
     row_index, column_index = np.nonzero(values > 0)
     people = values[row_index, column_index]
