@@ -230,4 +230,10 @@ def test_the_docs_show_the_calibration_the_data_give(layers):
     page = (Path(__file__).resolve().parents[1] / "docs" / "reach.md").read_text(encoding="utf-8")
     shown = page.split("<!-- calibration-table:start", 1)[1].split("-->\n", 1)[1]
     shown = shown.split("<!-- calibration-table:end -->", 1)[0]
-    assert shown == calibration_markdown(calibration_table(layers))
+    table = calibration_markdown(calibration_table(layers))
+    assert shown == table
+    # The README quotes the two summary lines (fitted and held out) of the same table.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    quoted = readme.split("<!-- calibration-summary:start -->\n", 1)[1].split("<!--", 1)[0]
+    summary = [line for line in table.splitlines() if line.startswith(("fit:", "check:"))]
+    assert quoted.splitlines() == [f"- {line}" for line in summary]
