@@ -65,76 +65,62 @@ def test_a_ride_costs_its_running_time_and_one_start_stop_allowance(after):
     assert seconds[end] == pytest.approx(running / model.speed_factor + model.start_stop_s, abs=1)
 
 
+def _trip(graph: nx.MultiDiGraph, origin: str, end: str):
+    """The fastest journey between two stations, by name."""
+    paths = station_seconds(graph, find_station(graph, origin))[1]
+    return journey(graph, paths[find_station(graph, end)])
+
+
 def test_trains_run_through_from_one_line_onto_another(today):
     # 成渝高铁 trains run on from 璧山 to 重庆北 over the hub connector: no change of trains.
-    trip = journey(
-        today,
-        station_seconds(today, find_station(today, "成都东"))[1][find_station(today, "重庆北")],
-    )
+    trip = _trip(today, "成都东", "重庆北")
     assert trip.lines == ("cy", "cqn") and trip.transfers == () and trip.rides == 1
     assert trip.route == "成都东–重庆北"
 
 
 def test_bazhong_trains_run_through_nanchong_north_to_chengdu_east(today):
     # 巴南 trains run on at 南充北 over the connection to 遂宁 and 遂成 (dcn, then cs): one ride.
-    trip = journey(
-        today,
-        station_seconds(today, find_station(today, "巴中东"))[1][find_station(today, "成都东")],
-    )
+    trip = _trip(today, "巴中东", "成都东")
     assert trip.transfers == () and trip.rides == 1
     assert trip.lines == ("hbn", "dcn", "cs") and trip.route == "巴中东–成都东"
 
 
 def test_dazhou_trains_run_on_from_sanhuizhen_to_chengdu_east(today):
     # dcd-1 says dc@sanhuizhen: 达成 trains run on over 襄渝 from 三汇镇 to 达州 (cs, dc, dcd).
-    trip = journey(
-        today,
-        station_seconds(today, find_station(today, "成都东"))[1][find_station(today, "达州")],
-    )
+    trip = _trip(today, "成都东", "达州")
     assert trip.transfers == () and trip.rides == 1
     assert trip.lines == ("cs", "dc", "dcd") and trip.route == "成都东–达州"
 
 
 def test_trains_from_chengdu_east_run_onto_the_new_chengdu_kunming_line(today):
     # ckx-1 says cml@chengdu_nan>chengdu_dong: 成都东 trains reach 新成昆 through 成都南.
-    paths = station_seconds(today, find_station(today, "成都东"))[1]
-    xichang = journey(today, paths[find_station(today, "西昌西")])
+    xichang = _trip(today, "成都东", "西昌西")
     assert xichang.transfers == () and xichang.lines == ("cml", "ckx"), xichang.route
 
 
 def test_lanzhou_chongqing_trains_join_suining_chongqing_towards_chongqing_only(today):
     # ly-1 says sy@weituo>hechuan: 兰渝 trains run on at 渭沱 to 合川 and 重庆北, while a train
     # from 遂宁 does not turn north onto 兰渝 there (before: 遂宁–武胜 "through", 成都东–武胜 too).
-    def trip(origin: str, end: str):
-        paths = station_seconds(today, find_station(today, origin))[1]
-        return journey(today, paths[find_station(today, end)])
-
-    assert trip("武胜", "合川").transfers == () and trip("武胜", "合川").lines == ("ly", "sy")
-    assert trip("遂宁", "武胜").rides == 2 and trip("成都东", "武胜").rides == 2
+    through = _trip(today, "武胜", "合川")
+    assert through.transfers == () and through.lines == ("ly", "sy")
+    assert _trip(today, "遂宁", "武胜").rides == 2 and _trip(today, "成都东", "武胜").rides == 2
 
 
 def test_chengdu_yibin_trains_join_the_kunming_line_towards_yibin_only(today):
     # cyb-2 says yk@yibin_dong>yibin: 成宜 trains end at 宜宾站 over the 渝昆 track; towards 南溪
     # (and 泸州) a journey from 自贡 changes at 宜宾东 (before: 24.2 min "through").
-    def trip(origin: str, end: str):
-        paths = station_seconds(today, find_station(today, origin))[1]
-        return journey(today, paths[find_station(today, end)])
-
-    assert trip("成都东", "宜宾").transfers == ()
-    assert [change["at"] for change in trip("自贡", "南溪").transfers] == ["宜宾东"]
+    assert _trip(today, "成都东", "宜宾").transfers == ()
+    assert [change["at"] for change in _trip(today, "自贡", "南溪").transfers] == ["宜宾东"]
 
 
 def test_bazhong_trains_join_lanzhou_chongqing_southwards_only(today):
     # hbn-1 says ly@nanchong_bei>wusheng: 巴南 trains run on over 兰渝 towards 武胜 and 重庆, so a
     # journey north to 阆中 changes trains at 南充北, both ways.
-    def trip(origin: str, end: str):
-        paths = station_seconds(today, find_station(today, origin))[1]
-        return journey(today, paths[find_station(today, end)])
-
     for origin, end in (("巴中东", "武胜"), ("武胜", "巴中东")):
-        assert trip(origin, end).transfers == () and trip(origin, end).rides == 1, (origin, end)
+        south = _trip(today, origin, end)
+        assert south.transfers == () and south.rides == 1, (origin, end)
     for origin, end in (("巴中东", "阆中"), ("阆中", "巴中东")):
-        north = trip(origin, end)
+        north = _trip(today, origin, end)
         assert north.rides == 2 and [change["at"] for change in north.transfers] == ["南充北"]
     # A train of a line joined one way keeps its direction at every stop: no turning back.
     calls = [(a, b) for a, b, kind in today.edges(data="kind")
