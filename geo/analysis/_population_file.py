@@ -331,7 +331,7 @@ def count_population(
     placed = counties[counties.geometry.notna()][["adcode", "geometry"]].sort_values("adcode")
     placed = placed.reset_index(drop=True)
     areas_here = areas.geometry.to_crs(placed.crs).reset_index(drop=True)
-    tally = _Tally(source.label)
+    tally = _Tally(source.label, (len(areas_here), len(placed)))
     if scheduler is None:
         for index in range(len(source.partitions)):
             tally.add(partition_sums(source, index, placed, areas_here))
@@ -364,9 +364,7 @@ def count_population(
         )
     return (
         pd.DataFrame(
-            tally.people if tally.people is not None else np.zeros((len(areas), len(placed))),
-            index=areas.index,
-            columns=pd.Index(placed["adcode"], name="adcode"),
+            tally.people, index=areas.index, columns=pd.Index(placed["adcode"], name="adcode")
         ),
         tally.total,
         tally.geometry or "points",
@@ -389,12 +387,12 @@ def in_file_order(arrivals: Iterable[tuple[int, _Item]]) -> Iterator[_Item]:
 
 
 class _Tally:
-    """The sums of a file's partitions, added in the file's order, and its first problem."""
+    """The sums of a file's partitions (catchment x county), added in the file's order."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, shape: tuple[int, int]) -> None:
         self.label = label
         self.added = 0
-        self.people: np.ndarray | None = None
+        self.people = np.zeros(shape)
         self.total = 0.0
         self.geometry = ""
 
@@ -412,7 +410,7 @@ class _Tally:
         if part.geometry and self.geometry and part.geometry != self.geometry:
             raise _problem(self.label, part.first_id, "geometry", MIXED)
         self.geometry = self.geometry or part.geometry
-        self.people = part.people if self.people is None else self.people + part.people
+        self.people = self.people + part.people
         self.total += part.total
         self.added += 1
 
@@ -671,11 +669,9 @@ def _raster_cells(
             geometry=gpd.points_from_xy(xs, ys),
             crs=crs,
         )
-        first = (first_row + rows_in[:1], first_column + columns_in[:1])
-        yield (
-            cells,
-            np.array([f"row {row}, column {column}" for row, column in zip(*first, strict=True)]),
-        )
+        where = [f"row {first_row + row}, column {first_column + column}"
+                 for row, column in zip(rows_in[:1], columns_in[:1], strict=True)]  # fmt: skip
+        yield cells, np.array(where)
 
 
 def read_population_file(source: PopulationFile, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -78,8 +78,8 @@ def _convert(provinces: tuple[str, ...]) -> gpd.GeoDataFrame:
 
 
 def _read_level(province: str, level: str) -> gpd.GeoDataFrame:
-    # Imported here, as in geo.outputs._context: cnmaps brings cartopy and matplotlib, 0.85 s
-    # of every command's start-up, and only a cold cache converts the boundaries.
+    # Imported here, as in geo.outputs._context: cnmaps brings cartopy, 0.15-0.3 s of every
+    # warm command's start-up (measured), and only a cold cache converts the boundaries.
     from cnmaps import get_adm_maps
 
     frame = get_adm_maps(
