@@ -306,19 +306,20 @@ def _parquet_sizes(points: list[int], folder: Path, *, per_million: int, group: 
     return _Sizes("GeoParquet", "point", "row groups", files, ("",) * len(files))
 
 
-def _raster_file(path: Path, cells: int, *, seed: int = 23) -> tuple[int, int]:
+def _raster_file(path: Path, cells: int, counties: Any, *, seed: int = 23) -> tuple[int, int]:
     """Write a synthetic population raster of about ``cells`` cells; return its width and how
     many of its cells hold people.
 
     Not WorldPop nor GHS-POP, and no one's estimate of where people live: square cells in
-    degrees over the counties' bounds (EPSG:4326, float32, tiles of 256, deflate, nodata
-    ``-99999`` outside the counties, as WorldPop marks them), with each county's census 2020
-    people spread in a made-up shape. Its urban people fall off exponentially from the
-    county's representative point (over ``1.5 km x sqrt(urban / 100,000)``; cells under half a
-    person are left at 0); its rural people go to a random 30 % of its cells, lognormal around
-    their share. So most cells hold nothing (nodata or 0) and a few hold thousands, as in a
-    real grid, and the totals are near the census (the normalisations are analytic). The
-    random numbers are seeded per window, so the file is the same on every run.
+    degrees over the bounds of ``counties`` (the admin areas' county rows; EPSG:4326, float32,
+    tiles of 256, deflate, nodata ``-99999`` outside the counties, as WorldPop marks them), with
+    each county's census 2020 people spread in a made-up shape. Its urban people fall off
+    exponentially from the county's representative point (over ``1.5 km x sqrt(urban /
+    100,000)``; cells under half a person are left at 0); its rural people go to a random 30 %
+    of its cells, lognormal around their share. So most cells hold nothing (nodata or 0) and a
+    few hold thousands, as in a real grid, and the totals are near the census (the
+    normalisations are analytic). The random numbers are seeded per window, so the file is the
+    same on every run.
     """
     import math
 
@@ -327,10 +328,6 @@ def _raster_file(path: Path, cells: int, *, seed: int = 23) -> tuple[int, int]:
     from rasterio.features import rasterize
     from rasterio.transform import from_origin
 
-    from geo.sources.layers import load_layers
-
-    admin = load_layers(["admin_areas"])["admin_areas"]
-    counties = admin[admin["level"] == "county"].reset_index(drop=True)
     west, south, east, north = (float(bound) for bound in counties.total_bounds)
     size = math.sqrt((east - west) * (north - south) / cells)
     width, height = math.ceil((east - west) / size), math.ceil((north - south) / size)
@@ -390,11 +387,15 @@ def _raster_sizes(cells: list[int], folder: Path) -> _Sizes:
     sizes differ in cells alone (a cut of one raster's first rows would also differ in how
     crowded its part of the region is, and in how many catchments cover each cell).
     """
+    from geo.sources.layers import load_layers
+
+    admin = load_layers(["admin_areas"])["admin_areas"]
+    counties = admin[admin["level"] == "county"].reset_index(drop=True)
     paths, notes = [], []
     for size in cells:
         path = folder / f"population-{size}.tif"
         started = time.perf_counter()
-        width, with_people = _raster_file(path, size)
+        width, with_people = _raster_file(path, size, counties)
         print(
             f"raster of {size:,} cells ({width:,} columns) written in "
             f"{time.perf_counter() - started:.0f} s: {path.stat().st_size / 1e6:,.1f} MB"

@@ -48,7 +48,7 @@ def _write_raster(surface, path: Path, resolution_m: float) -> None:  # type: ig
 
 def main() -> int:
     from geo.analysis.coverage import ALL_LINES, coverage
-    from geo.analysis.population import build_surface, open_population
+    from geo.analysis.population import open_population, population_surface
     from geo.sources.layers import load_layers
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -56,7 +56,8 @@ def main() -> int:
     options = parser.parse_args()
     resolutions = [float(value) for value in options.resolutions.split(",")]
     layers = load_layers(["rail_stations", "rail_lines", "admin_areas"])
-    surface = build_surface(layers["admin_areas"])
+    # The cached surface: the same points `coverage(population="dasymetric")` counts below.
+    surface = population_surface(layers["admin_areas"])
     tables = {"surface": coverage(layers, population="dasymetric")[0]}
     with tempfile.TemporaryDirectory() as folder:
         for resolution in resolutions:
