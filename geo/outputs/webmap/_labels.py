@@ -9,7 +9,7 @@ other stations appear from ``settings.web_all_stations_zoom``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import geopandas as gpd
@@ -56,9 +56,12 @@ def merge_stations(
     names = line_names or {}
     last = stops.groupby("line_id")["seq"].transform("max")
     ends = set(stops.loc[(stops["seq"] == 1) | (stops["seq"] == last), "station_id"])
+    # The records once, grouped in Python: a pandas group per station cost 2 s for 228.
+    by_station: dict[Any, list[dict[Hashable, Any]]] = {}
+    for record in stops.to_dict("records"):
+        by_station.setdefault(record["station_id"], []).append(record)
     rows = []
-    for station_id, group in stops.groupby("station_id", sort=False):
-        records = group.to_dict("records")
+    for station_id, records in by_station.items():
         statuses = [str(r.get("status")) for r in records]
         best = min(statuses, key=lambda s: _STATUS_ORDER.index(s) if s in _STATUS_ORDER else 9)
         lines = []
