@@ -548,3 +548,30 @@ def test_the_array_overlap_test_agrees_with_matplotlibs_boxes():
         boxes[0].overlaps(other) for other in boxes[80:]
     )
     assert not _overlaps_any(boxes[0], _extents([]))
+
+
+@pytest.mark.parametrize("dpi", [40, 200])
+def test_a_labels_box_measured_once_is_its_box_at_every_alignment(dpi):
+    # Placement measures a label once and moves its box to each spot by arithmetic: that box
+    # must be the one matplotlib draws, or labels would overlap or be dropped.
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from geo.outputs._figure_labels import _box_at, _Label, _text, _text_size
+
+    figure = Figure(dpi=dpi)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.set_xlim(100, 110)
+    axes.set_ylim(28, 33)
+    renderer = figure.canvas.get_renderer()
+    for text, size in (("成都东\nChengdu East", 7.5), ("江油", 9.0), ("CKG", 7.0)):
+        label = _Label(104.07, 30.63, text, 100, size)
+        width, height = _text_size(axes, renderer, label)
+        for ha, va in itertools.product(("left", "right", "center"), ("bottom", "top", "center")):
+            x_px, y_px = axes.transData.transform((label.x, label.y)) + np.array([3.5, -2.0])
+            x, y = axes.transData.inverted().transform((x_px, y_px))
+            drawn = _text(axes, label, x, y, ha=ha, va=va).get_window_extent(renderer)
+            expected = _box_at(x_px, y_px, width, height, ha, va)
+            np.testing.assert_allclose(drawn.extents, expected.extents, atol=1e-6)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -131,40 +132,77 @@ def place_labels(
         passes = [_extents([*obstacles, *markers])]
         if label.priority >= 100:
             passes.append(_extents(obstacles))
-        done = False
+        # A label's box has the same size at every spot: measure it once, not once a spot
+        # (measuring is a Text laid out by the renderer, 8 spots × 1,000 labels a figure).
+        width, height = _text_size(ax, renderer, label)
         for clear in passes:
-            for dx, dy, ha, va in spots:
+            chosen = next(
+                (
+                    (dx, dy, ha, va)
+                    for dx, dy, ha, va in spots
+                    if _fits(
+                        _box_at(x_px + dx, y_px + dy, width, height, ha, va).padded(fig.dpi / 72),
+                        frame=frame,
+                        lines=lines if label.centred else None,
+                        clear=clear,
+                        placed=placed_boxes,
+                    )
+                ),
+                None,
+            )
+            if chosen is not None:
+                dx, dy, ha, va = chosen
                 x, y = ax.transData.inverted().transform((x_px + dx, y_px + dy))
-                text: Text = ax.text(
-                    x,
-                    y,
-                    label.text,
-                    ha=ha,
-                    va=va,
-                    fontsize=label.size,
-                    color=label.color,
-                    linespacing=1.0,
-                    zorder=15,
-                    path_effects=HALO,
-                    parse_math=False,
-                )
+                text = _text(ax, label, x, y, ha=ha, va=va)
                 box = text.get_window_extent(renderer).padded(fig.dpi / 72)
-                inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-                on_line = label.centred and _covers_any(box, lines)
-                if (
-                    inside
-                    and not on_line
-                    and not _overlaps_any(box, clear)
-                    and not _overlaps_any(box, placed_boxes)
-                ):
-                    placed_boxes = np.vstack([placed_boxes, _extents([box])])
-                    placed.append(text)
-                    done = True
-                    break
-                text.remove()
-            if done:
+                placed_boxes = np.vstack([placed_boxes, _extents([box])])
+                placed.append(text)
                 break
     return placed
+
+
+def _text(ax: Axes, label: _Label, x: float, y: float, *, ha: str, va: str) -> Text:
+    return ax.text(
+        x,
+        y,
+        label.text,
+        ha=ha,
+        va=va,
+        fontsize=label.size,
+        color=label.color,
+        linespacing=1.0,
+        zorder=15,
+        path_effects=HALO,
+        parse_math=False,
+    )
+
+
+def _text_size(ax: Axes, renderer: RendererBase, label: _Label) -> tuple[float, float]:
+    """Width and height of a label's box in pixels (the same whatever its alignment)."""
+    probe = _text(ax, label, label.x, label.y, ha="left", va="bottom")
+    box = probe.get_window_extent(renderer)
+    probe.remove()
+    return box.width, box.height
+
+
+def _box_at(x: float, y: float, width: float, height: float, ha: str, va: str) -> Bbox:
+    """Return the box of a text of that size aligned ``ha``/``va`` on the pixel (x, y)."""
+    x0 = {"left": x, "right": x - width, "center": x - width / 2}[ha]
+    y0 = {"bottom": y, "top": y - height, "center": y - height / 2}[va]
+    return Bbox.from_bounds(x0, y0, width, height)
+
+
+def _fits(
+    box: Bbox, *, frame: Bbox, lines: np.ndarray | None, clear: np.ndarray, placed: np.ndarray
+) -> bool:
+    """Whether a label's box lies inside the map, off ``lines`` and clear of every box."""
+    inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+    return (
+        inside
+        and not _covers_any(box, lines)
+        and not _overlaps_any(box, clear)
+        and not _overlaps_any(box, placed)
+    )
 
 
 def _extents(boxes: Sequence[Bbox]) -> np.ndarray:
