@@ -663,7 +663,12 @@ def _raster_cells(
     # A window without people still yields its (empty) batch, as an empty row group does.
     for start in range(0, max(len(people), 1), size):
         rows_in, columns_in = row_index[start : start + size], column_index[start : start + size]
-        xs, ys = transform * (columns_in + first_column + 0.5, rows_in + first_row + 0.5)
+        # The cell centres through the raster's affine transform, written out: affine's ``*``
+        # is deprecated and its ``@`` needs affine 3, which rasterio does not require.
+        centre_columns = columns_in + first_column + 0.5
+        centre_rows = rows_in + first_row + 0.5
+        xs = centre_columns * transform.a + centre_rows * transform.b + transform.c
+        ys = centre_columns * transform.d + centre_rows * transform.e + transform.f
         cells = gpd.GeoDataFrame(
             {"population": people[start : start + size]},
             geometry=gpd.points_from_xy(xs, ys),
