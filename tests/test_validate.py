@@ -239,6 +239,52 @@ def test_a_utf8_byte_order_mark_is_accepted(layers_dir):
     assert "langzhong" in set(airports["id"])
 
 
+def test_a_column_named_twice_is_one_problem_not_the_second_value(layers_dir):
+    # Every value valid: without the check, the second name_en would silently replace the first.
+    path = layers_dir / "airports.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",name_en"] + [line + ",Somewhere Else" for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _problems(layers_dir, ["airports"]) == [
+        "airports.csv: feature '(header)', field 'name_en': column is named twice (columns 3 "
+        "and 14): keep one"
+    ]
+
+
+def test_a_line_repeating_the_header_is_one_problem_naming_it(layers_dir):
+    path = layers_dir / "airports.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([lines[0], *lines]), encoding="utf-8")
+    assert _problems(layers_dir, ["airports"]) == [
+        "airports.csv: feature 'line 2', field '(row)': repeats the header: delete the line"
+    ]
+
+
+def test_a_spreadsheet_export_with_crlf_a_trailing_comma_and_empty_lines_is_read_whole(
+    layers_dir,
+):
+    path = layers_dir / "airports.csv"
+    before = load_layers(["airports"], layers_dir=layers_dir)["airports"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    separators_only = "," * lines[0].count(",")
+    lines = [line + "," for line in lines] + [separators_only + ",", "  ", ""]
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8"))
+    after = load_layers(["airports"], layers_dir=layers_dir)["airports"]
+    pd.testing.assert_frame_equal(after, before)
+
+
+def test_a_value_under_a_column_with_no_name_is_refused(layers_dir):
+    path = layers_dir / "airports.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [line + "," for line in lines]
+    lines[2] += "stray"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _problems(layers_dir, ["airports"]) == [
+        "airports.csv: feature 'line 3', field '(column 14)': holds a value in a column whose "
+        "header has no name"
+    ]
+
+
 @pytest.mark.parametrize(
     ("encoding", "expected"),
     [("gbk", "is not UTF-8"), ("utf-16", "is UTF-16"), ("latin-1", "is not UTF-8")],

@@ -39,7 +39,10 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
     Every physical line must be one record with as many values as the header: a quote left
     open (which would swallow the following lines into one field) or a row with more or fewer
     values is a problem naming its line, never a lost row. A UTF-8 byte order mark (as Excel
-    writes) is accepted; a file in another encoding is one problem naming the encoding.
+    writes) is accepted; a file in another encoding is one problem naming the encoding. Lines
+    that hold nothing (blank, or separators only) are skipped, as is a column with no name
+    that holds nothing (a trailing separator); a column named twice, a line repeating the
+    header or a value under a nameless column is a problem.
 
     Parameters
     ----------
@@ -87,10 +90,19 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
     if not records:
         return [], [Problem(path.name, "(header)", "(all)", "the file is empty")]
     header = records[0][1]
+    header_problems = _header_problems(path.name, header)
+    if header_problems:  # which of the two columns a row's value belongs to is unknown
+        return [], problems + header_problems
+    unnamed = [index for index, name in enumerate(header) if not name.strip()]
     rows = []
     for line, values in records[1:]:
-        if not values:
-            continue  # a blank line
+        if not any(value.strip() for value in values):
+            continue  # a blank line, or one of separators only (as a spreadsheet leaves)
+        if values == header:
+            problems.append(
+                Problem(path.name, f"line {line}", "(row)", "repeats the header: delete the line")
+            )
+            continue
         if len(values) != len(header):
             problems.append(
                 Problem(
@@ -101,8 +113,20 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
                 )
             )
             continue
+        filled = [index + 1 for index in unnamed if values[index].strip()]
+        if filled:
+            problems.append(
+                Problem(
+                    path.name,
+                    f"line {line}",
+                    f"(column {filled[0]})",
+                    "holds a value in a column whose header has no name",
+                )
+            )
+            continue
+        named = {name: value for name, value in zip(header, values, strict=True) if name.strip()}
         left_out = {field.name: "" for field in spec.fields if field.may_be_left_out}
-        rows.append({**left_out, **dict(zip(header, values, strict=True)), LINE_KEY: str(line)})
+        rows.append({**left_out, **named, LINE_KEY: str(line)})
     problems += [
         Problem(path.name, "(header)", field.name, "column is missing")
         for field in spec.fields
@@ -110,10 +134,28 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
     ]
     problems += [
         Problem(path.name, "(header)", name, "column is not part of the layer")
-        for name in header
-        if name not in spec.field_names
+        for name in dict.fromkeys(header)
+        if name.strip() and name not in spec.field_names
     ]
     return rows, problems
+
+
+def _header_problems(file: str, header: list[str]) -> list[Problem]:
+    """Return a problem for each column named twice (the second would replace the first)."""
+    seen: dict[str, int] = {}
+    problems = []
+    for number, name in enumerate(header, start=1):
+        if name.strip() and name in seen:
+            problems.append(
+                Problem(
+                    file,
+                    "(header)",
+                    name,
+                    f"column is named twice (columns {seen[name]} and {number}): keep one",
+                )
+            )
+        seen.setdefault(name, number)
+    return problems
 
 
 def _decode(path: Path) -> tuple[str, Problem | None]:
