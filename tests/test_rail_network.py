@@ -157,6 +157,22 @@ def test_lines_under_construction_are_on_the_network_only_after(today, after):
     assert find_station(after, "达州南") in after
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "成都东",
+        "成都东站",
+        " 成都东　",
+        "Chengdu East",
+        "chengdu  east",
+        "ＣＨＥＮＧＤＵ　ＥＡＳＴ",
+    ],
+)
+def test_a_station_is_found_however_its_name_is_typed(after, typed):
+    # An IME left in full-width mode, a doubled space or another case names the same station.
+    assert find_station(after, typed) == find_station(after, "chengdu_dong")
+
+
 def test_the_stations_of_one_city_are_joined_by_a_transfer(after):
     west, north = find_station(after, "重庆西"), find_station(after, "重庆北")
     assert after.has_edge(west, north, "transfer")

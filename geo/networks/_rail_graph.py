@@ -29,6 +29,7 @@ Users import these from ``geo.networks.rail_network``, which re-exports them.
 
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -483,10 +484,20 @@ def find_station(graph: nx.MultiDiGraph, name: str) -> int:
     ChengyuError
         If no station of that name is on the network.
     """
-    wanted = name.strip().removesuffix("站").lower()
+    wanted = _comparable(name).removesuffix("站")
     for node in station_nodes(graph):
         data = graph.nodes[node]
         names = (data["station_id"], data["name_zh"], data["name_en"])
-        if wanted in (str(text).lower() for text in names):
+        if wanted in (_comparable(str(text)) for text in names):
             return int(node)
     raise ChengyuError(f"no station {name!r} on the rail network ({graph.graph['name']})")
+
+
+def _comparable(name: str) -> str:
+    """Return a station name in the form that names are compared in.
+
+    Full-width letters, digits and spaces (an IME left in full-width mode) read as their ASCII
+    forms (NFKC), case is ignored and runs of spaces are one: ``Ｃｈｅｎｇｄｕ　East`` is
+    ``chengdu east``.
+    """
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
