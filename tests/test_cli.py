@@ -331,6 +331,15 @@ def test_the_command_line_starts_without_the_geospatial_stack():
     assert found.stdout.strip() == "[]", found.stdout
 
 
+def test_python_dash_m_runs_the_command():
+    # Without the installed script (a fresh checkout, another interpreter) it is still there.
+    found = subprocess.run(
+        [sys.executable, "-m", "geo.cli", "times", "--help"],
+        capture_output=True, text=True, check=False, cwd=Path.cwd(),
+    )  # fmt: skip
+    assert found.returncode == 0 and "Usage: " in found.stdout, found.stderr
+
+
 class _WatchedSettings(types.ModuleType):
     """``geo.settings`` that records every assignment made to it."""
 
