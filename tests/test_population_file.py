@@ -174,6 +174,30 @@ def test_a_raster_is_counted_at_its_cell_centres_window_by_window(
     assert (table["population_method"] == "worldpop.tif").all()
 
 
+def test_a_raster_stored_south_up_counts_as_the_same_raster_north_up(layers, tmp_path):
+    # Rows from the south (a positive row height, as rasters written from NetCDF are): the
+    # same cells at the same places, refused as unreadable before.
+    import rasterio
+    from rasterio.transform import Affine
+
+    north_up, _ = _raster(tmp_path / "north_up.tif", layers)
+    with rasterio.open(north_up) as raster:
+        values, profile = raster.read(1), raster.profile
+        transform = raster.transform
+    south = transform.f + transform.e * raster.height
+    profile["transform"] = Affine(transform.a, 0.0, transform.c, 0.0, -transform.e, south)
+    south_up = tmp_path / "south_up.tif"
+    with rasterio.open(south_up, "w", **profile) as raster:
+        raster.write(values[::-1], 1)
+    tables = [
+        coverage(layers, radii_km=(5, 200), population=open_population(path))[0]
+        for path in (north_up, south_up)
+    ]
+    today = tables[1].query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
+    assert today.loc[5.0, "people"] == 1_000 and today.loc[200.0, "people"] == 1_050
+    assert tables[0]["people"].tolist() == tables[1]["people"].tolist()
+
+
 @pytest.mark.parametrize(("people", "told"), [(-2.0, "-2"), (float("inf"), "inf")])
 def test_a_negative_or_infinite_raster_cell_is_one_line_naming_the_cell(
     layers, tmp_path, people, told

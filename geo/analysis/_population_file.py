@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,21 +264,29 @@ def _open_raster(source: Path) -> tuple[str, tuple[tuple[int, int], ...], int, t
     """Return a raster's windows within the region (a WorldPop tile of all China is cut to it)."""
     import rasterio
     from rasterio.warp import transform_bounds
-    from rasterio.windows import from_bounds
 
     with rasterio.open(source) as raster:
         if raster.crs is None:
             raise _problem(source.name, "band 1", "crs", "no CRS: say which CRS the cells are in")
-        region = transform_bounds(settings.storage_crs, raster.crs, *settings.region_bounds)
-        window = from_bounds(*region, transform=raster.transform)
-        window = window.round_offsets().round_lengths()
-        row_first, row_last = (
-            max(0, int(window.row_off)),
-            min(raster.height, int(window.row_off + window.height)),
+        west, south, east, north = transform_bounds(
+            settings.storage_crs, raster.crs, *settings.region_bounds
         )
-        column_first, column_last = (
-            max(0, int(window.col_off)),
-            min(raster.width, int(window.col_off + window.width)),
+        # The region's corners in cells through the inverse transform, not rasterio's
+        # from_bounds: that refuses a raster stored south-up (rows from the south, as written
+        # from NetCDF), which is a GeoTIFF like another and counts the same.
+        columns, rows = zip(
+            *(~raster.transform * corner for corner in
+              ((west, south), (west, north), (east, south), (east, north))),
+            strict=True,
+        )  # fmt: skip
+        # Rounded as rasterio's Window.round_offsets and round_lengths round.
+        row_offset = math.floor(min(rows) + 0.1)
+        column_offset = math.floor(min(columns) + 0.1)
+        row_first = max(0, row_offset)
+        row_last = min(raster.height, row_offset + math.floor(max(rows) - min(rows) + 0.5))
+        column_first = max(0, column_offset)
+        column_last = min(
+            raster.width, column_offset + math.floor(max(columns) - min(columns) + 0.5)
         )
     if row_last <= row_first or column_last <= column_first:
         raise _problem(
