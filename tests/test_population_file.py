@@ -174,6 +174,17 @@ def test_a_raster_is_counted_at_its_cell_centres_window_by_window(
     assert (table["population_method"] == "worldpop.tif").all()
 
 
+def test_a_table_without_geometry_is_refused_as_such_not_for_its_crs(tmp_path):
+    table = tmp_path / "people.csv"
+    table.write_text("id,lon,lat,population\nc1,104.1,30.6,1000\n", encoding="utf-8")
+    with pytest.raises(PopulationError) as caught:
+        open_population(table)
+    assert str(caught.value) == (
+        "people.csv: feature 'c1', field 'geometry': no geometry (a table such as a CSV has no "
+        "positions): write the points or polygons as a GeoParquet or GeoPackage"
+    )
+
+
 def test_a_raster_stored_south_up_counts_as_the_same_raster_north_up(layers, tmp_path):
     # Rows from the south (a positive row height, as rasters written from NetCDF are): the
     # same cells at the same places, refused as unreadable before.

@@ -240,6 +240,14 @@ def _open_vector(
 
     info = pyogrio.read_info(source, force_feature_count=True)
     features = int(info["features"])
+    if features and info["geometry_type"] is None:  # "no CRS" would send the user astray
+        raise _problem(
+            source.name,
+            _first_id(source, "vector"),
+            "geometry",
+            "no geometry (a table such as a CSV has no positions): write the points or "
+            "polygons as a GeoParquet or GeoPackage",
+        )
     if features and not info["crs"]:
         raise _problem(
             source.name,
