@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import osmnx as ox
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -212,6 +213,17 @@ def test_an_unknown_origin_is_a_clear_error():
     result = CliRunner().invoke(cli, ["reach", "--from", "Atlantis"])
     assert result.exit_code == 1 and "no station 'Atlantis'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_station_or_a_limit_asked_twice_is_reported_once(layers):
+    once = reach_table(layers, origins=["成都东"], minutes=[60])
+    pd.testing.assert_frame_equal(
+        reach_table(layers, origins=["成都东", "Chengdu East"], minutes=[60, 60.0]), once
+    )
+    from geo.networks.rail_network import reach_areas
+
+    areas = reach_areas(layers, origins=["成都东", "chengdu_dong"], minutes=[60, 60])
+    assert areas["id"].is_unique and len(areas) == 2  # today and after
 
 
 def test_reach_areas_grow_with_time_and_with_the_new_lines(layers):

@@ -156,12 +156,18 @@ def _reaches(
     # Each origin found once: on the after network, else among every station of the layers
     # (a station open in no scenario); the graph of every station is made only then.
     found: dict[str, tuple[nx.MultiDiGraph, int]] = {}
+    stations: dict[str, str] = {}  # station id: the first name it was asked by
     for name in origins:
         try:
             found[name] = (graphs["after"], find_station(graphs["after"], name))
         except ChengyuError:
             every = _every_station_graph(layers)
             found[name] = (every, find_station(every, name))
+        where, node = found[name]
+        stations.setdefault(where.nodes[node]["station_id"], name)
+    # A station asked twice (成都东 and Chengdu East) is one origin: its rows once, not twice
+    # with the same id in rail_reach.
+    origins = list(stations.values())
     for scenario, graph in graphs.items():
         by_id = {graph.nodes[node]["station_id"]: node for node in station_nodes(graph)}
         for name in origins:
@@ -214,6 +220,7 @@ def reach_table(
         ``county_names_en`` and ``county_adcodes`` (each joined by ``、``), and ``note`` (why
         an origin reaches nothing: not open in that scenario, and when it opens).
     """
+    minutes = list(dict.fromkeys(minutes))  # a limit given twice is one limit
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     rows = []
@@ -273,6 +280,7 @@ def reach_areas(
     ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
     dissolved per origin, scenario and time. Drawn in the data's UTM zone, stored in WGS84.
     """
+    minutes = list(dict.fromkeys(minutes))  # a limit given twice is one area, one id
     crs = metric_crs(layers["rail_stations"])
     rows = []
     for scenario, graph, origin, found in _reaches(layers, origins, max(minutes), graphs):
