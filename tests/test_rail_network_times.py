@@ -139,6 +139,14 @@ def test_travel_times_today_and_after(layers):
     assert by.loc[("沙坪坝", "today"), "all_stops_minutes"] > by.loc[("沙坪坝", "today"), "minutes"]
 
 
+def test_a_destination_asked_twice_is_one_destination(layers):
+    once = travel_times(layers, origin="成都东", destinations=["遂宁", "重庆北"])
+    twice = travel_times(
+        layers, origin="成都东", destinations=["遂宁", "Suining", "重庆北", "遂宁"]
+    )
+    pd.testing.assert_frame_equal(twice, once)
+
+
 def test_times_json_has_one_object_per_destination_and_scenario():
     result = CliRunner().invoke(
         cli, ["times", "--from", "成都东", "--to", "沙坪坝", "万州北", "--json"]

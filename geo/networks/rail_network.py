@@ -632,6 +632,11 @@ def travel_times(
     }
     every = graphs["after"]
     names = {name: every.nodes[find_station(every, name)] for name in (origin, *destinations)}
+    # A destination asked twice (遂宁 and Suining) is one destination: one row per scenario.
+    distinct: dict[str, str] = {}
+    for name in destinations:
+        distinct.setdefault(names[name]["station_id"], name)
+    destinations = list(distinct.values())
     line_names = _line_names(layers)
     published = _published_by_pair(layers)
     rows = []
