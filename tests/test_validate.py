@@ -301,6 +301,21 @@ def test_a_file_in_another_encoding_is_one_problem(layers_dir, encoding, expecte
     )
 
 
+@pytest.mark.parametrize(
+    ("field", "length", "setting"),
+    [("name_en", 201, "max_name_chars (200)"), ("facts", 4_001, "max_text_chars (4,000)"),
+     ("lat", 5_000, "max_text_chars (4,000)")],
+)  # fmt: skip
+def test_a_field_longer_than_its_limit_is_one_short_problem(layers_dir, field, length, setting):
+    # Under csv's own limit, but no name is 201 characters: a paste gone wrong, which would
+    # otherwise be carried into every map, and echoed whole in a number's problem.
+    edit_field(layers_dir / "airports.csv", "langzhong", field, "9" * length)
+    assert _problems(layers_dir, ["airports"]) == [
+        f"airports.csv: feature 'langzhong', field '{field}': is {length:,} characters long, "
+        f"over settings.{setting}"
+    ]
+
+
 def test_a_field_over_the_csv_limit_is_a_clear_problem(layers_dir):
     edit_field(layers_dir / "airports.csv", "langzhong", "facts", "x" * 200_000)
     problems = _problems(layers_dir, ["airports"])

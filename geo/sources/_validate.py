@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from geo import settings
 from geo.errors import Problem
 from geo.sources._schema import FieldSpec, LayerSpec
 
@@ -203,7 +204,9 @@ def parse_rows(
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
         line = row.get(LINE_KEY, str(number))
-        feature_id = (row.get(id_field) or "").strip() or f"line {line}"
+        feature_id = (row.get(id_field) or "").strip()
+        if not feature_id or len(feature_id) > settings.max_name_chars:
+            feature_id = f"line {line}"  # a problem is one line, whatever the id holds
         record: Record = {}
         for field_spec in spec.fields:
             raw = row.get(field_spec.name) or ""
@@ -212,6 +215,8 @@ def parse_rows(
             control = control_character(raw)
             if control:
                 message = control
+            if too_long := text_too_long(text, field_spec.name):
+                value, message = None, too_long
             if message:
                 problems.append(Problem(file, feature_id, field_spec.name, message))
             record[field_spec.name] = value
@@ -273,6 +278,20 @@ def _parse_number(text: str, kind: str) -> tuple[Any, str | None]:
     if not math.isfinite(value):  # 1e999
         return None, f"{text!r} is not a finite number"
     return value, None
+
+
+def text_too_long(text: str, field: str) -> str | None:
+    """Say that ``text`` is longer than a ``field`` may be, or return ``None``.
+
+    ``settings.max_name_chars`` for a name or a title, ``settings.max_text_chars`` for any
+    other field.
+    """
+    names = field in ("name_zh", "name_en", "title")
+    limit = settings.max_name_chars if names else settings.max_text_chars
+    if len(text) <= limit:
+        return None
+    setting = "max_name_chars" if names else "max_text_chars"
+    return f"is {len(text):,} characters long, over settings.{setting} ({limit:,})"
 
 
 def control_character(text: str) -> str | None:
