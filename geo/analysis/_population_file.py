@@ -609,6 +609,8 @@ def validated(
         if "id" in frame.columns
         else np.arange(offset, offset + len(frame)).astype(str)
     )
+    if pd.api.types.is_bool_dtype(frame[weight]):  # True would count as one person
+        raise _problem(name, ids[0], weight, "holds true/false, not numbers of people")
     values = pd.to_numeric(frame[weight], errors="coerce")
     numbers = values.to_numpy(dtype=float, na_value=np.nan)
     # An infinite weight would pass "not missing, not negative" and make every sum infinite.
@@ -616,10 +618,19 @@ def validated(
         raise _problem(
             name, ids[index], weight, f"{frame[weight].iloc[index]} is not a finite weight >= 0"
         )
+    for index in np.flatnonzero(numbers > settings.max_feature_people):
+        raise _problem(name, ids[index], weight, _too_many(numbers[index]))
     kinds = frame.geom_type.fillna("none")
     wrong = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]) | frame.geometry.is_empty
     for index in np.flatnonzero(wrong.to_numpy()):
         raise _problem(name, ids[index], "geometry", f"{kinds.iloc[index]}: not a point or polygon")
+    # A self-intersecting polygon has no area to share its people by (its overlay is NaN).
+    invalid = ~kinds.eq("Point").to_numpy() & ~shapely.is_valid(frame.geometry.values)
+    for index in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(frame.geometry.values[index])
+        raise _problem(
+            name, ids[index], "geometry", f"not a valid polygon ({reason}): repair it first"
+        )
     if kinds.eq("Point").any() and not kinds.eq("Point").all():
         raise _problem(name, ids[0], "geometry", MIXED)
     if kinds.eq("Point").all():
@@ -673,6 +684,15 @@ def _raster_cells(
             "band 1",
             f"{values.ravel()[bad[0]]:g} is not a finite weight >= 0 (and not the raster's nodata)",
         )
+    crowded = np.flatnonzero((values > settings.max_feature_people).ravel())
+    if len(crowded):
+        row, column = divmod(int(crowded[0]), width)
+        raise _problem(
+            source.label,
+            f"row {first_row + row}, column {first_column + column}",
+            "band 1",
+            _too_many(values.ravel()[crowded[0]]),
+        )
     row_index, column_index = np.nonzero(values > 0)
     people = values[row_index, column_index]
     del values, band
@@ -689,6 +709,13 @@ def _raster_cells(
         where = [f"row {first_row + row}, column {first_column + column}"
                  for row, column in zip(rows_in[:1], columns_in[:1], strict=True)]  # fmt: skip
         yield cells, np.array(where)
+
+
+def _too_many(people: float) -> str:
+    return (
+        f"{people:g} people in one feature, more than settings.max_feature_people "
+        f"({settings.max_feature_people:,.0f}, China's 2020 census): a wrong column or unit?"
+    )
 
 
 def read_population_file(source: PopulationFile, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
