@@ -174,6 +174,14 @@ def test_a_station_is_found_however_its_name_is_typed(after, typed):
     assert find_station(after, typed) == find_station(after, "chengdu_dong")
 
 
+def test_a_name_two_stations_share_is_refused_naming_both_not_guessed(after):
+    with pytest.raises(ChengyuError, match=r"'Yuexi' names 2 stations: .*岳溪 \(yuexi\).*越西"):
+        find_station(after, "Yuexi")
+    # The id, or the Chinese name, says which.
+    assert after.nodes[find_station(after, "yuexi")]["name_zh"] == "岳溪"
+    assert after.nodes[find_station(after, "越西")]["station_id"] == "yuexi_liangshan"
+
+
 def test_the_stations_of_one_city_are_joined_by_a_transfer(after):
     west, north = find_station(after, "重庆西"), find_station(after, "重庆北")
     assert after.has_edge(west, north, "transfer")

@@ -482,14 +482,29 @@ def find_station(graph: nx.MultiDiGraph, name: str) -> int:
     Raises
     ------
     ChengyuError
-        If no station of that name is on the network.
+        If no station of that name is on the network, or the name is two stations' (``Yuexi``
+        is 岳溪 and 越西) and not one's id.
     """
     wanted = _comparable(name).removesuffix("站")
+    found: list[int] = []
     for node in station_nodes(graph):
         data = graph.nodes[node]
+        if data["station_id"] == name.strip():  # an id names one station, whatever else does
+            return int(node)
         names = (data["station_id"], data["name_zh"], data["name_en"])
         if wanted in (_comparable(str(text)) for text in names):
-            return int(node)
+            found.append(int(node))
+    if len(found) > 1:
+        # Yuexi is 岳溪 (Chongqing) and 越西 (Liangshan): the first in the graph's order
+        # would be taken silently, the wrong one for half the users.
+        which = ", ".join(
+            f"{graph.nodes[node]['name_zh']} ({graph.nodes[node]['station_id']})" for node in found
+        )
+        raise ChengyuError(
+            f"{name!r} names {len(found)} stations: {which}; give its id or Chinese name"
+        )
+    if found:
+        return found[0]
     raise ChengyuError(f"no station {name!r} on the rail network ({graph.graph['name']})")
 
 
