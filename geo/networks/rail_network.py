@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -630,8 +631,7 @@ def travel_times(
     graphs = {
         scenario: rail_graph(layers, scenario=scenario, model=model) for scenario in SCENARIOS
     }
-    every = graphs["after"]
-    names = {name: every.nodes[find_station(every, name)] for name in (origin, *destinations)}
+    names = {name: _station_data(layers, graphs["after"], name) for name in (origin, *destinations)}
     # A destination asked twice (遂宁 and Suining) is one destination: one row per scenario.
     distinct: dict[str, str] = {}
     for name in destinations:
@@ -673,6 +673,21 @@ def travel_times(
                 row["published_minutes"], row["published_source"] = published[key]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _station_data(
+    layers: Mapping[str, gpd.GeoDataFrame], after: nx.MultiDiGraph, name: str
+) -> dict[str, Any]:
+    """Return a station's node data: on the after network, else among all the layers' stations.
+
+    A station of the layers on no scenario's network (渭沱, reserved) has its rows, with no
+    time, as ``reach`` gives it its note; only a name that is no station is an error.
+    """
+    try:
+        return dict(after.nodes[find_station(after, name)])
+    except ChengyuError:
+        every = _every_station_graph(layers)
+        return dict(every.nodes[find_station(every, name)])
 
 
 def _line_names(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
