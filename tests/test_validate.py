@@ -135,6 +135,24 @@ def test_a_missing_column_is_named(layers_dir):
     ), problems
 
 
+def test_a_missing_column_is_one_line_not_one_more_per_row(layers_dir):
+    drop_column(layers_dir / "airports.csv", "lat")
+    assert _problems(layers_dir, ["airports"]) == [
+        "airports.csv: feature '(header)', field 'lat': column is missing"
+    ]
+
+
+def test_spaces_around_the_column_names_of_the_header_are_ignored(layers_dir):
+    path = layers_dir / "airports.csv"
+    before = load_layers(["airports"], layers_dir=layers_dir)["airports"]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[0] = ", ".join(lines[0].rstrip("\n").split(",")) + " \n"
+    path.write_text("".join(lines), encoding="utf-8")
+    pd.testing.assert_frame_equal(
+        load_layers(["airports"], layers_dir=layers_dir)["airports"], before
+    )
+
+
 def test_a_station_placed_differently_on_two_lines_is_refused(layers_dir):
     edit_field(layers_dir / "rail_stations.csv", "cyzx-06", "lat", "30.4")  # 乐至 on 成渝中线
     problems = _problems(layers_dir, ["rail_stations"])

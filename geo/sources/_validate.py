@@ -42,8 +42,9 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
     values is a problem naming its line, never a lost row. A UTF-8 byte order mark (as Excel
     writes) is accepted; a file in another encoding is one problem naming the encoding. Lines
     that hold nothing (blank, or separators only) are skipped, as is a column with no name
-    that holds nothing (a trailing separator); a column named twice, a line repeating the
-    header or a value under a nameless column is a problem.
+    that holds nothing (a trailing separator), and spaces around a column's name; a column
+    named twice, a line repeating the header or a value under a nameless column is a problem.
+    A header with a problem is reported alone, not again in every row.
 
     Parameters
     ----------
@@ -90,16 +91,18 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
         problems.append(Problem(path.name, f"line {first_line}", "(row)", reason))
     if not records:
         return [], [Problem(path.name, "(header)", "(all)", "the file is empty")]
-    header = records[0][1]
-    header_problems = _header_problems(path.name, header)
-    if header_problems:  # which of the two columns a row's value belongs to is unknown
+    header = [name.strip() for name in records[0][1]]  # "id, name_zh" names name_zh
+    # A column named twice (which of the two is a row's value?) or missing (every row would be
+    # told so again): the header's problems alone.
+    header_problems = _header_problems(path.name, header, spec)
+    if header_problems:
         return [], problems + header_problems
     unnamed = [index for index, name in enumerate(header) if not name.strip()]
     rows = []
     for line, values in records[1:]:
         if not any(value.strip() for value in values):
             continue  # a blank line, or one of separators only (as a spreadsheet leaves)
-        if values == header:
+        if [value.strip() for value in values] == header:
             problems.append(
                 Problem(path.name, f"line {line}", "(row)", "repeats the header: delete the line")
             )
@@ -128,23 +131,22 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
         named = {name: value for name, value in zip(header, values, strict=True) if name.strip()}
         left_out = {field.name: "" for field in spec.fields if field.may_be_left_out}
         rows.append({**left_out, **named, LINE_KEY: str(line)})
-    problems += [
-        Problem(path.name, "(header)", field.name, "column is missing")
+    return rows, problems
+
+
+def _header_problems(file: str, header: list[str], spec: LayerSpec) -> list[Problem]:
+    """Return a problem for each column missing, not of the layer, or named twice."""
+    problems = [
+        Problem(file, "(header)", field.name, "column is missing")
         for field in spec.fields
         if field.name not in header and not field.may_be_left_out
     ]
     problems += [
-        Problem(path.name, "(header)", name, "column is not part of the layer")
+        Problem(file, "(header)", name, "column is not part of the layer")
         for name in dict.fromkeys(header)
-        if name.strip() and name not in spec.field_names
+        if name and name not in spec.field_names
     ]
-    return rows, problems
-
-
-def _header_problems(file: str, header: list[str]) -> list[Problem]:
-    """Return a problem for each column named twice (the second would replace the first)."""
     seen: dict[str, int] = {}
-    problems = []
     for number, name in enumerate(header, start=1):
         if name.strip() and name in seen:
             problems.append(
