@@ -174,6 +174,18 @@ def test_a_raster_is_counted_at_its_cell_centres_window_by_window(
     assert (table["population_method"] == "worldpop.tif").all()
 
 
+def test_a_geopackage_of_two_layers_is_refused_not_read_by_its_first(grid, tmp_path):
+    path = tmp_path / "two.gpkg"
+    grid.iloc[:10].to_file(path, layer="people_2010")
+    grid.iloc[10:20].to_file(path, layer="people_2020")
+    with pytest.raises(PopulationError) as caught:
+        open_population(path)
+    assert str(caught.value) == (
+        "two.gpkg: feature '(file)', field 'layer': holds 2 layers (people_2010, people_2020): "
+        "keep the people in one"
+    )
+
+
 def test_a_table_without_geometry_is_refused_as_such_not_for_its_crs(tmp_path):
     table = tmp_path / "people.csv"
     table.write_text("id,lon,lat,population\nc1,104.1,30.6,1000\n", encoding="utf-8")

@@ -238,6 +238,14 @@ def _open_vector(
 ) -> tuple[str, tuple[tuple[int, int], ...], int, tuple[int, int]]:
     import pyogrio
 
+    layers = [str(name) for name, _ in pyogrio.list_layers(source)]
+    if len(layers) > 1:  # GDAL would read the first alone, whichever the people are in
+        raise _problem(
+            source.name,
+            "(file)",
+            "layer",
+            f"holds {len(layers)} layers ({', '.join(layers)}): keep the people in one",
+        )
     info = pyogrio.read_info(source, force_feature_count=True)
     features = int(info["features"])
     if features and info["geometry_type"] is None:  # "no CRS" would send the user astray
