@@ -104,17 +104,18 @@ def cache_for(out: Path | None = None) -> Path:
 
 
 #: First bytes of every cache entry; the number changes with the record's layout.
-RECORD_FORMAT = b"chengyu-cache/1"
+RECORD_FORMAT = b"chengyu-cache/2"
 #: Longest header of a cache entry (its first line), in bytes.
 _HEADER_MAX = 256
 
 
-def write_record(path: Path, payload: bytes, *, kind: str) -> None:
-    """Write ``payload`` as a cache entry: a header line with its sha256 and size, then it.
+def write_record(path: Path, payload: bytes, *, kind: str, key: str) -> None:
+    """Write ``payload`` as a cache entry: a header line with its sha256, size and key, then it.
 
-    The header reads ``chengyu-cache/1 kind=<kind> sha256=<hex> bytes=<size>``. The entry is
-    written atomically (``atomic_path``) and synced, so a reader sees no entry or a whole one;
-    ``read_record`` finds any later damage.
+    The header reads ``chengyu-cache/2 kind=<kind> sha256=<hex> bytes=<size> key=<key>``. The
+    entry is written atomically (``atomic_path``) and synced, so a reader sees no entry or a
+    whole one; ``read_record`` finds any later damage, and an entry copied or renamed onto
+    another key's file name.
 
     Parameters
     ----------
@@ -124,9 +125,13 @@ def write_record(path: Path, payload: bytes, *, kind: str) -> None:
         The serialised value.
     kind
         How the payload is serialised (``geoparquet``, ``pickle``…), for people browsing.
+    key
+        The digest of everything the value depends on (ASCII, no space).
     """
     digest = hashlib.sha256(payload).hexdigest()
-    header = f"{RECORD_FORMAT.decode()} kind={kind} sha256={digest} bytes={len(payload)}\n"
+    header = (
+        f"{RECORD_FORMAT.decode()} kind={kind} sha256={digest} bytes={len(payload)} key={key}\n"
+    )
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
         handle.write(header.encode("ascii"))
         handle.write(payload)
@@ -134,26 +139,40 @@ def write_record(path: Path, payload: bytes, *, kind: str) -> None:
         os.fsync(handle.fileno())
 
 
-def read_record(path: Path) -> bytes:
+def read_record(path: Path, *, key: str) -> bytes:
     """Return the payload of a cache entry written by ``write_record``, checked.
+
+    Parameters
+    ----------
+    path
+        The entry.
+    key
+        The key it must have been written for: a whole entry of another key (a cache folder
+        copied over another, files renamed) would otherwise pass every checksum.
 
     Raises
     ------
     DamagedCacheError
-        If the header is not a cache entry's, or the payload's size or sha256 differ from it.
+        If the header is not a cache entry's, was written for another key, or the payload's
+        size or sha256 differ from it.
     OSError
         If the entry cannot be read.
     """
     data = path.read_bytes()
     end = data.find(b"\n", 0, _HEADER_MAX)
     fields = data[:end].split(b" ") if end > 0 else []
-    if len(fields) != 4 or fields[0] != RECORD_FORMAT:
+    if len(fields) != 5 or fields[0] != RECORD_FORMAT:
         raise DamagedCacheError("no cache header")
     try:
         digest = fields[2].removeprefix(b"sha256=").decode("ascii")
         size = int(fields[3].removeprefix(b"bytes="))
+        written_for = fields[4].removeprefix(b"key=").decode("ascii")
     except (UnicodeDecodeError, ValueError):
         raise DamagedCacheError("unreadable cache header") from None
+    if written_for != key:
+        raise DamagedCacheError(
+            f"written for the key {written_for[:16]}…, not {key[:16]}… (copied or renamed)"
+        )
     payload = data[end + 1 :]
     if len(payload) != size:
         raise DamagedCacheError(f"{len(payload)} bytes where the header says {size}")

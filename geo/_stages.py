@@ -168,29 +168,36 @@ def cached_stage(
         How many entries of this stage to keep, the most recently written (``None``: all).
     """
     folder = Path(cache_dir or cache_for())
-    path = cache_file(folder, name, [RECORD_FORMAT.decode(), codec.name, *key], ".cache")
-    found, cached = _read_entry(path, name, codec)
+    parts = [RECORD_FORMAT.decode(), codec.name, *key]
+    path = cache_file(folder, name, parts, ".cache")
+    # The whole key in the entry, not only the 16 digits of its file name: an entry found
+    # under this name must have been written for these inputs.
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    found, cached = _read_entry(path, name, codec, digest)
     if found:
         return cast(T, cached)
     with entry_lock(path):
         # Another process may have computed it while this one waited for the lock.
-        found, cached = _read_entry(path, name, codec)
+        found, cached = _read_entry(path, name, codec, digest)
         if found:
             return cast(T, cached)
         result = compute()
-        write_record(path, codec.dump(result), kind=codec.name)
+        write_record(path, codec.dump(result), kind=codec.name, key=digest)
     log(f"stage {name}: computed, cached in {path.name}")
     if keep is not None:
         _prune(folder, name, keep)
     return result
 
 
-def _read_entry(path: Path, name: str, codec: Codec[Any]) -> tuple[bool, Any]:
-    """Return ``(True, value)`` of a whole entry, else ``(False, None)``; a damaged one goes."""
+def _read_entry(path: Path, name: str, codec: Codec[Any], key: str) -> tuple[bool, Any]:
+    """Return ``(True, value)`` of a whole entry of ``key``, else ``(False, None)``.
+
+    A damaged entry, or one written for another key, is deleted.
+    """
     if not path.is_file():
         return False, None
     try:
-        result = codec.load(read_record(path))
+        result = codec.load(read_record(path, key=key))
     except Exception as error:  # whatever the damage, the entry is not used
         log(
             f"warning: cache entry {path} is damaged ({type(error).__name__}: {error}); "

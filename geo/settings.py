@@ -38,6 +38,17 @@ max_radius_km: float = 500.0
 #: Largest travel-time limit accepted, in minutes.
 max_minutes: float = 24 * 60.0
 
+#: Most people one feature of a population file may hold: China's 2020 census count
+#: (1,411,778,724). More is a wrong column or unit, and would overflow the people counted.
+max_feature_people: float = 1_411_778_724.0
+
+#: Longest value of a layer field accepted, in characters (the longest source is 1,312): a
+#: longer one is a paste gone wrong, and would be carried into every map and table.
+max_text_chars: int = 4_000
+
+#: Longest name (``name_zh``, ``name_en``, a proposal's title) accepted, in characters.
+max_name_chars: int = 200
+
 #: Seconds to wait for a connection to Overpass before saying it cannot be reached.
 overpass_connect_timeout_s: float = 5.0
 

@@ -147,6 +147,26 @@ def test_a_full_disk_is_one_clear_error_and_the_previous_build_stays(previous, m
     assert _siblings(previous) == []
 
 
+@pytest.mark.parametrize("where", ["the layers folder", "an output's folder"])
+def test_an_output_folder_whose_outputs_replace_the_sources_is_refused(
+    layers_dir, monkeypatch, where
+):
+    # rail_times.csv is a layer and an output: --layers DIR --out DIR wrote over the source.
+    def analysed(**_):
+        raise AssertionError("analysed: the build went on")
+
+    monkeypatch.setattr(build_module, "analyse", analysed)
+    if where == "the layers folder":
+        sources, out = layers_dir, layers_dir
+    else:
+        sources, out = layers_dir.parent / "maps" / "layers", layers_dir.parent
+        shutil.copytree(layers_dir, sources)
+    before = file_hashes(sources)
+    with pytest.raises(OptionError, match=r"its outputs would replace the layer sources"):
+        build(out_dir=out, layers_dir=sources)
+    assert file_hashes(sources) == before
+
+
 def test_an_output_folder_that_is_a_file_is_refused(tmp_path, quick):
     out = tmp_path / "out"
     out.write_text("not a folder")

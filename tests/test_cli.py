@@ -331,6 +331,33 @@ def test_the_command_line_starts_without_the_geospatial_stack():
     assert found.stdout.strip() == "[]", found.stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["times", "--from", "成都东", "--from", "重庆北", "--to", "遂宁"], "--from"),
+        (["coverage", "--population", "areal", "--population=dasymetric"], "--population"),
+        (["figure", "--dpi", "100", "--format", "png", "--dpi", "300"], "--dpi"),
+    ],
+)
+def test_an_option_of_one_value_given_twice_is_refused_not_the_last_kept(args, flag, tmp_path):
+    # click kept the last silently: the journeys were timed from 重庆北.
+    out = ["--out", str(tmp_path)] if args[0] != "times" else []  # if it runs, not into out/
+    result = CliRunner().invoke(cli, [*args, *out])
+    assert result.exit_code == 2, result.output
+    assert f"{flag} is given more than once: give it once" in result.output
+    # Repeatable options still repeat.
+    assert not CliRunner().invoke(cli, ["times", "--to", "遂宁", "--to", "x", "--help"]).exit_code
+
+
+def test_python_dash_m_runs_the_command():
+    # Without the installed script (a fresh checkout, another interpreter) it is still there.
+    found = subprocess.run(
+        [sys.executable, "-m", "geo.cli", "times", "--help"],
+        capture_output=True, text=True, check=False, cwd=Path.cwd(),
+    )  # fmt: skip
+    assert found.returncode == 0 and "Usage: " in found.stdout, found.stderr
+
+
 class _WatchedSettings(types.ModuleType):
     """``geo.settings`` that records every assignment made to it."""
 

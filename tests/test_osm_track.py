@@ -214,6 +214,29 @@ def test_a_refreshed_graph_is_cached_and_used_by_the_build(track_file, monkeypat
     assert lines.loc["cy-2", "geometry_source"] == "osm"
 
 
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_a_damaged_cached_graph_is_one_line_not_other_sections(track_file, tmp_path, damage):
+    # Unlike a stage, it cannot be computed again without its source: read damaged, a flipped
+    # coordinate would move the sections drawn along it, and a cut file was a traceback.
+    cache = tmp_path / "cache"
+    path = osm.refresh(str(track_file), cache_dir=cache)
+    edges = osm.cached_rail_graph(cache).number_of_edges()
+    assert edges > 0
+    data = path.read_bytes()
+    at = data.index(b"106.")  # a coordinate
+    changed = data[:at] + b"107." + data[at + 4 :] if damage == "flip" else data[: len(data) // 2]
+    path.write_bytes(changed)
+    with pytest.raises(ChengyuError, match=r"osm_rail.graphml: damaged .*run chengyu osm"):
+        osm.cached_rail_graph(cache)
+    # A graph cached before the checksum was kept is still read, and a cut one is one line.
+    path.with_name(path.name + ".sha256").unlink()
+    if damage == "flip":
+        assert osm.cached_rail_graph(cache).number_of_edges() == edges
+    else:
+        with pytest.raises(ChengyuError, match=r"osm_rail.graphml: not a readable GraphML"):
+            osm.cached_rail_graph(cache)
+
+
 def test_a_truncated_bz2_file_is_named_in_one_line(track_file, tmp_path, monkeypatch):
     import bz2
 

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from distributed import LocalCluster
-from shapely import Point
+from shapely import Point, Polygon, box
 
 from geo import settings
 from geo.analysis import _population_file
@@ -174,6 +174,53 @@ def test_a_raster_is_counted_at_its_cell_centres_window_by_window(
     assert (table["population_method"] == "worldpop.tif").all()
 
 
+def test_a_geopackage_of_two_layers_is_refused_not_read_by_its_first(grid, tmp_path):
+    path = tmp_path / "two.gpkg"
+    grid.iloc[:10].to_file(path, layer="people_2010")
+    grid.iloc[10:20].to_file(path, layer="people_2020")
+    with pytest.raises(PopulationError) as caught:
+        open_population(path)
+    assert str(caught.value) == (
+        "two.gpkg: feature '(file)', field 'layer': holds 2 layers (people_2010, people_2020): "
+        "keep the people in one"
+    )
+
+
+def test_a_table_without_geometry_is_refused_as_such_not_for_its_crs(tmp_path):
+    table = tmp_path / "people.csv"
+    table.write_text("id,lon,lat,population\nc1,104.1,30.6,1000\n", encoding="utf-8")
+    with pytest.raises(PopulationError) as caught:
+        open_population(table)
+    assert str(caught.value) == (
+        "people.csv: feature 'c1', field 'geometry': no geometry (a table such as a CSV has no "
+        "positions): write the points or polygons as a GeoParquet or GeoPackage"
+    )
+
+
+def test_a_raster_stored_south_up_counts_as_the_same_raster_north_up(layers, tmp_path):
+    # Rows from the south (a positive row height, as rasters written from NetCDF are): the
+    # same cells at the same places, refused as unreadable before.
+    import rasterio
+    from rasterio.transform import Affine
+
+    north_up, _ = _raster(tmp_path / "north_up.tif", layers)
+    with rasterio.open(north_up) as raster:
+        values, profile = raster.read(1), raster.profile
+        transform = raster.transform
+    south = transform.f + transform.e * raster.height
+    profile["transform"] = Affine(transform.a, 0.0, transform.c, 0.0, -transform.e, south)
+    south_up = tmp_path / "south_up.tif"
+    with rasterio.open(south_up, "w", **profile) as raster:
+        raster.write(values[::-1], 1)
+    tables = [
+        coverage(layers, radii_km=(5, 200), population=open_population(path))[0]
+        for path in (north_up, south_up)
+    ]
+    today = tables[1].query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
+    assert today.loc[5.0, "people"] == 1_000 and today.loc[200.0, "people"] == 1_050
+    assert tables[0]["people"].tolist() == tables[1]["people"].tolist()
+
+
 @pytest.mark.parametrize(("people", "told"), [(-2.0, "-2"), (float("inf"), "inf")])
 def test_a_negative_or_infinite_raster_cell_is_one_line_naming_the_cell(
     layers, tmp_path, people, told
@@ -185,11 +232,54 @@ def test_a_negative_or_infinite_raster_cell_is_one_line_naming_the_cell(
         coverage(layers, radii_km=(5,), population=open_population(path))
 
 
+def test_a_raster_cell_of_more_people_than_china_holds_is_refused(layers, tmp_path):
+    corner = (103.5 + 0.005, 31.2 - 0.005)
+    path, _ = _raster(tmp_path / "bad.tif", layers, extra=[(corner, 2e9)])
+    expected = r"^bad.tif: feature 'row 0, column 0', field 'band 1': 2e\+09 people in one"
+    with pytest.raises(PopulationError, match=expected):
+        coverage(layers, radii_km=(5,), population=open_population(path))
+
+
 def test_an_infinite_weight_is_refused_not_summed(grid, counties, areas, tmp_path):
     broken = grid.iloc[:2_000].copy()
     broken.loc[17, "population"] = float("inf")
     path = _parquet(broken, tmp_path / "inf.parquet")
     expected = r"^inf.parquet: feature 'c17', field 'population': inf is not a finite weight"
+    with pytest.raises(PopulationError, match=expected):
+        count_population(open_population(path), areas, counties)
+
+
+def test_more_people_in_one_feature_than_china_holds_is_refused_not_overflowed(
+    grid, counties, areas, tmp_path
+):
+    # 1e300 people passed as finite, and chengyu coverage printed -9223372036854775808 people.
+    broken = grid.iloc[:2_000].copy()
+    broken.loc[17, "population"] = 1e300
+    path = _parquet(broken, tmp_path / "huge.parquet")
+    expected = r"^huge.parquet: feature 'c17', field 'population': 1e\+300 people in one feature"
+    with pytest.raises(PopulationError, match=expected):
+        count_population(open_population(path), areas, counties)
+
+
+def test_a_true_false_column_is_refused_as_a_weight(grid, counties, areas, tmp_path):
+    flags = grid.iloc[:2_000].assign(population=True)
+    path = _parquet(flags, tmp_path / "flags.parquet")
+    expected = r"^flags.parquet: feature 'c0', field 'population': holds true/false"
+    with pytest.raises(PopulationError, match=expected):
+        count_population(open_population(path), areas, counties)
+
+
+def test_a_self_intersecting_polygon_is_refused_in_one_line(counties, areas, tmp_path):
+    bowtie = Polygon([(104.0, 30.0), (105.0, 31.0), (105.0, 30.0), (104.0, 31.0)])
+    zones = gpd.GeoDataFrame(
+        {"id": ["ok", "bowtie"], "population": [500.0, 1_000.0]},
+        geometry=[box(106.0, 29.0, 106.5, 29.5), bowtie], crs=4326,
+    )  # fmt: skip
+    path = _parquet(zones, tmp_path / "zones.parquet")
+    expected = (
+        r"^zones.parquet: feature 'bowtie', field 'geometry': not a valid polygon "
+        r"\(Self-intersection\[104.5 30.5\]\)"
+    )
     with pytest.raises(PopulationError, match=expected):
         count_population(open_population(path), areas, counties)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import osmnx as ox
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -157,6 +158,30 @@ def test_lines_under_construction_are_on_the_network_only_after(today, after):
     assert find_station(after, "达州南") in after
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "成都东",
+        "成都东站",
+        " 成都东　",
+        "Chengdu East",
+        "chengdu  east",
+        "ＣＨＥＮＧＤＵ　ＥＡＳＴ",
+    ],
+)
+def test_a_station_is_found_however_its_name_is_typed(after, typed):
+    # An IME left in full-width mode, a doubled space or another case names the same station.
+    assert find_station(after, typed) == find_station(after, "chengdu_dong")
+
+
+def test_a_name_two_stations_share_is_refused_naming_both_not_guessed(after):
+    with pytest.raises(ChengyuError, match=r"'Yuexi' names 2 stations: .*岳溪 \(yuexi\).*越西"):
+        find_station(after, "Yuexi")
+    # The id, or the Chinese name, says which.
+    assert after.nodes[find_station(after, "yuexi")]["name_zh"] == "岳溪"
+    assert after.nodes[find_station(after, "越西")]["station_id"] == "yuexi_liangshan"
+
+
 def test_the_stations_of_one_city_are_joined_by_a_transfer(after):
     west, north = find_station(after, "重庆西"), find_station(after, "重庆北")
     assert after.has_edge(west, north, "transfer")
@@ -196,6 +221,17 @@ def test_an_unknown_origin_is_a_clear_error():
     result = CliRunner().invoke(cli, ["reach", "--from", "Atlantis"])
     assert result.exit_code == 1 and "no station 'Atlantis'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_station_or_a_limit_asked_twice_is_reported_once(layers):
+    once = reach_table(layers, origins=["成都东"], minutes=[60])
+    pd.testing.assert_frame_equal(
+        reach_table(layers, origins=["成都东", "Chengdu East"], minutes=[60, 60.0]), once
+    )
+    from geo.networks.rail_network import reach_areas
+
+    areas = reach_areas(layers, origins=["成都东", "chengdu_dong"], minutes=[60, 60])
+    assert areas["id"].is_unique and len(areas) == 2  # today and after
 
 
 def test_reach_areas_grow_with_time_and_with_the_new_lines(layers):

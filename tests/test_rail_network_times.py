@@ -13,7 +13,7 @@ from shapely import Point
 
 from geo import settings
 from geo.cli.commands import cli
-from geo.errors import LayerValidationError
+from geo.errors import ChengyuError, LayerValidationError
 from geo.networks._rail_graph import station_seconds
 from geo.networks.rail_network import (
     ALL_STOPS,
@@ -137,6 +137,23 @@ def test_travel_times_today_and_after(layers):
     assert by.loc[("达州南", "after"), "minutes"] > 0
     assert pd.isna(by.loc[("沙坪坝", "after"), "published_minutes"])  # today's figure only
     assert by.loc[("沙坪坝", "today"), "all_stops_minutes"] > by.loc[("沙坪坝", "today"), "minutes"]
+
+
+def test_a_destination_asked_twice_is_one_destination(layers):
+    once = travel_times(layers, origin="成都东", destinations=["遂宁", "重庆北"])
+    twice = travel_times(
+        layers, origin="成都东", destinations=["遂宁", "Suining", "重庆北", "遂宁"]
+    )
+    pd.testing.assert_frame_equal(twice, once)
+
+
+def test_a_station_on_no_network_has_rows_without_a_time_not_a_no_such_station(layers):
+    # 渭沱 is a station of the layers, reserved: on neither scenario's network.
+    table = travel_times(layers, origin="成都东", destinations=["渭沱"])
+    assert list(table["scenario"]) == ["today", "after"] and table["minutes"].isna().all()
+    assert (table["to"] == "渭沱").all() and (table["route"] == "").all()
+    with pytest.raises(ChengyuError, match="no station '火星' on the rail network"):
+        travel_times(layers, origin="成都东", destinations=["火星"])
 
 
 def test_times_json_has_one_object_per_destination_and_scenario():

@@ -566,6 +566,12 @@ def test_a_control_character_in_a_proposal_title_is_refused(tmp_path):
     assert "'title'" in line and "U+0007" in line
 
 
+def test_a_proposal_title_pasted_many_times_over_is_refused_in_one_short_line(tmp_path):
+    path = _proposal(tmp_path / "p", [_stop(1, SUINING)], title="遂广城际" * 100_000)
+    line = _refusal(path)
+    assert "'title'" in line and "400,000 characters long" in line and len(line) < 300
+
+
 def test_a_proposal_of_more_stations_than_the_limit_is_refused_before_any_work(
     tmp_path, real, monkeypatch
 ):

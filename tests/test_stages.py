@@ -245,6 +245,21 @@ def test_a_damaged_entry_is_reported_once_deleted_and_computed_again(
     assert calls == [1] and not _damage_warnings(caplog)
 
 
+def test_an_entry_copied_onto_another_key_is_not_read_as_its_answer(tmp_path, caplog):
+    # Whole and checksummed, but written for other inputs (a cache folder copied over another,
+    # an entry renamed): read as this key's, it would change the answer without a warning.
+    cached_stage("demo", ["radius 5"], lambda: {"people": 5}, cache_dir=tmp_path)
+    (five,) = tmp_path.glob("demo-*.cache")
+    cached_stage("demo", ["radius 10"], lambda: {"people": 10}, cache_dir=tmp_path)
+    (ten,) = set(tmp_path.glob("demo-*.cache")) - {five}
+    shutil.copyfile(ten, five)
+    caplog.set_level(logging.INFO, logger="chengyu")
+    again = cached_stage("demo", ["radius 5"], lambda: {"people": 5}, cache_dir=tmp_path)
+    assert again == {"people": 5}
+    (warning,) = _damage_warnings(caplog)
+    assert str(five) in warning and "copied or renamed" in warning
+
+
 def _normalised(path: Path) -> bytes:
     """A file's content without what differs from one identical build to the next."""
     if path.suffix == ".gpkg":

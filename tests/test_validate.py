@@ -135,6 +135,24 @@ def test_a_missing_column_is_named(layers_dir):
     ), problems
 
 
+def test_a_missing_column_is_one_line_not_one_more_per_row(layers_dir):
+    drop_column(layers_dir / "airports.csv", "lat")
+    assert _problems(layers_dir, ["airports"]) == [
+        "airports.csv: feature '(header)', field 'lat': column is missing"
+    ]
+
+
+def test_spaces_around_the_column_names_of_the_header_are_ignored(layers_dir):
+    path = layers_dir / "airports.csv"
+    before = load_layers(["airports"], layers_dir=layers_dir)["airports"]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[0] = ", ".join(lines[0].rstrip("\n").split(",")) + " \n"
+    path.write_text("".join(lines), encoding="utf-8")
+    pd.testing.assert_frame_equal(
+        load_layers(["airports"], layers_dir=layers_dir)["airports"], before
+    )
+
+
 def test_a_station_placed_differently_on_two_lines_is_refused(layers_dir):
     edit_field(layers_dir / "rail_stations.csv", "cyzx-06", "lat", "30.4")  # 乐至 on 成渝中线
     problems = _problems(layers_dir, ["rail_stations"])
@@ -239,6 +257,52 @@ def test_a_utf8_byte_order_mark_is_accepted(layers_dir):
     assert "langzhong" in set(airports["id"])
 
 
+def test_a_column_named_twice_is_one_problem_not_the_second_value(layers_dir):
+    # Every value valid: without the check, the second name_en would silently replace the first.
+    path = layers_dir / "airports.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",name_en"] + [line + ",Somewhere Else" for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _problems(layers_dir, ["airports"]) == [
+        "airports.csv: feature '(header)', field 'name_en': column is named twice (columns 3 "
+        "and 14): keep one"
+    ]
+
+
+def test_a_line_repeating_the_header_is_one_problem_naming_it(layers_dir):
+    path = layers_dir / "airports.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([lines[0], *lines]), encoding="utf-8")
+    assert _problems(layers_dir, ["airports"]) == [
+        "airports.csv: feature 'line 2', field '(row)': repeats the header: delete the line"
+    ]
+
+
+def test_a_spreadsheet_export_with_crlf_a_trailing_comma_and_empty_lines_is_read_whole(
+    layers_dir,
+):
+    path = layers_dir / "airports.csv"
+    before = load_layers(["airports"], layers_dir=layers_dir)["airports"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    separators_only = "," * lines[0].count(",")
+    lines = [line + "," for line in lines] + [separators_only + ",", "  ", ""]
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode("utf-8"))
+    after = load_layers(["airports"], layers_dir=layers_dir)["airports"]
+    pd.testing.assert_frame_equal(after, before)
+
+
+def test_a_value_under_a_column_with_no_name_is_refused(layers_dir):
+    path = layers_dir / "airports.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [line + "," for line in lines]
+    lines[2] += "stray"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _problems(layers_dir, ["airports"]) == [
+        "airports.csv: feature 'line 3', field '(column 14)': holds a value in a column whose "
+        "header has no name"
+    ]
+
+
 @pytest.mark.parametrize(
     ("encoding", "expected"),
     [("gbk", "is not UTF-8"), ("utf-16", "is UTF-16"), ("latin-1", "is not UTF-8")],
@@ -253,6 +317,21 @@ def test_a_file_in_another_encoding_is_one_problem(layers_dir, encoding, expecte
     assert len(problems) == 1 and "airports.csv" in problems[0] and expected in problems[0], (
         problems
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "length", "setting"),
+    [("name_en", 201, "max_name_chars (200)"), ("facts", 4_001, "max_text_chars (4,000)"),
+     ("lat", 5_000, "max_text_chars (4,000)")],
+)  # fmt: skip
+def test_a_field_longer_than_its_limit_is_one_short_problem(layers_dir, field, length, setting):
+    # Under csv's own limit, but no name is 201 characters: a paste gone wrong, which would
+    # otherwise be carried into every map, and echoed whole in a number's problem.
+    edit_field(layers_dir / "airports.csv", "langzhong", field, "9" * length)
+    assert _problems(layers_dir, ["airports"]) == [
+        f"airports.csv: feature 'langzhong', field '{field}': is {length:,} characters long, "
+        f"over settings.{setting}"
+    ]
 
 
 def test_a_field_over_the_csv_limit_is_a_clear_problem(layers_dir):

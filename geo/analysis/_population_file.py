@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,8 +238,24 @@ def _open_vector(
 ) -> tuple[str, tuple[tuple[int, int], ...], int, tuple[int, int]]:
     import pyogrio
 
+    layers = [str(name) for name, _ in pyogrio.list_layers(source)]
+    if len(layers) > 1:  # GDAL would read the first alone, whichever the people are in
+        raise _problem(
+            source.name,
+            "(file)",
+            "layer",
+            f"holds {len(layers)} layers ({', '.join(layers)}): keep the people in one",
+        )
     info = pyogrio.read_info(source, force_feature_count=True)
     features = int(info["features"])
+    if features and info["geometry_type"] is None:  # "no CRS" would send the user astray
+        raise _problem(
+            source.name,
+            _first_id(source, "vector"),
+            "geometry",
+            "no geometry (a table such as a CSV has no positions): write the points or "
+            "polygons as a GeoParquet or GeoPackage",
+        )
     if features and not info["crs"]:
         raise _problem(
             source.name,
@@ -263,21 +280,29 @@ def _open_raster(source: Path) -> tuple[str, tuple[tuple[int, int], ...], int, t
     """Return a raster's windows within the region (a WorldPop tile of all China is cut to it)."""
     import rasterio
     from rasterio.warp import transform_bounds
-    from rasterio.windows import from_bounds
 
     with rasterio.open(source) as raster:
         if raster.crs is None:
             raise _problem(source.name, "band 1", "crs", "no CRS: say which CRS the cells are in")
-        region = transform_bounds(settings.storage_crs, raster.crs, *settings.region_bounds)
-        window = from_bounds(*region, transform=raster.transform)
-        window = window.round_offsets().round_lengths()
-        row_first, row_last = (
-            max(0, int(window.row_off)),
-            min(raster.height, int(window.row_off + window.height)),
+        west, south, east, north = transform_bounds(
+            settings.storage_crs, raster.crs, *settings.region_bounds
         )
-        column_first, column_last = (
-            max(0, int(window.col_off)),
-            min(raster.width, int(window.col_off + window.width)),
+        # The region's corners in cells through the inverse transform, not rasterio's
+        # from_bounds: that refuses a raster stored south-up (rows from the south, as written
+        # from NetCDF), which is a GeoTIFF like another and counts the same.
+        columns, rows = zip(
+            *(~raster.transform * corner for corner in
+              ((west, south), (west, north), (east, south), (east, north))),
+            strict=True,
+        )  # fmt: skip
+        # Rounded as rasterio's Window.round_offsets and round_lengths round.
+        row_offset = math.floor(min(rows) + 0.1)
+        column_offset = math.floor(min(columns) + 0.1)
+        row_first = max(0, row_offset)
+        row_last = min(raster.height, row_offset + math.floor(max(rows) - min(rows) + 0.5))
+        column_first = max(0, column_offset)
+        column_last = min(
+            raster.width, column_offset + math.floor(max(columns) - min(columns) + 0.5)
         )
     if row_last <= row_first or column_last <= column_first:
         raise _problem(
@@ -592,6 +617,8 @@ def validated(
         if "id" in frame.columns
         else np.arange(offset, offset + len(frame)).astype(str)
     )
+    if pd.api.types.is_bool_dtype(frame[weight]):  # True would count as one person
+        raise _problem(name, ids[0], weight, "holds true/false, not numbers of people")
     values = pd.to_numeric(frame[weight], errors="coerce")
     numbers = values.to_numpy(dtype=float, na_value=np.nan)
     # An infinite weight would pass "not missing, not negative" and make every sum infinite.
@@ -599,10 +626,19 @@ def validated(
         raise _problem(
             name, ids[index], weight, f"{frame[weight].iloc[index]} is not a finite weight >= 0"
         )
+    for index in np.flatnonzero(numbers > settings.max_feature_people):
+        raise _problem(name, ids[index], weight, _too_many(numbers[index]))
     kinds = frame.geom_type.fillna("none")
     wrong = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]) | frame.geometry.is_empty
     for index in np.flatnonzero(wrong.to_numpy()):
         raise _problem(name, ids[index], "geometry", f"{kinds.iloc[index]}: not a point or polygon")
+    # A self-intersecting polygon has no area to share its people by (its overlay is NaN).
+    invalid = ~kinds.eq("Point").to_numpy() & ~shapely.is_valid(frame.geometry.values)
+    for index in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(frame.geometry.values[index])
+        raise _problem(
+            name, ids[index], "geometry", f"not a valid polygon ({reason}): repair it first"
+        )
     if kinds.eq("Point").any() and not kinds.eq("Point").all():
         raise _problem(name, ids[0], "geometry", MIXED)
     if kinds.eq("Point").all():
@@ -656,6 +692,15 @@ def _raster_cells(
             "band 1",
             f"{values.ravel()[bad[0]]:g} is not a finite weight >= 0 (and not the raster's nodata)",
         )
+    crowded = np.flatnonzero((values > settings.max_feature_people).ravel())
+    if len(crowded):
+        row, column = divmod(int(crowded[0]), width)
+        raise _problem(
+            source.label,
+            f"row {first_row + row}, column {first_column + column}",
+            "band 1",
+            _too_many(values.ravel()[crowded[0]]),
+        )
     row_index, column_index = np.nonzero(values > 0)
     people = values[row_index, column_index]
     del values, band
@@ -677,6 +722,13 @@ def _raster_cells(
         where = [f"row {first_row + row}, column {first_column + column}"
                  for row, column in zip(rows_in[:1], columns_in[:1], strict=True)]  # fmt: skip
         yield cells, np.array(where)
+
+
+def _too_many(people: float) -> str:
+    return (
+        f"{people:g} people in one feature, more than settings.max_feature_people "
+        f"({settings.max_feature_people:,.0f}, China's 2020 census): a wrong column or unit?"
+    )
 
 
 def read_population_file(source: PopulationFile, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

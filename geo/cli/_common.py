@@ -58,6 +58,42 @@ def output_folders(out_dir: Path | None) -> tuple[Path, Path]:
     return out, cache_for(out)
 
 
+class OnceGroup(click.Group):
+    """A group whose commands refuse an option of one value given twice.
+
+    click keeps the last silently: ``times --from 成都东 --from 重庆北`` timed from 重庆北 and
+    ``coverage --population a.parquet --population b.parquet`` counted b alone.
+    """
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and (repeated := _repeated_option(command, rest)):
+            raise click.UsageError(f"{repeated} is given more than once: give it once", ctx=ctx)
+        return name, command, rest
+
+
+def _repeated_option(command: click.Command, args: list[str]) -> str | None:
+    """Return the first option of ``args`` that takes one value and comes twice, if any."""
+    single = {
+        flag: parameter.name
+        for parameter in command.params
+        if isinstance(parameter, click.Option) and not parameter.multiple and not parameter.is_flag
+        for flag in (*parameter.opts, *parameter.secondary_opts)
+    }
+    seen: set[str | None] = set()
+    for arg in args:
+        if arg == "--":  # what follows is arguments, not options
+            break
+        flag = arg.split("=", 1)[0]
+        if flag in single:
+            if single[flag] in seen:
+                return flag
+            seen.add(single[flag])
+    return None
+
+
 @contextmanager
 def errors_as_messages() -> Iterator[None]:
     try:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from geo import settings
 from geo.cli._common import (
+    OnceGroup,
     cell_text,
     errors_as_messages,
     json_option,
@@ -28,7 +29,7 @@ from geo.cli.sources import layers_command, osm_command, scenario_command, valid
 from geo.utils import configure_logging
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OnceGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log each step.")
 def cli(verbose: bool) -> None:
     """Map the transport and logistics corridors of the Chengdu–Chongqing economic circle."""

@@ -29,6 +29,7 @@ Users import these from ``geo.networks.rail_network``, which re-exports them.
 
 from __future__ import annotations
 
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -481,12 +482,37 @@ def find_station(graph: nx.MultiDiGraph, name: str) -> int:
     Raises
     ------
     ChengyuError
-        If no station of that name is on the network.
+        If no station of that name is on the network, or the name is two stations' (``Yuexi``
+        is 岳溪 and 越西) and not one's id.
     """
-    wanted = name.strip().removesuffix("站").lower()
+    wanted = _comparable(name).removesuffix("站")
+    found: list[int] = []
     for node in station_nodes(graph):
         data = graph.nodes[node]
-        names = (data["station_id"], data["name_zh"], data["name_en"])
-        if wanted in (str(text).lower() for text in names):
+        if data["station_id"] == name.strip():  # an id names one station, whatever else does
             return int(node)
+        names = (data["station_id"], data["name_zh"], data["name_en"])
+        if wanted in (_comparable(str(text)) for text in names):
+            found.append(int(node))
+    if len(found) > 1:
+        # Yuexi is 岳溪 (Chongqing) and 越西 (Liangshan): the first in the graph's order
+        # would be taken silently, the wrong one for half the users.
+        which = ", ".join(
+            f"{graph.nodes[node]['name_zh']} ({graph.nodes[node]['station_id']})" for node in found
+        )
+        raise ChengyuError(
+            f"{name!r} names {len(found)} stations: {which}; give its id or Chinese name"
+        )
+    if found:
+        return found[0]
     raise ChengyuError(f"no station {name!r} on the rail network ({graph.graph['name']})")
+
+
+def _comparable(name: str) -> str:
+    """Return a station name in the form that names are compared in.
+
+    Full-width letters, digits and spaces (an IME left in full-width mode) read as their ASCII
+    forms (NFKC), case is ignored and runs of spaces are one: ``Ｃｈｅｎｇｄｕ　East`` is
+    ``chengdu east``.
+    """
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())

@@ -17,6 +17,7 @@ conventional one beside it.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import socket
@@ -209,13 +210,46 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
     target = folder / CACHED_GRAPH
     with atomic_path(target) as temporary:
         _osmnx().save_graphml(graph, temporary)
+        digest = _sha256(temporary)
+    with atomic_path(_checksum_file(target)) as temporary:
+        temporary.write_text(digest + "\n", encoding="ascii")
     return target
 
 
 def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
-    """Return the rail graph kept by the last ``refresh``, or ``None`` if there is none."""
+    """Return the rail graph kept by the last ``refresh``, or ``None`` if there is none.
+
+    Raises
+    ------
+    ChengyuError
+        If the graph no longer matches the sha256 ``refresh`` wrote beside it, or cannot be
+        read: it cannot be computed again without its source, and read damaged it would
+        move the sections drawn along it.
+    """
     path = (cache_for() if cache_dir is None else cache_dir) / CACHED_GRAPH
-    return _osmnx().load_graphml(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    again = f"run chengyu osm --source FILE|overpass again, or delete {path.name}"
+    checksum = _checksum_file(path)
+    if checksum.is_file() and checksum.read_text(encoding="ascii").strip() != _sha256(path):
+        raise ChengyuError(f"{path}: damaged (its sha256 no longer matches): {again}")
+    try:
+        graph: nx.MultiDiGraph = _osmnx().load_graphml(path)
+    except (ElementTree.ParseError, ValueError, KeyError) as error:
+        raise ChengyuError(f"{path}: not a readable GraphML file ({error}): {again}") from None
+    return graph
+
+
+def _checksum_file(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 #: ``geometry_source`` of a section that stays a station chain.

@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -156,12 +157,18 @@ def _reaches(
     # Each origin found once: on the after network, else among every station of the layers
     # (a station open in no scenario); the graph of every station is made only then.
     found: dict[str, tuple[nx.MultiDiGraph, int]] = {}
+    stations: dict[str, str] = {}  # station id: the first name it was asked by
     for name in origins:
         try:
             found[name] = (graphs["after"], find_station(graphs["after"], name))
         except ChengyuError:
             every = _every_station_graph(layers)
             found[name] = (every, find_station(every, name))
+        where, node = found[name]
+        stations.setdefault(where.nodes[node]["station_id"], name)
+    # A station asked twice (成都东 and Chengdu East) is one origin: its rows once, not twice
+    # with the same id in rail_reach.
+    origins = list(stations.values())
     for scenario, graph in graphs.items():
         by_id = {graph.nodes[node]["station_id"]: node for node in station_nodes(graph)}
         for name in origins:
@@ -214,6 +221,7 @@ def reach_table(
         ``county_names_en`` and ``county_adcodes`` (each joined by ``、``), and ``note`` (why
         an origin reaches nothing: not open in that scenario, and when it opens).
     """
+    minutes = list(dict.fromkeys(minutes))  # a limit given twice is one limit
     admin = layers["admin_areas"]
     counties = admin[admin["level"] == "county"]
     rows = []
@@ -273,6 +281,7 @@ def reach_areas(
     ``settings.access_speed_kph`` (a circle of radius (T − t) × speed); the circles are
     dissolved per origin, scenario and time. Drawn in the data's UTM zone, stored in WGS84.
     """
+    minutes = list(dict.fromkeys(minutes))  # a limit given twice is one area, one id
     crs = metric_crs(layers["rail_stations"])
     rows = []
     for scenario, graph, origin, found in _reaches(layers, origins, max(minutes), graphs):
@@ -622,8 +631,12 @@ def travel_times(
     graphs = {
         scenario: rail_graph(layers, scenario=scenario, model=model) for scenario in SCENARIOS
     }
-    every = graphs["after"]
-    names = {name: every.nodes[find_station(every, name)] for name in (origin, *destinations)}
+    names = {name: _station_data(layers, graphs["after"], name) for name in (origin, *destinations)}
+    # A destination asked twice (遂宁 and Suining) is one destination: one row per scenario.
+    distinct: dict[str, str] = {}
+    for name in destinations:
+        distinct.setdefault(names[name]["station_id"], name)
+    destinations = list(distinct.values())
     line_names = _line_names(layers)
     published = _published_by_pair(layers)
     rows = []
@@ -660,6 +673,21 @@ def travel_times(
                 row["published_minutes"], row["published_source"] = published[key]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _station_data(
+    layers: Mapping[str, gpd.GeoDataFrame], after: nx.MultiDiGraph, name: str
+) -> dict[str, Any]:
+    """Return a station's node data: on the after network, else among all the layers' stations.
+
+    A station of the layers on no scenario's network (渭沱, reserved) has its rows, with no
+    time, as ``reach`` gives it its note; only a name that is no station is an error.
+    """
+    try:
+        return dict(after.nodes[find_station(after, name)])
+    except ChengyuError:
+        every = _every_station_graph(layers)
+        return dict(every.nodes[find_station(every, name)])
 
 
 def _line_names(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:

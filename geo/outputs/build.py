@@ -145,6 +145,7 @@ def write_outputs(
         raise ValueError(f"unknown outputs {unknown}; expected some of {list(BUILD_OUTPUTS)}")
     out = Path(out_dir or settings.out_dir)
     cache = cache_for(out) if cache_dir is None else cache_dir
+    check_out_dir(out, layers_dir)
     check_options(radii_km)
     check_scheduler(scheduler, connect=True)
     # Map definitions are checked before anything is written: a bad TOML found after the
@@ -365,6 +366,28 @@ def build_figures(
             swapped_into=out,
         )
     return [out / path.relative_to(stage) for path in figures], out / "index.html"
+
+
+def check_out_dir(out: Path, layers_dir: Path | None = None) -> None:
+    """Refuse an output folder whose outputs would replace the layer sources.
+
+    The outputs replace the folder's entries of their names as a set: ``rail_times.csv`` is a
+    layer source and an output, so ``--layers DIR --out DIR`` wrote the modelled times over
+    the published ones, and sources kept in ``out/maps/`` would go with the old maps. Sources
+    in another folder of ``out`` are carried over like any entry the build does not write.
+
+    Raises
+    ------
+    OptionError
+        Naming both folders.
+    """
+    sources = Path(layers_dir or settings.layers_dir).resolve()
+    target = out.resolve()
+    if sources == target or any(sources.is_relative_to(target / name) for name in BUILD_OUTPUTS):
+        raise OptionError(
+            f"output folder {out}: its outputs would replace the layer sources ({sources}); "
+            "write the outputs to another folder"
+        )
 
 
 def check_options(radii_km: Sequence[float] | None) -> None:

@@ -15,7 +15,13 @@ import pandas as pd
 from geo import settings
 from geo.errors import LayerValidationError, Problem
 from geo.sources._schema import LAYER_SPECS, SCENARIOS, LayerSpec
-from geo.sources._validate import Record, control_character, parse_rows, read_rows
+from geo.sources._validate import (
+    Record,
+    control_character,
+    parse_rows,
+    read_rows,
+    text_too_long,
+)
 from geo.sources.layers import build_layer
 
 #: Layers a proposal may add rows to, in build order (lines need their stations).
@@ -86,7 +92,7 @@ def read_proposal(path: Path) -> Proposal:
         )
     if raw["base"] not in SCENARIOS:
         problems.append(problem("base", f"{raw['base']!r} is not one of {', '.join(SCENARIOS)}"))
-    if control := control_character(raw["title"]):
+    if control := control_character(raw["title"]) or text_too_long(raw["title"], "title"):
         problems.append(problem("title", control))
     folder = path.parent / raw["layers"]
     if not _inside(folder, path.parent):

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from geo import settings
 from geo.errors import Problem
 from geo.sources._schema import FieldSpec, LayerSpec
 
@@ -39,7 +40,11 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
     Every physical line must be one record with as many values as the header: a quote left
     open (which would swallow the following lines into one field) or a row with more or fewer
     values is a problem naming its line, never a lost row. A UTF-8 byte order mark (as Excel
-    writes) is accepted; a file in another encoding is one problem naming the encoding.
+    writes) is accepted; a file in another encoding is one problem naming the encoding. Lines
+    that hold nothing (blank, or separators only) are skipped, as is a column with no name
+    that holds nothing (a trailing separator), and spaces around a column's name; a column
+    named twice, a line repeating the header or a value under a nameless column is a problem.
+    A header with a problem is reported alone, not again in every row.
 
     Parameters
     ----------
@@ -86,11 +91,22 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
         problems.append(Problem(path.name, f"line {first_line}", "(row)", reason))
     if not records:
         return [], [Problem(path.name, "(header)", "(all)", "the file is empty")]
-    header = records[0][1]
+    header = [name.strip() for name in records[0][1]]  # "id, name_zh" names name_zh
+    # A column named twice (which of the two is a row's value?) or missing (every row would be
+    # told so again): the header's problems alone.
+    header_problems = _header_problems(path.name, header, spec)
+    if header_problems:
+        return [], problems + header_problems
+    unnamed = [index for index, name in enumerate(header) if not name.strip()]
     rows = []
     for line, values in records[1:]:
-        if not values:
-            continue  # a blank line
+        if not any(value.strip() for value in values):
+            continue  # a blank line, or one of separators only (as a spreadsheet leaves)
+        if [value.strip() for value in values] == header:
+            problems.append(
+                Problem(path.name, f"line {line}", "(row)", "repeats the header: delete the line")
+            )
+            continue
         if len(values) != len(header):
             problems.append(
                 Problem(
@@ -101,19 +117,48 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
                 )
             )
             continue
+        filled = [index + 1 for index in unnamed if values[index].strip()]
+        if filled:
+            problems.append(
+                Problem(
+                    path.name,
+                    f"line {line}",
+                    f"(column {filled[0]})",
+                    "holds a value in a column whose header has no name",
+                )
+            )
+            continue
+        named = {name: value for name, value in zip(header, values, strict=True) if name.strip()}
         left_out = {field.name: "" for field in spec.fields if field.may_be_left_out}
-        rows.append({**left_out, **dict(zip(header, values, strict=True)), LINE_KEY: str(line)})
-    problems += [
-        Problem(path.name, "(header)", field.name, "column is missing")
+        rows.append({**left_out, **named, LINE_KEY: str(line)})
+    return rows, problems
+
+
+def _header_problems(file: str, header: list[str], spec: LayerSpec) -> list[Problem]:
+    """Return a problem for each column missing, not of the layer, or named twice."""
+    problems = [
+        Problem(file, "(header)", field.name, "column is missing")
         for field in spec.fields
         if field.name not in header and not field.may_be_left_out
     ]
     problems += [
-        Problem(path.name, "(header)", name, "column is not part of the layer")
-        for name in header
-        if name not in spec.field_names
+        Problem(file, "(header)", name, "column is not part of the layer")
+        for name in dict.fromkeys(header)
+        if name and name not in spec.field_names
     ]
-    return rows, problems
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        if name.strip() and name in seen:
+            problems.append(
+                Problem(
+                    file,
+                    "(header)",
+                    name,
+                    f"column is named twice (columns {seen[name]} and {number}): keep one",
+                )
+            )
+        seen.setdefault(name, number)
+    return problems
 
 
 def _decode(path: Path) -> tuple[str, Problem | None]:
@@ -161,7 +206,9 @@ def parse_rows(
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
         line = row.get(LINE_KEY, str(number))
-        feature_id = (row.get(id_field) or "").strip() or f"line {line}"
+        feature_id = (row.get(id_field) or "").strip()
+        if not feature_id or len(feature_id) > settings.max_name_chars:
+            feature_id = f"line {line}"  # a problem is one line, whatever the id holds
         record: Record = {}
         for field_spec in spec.fields:
             raw = row.get(field_spec.name) or ""
@@ -170,6 +217,8 @@ def parse_rows(
             control = control_character(raw)
             if control:
                 message = control
+            if too_long := text_too_long(text, field_spec.name):
+                value, message = None, too_long
             if message:
                 problems.append(Problem(file, feature_id, field_spec.name, message))
             record[field_spec.name] = value
@@ -231,6 +280,20 @@ def _parse_number(text: str, kind: str) -> tuple[Any, str | None]:
     if not math.isfinite(value):  # 1e999
         return None, f"{text!r} is not a finite number"
     return value, None
+
+
+def text_too_long(text: str, field: str) -> str | None:
+    """Say that ``text`` is longer than a ``field`` may be, or return ``None``.
+
+    ``settings.max_name_chars`` for a name or a title, ``settings.max_text_chars`` for any
+    other field.
+    """
+    names = field in ("name_zh", "name_en", "title")
+    limit = settings.max_name_chars if names else settings.max_text_chars
+    if len(text) <= limit:
+        return None
+    setting = "max_name_chars" if names else "max_text_chars"
+    return f"is {len(text):,} characters long, over settings.{setting} ({limit:,})"
 
 
 def control_character(text: str) -> str | None:
