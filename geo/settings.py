@@ -307,6 +307,7 @@ rail_graph_exceptions: dict[str, str] = {
     "yilong": "25 km: the graph lacks 巴南 HSR (opened 2024-06-27); OpenStreetMap position",
     "maan": "39 km: the graph lacks 巴南 HSR (opened 2024-06-27); OpenStreetMap position",
     "bazhong_xi": "29 km: the graph lacks 巴南 HSR (2024); position only a point inside 恩阳区",
+    "jiangbei_airport": "7.2 km: the graph lacks 东环's airport branch (2022, underground here)",
     "songpan": "35 km: the graph lacks 川青 north of 镇江关 (2024); position only its town point",
     "huanglong_jiuzhai": "46 km: the graph lacks 川青 镇江关–黄胜关 (opened 2024-08); OSM position",
     "ganluo_nan": "3.3 km: the graph holds the old 成昆 line here, not the 2022 one; OSM position",

@@ -107,6 +107,8 @@ def test_context_lines_are_present(layers):
         "msn",
         "ckx",
         "yyc",
+        "cqdh",
+        "cqdhj",
     }
     assert report | region | {"cqn", "cqw"} == set(layers["rail_lines"]["line_id"])
 

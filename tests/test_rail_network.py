@@ -93,6 +93,16 @@ def test_dazhou_trains_run_on_from_sanhuizhen_to_chengdu_east(today):
     assert trip.lines == ("cs", "dc", "dcd") and trip.route == "成都东–达州"
 
 
+def test_the_east_ring_takes_chongqing_north_to_the_airport_and_luohuang_to_nanpeng(today):
+    # 重庆东环 (opened 2022-12-30): its airport branch cqdhj from 重庆北, and its main line cqdh
+    # from 珞璜南 on 渝贵; each is one ride on the ring's own track.
+    airport = _trip(today, "重庆北", "江北机场")
+    assert airport.lines == ("cqdhj",) and airport.transfers == () and airport.rides == 1
+    assert airport.route == "重庆北–江北机场"
+    nanpeng = _trip(today, "珞璜南", "南彭")
+    assert nanpeng.lines == ("cqdh",) and nanpeng.transfers == (), nanpeng.route
+
+
 def test_trains_from_chengdu_east_run_onto_the_new_chengdu_kunming_line(today):
     # ckx-1 says cml@chengdu_nan>chengdu_dong: 成都东 trains reach 新成昆 through 成都南.
     xichang = _trip(today, "成都东", "西昌西")
