@@ -144,10 +144,10 @@ LINE_COLORS: dict[str, RGB] = {
     "zy": OKABE_ITO["sky_blue"],  # 郑渝
 }
 #: The region's other lines (not named by the report): one quiet slate, so the report's lines
-#: stay the subject and 32 lines do not become 32 colours; they are told apart by their labels.
+#: stay the subject and 34 lines do not become 34 colours; they are told apart by their labels.
 CONTEXT_LINES: tuple[str, ...] = (
     "cyb", "cml", "cg", "xc", "cs", "dc", "sy", "ly", "yg", "yl", "yx", "yw2", "cya", "cn", "chq",
-    "cgj", "cgp", "hbn", "dcn", "dcd", "msn", "ckx", "yyc",
+    "cgj", "cgp", "hbn", "dcn", "dcd", "msn", "ckx", "yyc", "cqdh", "cqdhj",
 )  # fmt: skip
 _CONTEXT = (112, 128, 144)
 #: The one legend entry of ``CONTEXT_LINES`` (their names stand beside them on the map).
