@@ -621,13 +621,10 @@ def validated(
         raise _problem(name, ids[0], weight, "holds true/false, not numbers of people")
     values = pd.to_numeric(frame[weight], errors="coerce")
     numbers = values.to_numpy(dtype=float, na_value=np.nan)
-    # An infinite weight would pass "not missing, not negative" and make every sum infinite.
-    for index in np.flatnonzero(~np.isfinite(numbers) | (numbers < 0)):
-        raise _problem(
-            name, ids[index], weight, f"{frame[weight].iloc[index]} is not a finite weight >= 0"
-        )
-    for index in np.flatnonzero(numbers > settings.max_feature_people):
-        raise _problem(name, ids[index], weight, _too_many(numbers[index]))
+    refused_at = _first_refused(numbers, missing_allowed=False)
+    if refused_at is not None:
+        written = str(frame[weight].iloc[refused_at])
+        raise _problem(name, ids[refused_at], weight, _refusal(numbers[refused_at], written))
     kinds = frame.geom_type.fillna("none")
     wrong = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]) | frame.geometry.is_empty
     for index in np.flatnonzero(wrong.to_numpy()):
@@ -682,24 +679,16 @@ def _raster_cells(
         band = raster.read(1, window=Window(first_column, first_row, width, rows), masked=True)
         transform, crs = raster.transform, raster.crs
     values = np.ma.filled(band.astype(float), np.nan)
-    # NaN is the raster's nodata (filled above); an infinite cell would make every sum infinite.
-    bad = np.flatnonzero(((values < 0) | np.isinf(values)).ravel())
-    if len(bad):
-        row, column = divmod(int(bad[0]), width)
+    # NaN is the raster's nodata (filled above).
+    refused_at = _first_refused(values.ravel(), missing_allowed=True)
+    if refused_at is not None:
+        row, column = divmod(refused_at, width)
+        value = float(values.ravel()[refused_at])
         raise _problem(
             source.label,
             f"row {first_row + row}, column {first_column + column}",
             "band 1",
-            f"{values.ravel()[bad[0]]:g} is not a finite weight >= 0 (and not the raster's nodata)",
-        )
-    crowded = np.flatnonzero((values > settings.max_feature_people).ravel())
-    if len(crowded):
-        row, column = divmod(int(crowded[0]), width)
-        raise _problem(
-            source.label,
-            f"row {first_row + row}, column {first_column + column}",
-            "band 1",
-            _too_many(values.ravel()[crowded[0]]),
+            _refusal(value, f"{value:g}", nodata=" (and not the raster's nodata)"),
         )
     row_index, column_index = np.nonzero(values > 0)
     people = values[row_index, column_index]
@@ -724,11 +713,31 @@ def _raster_cells(
         yield cells, np.array(where)
 
 
-def _too_many(people: float) -> str:
-    return (
-        f"{people:g} people in one feature, more than settings.max_feature_people "
-        f"({settings.max_feature_people:,.0f}, China's 2020 census): a wrong column or unit?"
-    )
+def _first_refused(numbers: np.ndarray, *, missing_allowed: bool) -> int | None:
+    """Return the position of the first weight no count can take, else None.
+
+    Refused, in the order they are looked for: a missing weight (unless ``missing_allowed``,
+    a raster's nodata), a negative or infinite one (it would pass "not missing, not negative"
+    and make every sum infinite), then one over ``settings.max_feature_people``.
+    """
+    invalid = (numbers < 0) | np.isinf(numbers)
+    if not missing_allowed:
+        invalid |= np.isnan(numbers)
+    for refused in (invalid, numbers > settings.max_feature_people):
+        found = np.flatnonzero(refused)
+        if len(found):
+            return int(found[0])
+    return None
+
+
+def _refusal(number: float, written: str, *, nodata: str = "") -> str:
+    """Say why ``_first_refused`` refused a weight (``written`` as the file gives it)."""
+    if np.isfinite(number) and number > settings.max_feature_people:
+        return (
+            f"{number:g} people in one feature, more than settings.max_feature_people "
+            f"({settings.max_feature_people:,.0f}, China's 2020 census): a wrong column or unit?"
+        )
+    return f"{written} is not a finite weight >= 0{nodata}"
 
 
 def read_population_file(source: PopulationFile, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
