@@ -14,7 +14,6 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -154,21 +153,10 @@ def _reaches(
     """
     if graphs is None:
         graphs = {scenario: rail_graph(layers, scenario=scenario) for scenario in SCENARIOS}
-    # Each origin found once: on the after network, else among every station of the layers
-    # (a station open in no scenario); the graph of every station is made only then.
-    found: dict[str, tuple[nx.MultiDiGraph, int]] = {}
-    stations: dict[str, str] = {}  # station id: the first name it was asked by
-    for name in origins:
-        try:
-            found[name] = (graphs["after"], find_station(graphs["after"], name))
-        except ChengyuError:
-            every = _every_station_graph(layers)
-            found[name] = (every, find_station(every, name))
-        where, node = found[name]
-        stations.setdefault(where.nodes[node]["station_id"], name)
     # A station asked twice (成都东 and Chengdu East) is one origin: its rows once, not twice
     # with the same id in rail_reach.
-    origins = list(stations.values())
+    found = _stations_named(layers, graphs["after"], origins)
+    origins = list(found)
     for scenario, graph in graphs.items():
         by_id = {graph.nodes[node]["station_id"]: node for node in station_nodes(graph)}
         for name in origins:
@@ -178,6 +166,31 @@ def _reaches(
                 yield scenario, where, node, None
                 continue
             yield scenario, graph, here, reach(graph, here, limit_minutes=limit_minutes)
+
+
+def _stations_named(
+    layers: Mapping[str, gpd.GeoDataFrame], after: nx.MultiDiGraph, names: Sequence[str]
+) -> dict[str, tuple[nx.MultiDiGraph, int]]:
+    """Find each named station once: its graph and node, by the first name it was asked by.
+
+    A station is looked for on the after network, else among every station of the layers (a
+    station open in no scenario, 渭沱 reserved, 天府 today), whose graph is made only then; a
+    name that is no station is an error. Two names of one station (遂宁 and Suining) give it
+    once, in the order asked.
+    """
+    found: dict[str, tuple[nx.MultiDiGraph, int]] = {}
+    asked: set[str] = set()
+    for name in names:
+        try:
+            where, node = after, find_station(after, name)
+        except ChengyuError:
+            every = _every_station_graph(layers)
+            where, node = every, find_station(every, name)
+        station_id = where.nodes[node]["station_id"]
+        if station_id not in asked:
+            asked.add(station_id)
+            found[name] = (where, node)
+    return found
 
 
 def _every_station_graph(layers: Mapping[str, gpd.GeoDataFrame]) -> nx.MultiDiGraph:
@@ -631,12 +644,11 @@ def travel_times(
     graphs = {
         scenario: rail_graph(layers, scenario=scenario, model=model) for scenario in SCENARIOS
     }
-    names = {name: _station_data(layers, graphs["after"], name) for name in (origin, *destinations)}
     # A destination asked twice (遂宁 and Suining) is one destination: one row per scenario.
-    distinct: dict[str, str] = {}
-    for name in destinations:
-        distinct.setdefault(names[name]["station_id"], name)
-    destinations = list(distinct.values())
+    found_origin = _stations_named(layers, graphs["after"], [origin])
+    ends = _stations_named(layers, graphs["after"], destinations)
+    names = {name: where.nodes[node] for name, (where, node) in (found_origin | ends).items()}
+    destinations = list(ends)
     line_names = _line_names(layers)
     published = _published_by_pair(layers)
     rows = []
@@ -673,21 +685,6 @@ def travel_times(
                 row["published_minutes"], row["published_source"] = published[key]
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _station_data(
-    layers: Mapping[str, gpd.GeoDataFrame], after: nx.MultiDiGraph, name: str
-) -> dict[str, Any]:
-    """Return a station's node data: on the after network, else among all the layers' stations.
-
-    A station of the layers on no scenario's network (渭沱, reserved) has its rows, with no
-    time, as ``reach`` gives it its note; only a name that is no station is an error.
-    """
-    try:
-        return dict(after.nodes[find_station(after, name)])
-    except ChengyuError:
-        every = _every_station_graph(layers)
-        return dict(every.nodes[find_station(every, name)])
 
 
 def _line_names(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
