@@ -291,7 +291,7 @@ def test_the_cache_key_is_streamed_and_sees_a_change_of_the_same_size(tmp_path):
     before = file_key(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak < 4 << 20  # chunks of 1 MiB, never the 24 MiB file
+    assert peak < 4 << 20  # read in chunks, never the 24 MiB file
     status = path.stat()
     with path.open("r+b") as handle:  # one byte changed, size and modification time kept
         handle.seek(12 << 20)

@@ -37,8 +37,6 @@ PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 RASTER_SUFFIXES = (".tif", ".tiff")
 #: What a file that mixes points and polygons is told.
 MIXED = "mixes points and polygons: use one or the other"
-#: Bytes of the file hashed at a time for its cache key.
-_HASH_CHUNK = 1 << 20
 _Item = TypeVar("_Item")
 
 
@@ -108,10 +106,8 @@ class PartitionSums:
 
 def file_key(path: Path) -> str:
     """Size, modification time and SHA-1 of a file, read in chunks (never held in memory)."""
-    digest = hashlib.sha1()
     with Path(path).open("rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
+        digest = hashlib.file_digest(handle, "sha1")
     status = Path(path).stat()
     return f"{status.st_size}:{status.st_mtime_ns}:{digest.hexdigest()}"
 
