@@ -97,7 +97,7 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
     header_problems = _header_problems(path.name, header, spec)
     if header_problems:
         return [], problems + header_problems
-    unnamed = [index for index, name in enumerate(header) if not name.strip()]
+    unnamed = [index for index, name in enumerate(header) if not name]
     rows = []
     for line, values in records[1:]:
         if not any(value.strip() for value in values):
@@ -128,7 +128,7 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
                 )
             )
             continue
-        named = {name: value for name, value in zip(header, values, strict=True) if name.strip()}
+        named = {name: value for name, value in zip(header, values, strict=True) if name}
         left_out = {field.name: "" for field in spec.fields if field.may_be_left_out}
         rows.append({**left_out, **named, LINE_KEY: str(line)})
     return rows, problems
@@ -148,7 +148,7 @@ def _header_problems(file: str, header: list[str], spec: LayerSpec) -> list[Prob
     ]
     seen: dict[str, int] = {}
     for number, name in enumerate(header, start=1):
-        if name.strip() and name in seen:
+        if name and name in seen:
             problems.append(
                 Problem(
                     file,
