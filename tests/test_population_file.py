@@ -32,6 +32,14 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
 
 
 @pytest.fixture(scope="module")
+def chengdu_dong(layers) -> dict[str, gpd.GeoDataFrame]:
+    """The layers with 成都东's rows as the only stations: a raster near it is counted in
+    seconds, not in the minute all stations' 200 km catchments take."""
+    stations = layers["rail_stations"]
+    return {**layers, "rail_stations": stations[stations["station_id"] == "chengdu_dong"]}
+
+
+@pytest.fixture(scope="module")
 def counties(layers) -> gpd.GeoDataFrame:
     admin = layers["admin_areas"]
     return admin[admin["level"] == "county"]
@@ -157,16 +165,16 @@ def _raster(path, layers, *, extra=None):
 
 @pytest.mark.parametrize("batch", [250_000, 1])
 def test_a_raster_is_counted_at_its_cell_centres_window_by_window(
-    layers, tmp_path, monkeypatch, batch
+    chengdu_dong, tmp_path, monkeypatch, batch
 ):
     monkeypatch.setattr(settings, "raster_window_cells", 16 * 200)
     monkeypatch.setattr(settings, "population_batch_rows", batch)
-    path, _ = _raster(tmp_path / "worldpop.tif", layers)
+    path, _ = _raster(tmp_path / "worldpop.tif", chengdu_dong)
     source = open_population(path)
     assert source.kind == "raster" and len(source.partitions) == 8  # 120 rows of 200, by 16
     windows = [list(read_partition(source, index)) for index in range(len(source.partitions))]
     assert max(len(batches) for batches in windows) == (1 if batch > 1 else 2)
-    table, per_county, _ = coverage(layers, radii_km=(5, 200), population=source)
+    table, per_county, _ = coverage(chengdu_dong, radii_km=(5, 200), population=source)
     today = table.query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
     assert today.loc[5.0, "people"] == 1_000 and today.loc[200.0, "people"] == 1_050
     assert per_county["people_today_5km"].sum() == 1_000
@@ -197,13 +205,13 @@ def test_a_table_without_geometry_is_refused_as_such_not_for_its_crs(tmp_path):
     )
 
 
-def test_a_raster_stored_south_up_counts_as_the_same_raster_north_up(layers, tmp_path):
+def test_a_raster_stored_south_up_counts_as_the_same_raster_north_up(chengdu_dong, tmp_path):
     # Rows from the south (a positive row height, as rasters written from NetCDF are): the
     # same cells at the same places, refused as unreadable before.
     import rasterio
     from rasterio.transform import Affine
 
-    north_up, _ = _raster(tmp_path / "north_up.tif", layers)
+    north_up, _ = _raster(tmp_path / "north_up.tif", chengdu_dong)
     with rasterio.open(north_up) as raster:
         values, profile = raster.read(1), raster.profile
         transform = raster.transform
@@ -213,7 +221,7 @@ def test_a_raster_stored_south_up_counts_as_the_same_raster_north_up(layers, tmp
     with rasterio.open(south_up, "w", **profile) as raster:
         raster.write(values[::-1], 1)
     tables = [
-        coverage(layers, radii_km=(5, 200), population=open_population(path))[0]
+        coverage(chengdu_dong, radii_km=(5, 200), population=open_population(path))[0]
         for path in (north_up, south_up)
     ]
     today = tables[1].query("line_id == 'all' and scenario == 'today'").set_index("radius_km")
@@ -321,6 +329,9 @@ def test_the_analysis_reads_a_file_once_for_catchments_and_drive_areas(
     from geo.analysis.road_access import drive_areas
     from geo.analysis.stage import _count_file_once
 
+    # The stations of one line: the reading, not the breadth of the network, is under test.
+    stations = layers["rail_stations"]
+    layers = {**layers, "rail_stations": stations[stations["line_id"] == "cdw"]}
     source = open_population(_parquet(grid, tmp_path / "grid.parquet"))
     # Two reads, the old way: each count reads every partition.
     access = drive_areas(layers["rail_stations"], population=source, counties=counties)
