@@ -39,6 +39,8 @@ def test_a_status_as_of_tomorrow_is_in_the_future_and_today_is_not(layers_dir):
         ("rail_stations.csv", "cdw-07", "name_zh", "", "required but empty"),
         ("rail_stations.csv", "cdw-07", "status", "open", "not one of"),
         ("rail_stations.csv", "cdw-07", "lon", "200", "outside the WGS84 range"),
+        # 昆明南 moved west into Myanmar: inside the region's rectangle, not in China.
+        ("rail_stations.csv", "yk-21", "lon", "97.5", "lies outside China"),
         ("rail_stations.csv", "cdw-07", "precision_m", "about 5 km", "not a whole number"),
         ("rail_stations.csv", "cy-01", "opened", "2015-13-26", "not a valid date"),
         ("rail_lines.csv", "cdw-1", "opening", "Sept 2027", "not a year"),

