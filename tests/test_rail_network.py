@@ -103,6 +103,18 @@ def test_the_east_ring_takes_chongqing_north_to_the_airport_and_luohuang_to_nanp
     assert nanpeng.lines == ("cqdh",) and nanpeng.transfers == (), nanpeng.route
 
 
+def test_a_shared_section_between_two_stretches_of_one_line_is_not_a_line_of_the_journey(today):
+    # 成宜 trains run from 天府 to 资阳西 over 成达万's shared section (cyb-1 says cdw@tianfu,
+    # cyb-2 cdw@ziyang_xi>tianfu_airport) and on to 宜宾 over 渝昆's: 成宜, then 渝昆, once
+    # each (before: 成宜 → 成达万 → 成宜 → 渝昆).
+    yibin = _trip(today, "成都东", "宜宾")
+    assert yibin.lines == ("cyb", "yk") and yibin.rides == 1, yibin.lines
+    assert _trip(today, "成都东", "三岔湖").lines == ("cyb", "cdw")  # it ends on 成达万
+    # A change of trains at 重庆北 onto the East Ring's branch: every line ridden stays.
+    airport = _trip(today, "成都东", "江北机场")
+    assert airport.lines == ("cy", "cqn", "cqdhj") and len(airport.transfers) == 1
+
+
 def test_trains_from_chengdu_east_run_onto_the_new_chengdu_kunming_line(today):
     # ckx-1 says cml@chengdu_nan>chengdu_dong: 成都东 trains reach 新成昆 through 成都南.
     xichang = _trip(today, "成都东", "西昌西")

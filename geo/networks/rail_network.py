@@ -352,7 +352,9 @@ class Journey:
     fixed_s
         Seconds of changes and transfers (not fitted).
     lines
-        Lines ridden in order (a train running through from one line to the next counts both).
+        Lines ridden in order (a train running through from one line to the next counts both;
+        another line's section that the train runs over and leaves again for its own line, as
+        成宜 trains over 成达万's 天府–资阳西, does not).
     transfers
         Each change of trains: ``at``, ``to`` (another station of the city, or the same),
         ``minutes``.
@@ -378,6 +380,9 @@ def journey(graph: nx.MultiDiGraph, path: Sequence[int]) -> Journey:
     totals = {"seconds": 0.0, "all": 0.0, "running": 0.0, "fixed": 0.0}
     rides = stops = stops_all = 0
     lines: list[str] = []
+    # For each line in ``lines``: was it entered by running through, without a change of trains.
+    through: list[bool] = []
+    ran_through = False
     transfers: list[dict[str, object]] = []
     names = [str(graph.nodes[path[0]]["name_zh"])]
     for first, second in itertools.pairwise(path):
@@ -387,11 +392,20 @@ def journey(graph: nx.MultiDiGraph, path: Sequence[int]) -> Journey:
         totals["all"] += edge[ALL_STOPS]
         if kind == "leg":
             totals["running"] += edge["running_s"]
-            if not lines or lines[-1] != edge["line_id"]:
-                lines.append(str(edge["line_id"]))
+            line = str(edge["line_id"])
+            if len(lines) >= 2 and ran_through and through[-1] and lines[-2] == line:
+                # Back on the line it left: the train only ran over a section the two share
+                # (成宜 trains over 成达万's 天府–资阳西), still one line to the traveller.
+                lines.pop()
+                through.pop()
+            elif not lines or lines[-1] != line:
+                lines.append(line)
+                through.append(ran_through)
+            ran_through = False
         elif kind == "board":
             rides += 1
         elif kind in ("call", "through"):
+            ran_through = kind == "through"
             stops += edge[FASTEST] > 0
             stops_all += edge[ALL_STOPS] > 0
         elif kind in ("change", "transfer"):
