@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geo import settings
-from geo.errors import DamagedCacheError, ExportError
+from geo.errors import ChengyuError, DamagedCacheError, ExportError
 from geo.utils import log
 
 #: File name of the OpenStreetMap rail graph kept in the cache folder by ``chengyu osm``.
@@ -212,7 +212,18 @@ def entry_lock(path: Path) -> Iterator[None]:
     path
         The entry (see ``cache_file``).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        told = " (CHENGYU_CACHE)" if settings.cache_dir is not None else ""
+        blocking = next(
+            (folder for folder in (path.parent, *path.parent.parents) if folder.is_file()),
+            path.parent,
+        )
+        raise ChengyuError(
+            f"the cache folder {path.parent}{told} cannot be made: {blocking} is a file, "
+            "not a folder"
+        ) from error
     with path.with_name(path.name + ".lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield  # closing the file releases the lock

@@ -444,3 +444,20 @@ def test_an_unreachable_scheduler_fails_in_one_line_even_with_a_warm_cache(
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "--scheduler tcp://127.0.0.1:9: no Dask" in lines[0], lines
+
+
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_cache_folder_that_is_a_file_is_one_line_naming_the_file(tmp_path, monkeypatch, below):
+    # CHENGYU_CACHE pointing at a file (or below one) said only "File exists" (or "Not a
+    # directory", naming the folder that was not one).
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setattr(settings, "cache_dir", taken / below if below else taken)
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        f"error: the cache folder {settings.cache_dir} (CHENGYU_CACHE) cannot be made: {taken} "
+        "is a file, not a folder"
+    ]
+    assert taken.read_text(encoding="utf-8") == "not a folder"
