@@ -228,13 +228,18 @@ def test_a_damaged_cached_graph_is_one_line_not_other_sections(track_file, tmp_p
     path.write_bytes(changed)
     with pytest.raises(ChengyuError, match=r"osm_rail.graphml: damaged .*run chengyu osm"):
         osm.cached_rail_graph(cache)
-    # A graph cached before the checksum was kept is still read, and a cut one is one line.
-    path.with_name(path.name + ".sha256").unlink()
-    if damage == "flip":
-        assert osm.cached_rail_graph(cache).number_of_edges() == edges
-    else:
-        with pytest.raises(ChengyuError, match=r"osm_rail.graphml: not a readable GraphML"):
-            osm.cached_rail_graph(cache)
+
+
+def test_a_graph_cached_without_its_checksum_is_refused_not_read_unchecked(track_file, tmp_path):
+    # Before the graph was a checked record, a plain GraphML (or one beside a .sha256 file)
+    # was kept: read as it is, a changed coordinate would move the sections drawn along it.
+    cache = tmp_path / "cache"
+    path = osm.refresh(str(track_file), cache_dir=cache)
+    header, graphml = path.read_bytes().split(b"\n", 1)
+    assert header.startswith(b"chengyu-cache/2 kind=graphml")
+    path.write_bytes(graphml.replace(b"106.", b"107.", 1))
+    with pytest.raises(ChengyuError, match=r"osm_rail.graphml: damaged or of an older version"):
+        osm.cached_rail_graph(cache)
 
 
 def test_a_truncated_bz2_file_is_named_in_one_line(track_file, tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ import hashlib
 import itertools
 import math
 import socket
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,8 +37,8 @@ from shapely import LineString, Point
 
 from geo import settings
 from geo._geodesy import geodesic_km, length_km, nearest
-from geo._io import OSM_GRAPH_FILE, atomic_path, cache_file, cache_for
-from geo.errors import ChengyuError
+from geo._io import OSM_GRAPH_FILE, atomic_path, cache_file, cache_for, read_record, write_record
+from geo.errors import ChengyuError, DamagedCacheError
 from geo.sources._schema import TRACK_SOURCES
 from geo.utils import log
 
@@ -47,6 +48,8 @@ RAIL_TAGS = ("railway", "highspeed", "usage", "name", "service", "gauge", "elect
 RAIL_FILTER = '["railway"="rail"]'
 #: Name of the cached rail graph in the cache folder.
 CACHED_GRAPH = OSM_GRAPH_FILE
+#: The key its cache record is written for (one graph per cache folder).
+_GRAPH_KEY = hashlib.sha256(b"osm-rail-graph graphml").hexdigest()
 
 
 def _osmnx() -> Any:
@@ -208,11 +211,12 @@ def refresh(source: str, *, cache_dir: Path | None = None) -> Path:
         else rail_graph_from_file(Path(source), cache_dir=folder)
     )
     target = folder / CACHED_GRAPH
-    with atomic_path(target) as temporary:
-        _osmnx().save_graphml(graph, temporary)
-        digest = _sha256(temporary)
-    with atomic_path(_checksum_file(target)) as temporary:
-        temporary.write_text(digest + "\n", encoding="ascii")
+    with tempfile.TemporaryDirectory() as scratch:
+        # osmnx writes GraphML to a file only; the cache keeps it as a checked record.
+        written = Path(scratch) / CACHED_GRAPH
+        _osmnx().save_graphml(graph, written)
+        payload = written.read_bytes()
+    write_record(target, payload, kind="graphml", key=_GRAPH_KEY)
     return target
 
 
@@ -222,31 +226,23 @@ def cached_rail_graph(cache_dir: Path | None = None) -> nx.MultiDiGraph | None:
     Raises
     ------
     ChengyuError
-        If the graph no longer matches the sha256 ``refresh`` wrote beside it, or cannot be
-        read: it cannot be computed again without its source, and read damaged it would
-        move the sections drawn along it.
+        If the graph no longer matches the sha256 of its record (``geo._io.read_record``),
+        was cached by an older version without one, or cannot be read: it cannot be computed
+        again without its source, and read damaged it would move the sections drawn along it.
     """
     path = (cache_for() if cache_dir is None else cache_dir) / CACHED_GRAPH
     if not path.is_file():
         return None
     again = f"run chengyu osm --source FILE|overpass again, or delete {path.name}"
-    checksum = _checksum_file(path)
-    if checksum.is_file() and checksum.read_text(encoding="ascii").strip() != _sha256(path):
-        raise ChengyuError(f"{path}: damaged (its sha256 no longer matches): {again}")
     try:
-        graph: nx.MultiDiGraph = _osmnx().load_graphml(path)
+        payload = read_record(path, key=_GRAPH_KEY)
+    except DamagedCacheError as error:
+        raise ChengyuError(f"{path}: damaged or of an older version ({error}): {again}") from None
+    try:
+        graph: nx.MultiDiGraph = _osmnx().load_graphml(graphml_str=payload.decode("utf-8"))
     except (ElementTree.ParseError, ValueError, KeyError) as error:
         raise ChengyuError(f"{path}: not a readable GraphML file ({error}): {again}") from None
     return graph
-
-
-def _checksum_file(path: Path) -> Path:
-    return path.with_name(path.name + ".sha256")
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 #: ``geometry_source`` of a section that stays a station chain.
