@@ -519,3 +519,18 @@ def test_a_through_running_direction_must_name_the_next_stop_of_the_other_line(l
     assert "'ly@nanchong_bei>': after '>' write" in _problems(layers_dir, ["rail_lines"])[0]
     edit_field(path, "hbn-1", "through_running", "ly@nanchong_bei>nanbu")
     load_layers(["rail_lines"], layers_dir=layers_dir)
+
+
+def test_a_character_after_a_closing_quote_is_named_with_its_column(tmp_path):
+    # A NUL pasted after a quoted source read "',' expected after '\"'": is a quote left open?
+    spec = LAYER_SPECS["airports"]
+    header = ",".join(spec.field_names)
+    blank = "," * (len(spec.field_names) - 2)
+    path = tmp_path / "airports.csv"
+    path.write_text(f'{header}\na,"Lang"\x00{blank}\n', encoding="utf-8")
+    _rows, problems = read_rows(path, spec)
+    assert [str(problem) for problem in problems] == [
+        f"airports.csv: feature 'line 2', field '{spec.field_names[1]}': the control character "
+        "U+0000 follows the closing quote: a quoted field must end at its closing quote, then a "
+        "comma"
+    ]

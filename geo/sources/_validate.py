@@ -81,14 +81,7 @@ def read_rows(path: Path, spec: LayerSpec) -> tuple[list[dict[str, str]], list[P
                 )
             first_line = reader.line_num + 1
     except csv.Error as error:
-        reason = str(error)
-        if "field larger than field limit" in reason:
-            reason = f"a field is longer than the CSV limit of {csv.field_size_limit()} characters"
-        elif "end of data" in reason:
-            reason = "a quote opened here is never closed"
-        else:
-            reason = f"not a valid CSV record ({reason}): is a quote left open?"
-        problems.append(Problem(path.name, f"line {first_line}", "(row)", reason))
+        problems.append(_csv_error(path.name, text, records, first_line, error))
     if not records:
         return [], [Problem(path.name, "(header)", "(all)", "the file is empty")]
     header = [name.strip() for name in records[0][1]]  # "id, name_zh" names name_zh
@@ -294,6 +287,60 @@ def text_too_long(text: str, field: str) -> str | None:
         return None
     setting = "max_name_chars" if names else "max_text_chars"
     return f"is {len(text):,} characters long, over settings.{setting} ({limit:,})"
+
+
+def _csv_error(
+    file_name: str,
+    text: str,
+    records: list[tuple[int, list[str]]],
+    line: int,
+    error: csv.Error,
+) -> Problem:
+    """Return the problem of a record csv could not read, as plainly as its cause allows."""
+    field, reason = "(row)", str(error)
+    stray = _after_closing_quote(text, line)
+    if "field larger than field limit" in reason:
+        reason = f"a field is longer than the CSV limit of {csv.field_size_limit()} characters"
+    elif "end of data" in reason:
+        reason = "a quote opened here is never closed"
+    elif stray is not None:
+        column, reason = stray
+        header = records[0][1] if records else []
+        field = header[column].strip() if column < len(header) else f"column {column + 1}"
+    else:
+        reason = f"not a valid CSV record ({reason}): is a quote left open?"
+    return Problem(file_name, f"line {line}", field, reason)
+
+
+def _after_closing_quote(text: str, line: int) -> tuple[int, str] | None:
+    """Name a control character that follows a closing quote on ``line``, if there is one.
+
+    Returns its column (from 0) and the reason. csv only says that a comma was expected after
+    the quote, which for an invisible character (a NUL pasted with a source) reads like a quote left
+    open; a visible one is most often that, and is left to the general message.
+    """
+    lines = re.split(r"\r\n|\r|\n", text)  # the line ends csv counts, no others
+    record = lines[line - 1] if line <= len(lines) else ""
+    quoted = False
+    column = 0
+    index = 0
+    while index < len(record):
+        character = record[index]
+        if character == '"':
+            if quoted and record[index + 1 : index + 2] == '"':
+                index += 2  # a doubled quote inside a quoted field
+                continue
+            quoted = not quoted
+            following = record[index + 1 : index + 2]
+            if not quoted and following and unicodedata.category(following) == "Cc":
+                return column, (
+                    f"the control character U+{ord(following):04X} follows the closing quote: "
+                    "a quoted field must end at its closing quote, then a comma"
+                )
+        elif character == "," and not quoted:
+            column += 1
+        index += 1
+    return None
 
 
 def control_character(text: str) -> str | None:
