@@ -92,7 +92,7 @@ def read_proposal(path: Path) -> Proposal:
         )
     if raw["base"] not in SCENARIOS:
         problems.append(problem("base", f"{raw['base']!r} is not one of {', '.join(SCENARIOS)}"))
-    if control := control_character(raw["title"]) or text_too_long(raw["title"], "title"):
+    if control := control_character(raw["title"]) or text_too_long(raw["title"], label=True):
         problems.append(problem("title", control))
     folder = path.parent / raw["layers"]
     if not _inside(folder, path.parent):

@@ -64,6 +64,9 @@ class FieldSpec:
         A number that must be above zero (a length: 0 km is no length).
     not_future
         A date that cannot be after today (the date a source said something).
+    label
+        A name shown as a label on the maps and in the tables: held to
+        ``settings.max_name_chars``, not ``settings.max_text_chars``.
     """
 
     name: str
@@ -75,6 +78,7 @@ class FieldSpec:
     may_be_left_out: bool = False
     positive: bool = False
     not_future: bool = False
+    label: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,8 @@ RAIL_STATIONS = LayerSpec(
         FieldSpec("station_id", "id", required=True),
         FieldSpec("line_id", "id", required=True),
         FieldSpec("seq", "int", required=True, minimum=1, maximum=200),
-        FieldSpec("name_zh", required=True),
-        FieldSpec("name_en", required=True),
+        FieldSpec("name_zh", label=True, required=True),
+        FieldSpec("name_en", label=True, required=True),
         FieldSpec("status", required=True, vocabulary=STATUSES),
         _STATUS_AS_OF,
         FieldSpec("opened", "date"),
@@ -156,8 +160,8 @@ RAIL_LINES = LayerSpec(
     fields=(
         _ID,
         FieldSpec("line_id", "id", required=True),
-        FieldSpec("name_zh", required=True),
-        FieldSpec("name_en", required=True),
+        FieldSpec("name_zh", label=True, required=True),
+        FieldSpec("name_en", label=True, required=True),
         FieldSpec("from_seq", "int", required=True, minimum=1, maximum=200),
         FieldSpec("to_seq", "int", required=True, minimum=1, maximum=200),
         FieldSpec("status", required=True, vocabulary=STATUSES),
@@ -220,8 +224,8 @@ LOGISTICS_HUBS = LayerSpec(
     geometry="point",
     fields=(
         _ID,
-        FieldSpec("name_zh", required=True),
-        FieldSpec("name_en", required=True),
+        FieldSpec("name_zh", label=True, required=True),
+        FieldSpec("name_en", label=True, required=True),
         FieldSpec(
             "kind",
             required=True,
@@ -253,8 +257,8 @@ AIRPORTS = LayerSpec(
     geometry="point",
     fields=(
         _ID,
-        FieldSpec("name_zh", required=True),
-        FieldSpec("name_en", required=True),
+        FieldSpec("name_zh", label=True, required=True),
+        FieldSpec("name_en", label=True, required=True),
         FieldSpec("iata"),
         FieldSpec("status", required=True, vocabulary=STATUSES),
         _STATUS_AS_OF,
@@ -303,8 +307,8 @@ EXPRESSWAYS = LayerSpec(
     fields=(
         _ID,
         FieldSpec("road_id", "id", required=True),
-        FieldSpec("name_zh", required=True),
-        FieldSpec("name_en", required=True),
+        FieldSpec("name_zh", label=True, required=True),
+        FieldSpec("name_en", label=True, required=True),
         FieldSpec("route_no"),
         FieldSpec("status", required=True, vocabulary=STATUSES),
         _STATUS_AS_OF,
@@ -325,9 +329,9 @@ ADMIN_AREAS = LayerSpec(
     fields=(
         FieldSpec("adcode", "id", required=True),
         FieldSpec("level", required=True, vocabulary=("province", "prefecture", "county", "zone")),
-        FieldSpec("name_zh", required=True),
+        FieldSpec("name_zh", label=True, required=True),
         # Pinyin of the proper name and the generic in English (scripts/romanise_admin_areas.py).
-        FieldSpec("name_en", required=True),
+        FieldSpec("name_en", label=True, required=True),
         FieldSpec("province_zh", required=True),
         FieldSpec("prefecture_zh"),
         FieldSpec("parent_adcode"),
@@ -362,8 +366,8 @@ LAYER_NAMES: tuple[str, ...] = tuple(spec.name for spec in LAYERS)
 #: province's names in Chinese and English, as in ``admin_areas``.
 _COUNTY_NAMES = (
     FieldSpec("adcode", "id", required=True),
-    FieldSpec("name_zh", required=True),
-    FieldSpec("name_en", required=True),
+    FieldSpec("name_zh", label=True, required=True),
+    FieldSpec("name_en", label=True, required=True),
     FieldSpec("prefecture_zh"),
     FieldSpec("prefecture_en"),
     FieldSpec("province_zh", required=True),
@@ -380,8 +384,8 @@ ROUTE_LENGTHS = LayerSpec(
         FieldSpec("layer", required=True),
         FieldSpec("feature_id", "id", required=True),
         FieldSpec("group_id", "id", required=True),
-        FieldSpec("name_zh"),
-        FieldSpec("name_en"),
+        FieldSpec("name_zh", label=True),
+        FieldSpec("name_en", label=True),
         FieldSpec("mode", required=True, vocabulary=("rail", "sea", "river", "road")),
         FieldSpec("status", required=True),
         FieldSpec("province", required=True),
@@ -465,8 +469,8 @@ STATIONS = LayerSpec(
     geometry="point",
     fields=(
         FieldSpec("station_id", "id", required=True),
-        FieldSpec("name_zh", required=True),
-        FieldSpec("name_en", required=True),
+        FieldSpec("name_zh", label=True, required=True),
+        FieldSpec("name_en", label=True, required=True),
         FieldSpec("lines", required=True),
         FieldSpec("lines_zh", required=True),
         FieldSpec("n_lines", "int", required=True, minimum=1),
@@ -497,8 +501,8 @@ SCENARIO_NETWORK = LayerSpec(
         FieldSpec("id", "id", required=True),
         FieldSpec("layer", required=True),
         FieldSpec("group_id", "id", required=True),
-        FieldSpec("name_zh"),
-        FieldSpec("name_en"),
+        FieldSpec("name_zh", label=True),
+        FieldSpec("name_en", label=True),
         FieldSpec("role", required=True, vocabulary=("base", "proposal")),
         FieldSpec("status", required=True, vocabulary=STATUSES),
         FieldSpec("source", required=True),
@@ -510,8 +514,8 @@ SCENARIO_STATIONS = LayerSpec(
     geometry="point",
     fields=(
         FieldSpec("station_id", "id", required=True),
-        FieldSpec("name_zh", required=True),
-        FieldSpec("name_en", required=True),
+        FieldSpec("name_zh", label=True, required=True),
+        FieldSpec("name_en", label=True, required=True),
         FieldSpec("role", required=True, vocabulary=("base", "reused", "proposal")),
         FieldSpec("lines", required=True),
         FieldSpec("line_ids", required=True),

@@ -210,7 +210,7 @@ def parse_rows(
             control = control_character(raw)
             if control:
                 message = control
-            if too_long := text_too_long(text, field_spec.name):
+            if too_long := text_too_long(text, label=field_spec.label):
                 value, message = None, too_long
             if message:
                 problems.append(Problem(file, feature_id, field_spec.name, message))
@@ -275,17 +275,16 @@ def _parse_number(text: str, kind: str) -> tuple[Any, str | None]:
     return value, None
 
 
-def text_too_long(text: str, field: str) -> str | None:
-    """Say that ``text`` is longer than a ``field`` may be, or return ``None``.
+def text_too_long(text: str, *, label: bool) -> str | None:
+    """Say that ``text`` is longer than its field may be, or return ``None``.
 
-    ``settings.max_name_chars`` for a name or a title, ``settings.max_text_chars`` for any
-    other field.
+    ``settings.max_name_chars`` for a label (a name, a title: ``FieldSpec.label``),
+    ``settings.max_text_chars`` for any other text.
     """
-    names = field in ("name_zh", "name_en", "title")
-    limit = settings.max_name_chars if names else settings.max_text_chars
+    limit = settings.max_name_chars if label else settings.max_text_chars
     if len(text) <= limit:
         return None
-    setting = "max_name_chars" if names else "max_text_chars"
+    setting = "max_name_chars" if label else "max_text_chars"
     return f"is {len(text):,} characters long, over settings.{setting} ({limit:,})"
 
 
