@@ -109,6 +109,7 @@ def test_context_lines_are_present(layers):
         "yyc",
         "cqdh",
         "cqdhj",
+        "ygn",
     }
     assert report | region | {"cqn", "cqw"} == set(layers["rail_lines"]["line_id"])
 

@@ -115,6 +115,20 @@ def test_a_shared_section_between_two_stretches_of_one_line_is_not_a_line_of_the
     assert airport.lines == ("cy", "cqn", "cqdhj") and len(airport.transfers) == 1
 
 
+def test_chongqing_west_trains_run_north_through_the_tongjiaxi_junction(today):
+    # ygn-1 (渝贵's north end, 23 km to 童家溪线路所) says sy@tongjiaxi>hechuan: from 重庆西 to
+    # 巴中东 in one ride over 宁蓉 and 兰渝 (before: out over 成渝高铁 to 璧山, back to 重庆北 and a
+    # change there, 215 min against the 164 published).
+    trip = _trip(today, "重庆西", "巴中东")
+    assert trip.transfers == () and trip.rides == 1, trip.route
+    assert trip.lines == ("ygn", "sy", "ly", "hbn")
+    # Towards 合川 only: 重庆西–重庆北 does not turn at the junction.
+    assert "ygn" not in _trip(today, "重庆西", "重庆北").lines
+    # A junction is on the track, not a station: trains pass it, nobody boards there.
+    kinds = {d["kind"] for _, d in today.nodes(data=True) if d["station_id"] == "tongjiaxi"}
+    assert kinds == {"arrive", "depart"}
+
+
 def test_trains_from_chengdu_east_run_onto_the_new_chengdu_kunming_line(today):
     # ckx-1 says cml@chengdu_nan>chengdu_dong: 成都东 trains reach 新成昆 through 成都南.
     xichang = _trip(today, "成都东", "西昌西")

@@ -638,3 +638,25 @@ def test_a_group_switched_off_leaves_the_legend_and_comes_back(offline_maps):
         assert legend.is_visible()
         box.locator("input").uncheck()
         assert not legend.is_visible()
+
+
+def test_categories_drawn_alike_share_an_item_named_by_each():
+    from geo.outputs.webmap._legend import _category_items
+
+    # 渭沱 (reserved) and 童家溪线路所 (a junction) share the minor station symbol: one item that
+    # names both (the range label of the coverage classes raised a KeyError here).
+    items = _category_items(
+        "rail_stations", ["operating", "reserved", "junction"], "point", coloured=False
+    )
+    assert [item["text"] for item in items] == [
+        "运营 operating",
+        "预留 reserved / 线路所 junction (no passengers)",
+    ]
+    # Share classes drawn alike still read as one range.
+    classes = ["none", "under_25pct", "25_50pct", "50_75pct", "75pct_plus"]
+    shares = _category_items("station_coverage", classes, "polygon", coloured=False)
+    assert [item["text"] for item in shares] == [
+        "无 none",
+        "不足75% under 75 %",
+        "75%以上 75 % or more",
+    ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from geo.sources._schema import STATUSES
+from geo.sources._schema import STATION_STATUSES
 from geo.utils import log
 
 #: How the layer is made (its ``method`` field).
@@ -43,7 +43,7 @@ def physical_stations(
             str(row.line_id): str(row.name_zh)
             for row in lines.drop_duplicates("line_id").itertuples()
         }
-    rank = {status: index for index, status in enumerate(STATUSES)}
+    rank = {status: index for index, status in enumerate(STATION_STATUSES)}
     # Plain records grouped by hand: a pandas sort per station took most of a second.
     records = stops.drop(columns="geometry").to_dict("records")
     geometries = list(stops.geometry)

@@ -28,7 +28,9 @@ from geo.sources.mapdefs import MapLayer
 PT_PER_MM = 72 / 25.4
 _DASHES: dict[str, Any] = {"solid": "-", "dash": (0, (3.0, 2.0)), "dot": (0, (1.0, 1.6))}
 _MARKERS = {"circle": "o", "square": "s", "diamond": "D", "triangle": "^", "star": "*"}
-_STATUS_RANK = {"operating": 0, "under_construction": 1, "planned": 2, "reserved": 3}
+_STATUS_RANK = {
+    "operating": 0, "under_construction": 1, "planned": 2, "reserved": 3, "junction": 4
+}  # fmt: skip
 HALO = [effects.withStroke(linewidth=2.2, foreground="white")]
 
 

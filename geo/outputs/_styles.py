@@ -147,7 +147,7 @@ LINE_COLORS: dict[str, RGB] = {
 #: stay the subject and 34 lines do not become 34 colours; they are told apart by their labels.
 CONTEXT_LINES: tuple[str, ...] = (
     "cyb", "cml", "cg", "xc", "cs", "dc", "sy", "ly", "yg", "yl", "yx", "yw2", "cya", "cn", "chq",
-    "cgj", "cgp", "hbn", "dcn", "dcd", "msn", "ckx", "yyc", "cqdh", "cqdhj",
+    "cgj", "cgp", "hbn", "dcn", "dcd", "msn", "ckx", "yyc", "cqdh", "cqdhj", "ygn",
 )  # fmt: skip
 _CONTEXT = (112, 128, 144)
 #: The one legend entry of ``CONTEXT_LINES`` (their names stand beside them on the map).
@@ -187,6 +187,7 @@ _STATUS_DASH = {
     "under_construction": "dash",
     "planned": "dot",
     "reserved": "dot",
+    "junction": "dot",
 }
 
 
@@ -201,6 +202,7 @@ def _station_style(size_mm: float) -> LayerStyle:
             "under_construction": Symbol(_STATION, 0.5, "dash", fill=white, size_mm=size_mm),
             "planned": minor,
             "reserved": minor,
+            "junction": minor,
         },
         Symbol(_STATION, 0.5, fill=white, size_mm=size_mm),
         label="name_zh",

@@ -17,6 +17,7 @@ _LABELS_ZH = {
     "under_construction": "在建",
     "planned": "规划",
     "reserved": "预留",
+    "junction": "线路所",
     "national_hub": "国家物流枢纽",
     "rail_port": "铁路港",
     "river_port": "内河港",
@@ -57,6 +58,7 @@ _LABELS_ZH = {
 
 
 _LABELS_EN = {
+    "junction": "junction (no passengers)",
     "under_25pct": "under 25 %",
     "25_50pct": "25–50 %",
     "50_75pct": "50–75 %",
@@ -179,6 +181,10 @@ _SHARE_BOUNDS = {
     "50_75pct": (50, 75),
     "75pct_plus": (75, 100),
 }
+
+
+#: The share classes ``share_range_label`` joins into one range.
+SHARE_CLASSES = frozenset(_SHARE_BOUNDS)
 
 
 def share_range_label(classes: list[str]) -> str:

@@ -13,6 +13,9 @@ FieldKind = Literal["id", "text", "int", "float", "date", "date_or_year", "waypo
 GeometryKind = Literal["point", "line", "polygon"]
 
 STATUSES = ("operating", "under_construction", "planned", "reserved")
+#: A stop's status: a line's, or ``junction``, a 线路所 (lines meet and trains run on there; nobody
+#: boards).
+STATION_STATUSES = (*STATUSES, "junction")
 
 #: The two networks every analysis compares, and the statuses each opens: the network today, and
 #: once the lines under construction have opened (reserved and planned stations are in neither).
@@ -139,7 +142,7 @@ RAIL_STATIONS = LayerSpec(
         FieldSpec("seq", "int", required=True, minimum=1, maximum=200),
         FieldSpec("name_zh", label=True, required=True),
         FieldSpec("name_en", label=True, required=True),
-        FieldSpec("status", required=True, vocabulary=STATUSES),
+        FieldSpec("status", required=True, vocabulary=STATION_STATUSES),
         _STATUS_AS_OF,
         FieldSpec("opened", "date"),
         FieldSpec("opening", "date_or_year"),
@@ -474,7 +477,7 @@ STATIONS = LayerSpec(
         FieldSpec("lines", required=True),
         FieldSpec("lines_zh", required=True),
         FieldSpec("n_lines", "int", required=True, minimum=1),
-        FieldSpec("status", required=True, vocabulary=STATUSES),
+        FieldSpec("status", required=True, vocabulary=STATION_STATUSES),
         FieldSpec("opened", "date"),
         FieldSpec("precision_m", "int", required=True),
         FieldSpec("position_basis", required=True, vocabulary=POSITION_BASES),

@@ -32,7 +32,7 @@ RANK_SEAT, RANK_COUNTY, RANK_TOWN = 4.2, 5.5, 6
 #: main stations, which with the region's whole network would crowd them out.
 RANK_HUB = 1.75
 #: Statuses from the most to the least in service: a station shows its best one.
-_STATUS_ORDER = ("operating", "under_construction", "planned", "reserved")
+_STATUS_ORDER = ("operating", "under_construction", "planned", "reserved", "junction")
 
 
 def merge_stations(

@@ -17,7 +17,7 @@ from geo.outputs._styles import (
     STYLES,
     Symbol,
 )
-from geo.outputs._vocabulary import bilingual_label, share_range_label
+from geo.outputs._vocabulary import SHARE_CLASSES, bilingual_label, share_range_label
 from geo.outputs.webmap._features import group_features
 from geo.outputs.webmap._labels import line_names
 from geo.outputs.webmap._overlap import OVERLAP_LAYERS, overlap_label, split_overlaps
@@ -79,7 +79,11 @@ def _category_items(
         symbol = style.categories[run[0]]
         if coloured:  # colours name the lines above: the dash alone in grey here
             symbol = replace(symbol, color=_NEUTRAL, fill=_NEUTRAL if symbol.fill else None)
-        text = bilingual_label(run[0]) if len(run) == 1 else share_range_label(run)
+        text = (
+            share_range_label(run)
+            if len(run) > 1 and all(value in SHARE_CLASSES for value in run)
+            else " / ".join(bilingual_label(value) for value in run)
+        )
         items.append({"swatch": _swatch(symbol, geometry), "text": text})
     return items
 
