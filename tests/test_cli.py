@@ -407,10 +407,11 @@ def test_a_command_leaves_the_settings_as_they_were(
 def test_the_default_radii_given_in_any_order_reuse_the_builds_analysis(
     runner, built, tmp_path, monkeypatch
 ):
-    def not_again(**_):
+    def not_again(*_, **__):
         raise AssertionError("the analysis was computed again")
 
-    monkeypatch.setattr("geo.analysis.stage._analyse", not_again)
+    monkeypatch.setattr("geo.analysis.stage._network", not_again)
+    monkeypatch.setattr("geo.analysis.stage._people", not_again)
     radii = ["--radius", "30", "--radius", "5", "--radius", "10.0", "--radius", "5"]
     result = runner.invoke(cli, ["coverage", *radii, "--json", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -435,10 +436,16 @@ def test_an_unreachable_scheduler_fails_in_one_line_even_with_a_warm_cache(
     frame.to_parquet(tmp_path / "mine.parquet")
     command = ["coverage", "--out", str(tmp_path / "out"), "--population"]
     command += [str(tmp_path / "mine.parquet"), "--weight", "people"]
-    # Warm the analysis of this file (the build's tables stand in for its computation).
-    monkeypatch.setattr(stage, "_analyse", lambda **_: _analysis_of(built))
+    # Warm the people of this file (the build's stand in for counting it); the network is the
+    # build's already.
+    default = stage.analyse()
+    people = stage._People(
+        {name: default.layers[name] for name in stage.PEOPLE_LAYERS}, default.coverage
+    )
+    monkeypatch.setattr(stage, "_people", lambda *_, **__: people)
     assert runner.invoke(cli, command).exit_code == 0
-    monkeypatch.setattr(stage, "_analyse", lambda **_: pytest.fail("the cache was cold"))
+    monkeypatch.setattr(stage, "_people", lambda *_, **__: pytest.fail("the cache was cold"))
+    monkeypatch.setattr(stage, "_network", lambda *_, **__: pytest.fail("the cache was cold"))
     assert runner.invoke(cli, command).exit_code == 0, "the cache is warm"
     result = runner.invoke(cli, [*command, "--scheduler", "tcp://127.0.0.1:9"])
     assert result.exit_code == 1

@@ -193,13 +193,13 @@ def test_overpass_gives_the_rail_graph_only(track_file, monkeypatch):
 
 
 def _copy_of_the_session_cache(tmp_path: Path) -> Path:
-    """The session's cache of derived data (boundaries, routes, people), not its analyses.
+    """The session's cache of derived data (boundaries, routes, people), not its networks.
 
-    The analysis itself is computed again; what it reads from the cache is what the tests of
+    The network stage is computed again; what it reads from the cache is what the tests of
     those stages check.
     """
     target = tmp_path / "cache"
-    ignored = shutil.ignore_patterns("analysis-*", osm.CACHED_GRAPH)
+    ignored = shutil.ignore_patterns("network-*", osm.CACHED_GRAPH)
     shutil.copytree(osm.settings.cache_dir, target, ignore=ignored)
     return target
 

@@ -35,7 +35,7 @@ from geo._stages import (
     frame_digest,
     inputs_key,
 )
-from geo.analysis.stage import Analysis
+from geo.analysis.stage import _Network, _People
 from geo.cli.commands import cli
 from geo.scenario.results import NetworkAnalysis
 from tests.conftest import edit_field
@@ -113,8 +113,8 @@ def test_only_the_newest_results_of_a_stage_are_kept(tmp_path):
 _CODECS = {codec.name: codec for codec in (PICKLE, GEOPARQUET, NPY, JSON, RAW)}
 #: Kinds of cache entry a build reads (``china`` and ``land`` only for the figures' context).
 _BUILD_KINDS = {
-    "analysis", "maps", "boundaries", "population", "drive-areas", "display", "rail-segments",
-    "rail-route", "road-route", "rail-graphs",
+    "network", "people", "maps", "boundaries", "population", "drive-areas", "display",
+    "rail-segments", "rail-route", "road-route", "rail-graphs",
 }  # fmt: skip
 
 
@@ -181,8 +181,10 @@ def _nudge(value: Any) -> Any:
     if isinstance(value, dict):
         first = next(iter(value))
         return {**value, first: _nudge(value[first])}
-    if isinstance(value, Analysis):
+    if isinstance(value, _Network):
         return dataclasses.replace(value, lengths=_nudge(value.lengths))
+    if isinstance(value, _People):
+        return dataclasses.replace(value, summary=_nudge(value.summary))
     if isinstance(value, NetworkAnalysis):  # a proposal's base, cached by chengyu scenario
         return dataclasses.replace(value, coverage=_nudge(value.coverage))
     if isinstance(value, nx.Graph):  # the rail graphs: one edge's time

@@ -1,8 +1,10 @@
 """The analysis: the source layers loaded, validated and measured, and the derived layers.
 
-The first stage of a build, kept in the cache (``geo._stages``): every command that needs
-the layers or the tables (``chengyu build``, ``maps``, ``lengths``, ``coverage``, ``figure``)
-reads it back when its inputs are unchanged. ``geo.outputs.build`` writes it out.
+The first stage of a build, kept in the cache (``geo._stages``) as two entries, the network and
+the people near its stations: every command that needs the layers or the tables (``chengyu
+build``, ``maps``, ``lengths``, ``coverage``, ``figure``) reads them back when its inputs are
+unchanged, and a new radius or population counts the people again without routing the network.
+``geo.outputs.build`` writes it out.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from geo.sources._schema import LAYER_NAMES
 from geo.sources.layers import load_layers
 from geo.utils import log
 
+#: The layers the people stage adds (the network stage adds the rest).
+PEOPLE_LAYERS: tuple[str, ...] = ("station_coverage", "station_catchments", "station_access")
 #: Steps of the analysis, reported whether it is computed or read back from the cache.
 ANALYSIS_STEPS: tuple[str, ...] = (*LAYER_NAMES, "route_lengths", "coverage")
 
@@ -66,10 +70,14 @@ def analyse(
 ) -> Analysis:
     """Load and validate the source layers, then compute the derived ones, once per input.
 
-    The analysis is a cached stage (``geo._stages``): with the same package, layer sources,
-    settings, data packages, options and OpenStreetMap track, it is read back from the cache
-    instead of computed again, so ``chengyu maps`` or ``lengths`` after a build reuse the
-    build's work. The plausibility warnings are logged again when it is read back.
+    The analysis is two cached stages (``geo._stages``): the network (the layers routed and
+    measured, the rail graphs, reach and calibration), keyed by the package, the layer sources,
+    the settings, the data packages and the OpenStreetMap track; and the people (coverage and
+    the drive areas' people), keyed by the same but the radii and the population instead of the
+    track. With the same inputs both are read back from the cache, so ``chengyu maps`` or
+    ``lengths`` after a build reuse the build's work; a new radius or population computes the
+    people alone, a new track the network alone. The plausibility warnings are logged again
+    when the network is read back.
 
     Parameters
     ----------
@@ -82,40 +90,72 @@ def analyse(
     on_step
         Called with the name of each analysis step of ``BUILD_STEPS`` once it is done.
     cache_dir
-        Folder of the cache, of this stage and of those it uses (default
+        Folder of the cache, of these stages and of those they use (default
         ``geo._io.cache_for()``).
     """
     radii = coverage_radii(radii_km)
     cache = cache_for() if cache_dir is None else cache_dir
     track = cache / OSM_GRAPH_FILE
-    options = [
-        repr(radii),
-        _population_key(population),
-        f"track {track.stat().st_size}:{track.stat().st_mtime_ns}" if track.is_file() else "",
-    ]
-    computed = []
+    track_option = (
+        f"track {track.stat().st_size}:{track.stat().st_mtime_ns}" if track.is_file() else ""
+    )
+    network_key = inputs_key(layers_dir=layers_dir, options=["network", track_option])
+    people_key = inputs_key(
+        layers_dir=layers_dir, options=["people", repr(radii), _population_key(population)]
+    )
+    reported: list[str] = []
 
-    def compute() -> Analysis:
-        computed.append(True)
-        return _analyse(
-            layers_dir=layers_dir,
-            radii_km=radii,
-            population=population,
-            scheduler=scheduler,
-            on_step=on_step,
-            cache_dir=cache,
-        )
+    def step(name: str) -> None:
+        if on_step is not None and name not in reported:
+            reported.append(name)
+            on_step(name)
 
-    key = inputs_key(layers_dir=layers_dir, options=options)
-    analysed = cached_stage("analysis", key, compute, cache_dir=cache)
-    analysed.key = key
-    if not computed:
-        for warning in analysed.warnings:
+    loaded: list[dict[str, gpd.GeoDataFrame]] = []
+
+    def sources() -> dict[str, gpd.GeoDataFrame]:
+        """Return the layer sources, loaded and validated once for whichever stage computes."""
+        if not loaded:
+            loaded.append(load_layers(layers_dir=layers_dir, on_layer=step, cache_dir=cache))
+        return dict(loaded[0])
+
+    # The people first: a user's file is read before the routing, so a bad feature in it
+    # stops the run at once.
+    people = cached_stage(
+        "people",
+        people_key,
+        lambda: _people(
+            sources(), radii_km=radii, population=population, scheduler=scheduler, cache_dir=cache
+        ),
+        cache_dir=cache,
+    )
+    network_computed: list[bool] = []
+
+    def network() -> _Network:
+        network_computed.append(True)
+        return _network(sources(), layers_dir=layers_dir, on_step=step, cache_dir=cache)
+
+    routed = cached_stage("network", network_key, network, cache_dir=cache)
+    if not network_computed:
+        for warning in routed.warnings:
             log(f"warning: {warning}", level=logging.WARNING)
-        for step in ANALYSIS_STEPS:
-            if on_step is not None:
-                on_step(step)
-    return analysed
+    # In the order the layers are written: the people's layers before the reach, as ever.
+    layers = {name: frame for name, frame in routed.layers.items() if name != "rail_reach"}
+    layers.update(
+        station_coverage=people.layers["station_coverage"],
+        station_catchments=people.layers["station_catchments"],
+        rail_reach=routed.layers["rail_reach"],
+        station_access=people.layers["station_access"],
+    )
+    for name in ANALYSIS_STEPS:
+        step(name)
+    return Analysis(
+        layers,
+        routed.lengths,
+        people.summary,
+        routed.rail_times,
+        routed.warnings,
+        key=[*network_key, *people_key],
+    )
 
 
 def coverage_radii(radii_km: Sequence[float] | None) -> tuple[float, ...]:
@@ -139,34 +179,39 @@ def _population_key(population: str | gpd.GeoDataFrame | PopulationFile | None) 
     return frame_digest(population)
 
 
-def _analyse(
-    *,
-    layers_dir: Path | None = None,
-    radii_km: Sequence[float] | None = None,
-    population: str | gpd.GeoDataFrame | PopulationFile | None = None,
-    scheduler: str | None = None,
-    on_step: Callable[[str], None] | None = None,
-    cache_dir: Path | None = None,
-) -> Analysis:
-    """Compute the analysis (see ``analyse``).
+@dataclass
+class _Network:
+    """The network stage: the layers routed and measured, with lengths, times and warnings."""
 
-    Adds ``stations``, ``route_lengths``, ``station_coverage``, ``station_catchments``,
-    ``rail_reach`` and ``station_access``; where
-    ``chengyu osm`` has cached an OpenStreetMap rail graph, rail sections follow its track.
-    People are counted on ``population`` (see ``geo.analysis.coverage.coverage``), on Dask with
-    ``scheduler``.
+    layers: dict[str, gpd.GeoDataFrame]
+    lengths: pd.DataFrame
+    rail_times: pd.DataFrame
+    warnings: list[Problem]
+
+
+@dataclass
+class _People:
+    """The people stage: the coverage table and the layers of people near the stations.
+
+    ``station_coverage``, ``station_catchments`` and ``station_access``.
     """
-    layers = load_layers(layers_dir=layers_dir, on_layer=on_step, cache_dir=cache_dir)
-    admin = layers["admin_areas"]
-    counties = admin[admin["level"] == "county"]
-    counted: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = population
-    access = None
-    if isinstance(population, PopulationFile):
-        # The user's file first, read once for the catchments and the drive areas together: it
-        # needs only the stations, and a bad feature in it stops the run before the routing.
-        counted, access = _count_file_once(
-            layers, population, radii_km, counties, scheduler, cache_dir=cache_dir
-        )
+
+    layers: dict[str, gpd.GeoDataFrame]
+    summary: pd.DataFrame
+
+
+def _network(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    layers_dir: Path | None,
+    on_step: Callable[[str], None],
+    cache_dir: Path,
+) -> _Network:
+    """Route and measure the loaded layers: sections, stations, lengths, rail graphs, reach.
+
+    Adds ``stations``, ``route_lengths`` and ``rail_reach``; where ``chengyu osm`` has cached
+    an OpenStreetMap rail graph, rail sections follow its track.
+    """
     layers = route_layers(layers, cache_dir=cache_dir)
     warnings = layer_warnings(layers, cache_dir=cache_dir)
     layers["rail_lines"] = drawn_sections(
@@ -175,31 +220,50 @@ def _analyse(
     layers["stations"] = physical_stations(layers["rail_stations"], layers["rail_lines"])
     layers["route_lengths"] = route_lengths(layers)
     lengths = length_table(layers, layers["route_lengths"])
-    if on_step is not None:
-        on_step("route_lengths")
-    summary, layers["station_coverage"], layers["station_catchments"] = coverage(
-        layers, radii_km=radii_km, population=counted, scheduler=scheduler, cache_dir=cache_dir
-    )
+    on_step("route_lengths")
     # Built once (and cached): the reach areas, the calibration and ``chengyu reach`` share them.
     graphs = rail_graphs(layers, layers_dir=layers_dir, cache_dir=cache_dir)
     layers["rail_reach"] = reach_areas(
         layers, origins=settings.reach_origins, minutes=settings.reach_minutes, graphs=graphs
     )
-    layers["station_access"] = (
-        access
-        if access is not None
-        else drive_areas(
+    rail_times = calibration_table(layers, graph=graphs["today"])
+    return _Network(layers, lengths, rail_times, warnings)
+
+
+def _people(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    radii_km: Sequence[float],
+    population: str | gpd.GeoDataFrame | PopulationFile | None,
+    scheduler: str | None,
+    cache_dir: Path,
+) -> _People:
+    """Count people near the stations of the loaded layers: coverage and the drive areas.
+
+    People are counted on ``population`` (see ``geo.analysis.coverage.coverage``), on Dask
+    with ``scheduler``; a user's file is read once for the catchments and the drive areas.
+    """
+    admin = layers["admin_areas"]
+    counties = admin[admin["level"] == "county"]
+    counted: str | gpd.GeoDataFrame | PopulationFile | CountedPopulation | None = population
+    access = None
+    if isinstance(population, PopulationFile):
+        counted, access = _count_file_once(
+            layers, population, radii_km, counties, scheduler, cache_dir=cache_dir
+        )
+    summary, station_coverage, station_catchments = coverage(
+        layers, radii_km=radii_km, population=counted, scheduler=scheduler, cache_dir=cache_dir
+    )
+    if access is None:
+        access = drive_areas(
             layers["rail_stations"],
             population=for_access(admin, population, cache_dir=cache_dir),
             counties=counties,
             scheduler=scheduler,
             cache_dir=cache_dir,
         )
-    )
-    if on_step is not None:
-        on_step("coverage")
-    rail_times = calibration_table(layers, graph=graphs["today"])
-    return Analysis(layers, lengths, summary, rail_times, warnings)
+    frames = (station_coverage, station_catchments, access)
+    return _People(dict(zip(PEOPLE_LAYERS, frames, strict=True)), summary)
 
 
 def _count_file_once(
