@@ -228,15 +228,32 @@ def test_an_unclosed_quote_is_refused_with_its_line(layers_dir):
     assert any("airports.csv" in p and "'line 3'" in p and "quote" in p for p in problems), problems
 
 
-def test_a_quote_closed_lines_later_is_refused(tmp_path):
-    spec = LAYER_SPECS["airports"]
-    header = ",".join(spec.field_names)
-    blank = "," * (len(spec.field_names) - 2)
+_AIRPORTS = LAYER_SPECS["airports"]
+#: The rest of an airports row after its first two fields, left empty.
+_BLANK = "," * (len(_AIRPORTS.field_names) - 2)
+
+
+def _airport_rows_problems(tmp_path: Path, rows: str) -> list[str]:
+    """The problems ``read_rows`` finds in an airports file of the header and ``rows``."""
     path = tmp_path / "airports.csv"
+    path.write_text(",".join(_AIRPORTS.field_names) + "\n" + rows, encoding="utf-8")
+    return [str(problem) for problem in read_rows(path, _AIRPORTS)[1]]
+
+
+def test_a_quote_closed_lines_later_is_refused(tmp_path):
     # The quote opened in line 2 closes in line 3: one record with a line break in its name.
-    path.write_text(f'{header}\na,"Lang{blank}\nb,zhong"{blank}\n', encoding="utf-8")
-    _rows, problems = read_rows(path, spec)
-    assert any("'line 2'" in str(p) and "lines 2–3" in str(p) for p in problems), problems
+    problems = _airport_rows_problems(tmp_path, f'a,"Lang{_BLANK}\nb,zhong"{_BLANK}\n')
+    assert any("'line 2'" in p and "lines 2–3" in p for p in problems), problems
+
+
+def test_a_character_after_a_closing_quote_is_named_with_its_column(tmp_path):
+    # A NUL pasted after a quoted source read "',' expected after '\"'": is a quote left open?
+    problems = _airport_rows_problems(tmp_path, f'a,"Lang"\x00{_BLANK}\n')
+    assert problems == [
+        f"airports.csv: feature 'line 2', field '{_AIRPORTS.field_names[1]}': the control "
+        "character U+0000 follows the closing quote: a quoted field must end at its closing "
+        "quote, then a comma"
+    ]
 
 
 @pytest.mark.parametrize("change", [1, -1])
@@ -519,18 +536,3 @@ def test_a_through_running_direction_must_name_the_next_stop_of_the_other_line(l
     assert "'ly@nanchong_bei>': after '>' write" in _problems(layers_dir, ["rail_lines"])[0]
     edit_field(path, "hbn-1", "through_running", "ly@nanchong_bei>nanbu")
     load_layers(["rail_lines"], layers_dir=layers_dir)
-
-
-def test_a_character_after_a_closing_quote_is_named_with_its_column(tmp_path):
-    # A NUL pasted after a quoted source read "',' expected after '\"'": is a quote left open?
-    spec = LAYER_SPECS["airports"]
-    header = ",".join(spec.field_names)
-    blank = "," * (len(spec.field_names) - 2)
-    path = tmp_path / "airports.csv"
-    path.write_text(f'{header}\na,"Lang"\x00{blank}\n', encoding="utf-8")
-    _rows, problems = read_rows(path, spec)
-    assert [str(problem) for problem in problems] == [
-        f"airports.csv: feature 'line 2', field '{spec.field_names[1]}': the control character "
-        "U+0000 follows the closing quote: a quoted field must end at its closing quote, then a "
-        "comma"
-    ]
