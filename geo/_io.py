@@ -27,6 +27,39 @@ OSM_GRAPH_FILE = "osm_rail.graphml"
 _SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
 
 
+def make_folder(folder: Path, *, role: str = "the folder", set_by: str = "") -> None:
+    """Make ``folder`` and its parents, or say in one line which file stands in the way.
+
+    Parameters
+    ----------
+    folder
+        The folder to make (an existing one is left as it is).
+    role
+        What the folder is, for the message (``the cache folder``…).
+    set_by
+        Where its path was given (``CHENGYU_CACHE``), for the message.
+
+    Raises
+    ------
+    ChengyuError
+        If a file stands where the folder or one of its parents should be (``mkdir`` only says
+        "File exists" or "Not a directory", naming the folder).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        blocking = next((path for path in (folder, *folder.parents) if path.is_file()), folder)
+        given = f" ({set_by})" if set_by else ""
+        raise ChengyuError(
+            f"{role} {folder}{given} cannot be made: {blocking} is a file, not a folder"
+        ) from error
+
+
+def _make_cache_folder(folder: Path) -> None:
+    set_by = "CHENGYU_CACHE" if settings.cache_dir is not None else ""
+    make_folder(folder, role="the cache folder", set_by=set_by)
+
+
 @contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
@@ -38,7 +71,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target
         The file to create or replace.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent)
     handle, name = tempfile.mkstemp(
         prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent
     )
@@ -132,6 +165,7 @@ def write_record(path: Path, payload: bytes, *, kind: str, key: str) -> None:
     header = (
         f"{RECORD_FORMAT.decode()} kind={kind} sha256={digest} bytes={len(payload)} key={key}\n"
     )
+    _make_cache_folder(path.parent)
     with atomic_path(path) as temporary, temporary.open("wb") as handle:
         handle.write(header.encode("ascii"))
         handle.write(payload)
@@ -212,18 +246,7 @@ def entry_lock(path: Path) -> Iterator[None]:
     path
         The entry (see ``cache_file``).
     """
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as error:
-        told = " (CHENGYU_CACHE)" if settings.cache_dir is not None else ""
-        blocking = next(
-            (folder for folder in (path.parent, *path.parent.parents) if folder.is_file()),
-            path.parent,
-        )
-        raise ChengyuError(
-            f"the cache folder {path.parent}{told} cannot be made: {blocking} is a file, "
-            "not a folder"
-        ) from error
+    _make_cache_folder(path.parent)
     with path.with_name(path.name + ".lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield  # closing the file releases the lock

@@ -467,3 +467,19 @@ def test_the_analysis_draws_and_measures_the_sections_along_the_railway_graph():
     assert table.loc[("line", "cy"), "geometry_source"] == (
         "osm_railway_graph_partial/schematic_station_chain"
     )
+
+
+def test_a_cache_folder_that_is_a_file_stops_the_refresh_in_one_line(
+    track_file, tmp_path, monkeypatch
+):
+    # The graph is written as a cache record, not through a cached stage's lock: it said only
+    # "File exists" (the folder is made where every file is written, geo._io.make_folder).
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setattr(osm.settings, "cache_dir", taken / "sub")
+    result = CliRunner().invoke(cli, ["osm", "--source", str(track_file)])
+    assert result.exit_code == 1, result.output
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        f"error: the cache folder {taken / 'sub'} (CHENGYU_CACHE) cannot be made: {taken} is a "
+        "file, not a folder"
+    ]
