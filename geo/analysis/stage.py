@@ -9,6 +9,7 @@ unchanged, and a new radius or population counts the people again without routin
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -99,10 +100,10 @@ def analyse(
     track_option = (
         f"track {track.stat().st_size}:{track.stat().st_mtime_ns}" if track.is_file() else ""
     )
-    network_key = inputs_key(layers_dir=layers_dir, options=["network", track_option])
-    people_key = inputs_key(
-        layers_dir=layers_dir, options=["people", repr(radii), _population_key(population)]
-    )
+    # One digest of the code, sources and settings for both stages, each with its own options.
+    inputs = inputs_key(layers_dir=layers_dir)
+    network_options = ["network", track_option]
+    people_options = ["people", repr(radii), _population_key(population)]
     reported: list[str] = []
 
     def step(name: str) -> None:
@@ -110,21 +111,22 @@ def analyse(
             reported.append(name)
             on_step(name)
 
-    loaded: list[dict[str, gpd.GeoDataFrame]] = []
-
-    def sources() -> dict[str, gpd.GeoDataFrame]:
+    @functools.cache
+    def loaded() -> dict[str, gpd.GeoDataFrame]:
         """Return the layer sources, loaded and validated once for whichever stage computes."""
-        if not loaded:
-            loaded.append(load_layers(layers_dir=layers_dir, on_layer=step, cache_dir=cache))
-        return dict(loaded[0])
+        return load_layers(layers_dir=layers_dir, on_layer=step, cache_dir=cache)
 
     # The people first: a user's file is read before the routing, so a bad feature in it
     # stops the run at once.
     people = cached_stage(
         "people",
-        people_key,
+        [*inputs, *people_options],
         lambda: _people(
-            sources(), radii_km=radii, population=population, scheduler=scheduler, cache_dir=cache
+            dict(loaded()),
+            radii_km=radii,
+            population=population,
+            scheduler=scheduler,
+            cache_dir=cache,
         ),
         cache_dir=cache,
     )
@@ -132,9 +134,9 @@ def analyse(
 
     def network() -> _Network:
         network_computed.append(True)
-        return _network(sources(), layers_dir=layers_dir, on_step=step, cache_dir=cache)
+        return _network(dict(loaded()), layers_dir=layers_dir, on_step=step, cache_dir=cache)
 
-    routed = cached_stage("network", network_key, network, cache_dir=cache)
+    routed = cached_stage("network", [*inputs, *network_options], network, cache_dir=cache)
     if not network_computed:
         for warning in routed.warnings:
             log(f"warning: {warning}", level=logging.WARNING)
@@ -154,7 +156,7 @@ def analyse(
         people.summary,
         routed.rail_times,
         routed.warnings,
-        key=[*network_key, *people_key],
+        key=[*inputs, *network_options, *people_options],
     )
 
 
