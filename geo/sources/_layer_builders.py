@@ -16,7 +16,6 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
-import shapely
 from shapely import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
@@ -82,9 +81,10 @@ def _outside_china(
     """Problems for region points outside China: the region's rectangle holds part of Myanmar."""
     if not records:
         return []
-    outline = admin.china_outline(cache_dir=cache_dir)
-    inside = shapely.contains_xy(
-        outline, [record["lon"] for record in records], [record["lat"] for record in records]
+    inside = admin.inside_china(
+        [record["lon"] for record in records],
+        [record["lat"] for record in records],
+        cache_dir=cache_dir,
     )
     return [
         Problem(

@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely import make_valid
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
+from geo._io import cache_for
 from geo._stages import GEOPARQUET, RAW, cached_stage
 from geo.errors import LayerValidationError, Problem
 from geo.sources._validate import Record
@@ -78,6 +81,32 @@ def china_outline(*, cache_dir: Path | None = None) -> shapely.Geometry:
         return bytes(shapely.to_wkb(geometry))
 
     return shapely.from_wkb(cached_stage("china", key, outline, cache_dir=cache_dir, codec=RAW))
+
+
+def inside_china(
+    lons: Sequence[float], lats: Sequence[float], *, cache_dir: Path | None = None
+) -> np.ndarray:
+    """Return whether each point lies inside China's outline (``china_outline``).
+
+    The outline is read and prepared once a process for each cache folder: the layers'
+    points are checked at every load.
+
+    Parameters
+    ----------
+    lons, lats
+        The points, in degrees (WGS84).
+    cache_dir
+        Folder of the cache (default ``geo._io.cache_for()``).
+    """
+    outline = _prepared_outline(Path(cache_dir or cache_for()))
+    return np.asarray(shapely.contains_xy(outline, lons, lats), dtype=bool)
+
+
+@cache
+def _prepared_outline(folder: Path) -> shapely.Geometry:
+    outline = china_outline(cache_dir=folder)
+    shapely.prepare(outline)
+    return outline
 
 
 def _convert(provinces: tuple[str, ...]) -> gpd.GeoDataFrame:
