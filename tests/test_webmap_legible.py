@@ -48,29 +48,42 @@ def _contrast(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return (high + 0.05) / (low + 0.05)
 
 
+def _clear_of(points: np.ndarray, geometries: Any, distance: float) -> np.ndarray:
+    """Which points lie farther than ``distance`` (degrees) from every one of ``geometries``."""
+    tree = shapely.STRtree(np.asarray(geometries))
+    near, _ = tree.query(points, predicate="dwithin", distance=distance)
+    clear = np.ones(len(points), dtype=bool)
+    clear[near] = False
+    return clear
+
+
+def _first(points: np.ndarray, quiet: np.ndarray, what: str) -> shapely.Point:
+    if not quiet.any():
+        raise AssertionError(f"no quiet point {what}")
+    return points[int(np.argmax(quiet))]
+
+
 def _quiet_point_on_line(layers: dict[str, gpd.GeoDataFrame], line_id: str) -> shapely.Point:
     """A point of a line over a county of the darkest class, away from every other feature."""
     coverage = layers["station_coverage"]
-    darkest = coverage[coverage["covered_class"] == "75pct_plus"].union_all()
+    darkest = coverage[coverage["covered_class"] == "75pct_plus"].geometry.values
     lines = layers["rail_lines"]
-    others = lines[lines["line_id"] != line_id].union_all()
-    stations = layers["rail_stations"].union_all()
     catchments = layers["station_catchments"]
-    rings = catchments[catchments["scenario"] == "after"].boundary.union_all()
-    edges = coverage.boundary.union_all()
-    for line in lines.loc[lines["line_id"] == line_id, "geometry"]:
-        for share in np.linspace(0.02, 0.98, 200):
-            point = line.interpolate(share, normalized=True)
-            # At zoom 10 a pixel is about 0.0012°: other lines and stations over 40 px away.
-            if (
-                darkest.contains(point)
-                and point.distance(others) > 0.06
-                and point.distance(stations) > 0.06
-                and point.distance(rings) > 0.02
-                and point.distance(edges) > 0.02
-            ):
-                return point
-    raise AssertionError(f"no quiet point of {line_id} over the darkest class")
+    points = np.concatenate(
+        [
+            shapely.line_interpolate_point(line, np.linspace(0.02, 0.98, 200), normalized=True)
+            for line in lines.loc[lines["line_id"] == line_id, "geometry"]
+        ]
+    )
+    # At zoom 10 a pixel is about 0.0012°: other lines and stations over 40 px away.
+    quiet = (
+        ~_clear_of(points, darkest, 0.0)
+        & _clear_of(points, lines.loc[lines["line_id"] != line_id].geometry.values, 0.06)
+        & _clear_of(points, layers["rail_stations"].geometry.values, 0.06)
+        & _clear_of(points, catchments[catchments["scenario"] == "after"].boundary.values, 0.02)
+        & _clear_of(points, coverage.boundary.values, 0.02)
+    )
+    return _first(points, quiet, f"of {line_id} over the darkest class")
 
 
 _SET_VIEW = """([lat, lon]) => {
@@ -166,24 +179,21 @@ def _quiet_overlap_of_two_hours(layers: dict[str, gpd.GeoDataFrame]) -> shapely.
     two = after[after["ring"] == "120 min"]
     one = after[after["ring"] == "60 min"].union_all()
     both = shapely.intersection_all(list(two.geometry)).difference(one)
-    lines = layers["rail_lines"].union_all()
-    stations = layers["rail_stations"].union_all()
-    edges = shapely.union_all(
-        [after.boundary.union_all(), layers["admin_areas"].boundary.union_all()]
-    )
     # Search a grid over the overlap for a point clear of everything drawn.
     left, bottom, right, top = both.bounds
-    for lon in np.linspace(left, right, 60):
-        for lat in np.linspace(bottom, top, 60):
-            point = shapely.Point(lon, lat)
-            if (
-                both.contains(point)
-                and point.distance(lines) > 0.03
-                and point.distance(stations) > 0.04
-                and point.distance(edges) > 0.02
-            ):
-                return point
-    raise AssertionError("no quiet point where the two-hour areas overlap")
+    lon, lat = np.meshgrid(
+        np.linspace(left, right, 60), np.linspace(bottom, top, 60), indexing="ij"
+    )
+    points = shapely.points(lon.ravel(), lat.ravel())
+    shapely.prepare(both)
+    quiet = (
+        shapely.contains(both, points)
+        & _clear_of(points, layers["rail_lines"].geometry.values, 0.03)
+        & _clear_of(points, layers["rail_stations"].geometry.values, 0.04)
+        & _clear_of(points, after.boundary.values, 0.02)
+        & _clear_of(points, layers["admin_areas"].boundary.values, 0.02)
+    )
+    return _first(points, quiet, "where the two-hour areas overlap")
 
 
 def test_where_the_two_origins_overlap_no_fills_mix(layers, offline_maps):
