@@ -237,9 +237,11 @@ def geonames_check(name_zh: str, proper_en: str, towns: Iterable[Mapping[str, An
     if len(proper) > 1:  # a one-character proper name (忠) would match unrelated places
         keys |= {proper, *(proper + settlement for settlement in _SETTLEMENTS)}
     ours, known = fold(proper_en), readings(proper)
+    # A town carries the area's name when one of its Chinese alternate names is a key.
+    chinese_keys = {key for key in keys if _has_han(key)}
     agree, differ, overruled, other = set(), set(), set(), set()
     for town in towns:
-        if not keys & {name for name in town["alternatenames"] if _has_han(name)}:
+        if chinese_keys.isdisjoint(town["alternatenames"]):
             continue
         spelled = fold(town["name"])
         matches = {
