@@ -286,11 +286,19 @@ def _open_raster(source: Path) -> tuple[str, tuple[tuple[int, int], ...], int, t
         # The region's corners in cells through the inverse transform, not rasterio's
         # from_bounds: that refuses a raster stored south-up (rows from the south, as written
         # from NetCDF), which is a GeoTIFF like another and counts the same.
+        # Written out rather than ``inverse * point``, which affine 3 deprecates for ``@``.
+        inverse = ~raster.transform
+        corners = ((west, south), (west, north), (east, south), (east, north))
         columns, rows = zip(
-            *(~raster.transform * corner for corner in
-              ((west, south), (west, north), (east, south), (east, north))),
+            *(
+                (
+                    x * inverse.a + y * inverse.b + inverse.c,
+                    x * inverse.d + y * inverse.e + inverse.f,
+                )
+                for x, y in corners
+            ),
             strict=True,
-        )  # fmt: skip
+        )
         # Rounded as rasterio's Window.round_offsets and round_lengths round.
         row_offset = math.floor(min(rows) + 0.1)
         column_offset = math.floor(min(columns) + 0.1)
