@@ -24,5 +24,6 @@ ruff check .
 ruff format --check .
 mypy
 # Two workers at most (each computes the analysis once, ~1 GB at its peak); a test module
-# stays on one worker, so its module-wide fixtures (a build, a browser) are made once.
-python -m pytest -n auto --maxprocesses 2 --dist loadfile
+# stays on one worker, so its module-wide fixtures (a build, a browser) are made once; modules
+# are handed out in collection order, the slowest first (tests/conftest.py).
+python -m pytest -n auto --maxprocesses 2 --dist loadfile --no-loadscope-reorder
