@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from cnmaps.geo import wgs84_to_gcj02
 from geo.analysis.stage import analyse
 from geo.errors import ChengyuError
 from geo.outputs._styles import CONTEXT_LEGEND, CONTEXT_LINES, LINE_PARTS
-from geo.outputs.browser import open_page, screenshot
+from geo.outputs.browser import PageReport, open_page, screenshot
 from geo.outputs.webmap import (
     load_map_definitions,
     make_map,
@@ -49,6 +51,22 @@ def default_maps(layers, tmp_path_factory) -> dict[str, Path]:
     """The maps as ``chengyu build`` writes them: online, with tile basemaps."""
     paths = write_maps(layers, out_dir=tmp_path_factory.mktemp("default"), offline=False)
     return {path.stem: path for path in paths}
+
+
+@pytest.fixture(scope="module")
+def first_views(offline_maps, shared_chromium) -> Iterator[dict[str, tuple[Any, PageReport]]]:
+    """Each offline map opened once at 1400 × 900 and drawn, for the tests that only look.
+
+    Opening a map takes most of a second; the tests that click, zoom, search or toggle open a
+    page of their own, so these stay as a person first sees them.
+    """
+    with ExitStack() as pages:
+        views = {}
+        for name, path in offline_maps.items():
+            page, report = pages.enter_context(open_page(path))
+            page.wait_for_function("window.chengyuReady", timeout=10_000)
+            views[name] = (page, report)
+        yield views
 
 
 def test_every_definition_is_read():
@@ -116,16 +134,24 @@ def _registry_entry(page: Any, label_en: str) -> str:
     return f"window.chengyuLayers.find(e => e.label.endsWith({label_en!r}))"
 
 
+def _drawn(page: Any, png: Path) -> int:
+    page.screenshot(path=str(png))
+    return int(page.locator(".leaflet-interactive").count())
+
+
 @pytest.mark.parametrize("kind", ["offline", "default"])
-def test_every_map_draws_with_the_network_cut(kind, offline_maps, default_maps, tmp_path):
-    maps = offline_maps if kind == "offline" else default_maps
+def test_every_map_draws_with_the_network_cut(kind, request, tmp_path):
+    maps = request.getfixturevalue(f"{kind}_maps")
     assert set(maps) == {d.name for d in load_map_definitions()}
     for name, path in maps.items():
         # Every request that is not for the file itself is aborted: no CDN answers.
-        with open_page(path) as (page, report):
-            page.wait_for_function("window.chengyuReady", timeout=10_000)
-            page.screenshot(path=str(tmp_path / f"{name}.png"))
-            drawn = page.locator(".leaflet-interactive").count()
+        if kind == "offline":
+            page, report = request.getfixturevalue("first_views")[name]
+            drawn = _drawn(page, tmp_path / f"{name}.png")
+        else:
+            with open_page(path) as (page, report):
+                page.wait_for_function("window.chengyuReady", timeout=10_000)
+                drawn = _drawn(page, tmp_path / f"{name}.png")
         assert report.page_errors == [], (kind, name)  # "L is not defined" would be here
         assert drawn > 10, (kind, name)
         if kind == "offline":
@@ -137,10 +163,10 @@ def test_every_map_draws_with_the_network_cut(kind, offline_maps, default_maps, 
             assert all("tile.openstreetmap.org" in url for url in report.blocked_requests), name
 
 
-def test_the_layer_control_lists_every_group(offline_maps):
+def test_the_layer_control_lists_every_group(first_views):
     for definition in load_map_definitions():
-        with open_page(offline_maps[definition.name]) as (page, _):
-            listed = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+        page, _ = first_views[definition.name]
+        listed = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
         assert [text.strip() for text in listed] == [entry.label for entry in definition.layers]
 
 
@@ -272,16 +298,15 @@ def test_a_group_hidden_at_first_is_drawn_when_shown(offline_maps):
         assert page.locator(".leaflet-map-pane path.leaflet-interactive").count() > paths_before
 
 
-def test_background_boundaries_are_drawn_after_the_page_has_loaded(offline_maps):
-    with open_page(offline_maps["overview"]) as (page, _):
-        page.wait_for_function("window.chengyuReady")
-        labels = page.evaluate("window.chengyuLayers.map(e => e.label)")
-        assert any("Boundaries" in label for label in labels)
-        # Prefecture names are drawn where the network's labels leave room (成都市 gives way to
-        # the stations of Chengdu): several, each once.
-        names = page.locator(".chengyu-label-text").all_inner_texts()
-        prefectures = [name for name in names if name.endswith("市") and len(name) <= 4]
-        assert len(prefectures) >= 5 and len(prefectures) == len(set(prefectures))
+def test_background_boundaries_are_drawn_after_the_page_has_loaded(first_views):
+    page, _ = first_views["overview"]
+    labels = page.evaluate("window.chengyuLayers.map(e => e.label)")
+    assert any("Boundaries" in label for label in labels)
+    # Prefecture names are drawn where the network's labels leave room (成都市 gives way to
+    # the stations of Chengdu): several, each once.
+    names = page.locator(".chengyu-label-text").all_inner_texts()
+    prefectures = [name for name in names if name.endswith("市") and len(name) <= 4]
+    assert len(prefectures) >= 5 and len(prefectures) == len(set(prefectures))
 
 
 def test_a_screenshot_of_an_online_map_works_without_internet(layers, tmp_path):
@@ -361,22 +386,22 @@ def test_one_marker_per_station_with_its_lines_in_the_popup(layers, offline_maps
     assert "在建 under construction" in text and "运营 operating" in text
 
 
-def test_the_overview_legend_names_each_line_in_its_colour(layers, offline_maps):
+def test_the_overview_legend_names_each_line_in_its_colour(layers, first_views):
     names = layers["rail_lines"].drop_duplicates("line_id")
     # A connector drawn in its project's colour is named with the project (LINE_PARTS).
     names = names[~names["line_id"].isin(LINE_PARTS)]
     report = names[~names["line_id"].isin(CONTEXT_LINES)]
-    with open_page(offline_maps["overview"]) as (page, _):
-        group = page.locator(".chengyu-legend-group", has_text="High-speed rail")
-        items = group.locator(".chengyu-legend-item")
-        texts = items.all_inner_texts()
-        colours = items.locator("svg line").evaluate_all(
-            "lines => lines.map(l => l.getAttribute('stroke'))"
-        )
-        drawn = page.evaluate(
-            f"""{_registry_entry(page, "High-speed rail")}.wgs.getLayers()
-                .map(l => [l.feature.properties._t, l.options.color])"""
-        )
+    page, _ = first_views["overview"]
+    group = page.locator(".chengyu-legend-group", has_text="High-speed rail")
+    items = group.locator(".chengyu-legend-item")
+    texts = items.all_inner_texts()
+    colours = items.locator("svg line").evaluate_all(
+        "lines => lines.map(l => l.getAttribute('stroke'))"
+    )
+    drawn = page.evaluate(
+        f"""{_registry_entry(page, "High-speed rail")}.wgs.getLayers()
+            .map(l => [l.feature.properties._t, l.options.color])"""
+    )
     # The report's lines each by name in a colour of their own, then one item for the region's
     # other lines, drawn in one quiet colour (their names stand beside them on the map).
     assert sorted(text.split(" ")[0] for text in texts[: len(report)]) == sorted(
@@ -560,12 +585,11 @@ def test_the_open_legend_stays_clear_of_the_layer_control(offline_maps, default_
     assert legend["y"] + legend["height"] <= height
 
 
-def test_map_pages_are_titled_with_the_map_title_as_text(layers, offline_maps):
+def test_map_pages_are_titled_with_the_map_title_as_text(layers, first_views):
     from dataclasses import replace
 
     definitions = {d.name: d for d in load_map_definitions()}
-    with open_page(offline_maps["overview"]) as (page, _):
-        title = page.title()
+    title = first_views["overview"][0].title()
     overview = definitions["overview"]
     assert title == f"{overview.title_zh} · {overview.title_en}"
     hostile = replace(overview, title_en=f"</title>{HOSTILE}")
